@@ -1,0 +1,5 @@
+//! MTQ Paths: trace the path each input takes through a neural network's hidden layers.
+//!
+//! This facade re-exports the workspace crates under short names.
+
+pub use mtq_data as data;
