@@ -3,3 +3,4 @@
 //! This facade re-exports the workspace crates under short names.
 
 pub use mtq_data as data;
+pub use mtq_model as model;
