@@ -1,22 +1,31 @@
-//! The typed data set: a feature matrix, one label and one id per row.
+//! The typed data set: a feature matrix, one label and one id per row, and the class list.
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use ndarray::{Array1, Array2, Array3, ArrayView1, ArrayView2, ArrayView3, Axis};
 
 use crate::error::{DataError, Result};
 
 /// Samples as rows of an `n x d` `f32` matrix, each with a class label and a stable id.
 ///
-/// The id of a sample is its index in the file it was read from; it survives class selection,
-/// shuffling and splitting, so results can always be joined back to the source data.
+/// * **Ids.** The id of a sample is its index in the file it was read from; it survives class
+///   selection, shuffling and splitting, so results can always be joined back to the source data.
+/// * **Labels and classes.** A label is an index into [`classes`](Self::classes), the list of
+///   original classes: after `select_classes(&[1, 7])` the labels are `0` (for 1s) and `1` (for
+///   7s) and `classes()` is `[1, 7]`. A data set made by [`new`](Self::new) has the identity
+///   mapping `0..=max label`.
+/// * **Images.** Images are stored flattened, one row of `rows * cols` pixels per sample; the
+///   image shape is kept (see [`image_shape`](Self::image_shape), [`image`](Self::image)).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
     features: Array2<f32>,
     labels: Array1<usize>,
     ids: Array1<usize>,
+    classes: Vec<usize>,
+    image_shape: Option<(usize, usize)>,
 }
 
 impl Dataset {
-    /// A data set from features (`n x d`) and labels (`n`); ids are `0..n`.
+    /// A data set from features (`n x d`) and labels (`n`); ids are `0..n`, classes are
+    /// `0..=max(labels)`.
     ///
     /// # Errors
     /// [`DataError::LengthMismatch`] if the row and label counts differ.
@@ -25,15 +34,62 @@ impl Dataset {
         Self::with_ids(features, labels, ids)
     }
 
-    /// A data set with explicit sample ids.
+    /// A data set with explicit sample ids; classes are `0..=max(labels)`.
     ///
     /// # Errors
-    /// [`DataError::LengthMismatch`] if features, labels and ids do not have one entry per sample.
+    /// [`DataError::LengthMismatch`] if the row and label counts differ,
+    /// [`DataError::IdsLengthMismatch`] if there is not one id per sample.
     pub fn with_ids(features: Array2<f32>, labels: Array1<usize>, ids: Array1<usize>) -> Result<Self> {
-        if features.nrows() != labels.len() || ids.len() != labels.len() {
+        if features.nrows() != labels.len() {
             return Err(DataError::LengthMismatch { features: features.nrows(), labels: labels.len() });
         }
-        Ok(Self { features, labels, ids })
+        if ids.len() != labels.len() {
+            return Err(DataError::IdsLengthMismatch { samples: labels.len(), ids: ids.len() });
+        }
+        let n_classes = labels.iter().max().map_or(0, |&m| m + 1);
+        Ok(Self { features, labels, ids, classes: (0..n_classes).collect(), image_shape: None })
+    }
+
+    /// A data set from images (`n x rows x cols`), flattened to `n x (rows * cols)`; the image
+    /// shape is kept.
+    ///
+    /// # Errors
+    /// [`DataError::LengthMismatch`] if the image and label counts differ.
+    pub fn from_images(images: Array3<f32>, labels: Array1<usize>) -> Result<Self> {
+        let (n, rows, cols) = images.dim();
+        let flat = if images.is_standard_layout() {
+            images.into_shape_with_order((n, rows * cols))
+        } else {
+            images.as_standard_layout().into_owned().into_shape_with_order((n, rows * cols))
+        };
+        let flat = flat.map_err(|_| DataError::ImageShape { rows, cols, n_features: rows * cols })?;
+        Self::new(flat, labels)?.with_image_shape(rows, cols)
+    }
+
+    /// Replaces the class list: `classes[label]` is the original class of `label`.
+    ///
+    /// # Errors
+    /// [`DataError::DuplicateClass`] if a class is listed twice, [`DataError::LabelNotInClasses`]
+    /// if a label is not an index into `classes`.
+    pub fn with_classes(mut self, classes: Vec<usize>) -> Result<Self> {
+        check_unique(&classes)?;
+        if let Some((index, &label)) = self.labels.iter().enumerate().find(|&(_, &l)| l >= classes.len()) {
+            return Err(DataError::LabelNotInClasses { index, label, n_classes: classes.len() });
+        }
+        self.classes = classes;
+        Ok(self)
+    }
+
+    /// Records that each row is a flattened `rows x cols` image.
+    ///
+    /// # Errors
+    /// [`DataError::ImageShape`] if `rows * cols` is not the number of features.
+    pub fn with_image_shape(mut self, rows: usize, cols: usize) -> Result<Self> {
+        if rows.checked_mul(cols) != Some(self.n_features()) {
+            return Err(DataError::ImageShape { rows, cols, n_features: self.n_features() });
+        }
+        self.image_shape = Some((rows, cols));
+        Ok(self)
     }
 
     /// The `n x d` feature matrix.
@@ -41,14 +97,48 @@ impl Dataset {
         self.features.view()
     }
 
-    /// One class label per sample.
+    /// One class label per sample: an index into [`classes`](Self::classes).
     pub fn labels(&self) -> ArrayView1<'_, usize> {
         self.labels.view()
     }
 
-    /// One stable id per sample.
+    /// One stable id per sample (its index in the source file).
     pub fn ids(&self) -> ArrayView1<'_, usize> {
         self.ids.view()
+    }
+
+    /// The original class of each label index.
+    pub fn classes(&self) -> &[usize] {
+        &self.classes
+    }
+
+    /// Number of classes (length of [`classes`](Self::classes)); labels lie in `0..n_classes()`.
+    pub fn n_classes(&self) -> usize {
+        self.classes.len()
+    }
+
+    /// The original class of a label, `None` if the label is out of range.
+    pub fn class_of(&self, label: usize) -> Option<usize> {
+        self.classes.get(label).copied()
+    }
+
+    /// The label of an original class, `None` if the class is not in this data set.
+    pub fn label_of(&self, class: usize) -> Option<usize> {
+        self.classes.iter().position(|&c| c == class)
+    }
+
+    /// Each sample's original class (labels mapped back through [`classes`](Self::classes)).
+    pub fn original_labels(&self) -> Array1<usize> {
+        self.labels.mapv(|l| self.classes[l])
+    }
+
+    /// Number of samples of each label, indexed by label.
+    pub fn class_counts(&self) -> Vec<usize> {
+        let mut counts = vec![0; self.n_classes()];
+        for &l in &self.labels {
+            counts[l] += 1;
+        }
+        counts
     }
 
     /// Number of samples.
@@ -64,5 +154,210 @@ impl Dataset {
     /// `true` when the data set holds no sample.
     pub fn is_empty(&self) -> bool {
         self.n_samples() == 0
+    }
+
+    /// `(rows, cols)` when the rows are flattened images.
+    pub fn image_shape(&self) -> Option<(usize, usize)> {
+        self.image_shape
+    }
+
+    /// Sample `index` as a `rows x cols` image; `None` without an image shape or past the end.
+    pub fn image(&self, index: usize) -> Option<ArrayView2<'_, f32>> {
+        let (rows, cols) = self.image_shape?;
+        if index >= self.n_samples() {
+            return None;
+        }
+        self.features.row(index).into_shape_with_order((rows, cols)).ok()
+    }
+
+    /// All samples as an `n x rows x cols` view (no copy); `None` without an image shape.
+    pub fn images(&self) -> Option<ArrayView3<'_, f32>> {
+        let (rows, cols) = self.image_shape?;
+        self.features.view().into_shape_with_order((self.n_samples(), rows, cols)).ok()
+    }
+
+    /// The feature matrix, labels and ids, by value.
+    pub fn into_parts(self) -> (Array2<f32>, Array1<usize>, Array1<usize>) {
+        (self.features, self.labels, self.ids)
+    }
+
+    /// The labels as one-hot rows: `n x n_classes`, `1.0` at each sample's label.
+    pub fn one_hot(&self) -> Array2<f32> {
+        let mut out = Array2::zeros((self.n_samples(), self.n_classes()));
+        for (mut row, &l) in out.rows_mut().into_iter().zip(&self.labels) {
+            row[l] = 1.0;
+        }
+        out
+    }
+
+    /// The samples at `indices`, in that order (repeats allowed); classes and image shape kept.
+    ///
+    /// # Errors
+    /// [`DataError::IndexOutOfRange`] if an index is not below [`n_samples`](Self::n_samples).
+    pub fn select(&self, indices: &[usize]) -> Result<Self> {
+        let n_samples = self.n_samples();
+        if let Some(&index) = indices.iter().find(|&&i| i >= n_samples) {
+            return Err(DataError::IndexOutOfRange { index, n_samples });
+        }
+        Ok(self.take(indices))
+    }
+
+    /// `select` without the check, for indices known to be in range.
+    pub(crate) fn take(&self, indices: &[usize]) -> Self {
+        Self {
+            features: self.features.select(Axis(0), indices),
+            labels: self.labels.select(Axis(0), indices),
+            ids: self.ids.select(Axis(0), indices),
+            classes: self.classes.clone(),
+            image_shape: self.image_shape,
+        }
+    }
+
+    /// The samples of the given original classes, relabelled by their position in `classes`:
+    /// `select_classes(&[1, 7])` keeps 1s (label 0) and 7s (label 1), and `classes()` becomes
+    /// `[1, 7]`. Sample order and ids are kept.
+    ///
+    /// # Errors
+    /// [`DataError::NoClasses`] if `classes` is empty, [`DataError::DuplicateClass`] if a class is
+    /// listed twice, [`DataError::UnknownClass`] if a class is not in [`classes`](Self::classes).
+    pub fn select_classes(&self, classes: &[usize]) -> Result<Self> {
+        if classes.is_empty() {
+            return Err(DataError::NoClasses);
+        }
+        check_unique(classes)?;
+        // new_label[old label] = Some(position in `classes`)
+        let mut new_label = vec![None; self.n_classes()];
+        for (position, &class) in classes.iter().enumerate() {
+            let old = self
+                .label_of(class)
+                .ok_or_else(|| DataError::UnknownClass { class, available: self.classes.clone() })?;
+            new_label[old] = Some(position);
+        }
+        Ok(self.remap(&new_label, classes.to_vec()))
+    }
+
+    /// Relabels to `0..k-1` over the labels that occur, in increasing label order, keeping the
+    /// original classes in [`classes`](Self::classes) (classes with no sample are dropped).
+    pub fn relabel(&self) -> Self {
+        let counts = self.class_counts();
+        let mut new_label = vec![None; self.n_classes()];
+        let mut classes = Vec::new();
+        for (old, _) in counts.iter().enumerate().filter(|&(_, &c)| c > 0) {
+            new_label[old] = Some(classes.len());
+            classes.push(self.classes[old]);
+        }
+        self.remap(&new_label, classes)
+    }
+
+    /// Keeps the samples whose label maps to `Some`, relabelled; `new_label` covers every label.
+    fn remap(&self, new_label: &[Option<usize>], classes: Vec<usize>) -> Self {
+        let keep: Vec<usize> = (0..self.n_samples()).filter(|&i| new_label[self.labels[i]].is_some()).collect();
+        let mut out = self.take(&keep);
+        out.labels.mapv_inplace(|l| new_label[l].unwrap_or(usize::MAX));
+        out.classes = classes;
+        out
+    }
+
+    /// A copy with another feature matrix of the same number of rows.
+    pub(crate) fn with_features(&self, features: Array2<f32>) -> Self {
+        Self {
+            features,
+            labels: self.labels.clone(),
+            ids: self.ids.clone(),
+            classes: self.classes.clone(),
+            image_shape: self.image_shape,
+        }
+    }
+}
+
+fn check_unique(classes: &[usize]) -> Result<()> {
+    let mut sorted = classes.to_vec();
+    sorted.sort_unstable();
+    match sorted.windows(2).find(|w| w[0] == w[1]) {
+        Some(w) => Err(DataError::DuplicateClass { class: w[0] }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::array;
+
+    use super::*;
+
+    fn toy() -> Dataset {
+        let x = Array2::from_shape_fn((6, 4), |(i, j)| (i * 4 + j) as f32);
+        Dataset::new(x, array![0, 1, 2, 1, 0, 2]).unwrap().with_image_shape(2, 2).unwrap()
+    }
+
+    #[test]
+    fn select_classes_relabels_in_given_order_and_keeps_ids() {
+        let d = toy().select_classes(&[2, 0]).unwrap();
+        assert_eq!(d.labels().to_vec(), [1, 0, 1, 0]);
+        assert_eq!(d.ids().to_vec(), [0, 2, 4, 5]);
+        assert_eq!(d.classes(), [2, 0]);
+        assert_eq!(d.original_labels().to_vec(), [0, 2, 0, 2]);
+        assert_eq!(d.features().row(1).to_vec(), [8.0, 9.0, 10.0, 11.0]);
+        // Selecting again works on original classes.
+        let z = d.select_classes(&[0]).unwrap();
+        assert_eq!(z.ids().to_vec(), [0, 4]);
+        assert_eq!(z.labels().to_vec(), [0, 0]);
+    }
+
+    #[test]
+    fn select_classes_rejects_bad_lists() {
+        let d = toy();
+        assert!(matches!(d.select_classes(&[]), Err(DataError::NoClasses)));
+        assert!(matches!(d.select_classes(&[1, 1]), Err(DataError::DuplicateClass { class: 1 })));
+        assert!(matches!(d.select_classes(&[7]), Err(DataError::UnknownClass { class: 7, .. })));
+    }
+
+    #[test]
+    fn relabel_compacts_and_keeps_mapping() {
+        let d = toy().select(&[1, 2, 5]).unwrap().relabel();
+        assert_eq!(d.classes(), [1, 2]);
+        assert_eq!(d.labels().to_vec(), [0, 1, 1]);
+        assert_eq!(d.class_of(1), Some(2));
+        assert_eq!(d.label_of(1), Some(0));
+        assert_eq!(d.label_of(0), None);
+    }
+
+    #[test]
+    fn one_hot_has_one_one_per_row_at_label() {
+        let d = toy();
+        let oh = d.one_hot();
+        assert_eq!(oh.dim(), (6, 3));
+        for (row, &l) in oh.rows().into_iter().zip(d.labels()) {
+            assert_eq!(row.sum(), 1.0);
+            assert_eq!(row[l], 1.0);
+        }
+    }
+
+    #[test]
+    fn images_round_trip_through_flattening() {
+        let d = toy();
+        assert_eq!(d.image(1).unwrap(), array![[4.0, 5.0], [6.0, 7.0]]);
+        assert!(d.image(6).is_none());
+        let back = Dataset::from_images(d.images().unwrap().to_owned(), d.labels().to_owned()).unwrap();
+        assert_eq!(back.features(), d.features());
+        assert_eq!(back.image_shape(), Some((2, 2)));
+        assert!(matches!(d.clone().with_image_shape(3, 2), Err(DataError::ImageShape { .. })));
+    }
+
+    #[test]
+    fn constructor_checks_lengths() {
+        let x = Array2::<f32>::zeros((3, 2));
+        assert!(matches!(
+            Dataset::new(x.clone(), array![0, 1]),
+            Err(DataError::LengthMismatch { features: 3, labels: 2 })
+        ));
+        assert!(matches!(
+            Dataset::with_ids(x.clone(), array![0, 1, 1], array![0]),
+            Err(DataError::IdsLengthMismatch { samples: 3, ids: 1 })
+        ));
+        let d = Dataset::new(x, array![0, 1, 1]).unwrap();
+        assert!(matches!(d.clone().with_classes(vec![5]), Err(DataError::LabelNotInClasses { index: 1, .. })));
+        assert_eq!(d.with_classes(vec![9, 4]).unwrap().original_labels().to_vec(), [9, 4, 4]);
+        assert!(matches!(toy().select(&[6]), Err(DataError::IndexOutOfRange { index: 6, n_samples: 6 })));
     }
 }

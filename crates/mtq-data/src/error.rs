@@ -1,9 +1,184 @@
 //! The one error type of this crate.
 
+use std::path::PathBuf;
+
 /// Everything that can go wrong while reading or shaping data.
+///
+/// Every IDX variant names its source in `path`: the file path, or the name given to a reader
+/// (for the embedded sample, `embedded:mnist-10k/<file name>`).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DataError {
+    /// A file could not be opened or read.
+    #[error("cannot read {}", .path.display())]
+    Io {
+        /// The file or source.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A file could not be created or written.
+    #[error("cannot write {}", .path.display())]
+    Write {
+        /// The file or destination.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// None of the accepted file names for one of the four MNIST files exists in the directory.
+    #[error("{}: no {name} (looked for {})", .dir.display(), .tried.join(", "))]
+    MissingFile {
+        /// The directory searched.
+        dir: PathBuf,
+        /// The standard file name (without `.gz`).
+        name: &'static str,
+        /// Every file name tried, in order.
+        tried: Vec<String>,
+    },
+
+    /// The file or stream holds no byte at all (or a gzip stream that inflates to nothing).
+    #[error("{}: empty file, expected an IDX header", .path.display())]
+    Empty {
+        /// The file or source.
+        path: PathBuf,
+    },
+
+    /// The name ends in `.gz` but the content does not start with the gzip magic bytes `1f 8b`.
+    #[error("{}: named .gz but not gzip (starts with {found:02x?}, expected [1f, 8b])", .path.display())]
+    NotGzip {
+        /// The file or source.
+        path: PathBuf,
+        /// The first bytes found (at most two).
+        found: Vec<u8>,
+    },
+
+    /// The gzip stream is corrupt or cut short.
+    #[error("{}: corrupt or truncated gzip stream", .path.display())]
+    Decompress {
+        /// The file or source.
+        path: PathBuf,
+        /// The decoder's error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The data ends before the end of the IDX header.
+    #[error("{}: IDX header needs {expected} bytes, only {actual} present", .path.display())]
+    HeaderTooShort {
+        /// The file or source.
+        path: PathBuf,
+        /// Header length in bytes for this kind of file.
+        expected: usize,
+        /// Bytes present.
+        actual: usize,
+    },
+
+    /// The magic number is not the one of the expected kind of IDX file.
+    #[error(
+        "{}: expected IDX magic {expected} ({expected:#010x}), found {found} ({found:#010x})",
+        .path.display()
+    )]
+    BadMagic {
+        /// The file or source.
+        path: PathBuf,
+        /// 2051 for images, 2049 for labels (unsigned bytes).
+        expected: u32,
+        /// The magic number read.
+        found: u32,
+    },
+
+    /// The header declares images with no pixel (zero rows or zero columns).
+    #[error("{}: header declares {rows} x {cols} images, expected at least 1 x 1", .path.display())]
+    EmptyImage {
+        /// The file or source.
+        path: PathBuf,
+        /// Declared rows per image.
+        rows: u32,
+        /// Declared columns per image.
+        cols: u32,
+    },
+
+    /// The header's dimensions multiply to more bytes than this machine can address.
+    #[error("{}: header dimensions {dims:?} overflow the addressable size", .path.display())]
+    SizeOverflow {
+        /// The file or source.
+        path: PathBuf,
+        /// The declared dimensions.
+        dims: Vec<u32>,
+    },
+
+    /// Fewer payload bytes than the header declares.
+    #[error("{}: header declares {expected} payload bytes, only {actual} present", .path.display())]
+    Truncated {
+        /// The file or source.
+        path: PathBuf,
+        /// Payload bytes declared by the header.
+        expected: usize,
+        /// Payload bytes present.
+        actual: usize,
+    },
+
+    /// More payload bytes than the header declares.
+    #[error("{}: header declares {expected} payload bytes, found {actual} (trailing data)", .path.display())]
+    TrailingData {
+        /// The file or source.
+        path: PathBuf,
+        /// Payload bytes declared by the header.
+        expected: usize,
+        /// Payload bytes present.
+        actual: u64,
+    },
+
+    /// More items than an IDX header can count (`u32::MAX`).
+    #[error("{n} items do not fit an IDX header (at most {})", u32::MAX)]
+    TooManyForIdx {
+        /// Number of items.
+        n: usize,
+    },
+
+    /// An image file and its label file disagree on the number of items.
+    #[error(
+        "{} holds {images} images but {} holds {labels} labels",
+        .images_path.display(),
+        .labels_path.display()
+    )]
+    CountMismatch {
+        /// The image file.
+        images_path: PathBuf,
+        /// The label file.
+        labels_path: PathBuf,
+        /// Number of images.
+        images: usize,
+        /// Number of labels.
+        labels: usize,
+    },
+
+    /// A label is not a valid class.
+    #[error("{}: label {label} at index {index} is out of range 0..{n_classes}", .path.display())]
+    LabelOutOfRange {
+        /// The file or source.
+        path: PathBuf,
+        /// Position of the label in the file.
+        index: usize,
+        /// The label read.
+        label: u8,
+        /// Number of valid classes.
+        n_classes: usize,
+    },
+
+    /// The training and test images have different shapes.
+    #[error("training images are {train:?} (rows, cols) but test images are {test:?}")]
+    ImageShapeMismatch {
+        /// Training image shape (rows, cols).
+        train: (usize, usize),
+        /// Test image shape (rows, cols).
+        test: (usize, usize),
+    },
+
     /// Features and labels disagree on the number of samples.
     #[error("{features} feature rows but {labels} labels")]
     LengthMismatch {
@@ -11,6 +186,121 @@ pub enum DataError {
         features: usize,
         /// Number of labels.
         labels: usize,
+    },
+
+    /// Ids and labels disagree on the number of samples.
+    #[error("{ids} ids for {samples} samples")]
+    IdsLengthMismatch {
+        /// Number of samples.
+        samples: usize,
+        /// Number of ids.
+        ids: usize,
+    },
+
+    /// An image shape whose pixel count is not the number of features.
+    #[error("image shape {rows} x {cols} does not match {n_features} features")]
+    ImageShape {
+        /// Rows requested.
+        rows: usize,
+        /// Columns requested.
+        cols: usize,
+        /// Features per sample.
+        n_features: usize,
+    },
+
+    /// A label is not an index into the class list.
+    #[error("label {label} at sample {index} but only {n_classes} classes")]
+    LabelNotInClasses {
+        /// Position of the sample.
+        index: usize,
+        /// The label.
+        label: usize,
+        /// Length of the class list.
+        n_classes: usize,
+    },
+
+    /// An empty class list was given.
+    #[error("no class given")]
+    NoClasses,
+
+    /// The same class appears twice in a class list.
+    #[error("class {class} listed twice")]
+    DuplicateClass {
+        /// The repeated class.
+        class: usize,
+    },
+
+    /// A requested class is not among the data set's classes.
+    #[error("class {class} is not one of the data set's classes {available:?}")]
+    UnknownClass {
+        /// The requested class.
+        class: usize,
+        /// The data set's classes.
+        available: Vec<usize>,
+    },
+
+    /// A sample index past the end of the data set.
+    #[error("sample index {index} out of range for {n_samples} samples")]
+    IndexOutOfRange {
+        /// The index given.
+        index: usize,
+        /// Number of samples.
+        n_samples: usize,
+    },
+
+    /// A fraction outside the open interval (0, 1), or not finite.
+    #[error("{name} must lie strictly between 0 and 1, got {value}")]
+    InvalidFraction {
+        /// The parameter's name.
+        name: &'static str,
+        /// The value given.
+        value: f64,
+    },
+
+    /// More samples requested than the data set holds.
+    #[error("{requested} samples requested, only {available} available")]
+    NotEnoughSamples {
+        /// Samples requested.
+        requested: usize,
+        /// Samples available.
+        available: usize,
+    },
+
+    /// A batch size of zero.
+    #[error("batch size must be at least 1")]
+    ZeroBatchSize,
+
+    /// A scaler was fitted on no sample.
+    #[error("cannot fit a scaler on an empty data set")]
+    EmptyFit,
+
+    /// A non-finite value where the computation needs finite ones.
+    #[error("non-finite value {value} at sample {row}, feature {col}")]
+    NonFinite {
+        /// Sample index.
+        row: usize,
+        /// Feature index.
+        col: usize,
+        /// The value.
+        value: f32,
+    },
+
+    /// A fixed scaling range with `low >= high` or a non-finite bound.
+    #[error("scaling range needs finite low < high, got [{low}, {high}]")]
+    InvalidRange {
+        /// Lower bound.
+        low: f32,
+        /// Upper bound.
+        high: f32,
+    },
+
+    /// Data with a different number of features than the scaler was fitted on.
+    #[error("scaler fitted on {expected} features, data has {found}")]
+    FeatureCountMismatch {
+        /// Features at fit time.
+        expected: usize,
+        /// Features of the data given.
+        found: usize,
     },
 }
 

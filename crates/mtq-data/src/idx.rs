@@ -1,0 +1,326 @@
+//! Reading and writing MNIST-format IDX files (unsigned bytes), raw or gzip-compressed.
+//!
+//! An IDX file is a big-endian header (a magic number, then one `u32` per dimension) followed by
+//! the payload. MNIST uses two kinds: images (magic [`IMAGES_MAGIC`], `n x rows x cols`) and
+//! labels (magic [`LABELS_MAGIC`], `n`). Gzip is recognised from its magic bytes `1f 8b`, never
+//! from the name alone; a name ending in `.gz` whose content is not gzip is an error.
+//!
+//! The reader never allocates from the header: it reads at most `declared + 1` payload bytes,
+//! into a buffer that grows with the bytes actually present, so a header claiming billions of
+//! images fails with [`DataError::Truncated`] after reading what is really there.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Cursor, Read, Write};
+use std::path::Path;
+
+use flate2::Compression;
+use flate2::read::MultiGzDecoder;
+use flate2::write::GzEncoder;
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+
+use crate::error::{DataError, Result};
+
+/// Magic number of an IDX file of unsigned-byte images (`0x00000803`: u8, 3 dimensions).
+pub const IMAGES_MAGIC: u32 = 2051;
+/// Magic number of an IDX file of unsigned-byte labels (`0x00000801`: u8, 1 dimension).
+pub const LABELS_MAGIC: u32 = 2049;
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Images read from (or to be written to) an IDX file, flattened to one row per image.
+///
+/// Row `i` holds image `i` in row-major order (`rows * cols` grey levels, 0 = background).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdxImages {
+    pixels: Array2<u8>,
+    rows: usize,
+    cols: usize,
+}
+
+impl IdxImages {
+    /// Images from an `n x (rows * cols)` pixel matrix.
+    ///
+    /// # Errors
+    /// [`DataError::ImageShape`] if `rows` or `cols` is zero, does not fit the IDX header's `u32`,
+    /// or `rows * cols` is not the number of columns of `pixels`; [`DataError::SizeOverflow`] if
+    /// there are more images than an IDX header can count.
+    pub fn new(pixels: Array2<u8>, rows: usize, cols: usize) -> Result<Self> {
+        let fits = |v: usize| u32::try_from(v).is_ok();
+        if rows == 0 || cols == 0 || !fits(rows) || !fits(cols) || rows.checked_mul(cols) != Some(pixels.ncols()) {
+            return Err(DataError::ImageShape { rows, cols, n_features: pixels.ncols() });
+        }
+        if !fits(pixels.nrows()) {
+            return Err(DataError::TooManyForIdx { n: pixels.nrows() });
+        }
+        Ok(Self { pixels, rows, cols })
+    }
+
+    /// The `n x (rows * cols)` pixel matrix.
+    pub fn pixels(&self) -> ArrayView2<'_, u8> {
+        self.pixels.view()
+    }
+
+    /// The pixel matrix, by value.
+    pub fn into_pixels(self) -> Array2<u8> {
+        self.pixels
+    }
+
+    /// Rows per image.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Columns per image.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.pixels.nrows()
+    }
+
+    /// `true` when there is no image.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The pixels as `f32` grey levels scaled to `[0, 1]` (divided by 255).
+    pub fn to_unit_f32(&self) -> Array2<f32> {
+        self.pixels.mapv(|p| f32::from(p) / 255.0)
+    }
+}
+
+/// Reads an IDX image file (magic [`IMAGES_MAGIC`]) from any reader, raw or gzip.
+///
+/// `name` identifies the source in errors; when it ends in `.gz` the content must be gzip.
+///
+/// # Errors
+/// [`DataError::Empty`], [`DataError::NotGzip`], [`DataError::Decompress`],
+/// [`DataError::HeaderTooShort`], [`DataError::BadMagic`], [`DataError::EmptyImage`],
+/// [`DataError::SizeOverflow`], [`DataError::Truncated`], [`DataError::TrailingData`], or
+/// [`DataError::Io`] if reading fails.
+pub fn read_images<R: Read>(reader: R, name: impl AsRef<Path>) -> Result<IdxImages> {
+    let path = name.as_ref();
+    let (dims, payload) = read_idx(reader, path, IMAGES_MAGIC, 3)?;
+    let [n, rows, cols] = [dims[0], dims[1], dims[2]].map(|d| d as usize);
+    let pixels = Array2::from_shape_vec((n, rows * cols), payload)
+        .map_err(|_| DataError::SizeOverflow { path: path.to_path_buf(), dims: dims.clone() })?;
+    Ok(IdxImages { pixels, rows, cols })
+}
+
+/// Reads an IDX label file (magic [`LABELS_MAGIC`]) from any reader, raw or gzip.
+///
+/// Labels are returned as read; [`crate::Mnist`] checks they are digits.
+///
+/// # Errors
+/// As [`read_images`], except [`DataError::EmptyImage`].
+pub fn read_labels<R: Read>(reader: R, name: impl AsRef<Path>) -> Result<Array1<u8>> {
+    let (_, payload) = read_idx(reader, name.as_ref(), LABELS_MAGIC, 1)?;
+    Ok(Array1::from_vec(payload))
+}
+
+/// Reads an IDX image file from disk, raw or gzip.
+///
+/// # Errors
+/// [`DataError::Io`] if the file cannot be opened, else as [`read_images`].
+pub fn read_images_file(path: impl AsRef<Path>) -> Result<IdxImages> {
+    let path = path.as_ref();
+    read_images(open(path)?, path)
+}
+
+/// Reads an IDX label file from disk, raw or gzip.
+///
+/// # Errors
+/// [`DataError::Io`] if the file cannot be opened, else as [`read_labels`].
+pub fn read_labels_file(path: impl AsRef<Path>) -> Result<Array1<u8>> {
+    let path = path.as_ref();
+    read_labels(open(path)?, path)
+}
+
+fn open(path: &Path) -> Result<BufReader<File>> {
+    File::open(path)
+        .map(|f| BufReader::with_capacity(1 << 16, f))
+        .map_err(|source| DataError::Io { path: path.to_path_buf(), source })
+}
+
+/// Writes images as a raw (uncompressed) IDX file; wrap `writer` in a gzip encoder to compress.
+///
+/// # Errors
+/// Any error of `writer`.
+pub fn write_images<W: Write>(mut writer: W, images: &IdxImages) -> io::Result<()> {
+    // `IdxImages` guarantees every dimension fits a u32.
+    let dims = [images.len(), images.rows, images.cols].map(|d| u32::try_from(d).unwrap_or(u32::MAX));
+    write_header(&mut writer, IMAGES_MAGIC, &dims)?;
+    match images.pixels.as_slice() {
+        Some(bytes) => writer.write_all(bytes)?,
+        None => {
+            for row in images.pixels.rows() {
+                writer.write_all(&row.to_vec())?;
+            }
+        }
+    }
+    writer.flush()
+}
+
+/// Writes labels as a raw (uncompressed) IDX file; wrap `writer` in a gzip encoder to compress.
+///
+/// # Errors
+/// Any error of `writer`; [`io::ErrorKind::InvalidInput`] if there are more than `u32::MAX` labels.
+pub fn write_labels<W: Write>(mut writer: W, labels: ArrayView1<'_, u8>) -> io::Result<()> {
+    let n = u32::try_from(labels.len()).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    write_header(&mut writer, LABELS_MAGIC, &[n])?;
+    match labels.as_slice() {
+        Some(bytes) => writer.write_all(bytes)?,
+        None => writer.write_all(&labels.to_vec())?,
+    }
+    writer.flush()
+}
+
+/// Writes images to an IDX file, gzip-compressed when the name ends in `.gz`.
+///
+/// # Errors
+/// [`DataError::Write`] if the file cannot be created or written.
+pub fn write_images_file(path: impl AsRef<Path>, images: &IdxImages) -> Result<()> {
+    write_file(path.as_ref(), |w| write_images(w, images))
+}
+
+/// Writes labels to an IDX file, gzip-compressed when the name ends in `.gz`.
+///
+/// # Errors
+/// [`DataError::Write`] if the file cannot be created or written.
+pub fn write_labels_file(path: impl AsRef<Path>, labels: ArrayView1<'_, u8>) -> Result<()> {
+    write_file(path.as_ref(), |w| write_labels(w, labels))
+}
+
+fn write_file(path: &Path, body: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+    let run = || -> io::Result<()> {
+        let file = BufWriter::new(File::create(path)?);
+        if is_gz_name(path) {
+            let mut gz = GzEncoder::new(file, Compression::default());
+            body(&mut gz)?;
+            gz.finish()?.into_inner().map_err(io::IntoInnerError::into_error)?.sync_all()
+        } else {
+            let mut file = file;
+            body(&mut file)?;
+            file.into_inner().map_err(io::IntoInnerError::into_error)?.sync_all()
+        }
+    };
+    run().map_err(|source| DataError::Write { path: path.to_path_buf(), source })
+}
+
+fn write_header(writer: &mut impl Write, magic: u32, dims: &[u32]) -> io::Result<()> {
+    writer.write_all(&magic.to_be_bytes())?;
+    for d in dims {
+        writer.write_all(&d.to_be_bytes())?;
+    }
+    Ok(())
+}
+
+fn is_gz_name(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+}
+
+/// Reads until `buf` is full or the stream ends; returns the bytes read.
+fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(k) => filled += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// The shared IDX reader: header checks, then at most `declared + 1` payload bytes.
+fn read_idx<R: Read>(mut reader: R, path: &Path, magic: u32, ndim: usize) -> Result<(Vec<u32>, Vec<u8>)> {
+    let io_err = |source| DataError::Io { path: path.to_path_buf(), source };
+    let mut prefix = [0u8; 2];
+    let got = read_full(&mut reader, &mut prefix).map_err(io_err)?;
+    if got == 0 {
+        return Err(DataError::Empty { path: path.to_path_buf() });
+    }
+    let gzip = got == 2 && prefix == GZIP_MAGIC;
+    if is_gz_name(path) && !gzip {
+        return Err(DataError::NotGzip { path: path.to_path_buf(), found: prefix[..got].to_vec() });
+    }
+    let chained = Cursor::new(prefix).take(got as u64).chain(reader);
+    if gzip {
+        let decoder = MultiGzDecoder::new(chained);
+        let err = |source| DataError::Decompress { path: path.to_path_buf(), source };
+        read_idx_body(decoder, path, magic, ndim, true, err)
+    } else {
+        read_idx_body(chained, path, magic, ndim, false, io_err)
+    }
+}
+
+fn read_idx_body<R: Read>(
+    mut stream: R,
+    path: &Path,
+    magic: u32,
+    ndim: usize,
+    gzip: bool,
+    err: impl Fn(io::Error) -> DataError,
+) -> Result<(Vec<u32>, Vec<u8>)> {
+    let header_len = 4 + 4 * ndim;
+    let mut header = [0u8; 16];
+    let header = &mut header[..header_len];
+    let got = read_full(&mut stream, header).map_err(&err)?;
+    if got == 0 && gzip {
+        return Err(DataError::Empty { path: path.to_path_buf() });
+    }
+    let too_short = || DataError::HeaderTooShort { path: path.to_path_buf(), expected: header_len, actual: got };
+    if got < 4 {
+        return Err(too_short());
+    }
+    let be = |i: usize| u32::from_be_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
+    let found = be(0);
+    if found != magic {
+        return Err(DataError::BadMagic { path: path.to_path_buf(), expected: magic, found });
+    }
+    if got < header_len {
+        return Err(too_short());
+    }
+    let dims: Vec<u32> = (0..ndim).map(|i| be(4 + 4 * i)).collect();
+    if ndim == 3 && (dims[1] == 0 || dims[2] == 0) {
+        return Err(DataError::EmptyImage { path: path.to_path_buf(), rows: dims[1], cols: dims[2] });
+    }
+    let overflow = || DataError::SizeOverflow { path: path.to_path_buf(), dims: dims.clone() };
+    let expected = dims
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d as usize))
+        .filter(|&n| n < isize::MAX as usize)
+        .ok_or_else(overflow)?;
+    // The buffer grows with the bytes really present, never from `expected` alone.
+    let mut payload = Vec::new();
+    (&mut stream).take(expected as u64 + 1).read_to_end(&mut payload).map_err(&err)?;
+    if payload.len() < expected {
+        return Err(DataError::Truncated { path: path.to_path_buf(), expected, actual: payload.len() });
+    }
+    if payload.len() > expected {
+        let rest = io::copy(&mut stream, &mut io::sink()).map_err(&err)?;
+        return Err(DataError::TrailingData { path: path.to_path_buf(), expected, actual: payload.len() as u64 + rest });
+    }
+    Ok((dims, payload))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_of_written_labels_is_big_endian() {
+        let mut out = Vec::new();
+        write_labels(&mut out, Array1::from_vec(vec![3u8, 1, 4]).view()).unwrap();
+        assert_eq!(out, [0, 0, 8, 1, 0, 0, 0, 3, 3, 1, 4]);
+    }
+
+    #[test]
+    fn gz_name_is_case_insensitive() {
+        assert!(is_gz_name(Path::new("a/b.GZ")));
+        assert!(!is_gz_name(Path::new("a/b-gz")));
+    }
+}

@@ -1,0 +1,184 @@
+//! MNIST: the embedded 10,000-digit sample, or the four standard files from a directory.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use ndarray::Array1;
+
+use crate::dataset::Dataset;
+use crate::error::{DataError, Result};
+use crate::idx::{self, IdxImages};
+
+/// Number of MNIST classes (digits 0 to 9).
+pub const MNIST_CLASSES: usize = 10;
+
+/// Standard name of the training images file (without `.gz`).
+pub const TRAIN_IMAGES: &str = "train-images-idx3-ubyte";
+/// Standard name of the training labels file (without `.gz`).
+pub const TRAIN_LABELS: &str = "train-labels-idx1-ubyte";
+/// Standard name of the test images file (without `.gz`).
+pub const TEST_IMAGES: &str = "t10k-images-idx3-ubyte";
+/// Standard name of the test labels file (without `.gz`).
+pub const TEST_LABELS: &str = "t10k-labels-idx1-ubyte";
+
+const EMBEDDED_TRAIN_IMAGES: &[u8] = include_bytes!("../data/mnist-10k/train-images-idx3-ubyte.gz");
+const EMBEDDED_TRAIN_LABELS: &[u8] = include_bytes!("../data/mnist-10k/train-labels-idx1-ubyte.gz");
+const EMBEDDED_TEST_IMAGES: &[u8] = include_bytes!("../data/mnist-10k/t10k-images-idx3-ubyte.gz");
+const EMBEDDED_TEST_LABELS: &[u8] = include_bytes!("../data/mnist-10k/t10k-labels-idx1-ubyte.gz");
+
+/// The paths of the four MNIST files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MnistPaths {
+    /// Training images (IDX, magic 2051).
+    pub train_images: PathBuf,
+    /// Training labels (IDX, magic 2049).
+    pub train_labels: PathBuf,
+    /// Test images (IDX, magic 2051).
+    pub test_images: PathBuf,
+    /// Test labels (IDX, magic 2049).
+    pub test_labels: PathBuf,
+}
+
+impl MnistPaths {
+    /// Finds the four standard file names in `dir`, each as `<name>.gz` or else `<name>`
+    /// (also `<name>.GZ`; the content, not the name, decides whether it is decompressed).
+    ///
+    /// # Errors
+    /// [`DataError::MissingFile`] naming the first file not found.
+    pub fn in_dir(dir: impl AsRef<Path>) -> Result<Self> {
+        let dir = dir.as_ref();
+        let find = |name: &'static str| -> Result<PathBuf> {
+            let tried = [format!("{name}.gz"), format!("{name}.GZ"), name.to_owned()];
+            tried.iter().map(|t| dir.join(t)).find(|p| p.is_file()).ok_or_else(|| DataError::MissingFile {
+                dir: dir.to_path_buf(),
+                name,
+                tried: tried.to_vec(),
+            })
+        };
+        Ok(Self {
+            train_images: find(TRAIN_IMAGES)?,
+            train_labels: find(TRAIN_LABELS)?,
+            test_images: find(TEST_IMAGES)?,
+            test_labels: find(TEST_LABELS)?,
+        })
+    }
+}
+
+/// MNIST as a training and a test [`Dataset`].
+///
+/// Features are grey levels scaled to `[0, 1]` (pixel / 255), one row of `rows * cols` per image
+/// (the image shape is kept); labels are the digits, `classes()` is `0..10`; ids are positions in
+/// each file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mnist {
+    train: Dataset,
+    test: Dataset,
+}
+
+impl Mnist {
+    /// The 10,000 real MNIST digits shipped inside this crate (8,000 train, 2,000 test, 28 x 28),
+    /// decoded from the embedded gzip files: no file system access, any working directory.
+    /// Provenance and licence: `data/mnist-10k/README.md` in this crate.
+    ///
+    /// # Errors
+    /// Cannot fail on the shipped files; returns the reader's errors otherwise (see
+    /// [`Mnist::from_readers`]), with sources named `embedded:mnist-10k/<file>`.
+    pub fn embedded() -> Result<Self> {
+        let name = |n: &str| PathBuf::from(format!("embedded:mnist-10k/{n}.gz"));
+        let train = read_split(EMBEDDED_TRAIN_IMAGES, name(TRAIN_IMAGES), EMBEDDED_TRAIN_LABELS, name(TRAIN_LABELS))?;
+        let test = read_split(EMBEDDED_TEST_IMAGES, name(TEST_IMAGES), EMBEDDED_TEST_LABELS, name(TEST_LABELS))?;
+        Self::new(train, test)
+    }
+
+    /// MNIST from a directory holding the four standard files, raw or gzip (see
+    /// [`MnistPaths::in_dir`]); e.g. the full 60,000 + 10,000 digits.
+    ///
+    /// # Errors
+    /// [`DataError::MissingFile`] if a file is missing, else as [`Mnist::from_paths`].
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self> {
+        Self::from_paths(&MnistPaths::in_dir(dir)?)
+    }
+
+    /// MNIST from four explicit file paths, each raw or gzip.
+    ///
+    /// # Errors
+    /// [`DataError::Io`] if a file cannot be read, else as [`Mnist::from_readers`].
+    pub fn from_paths(paths: &MnistPaths) -> Result<Self> {
+        let split = |images: &Path, labels: &Path| -> Result<Dataset> {
+            dataset_from_idx(idx::read_images_file(images)?, idx::read_labels_file(labels)?, images, labels)
+        };
+        Self::new(split(&paths.train_images, &paths.train_labels)?, split(&paths.test_images, &paths.test_labels)?)
+    }
+
+    /// MNIST from four readers, each raw or gzip; errors name them by the standard file names.
+    ///
+    /// # Errors
+    /// Any IDX error of [`idx::read_images`] or [`idx::read_labels`];
+    /// [`DataError::CountMismatch`] if an image file and its label file disagree on the count;
+    /// [`DataError::LabelOutOfRange`] if a label is not a digit;
+    /// [`DataError::ImageShapeMismatch`] if training and test images differ in shape.
+    pub fn from_readers(
+        train_images: impl Read,
+        train_labels: impl Read,
+        test_images: impl Read,
+        test_labels: impl Read,
+    ) -> Result<Self> {
+        let train = read_split(train_images, TRAIN_IMAGES.into(), train_labels, TRAIN_LABELS.into())?;
+        let test = read_split(test_images, TEST_IMAGES.into(), test_labels, TEST_LABELS.into())?;
+        Self::new(train, test)
+    }
+
+    fn new(train: Dataset, test: Dataset) -> Result<Self> {
+        if let (Some(a), Some(b)) = (train.image_shape(), test.image_shape())
+            && a != b
+        {
+            return Err(DataError::ImageShapeMismatch { train: a, test: b });
+        }
+        Ok(Self { train, test })
+    }
+
+    /// The training set.
+    pub fn train(&self) -> &Dataset {
+        &self.train
+    }
+
+    /// The test set.
+    pub fn test(&self) -> &Dataset {
+        &self.test
+    }
+
+    /// `(train, test)`, by value.
+    pub fn into_split(self) -> (Dataset, Dataset) {
+        (self.train, self.test)
+    }
+}
+
+fn read_split(images: impl Read, images_name: PathBuf, labels: impl Read, labels_name: PathBuf) -> Result<Dataset> {
+    let images_idx = idx::read_images(images, &images_name)?;
+    let labels_idx = idx::read_labels(labels, &labels_name)?;
+    dataset_from_idx(images_idx, labels_idx, &images_name, &labels_name)
+}
+
+/// Checks counts and label range, then builds the `[0, 1]`-scaled data set.
+fn dataset_from_idx(images: IdxImages, labels: Array1<u8>, images_path: &Path, labels_path: &Path) -> Result<Dataset> {
+    if images.len() != labels.len() {
+        return Err(DataError::CountMismatch {
+            images_path: images_path.to_path_buf(),
+            labels_path: labels_path.to_path_buf(),
+            images: images.len(),
+            labels: labels.len(),
+        });
+    }
+    if let Some((index, &label)) = labels.iter().enumerate().find(|&(_, &l)| usize::from(l) >= MNIST_CLASSES) {
+        return Err(DataError::LabelOutOfRange {
+            path: labels_path.to_path_buf(),
+            index,
+            label,
+            n_classes: MNIST_CLASSES,
+        });
+    }
+    let (rows, cols) = (images.rows(), images.cols());
+    Dataset::new(images.to_unit_f32(), labels.mapv(usize::from))?
+        .with_classes((0..MNIST_CLASSES).collect())?
+        .with_image_shape(rows, cols)
+}
