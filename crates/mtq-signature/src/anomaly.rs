@@ -1,0 +1,453 @@
+//! Distance-based anomaly scores against a reference set: exact k-nearest-neighbour distances
+//! (blocked, parallel, deterministic) and the Mahalanobis distance to the closest class mean under a
+//! shared covariance.
+
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, Slice};
+use rayon::prelude::*;
+
+use crate::error::{Result, SignatureError};
+
+/// Query rows per block of the kNN search: one block's distance rows stay in cache-sized memory.
+const QUERY_BLOCK: usize = 128;
+
+/// Scales every row to unit Euclidean length; all-zero rows stay zero.
+#[must_use]
+pub fn l2_normalize(x: ArrayView2<'_, f32>) -> Array2<f32> {
+    let mut out = x.to_owned();
+    for mut row in out.rows_mut() {
+        let n = row.iter().map(|v| v * v).sum::<f32>().sqrt();
+        if n > 0.0 {
+            row.mapv_inplace(|v| v / n);
+        }
+    }
+    out
+}
+
+/// An exact k-nearest-neighbour index over a reference set (Euclidean distance).
+#[derive(Debug, Clone)]
+pub struct KnnIndex {
+    reference: Array2<f32>,
+    sq_norms: Array1<f32>,
+}
+
+impl KnnIndex {
+    /// Keeps a copy of `reference` (rows = samples) and its squared row norms.
+    #[must_use]
+    pub fn new(reference: ArrayView2<'_, f32>) -> Self {
+        let sq_norms = reference.map_axis(Axis(1), |r| r.dot(&r));
+        Self {
+            reference: reference.to_owned(),
+            sq_norms,
+        }
+    }
+
+    /// Number of reference rows.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.reference.nrows()
+    }
+
+    /// Whether the index holds no rows.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.reference.nrows() == 0
+    }
+
+    /// The `k_max` smallest distances from each query row to the reference rows, sorted ascending
+    /// (`out[[i, j]]` is the distance to the `(j+1)`-th neighbour). With `exclude_self`, query row
+    /// `i` is taken to be reference row `i` and that pair is skipped (leave-one-out scores of the
+    /// reference set itself).
+    ///
+    /// Distances come from `|q|^2 + |r|^2 - 2 q.r` over blocks of queries times the whole
+    /// reference (one matrix product per block), clamped at 0.
+    ///
+    /// # Errors
+    /// [`SignatureError::BadNeighbours`] unless `1 <= k_max <= ` usable reference rows;
+    /// [`SignatureError::DimMismatch`] if the widths differ; [`SignatureError::RowMismatch`] if
+    /// `exclude_self` is set and the query has another row count than the reference.
+    pub fn distances(
+        &self,
+        queries: ArrayView2<'_, f32>,
+        k_max: usize,
+        exclude_self: bool,
+    ) -> Result<Array2<f32>> {
+        let usable = self.len() - usize::from(exclude_self && !self.is_empty());
+        if k_max == 0 || k_max > usable {
+            return Err(SignatureError::BadNeighbours {
+                k: k_max,
+                n_reference: usable,
+            });
+        }
+        if queries.ncols() != self.reference.ncols() {
+            return Err(SignatureError::DimMismatch {
+                layer: "kNN query".into(),
+                expected: self.reference.ncols(),
+                found: queries.ncols(),
+            });
+        }
+        if exclude_self && queries.nrows() != self.len() {
+            return Err(SignatureError::RowMismatch {
+                what: "leave-one-out kNN query".into(),
+                expected: self.len(),
+                found: queries.nrows(),
+            });
+        }
+        let n_q = queries.nrows();
+        let starts: Vec<usize> = (0..n_q).step_by(QUERY_BLOCK).collect();
+        let blocks: Vec<Array2<f32>> = starts
+            .par_iter()
+            .map(|&start| {
+                let end = (start + QUERY_BLOCK).min(n_q);
+                let q = queries.slice_axis(Axis(0), Slice::from(start..end));
+                let mut d2 = q.dot(&self.reference.t());
+                let mut out = Array2::zeros((end - start, k_max));
+                let mut buf: Vec<f32> = Vec::with_capacity(self.len());
+                for (r, (mut row, qrow)) in d2.rows_mut().into_iter().zip(q.rows()).enumerate() {
+                    let qn = qrow.dot(&qrow);
+                    buf.clear();
+                    for (j, (v, rn)) in row.iter_mut().zip(self.sq_norms.iter()).enumerate() {
+                        if exclude_self && j == start + r {
+                            continue;
+                        }
+                        buf.push((qn + rn - 2.0 * *v).max(0.0));
+                    }
+                    if k_max < buf.len() {
+                        buf.select_nth_unstable_by(k_max - 1, f32::total_cmp);
+                    }
+                    let head = &mut buf[..k_max];
+                    head.sort_unstable_by(f32::total_cmp);
+                    for (o, v) in out.row_mut(r).iter_mut().zip(head.iter()) {
+                        *o = v.sqrt();
+                    }
+                }
+                out
+            })
+            .collect();
+        let views: Vec<_> = blocks.iter().map(|b| b.view()).collect();
+        if views.is_empty() {
+            return Ok(Array2::zeros((0, k_max)));
+        }
+        Ok(ndarray::concatenate(Axis(0), &views).unwrap_or_else(|_| Array2::zeros((0, k_max))))
+    }
+}
+
+/// Mahalanobis distance to the nearest class mean under the pooled within-class covariance plus a
+/// ridge, fitted on a reference set.
+#[derive(Debug, Clone)]
+pub struct Mahalanobis {
+    /// `W = L^-1` where `L L^T = Sigma + ridge`: distances are Euclidean after `x -> W x`.
+    whitener: Array2<f64>,
+    /// Whitened class means (rows), for the classes present in the reference.
+    means: Array2<f64>,
+}
+
+impl Mahalanobis {
+    /// Fits class means and the shared covariance. The ridge added to the diagonal is
+    /// `ridge * (trace / d) + 1e-9` (relative to the mean variance, so it is scale-free; the tiny
+    /// absolute term keeps an all-constant layer invertible).
+    ///
+    /// # Errors
+    /// [`SignatureError::BadRidge`], [`SignatureError::Empty`], [`SignatureError::RowMismatch`],
+    /// [`SignatureError::LabelOutOfRange`], and [`SignatureError::NotPositiveDefinite`] if the
+    /// factorisation still fails.
+    pub fn fit(
+        layer: &str,
+        x: ArrayView2<'_, f32>,
+        labels: ArrayView1<'_, usize>,
+        n_classes: usize,
+        ridge: f64,
+    ) -> Result<Self> {
+        if !ridge.is_finite() || ridge < 0.0 {
+            return Err(SignatureError::BadRidge { value: ridge });
+        }
+        let (n, d) = x.dim();
+        if n == 0 || d == 0 {
+            return Err(SignatureError::Empty {
+                what: format!("layer {layer} (Mahalanobis reference)"),
+            });
+        }
+        if labels.len() != n {
+            return Err(SignatureError::RowMismatch {
+                what: format!("labels of layer {layer}"),
+                expected: n,
+                found: labels.len(),
+            });
+        }
+        if let Some((row, &label)) = labels.iter().enumerate().find(|(_, y)| **y >= n_classes) {
+            return Err(SignatureError::LabelOutOfRange {
+                what: "reference labels".into(),
+                row,
+                label,
+                n_classes,
+            });
+        }
+        let xf = x.mapv(f64::from);
+        let mut sums = Array2::<f64>::zeros((n_classes, d));
+        let mut counts = vec![0usize; n_classes];
+        for (row, &y) in xf.rows().into_iter().zip(labels.iter()) {
+            sums.row_mut(y).scaled_add(1.0, &row);
+            counts[y] += 1;
+        }
+        let present: Vec<usize> = (0..n_classes).filter(|&c| counts[c] > 0).collect();
+        let mut means = Array2::<f64>::zeros((present.len(), d));
+        for (i, &c) in present.iter().enumerate() {
+            means.row_mut(i).assign(&(&sums.row(c) / counts[c] as f64));
+        }
+        let mut centred = xf;
+        let slot: Vec<usize> = {
+            let mut s = vec![0; n_classes];
+            for (i, &c) in present.iter().enumerate() {
+                s[c] = i;
+            }
+            s
+        };
+        for (mut row, &y) in centred.rows_mut().into_iter().zip(labels.iter()) {
+            row -= &means.row(slot[y]);
+        }
+        let mut cov = centred.t().dot(&centred) / n as f64;
+        let mean_var = cov.diag().sum() / d as f64;
+        let add = ridge * mean_var + 1e-9;
+        cov.diag_mut().mapv_inplace(|v| v + add);
+        let l = cholesky(&cov).map_err(|(index, pivot)| SignatureError::NotPositiveDefinite {
+            layer: layer.to_string(),
+            index,
+            pivot,
+        })?;
+        let whitener = lower_inverse(&l);
+        let means = means.dot(&whitener.t());
+        Ok(Self { whitener, means })
+    }
+
+    /// Distance of every row of `x` to its nearest class mean.
+    ///
+    /// # Errors
+    /// [`SignatureError::DimMismatch`] if `x` has another width than the reference.
+    pub fn distances(&self, x: ArrayView2<'_, f32>) -> Result<Array1<f64>> {
+        if x.ncols() != self.whitener.ncols() {
+            return Err(SignatureError::DimMismatch {
+                layer: "Mahalanobis query".into(),
+                expected: self.whitener.ncols(),
+                found: x.ncols(),
+            });
+        }
+        let z = x.mapv(f64::from).dot(&self.whitener.t());
+        Ok(z.map_axis(Axis(1), |row| {
+            self.means
+                .rows()
+                .into_iter()
+                .map(|m| {
+                    row.iter()
+                        .zip(m.iter())
+                        .map(|(a, b)| (a - b) * (a - b))
+                        .sum::<f64>()
+                })
+                .fold(f64::INFINITY, f64::min)
+                .sqrt()
+        }))
+    }
+}
+
+/// Cholesky factor `L` (lower) of a symmetric positive-definite matrix; on failure the index and
+/// value of the first non-positive pivot.
+fn cholesky(a: &Array2<f64>) -> std::result::Result<Array2<f64>, (usize, f64)> {
+    let d = a.nrows();
+    let mut l = Array2::<f64>::zeros((d, d));
+    for j in 0..d {
+        let mut diag = a[[j, j]];
+        for k in 0..j {
+            diag -= l[[j, k]] * l[[j, k]];
+        }
+        if diag <= 0.0 || !diag.is_finite() {
+            return Err((j, diag));
+        }
+        let ljj = diag.sqrt();
+        l[[j, j]] = ljj;
+        for i in j + 1..d {
+            let mut v = a[[i, j]];
+            for k in 0..j {
+                v -= l[[i, k]] * l[[j, k]];
+            }
+            l[[i, j]] = v / ljj;
+        }
+    }
+    Ok(l)
+}
+
+/// Inverse of a lower-triangular matrix with a positive diagonal, by forward substitution.
+fn lower_inverse(l: &Array2<f64>) -> Array2<f64> {
+    let d = l.nrows();
+    let mut inv = Array2::<f64>::zeros((d, d));
+    for c in 0..d {
+        inv[[c, c]] = 1.0 / l[[c, c]];
+        for i in c + 1..d {
+            let mut v = 0.0;
+            for k in c..i {
+                v -= l[[i, k]] * inv[[k, c]];
+            }
+            inv[[i, c]] = v / l[[i, i]];
+        }
+    }
+    inv
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn brute_knn(r: &Array2<f32>, q: &Array2<f32>, k: usize, skip_self: bool) -> Array2<f32> {
+        let mut out = Array2::zeros((q.nrows(), k));
+        for (i, qr) in q.rows().into_iter().enumerate() {
+            let mut d: Vec<f32> = r
+                .rows()
+                .into_iter()
+                .enumerate()
+                .filter(|(j, _)| !(skip_self && *j == i))
+                .map(|(_, rr)| {
+                    qr.iter()
+                        .zip(rr.iter())
+                        .map(|(a, b)| (a - b) * (a - b))
+                        .sum::<f32>()
+                        .sqrt()
+                })
+                .collect();
+            d.sort_by(f32::total_cmp);
+            for j in 0..k {
+                out[[i, j]] = d[j];
+            }
+        }
+        out
+    }
+
+    fn data(n: usize, d: usize, seed: u32) -> Array2<f32> {
+        // A small deterministic pseudo-random fill (LCG): no RNG needed for a fixture.
+        let mut s = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+        Array2::from_shape_fn((n, d), |_| {
+            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (s >> 8) as f32 / (1u32 << 24) as f32
+        })
+    }
+
+    #[test]
+    fn knn_matches_brute_force_across_blocks() {
+        let r = data(300, 5, 1);
+        let q = data(QUERY_BLOCK + 37, 5, 2);
+        let idx = KnnIndex::new(r.view());
+        let got = idx.distances(q.view(), 7, false).unwrap();
+        let want = brute_knn(&r, &q, 7, false);
+        assert_eq!(got.dim(), (QUERY_BLOCK + 37, 7));
+        for (a, b) in got.iter().zip(want.iter()) {
+            assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn knn_leave_one_out_skips_self() {
+        let r = data(200, 3, 3);
+        let idx = KnnIndex::new(r.view());
+        let got = idx.distances(r.view(), 3, true).unwrap();
+        let want = brute_knn(&r, &r, 3, true);
+        assert!(got.iter().all(|&v| v > 0.0));
+        for (a, b) in got.iter().zip(want.iter()) {
+            assert!((a - b).abs() < 1e-4);
+        }
+    }
+
+    #[test]
+    fn knn_rejects_bad_k_and_width() {
+        let r = data(4, 2, 1);
+        let idx = KnnIndex::new(r.view());
+        assert!(matches!(
+            idx.distances(r.view(), 4, true),
+            Err(SignatureError::BadNeighbours {
+                k: 4,
+                n_reference: 3
+            })
+        ));
+        assert!(matches!(
+            idx.distances(r.view(), 0, false),
+            Err(SignatureError::BadNeighbours { k: 0, .. })
+        ));
+        assert!(matches!(
+            idx.distances(data(2, 3, 1).view(), 1, false),
+            Err(SignatureError::DimMismatch {
+                expected: 2,
+                found: 3,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn l2_rows_have_unit_norm_and_zero_stays() {
+        let x = array![[3.0f32, 4.0], [0.0, 0.0]];
+        let y = l2_normalize(x.view());
+        assert!((y[[0, 0]] - 0.6).abs() < 1e-6 && (y[[0, 1]] - 0.8).abs() < 1e-6);
+        assert_eq!(y.row(1).sum(), 0.0);
+    }
+
+    #[test]
+    fn mahalanobis_matches_explicit_inverse() {
+        // Two classes; covariance is the pooled within-class scatter / n.
+        let x = array![
+            [1.0f32, 2.0],
+            [2.0, 1.0],
+            [3.0, 4.0],
+            [10.0, 0.0],
+            [11.0, 1.0],
+            [12.0, -1.0]
+        ];
+        let y = array![0, 0, 0, 1, 1, 1];
+        let m = Mahalanobis::fit("h", x.view(), y.view(), 2, 0.0).unwrap();
+        let mu0 = [2.0f64, 7.0 / 3.0];
+        let mu1 = [11.0f64, 0.0];
+        let mut cov = [[0.0f64; 2]; 2];
+        for (row, &c) in x.rows().into_iter().zip(y.iter()) {
+            let mu = if c == 0 { mu0 } else { mu1 };
+            let dv = [f64::from(row[0]) - mu[0], f64::from(row[1]) - mu[1]];
+            for a in 0..2 {
+                for b in 0..2 {
+                    cov[a][b] += dv[a] * dv[b] / 6.0;
+                }
+            }
+        }
+        let det = cov[0][0] * cov[1][1] - cov[0][1] * cov[1][0];
+        let inv = [
+            [cov[1][1] / det, -cov[0][1] / det],
+            [-cov[1][0] / det, cov[0][0] / det],
+        ];
+        let q = array![[5.0f32, 5.0]];
+        let maha = |mu: [f64; 2]| {
+            let dv = [5.0 - mu[0], 5.0 - mu[1]];
+            (dv[0] * (inv[0][0] * dv[0] + inv[0][1] * dv[1])
+                + dv[1] * (inv[1][0] * dv[0] + inv[1][1] * dv[1]))
+                .sqrt()
+        };
+        let want = maha(mu0).min(maha(mu1));
+        let got = m.distances(q.view()).unwrap()[0];
+        assert!((got - want).abs() < 1e-6, "{got} vs {want}");
+    }
+
+    #[test]
+    fn mahalanobis_ridge_handles_dead_units_and_rejects_bad_ridge() {
+        let x = array![[1.0f32, 0.0], [2.0, 0.0], [3.0, 0.0]];
+        let y = array![0, 0, 0];
+        let m = Mahalanobis::fit("h", x.view(), y.view(), 1, 1e-3).unwrap();
+        let d = m
+            .distances(array![[2.0f32, 0.0], [2.0, 1.0]].view())
+            .unwrap();
+        assert!(d[0] < 1e-6 && d[1] > 10.0);
+        assert!(matches!(
+            Mahalanobis::fit("h", x.view(), y.view(), 1, -1.0),
+            Err(SignatureError::BadRidge { .. })
+        ));
+        assert!(matches!(
+            Mahalanobis::fit("h", x.view(), array![0, 2, 0].view(), 2, 0.1),
+            Err(SignatureError::LabelOutOfRange {
+                label: 2,
+                row: 1,
+                ..
+            })
+        ));
+    }
+}

@@ -1,0 +1,160 @@
+//! The crate's error type.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while fitting, tracing, scoring or exporting signatures.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignatureError {
+    /// No layer was given (or the layer selection is empty).
+    #[error("no layer to analyse: give at least one layer")]
+    NoLayers,
+    /// A selected layer index does not exist.
+    #[error("layer index {index} selected, but only {n_layers} layers were given")]
+    LayerOutOfRange {
+        /// The selected index.
+        index: usize,
+        /// How many layers the sample set has.
+        n_layers: usize,
+    },
+    /// The K range is empty or starts below 2.
+    #[error("K range {k_min}..={k_max} is invalid: need 2 <= k_min <= k_max")]
+    BadKRange {
+        /// Smallest K tried.
+        k_min: usize,
+        /// Largest K tried.
+        k_max: usize,
+    },
+    /// `n_init` is zero.
+    #[error("n_init must be at least 1")]
+    ZeroInit,
+    /// The redundancy threshold is not in (0, 1].
+    #[error("redundancy threshold {value} is not in (0, 1]")]
+    BadThreshold {
+        /// The rejected threshold.
+        value: f64,
+    },
+    /// The Mahalanobis ridge is negative or not finite.
+    #[error("Mahalanobis ridge {value} must be finite and >= 0")]
+    BadRidge {
+        /// The rejected ridge.
+        value: f64,
+    },
+    /// A kNN neighbour count is 0 or exceeds the reference set.
+    #[error("kNN with k = {k} needs 1 <= k <= {n_reference} (reference rows)")]
+    BadNeighbours {
+        /// The rejected neighbour count.
+        k: usize,
+        /// Reference rows available.
+        n_reference: usize,
+    },
+    /// Too few reference samples for the largest K.
+    #[error("layer {layer}: {n_samples} reference samples cannot make {k} clusters")]
+    TooFewSamples {
+        /// Layer name.
+        layer: String,
+        /// Rows available.
+        n_samples: usize,
+        /// Clusters asked for.
+        k: usize,
+    },
+    /// A set has no rows.
+    #[error("{what} is empty")]
+    Empty {
+        /// What was empty.
+        what: String,
+    },
+    /// Two arrays that must have as many rows disagree.
+    #[error("{what}: expected {expected} rows, found {found}")]
+    RowMismatch {
+        /// Which array.
+        what: String,
+        /// Rows expected.
+        expected: usize,
+        /// Rows found.
+        found: usize,
+    },
+    /// A set has a different number of layers from the reference.
+    #[error("expected {expected} layers, found {found}")]
+    LayerCountMismatch {
+        /// Layers in the fitted analysis.
+        expected: usize,
+        /// Layers given.
+        found: usize,
+    },
+    /// A layer has a different width from the reference.
+    #[error("layer {layer}: expected {expected} columns, found {found}")]
+    DimMismatch {
+        /// Layer name.
+        layer: String,
+        /// Width at fit time.
+        expected: usize,
+        /// Width given.
+        found: usize,
+    },
+    /// A layer holds NaN or infinity.
+    #[error("layer {layer}: non-finite value at row {row}, column {col}")]
+    NonFinite {
+        /// Layer name.
+        layer: String,
+        /// Row of the first bad value.
+        row: usize,
+        /// Column of the first bad value.
+        col: usize,
+    },
+    /// A label is out of range of the class names.
+    #[error("{what}: label {label} at row {row}, but only {n_classes} classes are named")]
+    LabelOutOfRange {
+        /// Which labels.
+        what: String,
+        /// Row of the bad label.
+        row: usize,
+        /// The label.
+        label: usize,
+        /// Number of classes.
+        n_classes: usize,
+    },
+    /// A ROC curve needs both positives and negatives.
+    #[error("ROC needs positives and negatives: got {positives} positives, {negatives} negatives")]
+    RocNeedsBoth {
+        /// Positive scores given.
+        positives: usize,
+        /// Negative scores given.
+        negatives: usize,
+    },
+    /// A score is NaN.
+    #[error("score {name} is NaN at index {index}")]
+    NanScore {
+        /// Score name.
+        name: String,
+        /// Index of the NaN.
+        index: usize,
+    },
+    /// The shared covariance stays singular even with the ridge.
+    #[error(
+        "layer {layer}: covariance is not positive definite (pivot {pivot} at {index}); raise the ridge"
+    )]
+    NotPositiveDefinite {
+        /// Layer name.
+        layer: String,
+        /// Index of the failing pivot.
+        index: usize,
+        /// The failing pivot value.
+        pivot: f64,
+    },
+    /// A file could not be written or read.
+    #[error("cannot write or read {}", .path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// JSON serialisation failed.
+    #[error("JSON serialisation failed")]
+    Json(#[from] serde_json::Error),
+}
+
+/// Result with [`SignatureError`] as the default error.
+pub type Result<T, E = SignatureError> = std::result::Result<T, E>;
