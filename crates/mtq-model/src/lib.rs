@@ -30,13 +30,21 @@
 
 mod config;
 mod convert;
+mod data;
 mod error;
+mod eval;
+mod io;
 mod matmul;
 mod mlp;
+mod optim;
+mod train;
 
 pub use config::{Activation, MlpConfig};
 pub use convert::{array_to_tensor, tensor_to_array};
 pub use error::{ModelError, Result};
+pub use eval::Evaluation;
+pub use io::{CONFIG_FILE, WEIGHTS_FILE};
 pub use mlp::{ForwardPass, Mlp};
+pub use train::{EpochStats, History, Optimizer, TrainConfig};
 
 pub use candle_core::{Device, Tensor};

@@ -1,0 +1,115 @@
+//! Evaluation: accuracy, per-class accuracy, confusion matrix, predicted probabilities.
+
+use mtq_data::Dataset;
+use ndarray::{Array1, Array2, ArrayView2, Axis, concatenate};
+
+use crate::convert::{array_to_tensor, tensor_to_array};
+use crate::data::{check_features, check_labels};
+use crate::error::Result;
+use crate::mlp::Mlp;
+
+/// Rows per forward pass in the batched inference methods.
+pub(crate) const INFERENCE_BATCH: usize = 4096;
+
+/// How well a model classifies a labelled data set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// Number of samples evaluated.
+    pub n_samples: usize,
+    /// Share of samples whose arg-max class equals the label.
+    pub accuracy: f64,
+    /// Mean cross-entropy of the softmax probabilities against the labels.
+    pub loss: f64,
+    /// Per class `c`: share of the samples labelled `c` predicted as `c`; `None` if no sample is
+    /// labelled `c`.
+    pub per_class_accuracy: Vec<Option<f64>>,
+    /// `confusion[[true, predicted]]`: counts, `n_classes x n_classes`.
+    pub confusion: Array2<usize>,
+    /// The predicted class of every sample, in data set order.
+    pub predictions: Array1<usize>,
+}
+
+impl Mlp {
+    /// Softmax probabilities (`n x n_classes`) for the rows of `x`, in batches of 4,096 rows.
+    ///
+    /// # Errors
+    /// [`ModelError::WidthMismatch`](crate::ModelError::WidthMismatch),
+    /// [`ModelError::EmptyData`](crate::ModelError::EmptyData),
+    /// [`ModelError::NonFiniteInput`](crate::ModelError::NonFiniteInput); candle's errors.
+    pub fn predict_proba(&self, x: ArrayView2<'_, f32>) -> Result<Array2<f32>> {
+        check_features(x, self.config.input_dim)?;
+        let parts = x
+            .axis_chunks_iter(Axis(0), INFERENCE_BATCH)
+            .map(|chunk| {
+                let logits = self
+                    .forward(&array_to_tensor(chunk, &self.device)?)?
+                    .detach();
+                tensor_to_array(&candle_nn::ops::softmax_last_dim(&logits)?)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if parts.len() == 1 {
+            return Ok(parts.into_iter().next().unwrap_or_default());
+        }
+        let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
+        Ok(concatenate(Axis(0), &views).unwrap_or_default())
+    }
+
+    /// The most probable class of every row of `x` (ties go to the lower class).
+    ///
+    /// # Errors
+    /// As [`Mlp::predict_proba`].
+    pub fn predict(&self, x: ArrayView2<'_, f32>) -> Result<Array1<usize>> {
+        Ok(argmax_rows(self.predict_proba(x)?.view()))
+    }
+
+    /// Accuracy, loss, per-class accuracy and confusion matrix on a labelled data set.
+    ///
+    /// # Errors
+    /// As [`Mlp::predict_proba`], and
+    /// [`ModelError::LabelOutOfRange`](crate::ModelError::LabelOutOfRange).
+    pub fn evaluate(&self, dataset: &Dataset) -> Result<Evaluation> {
+        let y = dataset.labels();
+        check_labels(y, self.config.n_classes)?;
+        let probs = self.predict_proba(dataset.features())?;
+        let predictions = argmax_rows(probs.view());
+        let k = self.config.n_classes;
+        let mut confusion = Array2::<usize>::zeros((k, k));
+        let mut loss = 0f64;
+        for ((&t, &p), row) in y.iter().zip(&predictions).zip(probs.outer_iter()) {
+            confusion[[t, p]] += 1;
+            loss -= f64::from(row[t].max(f32::MIN_POSITIVE)).ln();
+        }
+        let n = y.len();
+        let correct: usize = (0..k).map(|c| confusion[[c, c]]).sum();
+        let per_class_accuracy = confusion
+            .outer_iter()
+            .enumerate()
+            .map(|(c, row)| {
+                let total: usize = row.sum();
+                (total > 0).then(|| row[c] as f64 / total as f64)
+            })
+            .collect();
+        Ok(Evaluation {
+            n_samples: n,
+            accuracy: correct as f64 / n as f64,
+            loss: loss / n as f64,
+            per_class_accuracy,
+            confusion,
+            predictions,
+        })
+    }
+}
+
+/// Index of the largest value of each row (first one on ties).
+fn argmax_rows(p: ArrayView2<'_, f32>) -> Array1<usize> {
+    p.outer_iter()
+        .map(|row| {
+            row.iter()
+                .enumerate()
+                .fold((0, f32::NEG_INFINITY), |best, (i, &v)| {
+                    if v > best.1 { (i, v) } else { best }
+                })
+        })
+        .map(|(i, _)| i)
+        .collect()
+}

@@ -1,0 +1,427 @@
+//! Training: the [`TrainConfig`] builder, the per-epoch [`History`], and [`Mlp::train`].
+
+use std::time::Instant;
+
+use candle_core::Var;
+use mtq_data::Dataset;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::data::{check_features, check_labels, gather_labels, gather_rows};
+use crate::error::{ModelError, Result};
+use crate::mlp::Mlp;
+
+/// The update rule and its coefficients.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Optimizer {
+    /// Adam (Kingma & Ba), as Keras' `Adam`.
+    Adam {
+        /// Learning rate (Keras default 1e-3).
+        lr: f64,
+        /// Decay of the first moment, in `[0, 1)` (default 0.9).
+        beta1: f64,
+        /// Decay of the second moment, in `[0, 1)` (default 0.999).
+        beta2: f64,
+        /// Added to the root of the second moment, `> 0` (Keras default 1e-7).
+        eps: f64,
+    },
+    /// Stochastic gradient descent with (heavy-ball) momentum, as Keras' `SGD`.
+    Sgd {
+        /// Learning rate.
+        lr: f64,
+        /// Momentum in `[0, 1)`; 0 is plain SGD.
+        momentum: f64,
+    },
+}
+
+impl Optimizer {
+    /// Adam with learning rate `lr` and Keras' other defaults (0.9, 0.999, 1e-7).
+    pub fn adam(lr: f64) -> Self {
+        Self::Adam {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-7,
+        }
+    }
+
+    /// SGD with learning rate `lr` and `momentum`.
+    pub fn sgd(lr: f64, momentum: f64) -> Self {
+        Self::Sgd { lr, momentum }
+    }
+
+    /// The learning rate.
+    pub fn lr(&self) -> f64 {
+        match *self {
+            Self::Adam { lr, .. } | Self::Sgd { lr, .. } => lr,
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        let lr = self.lr();
+        if !(lr.is_finite() && lr > 0.0) {
+            return Err(ModelError::InvalidLearningRate { lr });
+        }
+        let unit = |name, value: f64| {
+            if (0.0..1.0).contains(&value) {
+                Ok(())
+            } else {
+                Err(ModelError::InvalidOptimizerParam {
+                    name,
+                    value,
+                    range: "[0, 1)",
+                })
+            }
+        };
+        match *self {
+            Self::Adam {
+                beta1, beta2, eps, ..
+            } => {
+                unit("beta1", beta1)?;
+                unit("beta2", beta2)?;
+                if !(eps.is_finite() && eps > 0.0) {
+                    return Err(ModelError::InvalidOptimizerParam {
+                        name: "eps",
+                        value: eps,
+                        range: "(0, inf)",
+                    });
+                }
+                Ok(())
+            }
+            Self::Sgd { momentum, .. } => unit("momentum", momentum),
+        }
+    }
+}
+
+impl Default for Optimizer {
+    /// `Optimizer::adam(1e-3)`.
+    fn default() -> Self {
+        Self::adam(1e-3)
+    }
+}
+
+/// How to train: a by-value builder whose values are checked when [`Mlp::train`] starts.
+///
+/// Defaults (those of the reference Keras run): 5 epochs, batch size 32,
+/// [`Optimizer::adam`]`(1e-3)`, seed 0, no validation split, silent.
+///
+/// ```
+/// use mtq_model::{Optimizer, TrainConfig};
+/// let cfg = TrainConfig::new().epochs(10).batch_size(64).optimizer(Optimizer::sgd(0.01, 0.9)).seed(3);
+/// assert_eq!(cfg.get_epochs(), 10);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    epochs: usize,
+    batch_size: usize,
+    optimizer: Optimizer,
+    seed: u64,
+    validation_split: f64,
+    verbose: bool,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TrainConfig {
+    /// The defaults listed on [`TrainConfig`].
+    pub fn new() -> Self {
+        Self {
+            epochs: 5,
+            batch_size: 32,
+            optimizer: Optimizer::default(),
+            seed: 0,
+            validation_split: 0.0,
+            verbose: false,
+        }
+    }
+
+    /// Number of passes over the training data (at least 1).
+    #[must_use]
+    pub fn epochs(mut self, epochs: usize) -> Self {
+        self.epochs = epochs;
+        self
+    }
+
+    /// Samples per gradient step (at least 1; the last batch of an epoch may be smaller).
+    #[must_use]
+    pub fn batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size;
+        self
+    }
+
+    /// The update rule.
+    #[must_use]
+    pub fn optimizer(mut self, optimizer: Optimizer) -> Self {
+        self.optimizer = optimizer;
+        self
+    }
+
+    /// Seed of the `ChaCha8Rng` that reshuffles the training samples every epoch.
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Fraction in `[0, 1)` of the samples held out for validation: the *last* samples of the data
+    /// set, taken before any shuffling (as Keras' `validation_split`). 0 disables validation.
+    #[must_use]
+    pub fn validation_split(mut self, fraction: f64) -> Self {
+        self.validation_split = fraction;
+        self
+    }
+
+    /// Print one line per epoch to standard error.
+    #[must_use]
+    pub fn verbose(mut self, verbose: bool) -> Self {
+        self.verbose = verbose;
+        self
+    }
+
+    /// Number of epochs.
+    pub fn get_epochs(&self) -> usize {
+        self.epochs
+    }
+
+    /// Batch size.
+    pub fn get_batch_size(&self) -> usize {
+        self.batch_size
+    }
+
+    /// The optimizer.
+    pub fn get_optimizer(&self) -> Optimizer {
+        self.optimizer
+    }
+
+    /// The shuffling seed.
+    pub fn get_seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The validation fraction.
+    pub fn get_validation_split(&self) -> f64 {
+        self.validation_split
+    }
+
+    /// Checks every value.
+    ///
+    /// # Errors
+    /// [`ModelError::ZeroEpochs`], [`ModelError::ZeroBatchSize`],
+    /// [`ModelError::InvalidLearningRate`], [`ModelError::InvalidOptimizerParam`],
+    /// [`ModelError::InvalidValidationSplit`].
+    pub fn check(&self) -> Result<()> {
+        if self.epochs == 0 {
+            return Err(ModelError::ZeroEpochs);
+        }
+        if self.batch_size == 0 {
+            return Err(ModelError::ZeroBatchSize);
+        }
+        self.optimizer.check()?;
+        if !(0.0..1.0).contains(&self.validation_split) {
+            return Err(ModelError::InvalidValidationSplit {
+                fraction: self.validation_split,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// What one epoch measured.
+///
+/// Equality ignores [`EpochStats::seconds`]: two runs with the same seeds compare equal.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EpochStats {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Mean cross-entropy over the epoch's training samples (each batch's loss at its step).
+    pub loss: f64,
+    /// Share of training samples classified correctly during the epoch (before each step).
+    pub accuracy: f64,
+    /// Mean cross-entropy on the validation samples after the epoch, if any were held out.
+    pub val_loss: Option<f64>,
+    /// Accuracy on the validation samples after the epoch, if any were held out.
+    pub val_accuracy: Option<f64>,
+    /// Wall time of the epoch in seconds (not part of equality).
+    #[serde(default)]
+    pub seconds: f64,
+}
+
+impl PartialEq for EpochStats {
+    fn eq(&self, other: &Self) -> bool {
+        (
+            self.epoch,
+            self.loss,
+            self.accuracy,
+            self.val_loss,
+            self.val_accuracy,
+        ) == (
+            other.epoch,
+            other.loss,
+            other.accuracy,
+            other.val_loss,
+            other.val_accuracy,
+        )
+    }
+}
+
+/// The per-epoch record of one [`Mlp::train`] run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    /// One entry per completed epoch, in order.
+    pub epochs: Vec<EpochStats>,
+    /// Samples used for training.
+    pub n_train: usize,
+    /// Samples held out for validation.
+    pub n_val: usize,
+}
+
+impl History {
+    /// The last epoch's figures, if any epoch ran.
+    pub fn last(&self) -> Option<&EpochStats> {
+        self.epochs.last()
+    }
+}
+
+impl Mlp {
+    /// Trains the model in place on `dataset` (labels `0..n_classes`) with mini-batch
+    /// cross-entropy, and returns the per-epoch history.
+    ///
+    /// The training samples are reshuffled every epoch by a `ChaCha8Rng` seeded with
+    /// [`TrainConfig::seed`]; with the same initial weights (same [`Mlp::new`] seed) and the
+    /// same config, the trained weights are bit-identical on every run, whatever the number of
+    /// threads. Silent unless [`TrainConfig::verbose`] is set.
+    ///
+    /// # Errors
+    /// The [`TrainConfig::check`] errors; [`ModelError::WidthMismatch`],
+    /// [`ModelError::EmptyData`], [`ModelError::LabelOutOfRange`],
+    /// [`ModelError::NonFiniteInput`] for bad data; [`ModelError::DegenerateSplit`] if the
+    /// validation split leaves no training sample or rounds to no validation sample;
+    /// [`ModelError::LossNotFinite`] (with the epoch and batch) if the loss becomes NaN or
+    /// infinite, in which case training stops and the weights are those of the failing step.
+    pub fn train(&mut self, dataset: &Dataset, cfg: &TrainConfig) -> Result<History> {
+        cfg.check()?;
+        let x = dataset.features();
+        let y = dataset.labels();
+        check_features(x, self.config.input_dim)?;
+        check_labels(y, self.config.n_classes)?;
+
+        let n = x.nrows();
+        let n_val = (n as f64 * cfg.validation_split).round() as usize;
+        let n_train = n.saturating_sub(n_val);
+        if n_train == 0 || (cfg.validation_split > 0.0 && n_val == 0) {
+            return Err(ModelError::DegenerateSplit {
+                fraction: cfg.validation_split,
+                n_samples: n,
+                n_train,
+                n_val,
+            });
+        }
+
+        let vars = self
+            .layers
+            .iter()
+            .flat_map(|l| std::iter::once(l.weight()).chain(l.bias()))
+            .map(Var::from_tensor)
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        let mut optim = crate::optim::OptimState::new(cfg.optimizer, vars)?;
+        let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+        let mut order: Vec<usize> = (0..n_train).collect();
+        let val: Vec<usize> = (n_train..n).collect();
+        let mut buf = Vec::with_capacity(cfg.batch_size * x.ncols());
+        let mut history = History {
+            epochs: Vec::with_capacity(cfg.epochs),
+            n_train,
+            n_val,
+        };
+
+        for epoch in 1..=cfg.epochs {
+            let start = Instant::now();
+            order.shuffle(&mut rng);
+            let (mut loss_sum, mut correct) = (0f64, 0usize);
+            for (b, idx) in order.chunks(cfg.batch_size).enumerate() {
+                let xb = gather_rows(x, idx, &mut buf, &self.device)?;
+                let yb = gather_labels(y, idx, &self.device)?;
+                let logits = self.forward(&xb)?;
+                let loss = candle_nn::loss::cross_entropy(&logits, &yb)?;
+                let loss_value = loss.to_scalar::<f32>()?;
+                if !loss_value.is_finite() {
+                    return Err(ModelError::LossNotFinite {
+                        epoch,
+                        batch: b + 1,
+                        loss: loss_value,
+                    });
+                }
+                loss_sum += f64::from(loss_value) * idx.len() as f64;
+                correct += count_correct(&logits, idx, y)?;
+                optim.step(&loss.backward()?)?;
+            }
+            let (val_loss, val_accuracy) = if n_val > 0 {
+                let (l, c) = self.loss_and_correct(x, y, &val)?;
+                (Some(l), Some(c as f64 / n_val as f64))
+            } else {
+                (None, None)
+            };
+            let stats = EpochStats {
+                epoch,
+                loss: loss_sum / n_train as f64,
+                accuracy: correct as f64 / n_train as f64,
+                val_loss,
+                val_accuracy,
+                seconds: start.elapsed().as_secs_f64(),
+            };
+            if cfg.verbose {
+                let val = match (stats.val_loss, stats.val_accuracy) {
+                    (Some(l), Some(a)) => format!(", val_loss {l:.4}, val_accuracy {a:.4}"),
+                    _ => String::new(),
+                };
+                eprintln!(
+                    "epoch {epoch}/{}: loss {:.4}, accuracy {:.4}{val} ({:.3} s)",
+                    cfg.epochs, stats.loss, stats.accuracy, stats.seconds
+                );
+            }
+            history.epochs.push(stats);
+        }
+        Ok(history)
+    }
+
+    /// Mean cross-entropy and number of correct predictions over rows `idx` (no gradients kept).
+    pub(crate) fn loss_and_correct(
+        &self,
+        x: ndarray::ArrayView2<'_, f32>,
+        y: ndarray::ArrayView1<'_, usize>,
+        idx: &[usize],
+    ) -> Result<(f64, usize)> {
+        let mut buf = Vec::new();
+        let (mut loss_sum, mut correct) = (0f64, 0usize);
+        for chunk in idx.chunks(crate::eval::INFERENCE_BATCH) {
+            let xb = gather_rows(x, chunk, &mut buf, &self.device)?;
+            let yb = gather_labels(y, chunk, &self.device)?;
+            let logits = self.forward(&xb)?.detach();
+            let loss = candle_nn::loss::cross_entropy(&logits, &yb)?.to_scalar::<f32>()?;
+            loss_sum += f64::from(loss) * chunk.len() as f64;
+            correct += count_correct(&logits, chunk, y)?;
+        }
+        Ok((loss_sum / idx.len().max(1) as f64, correct))
+    }
+}
+
+/// How many rows of `logits` have their arg-max at the label of the matching sample of `idx`.
+fn count_correct(
+    logits: &candle_core::Tensor,
+    idx: &[usize],
+    y: ndarray::ArrayView1<'_, usize>,
+) -> Result<usize> {
+    let pred = logits.argmax(1)?.to_vec1::<u32>()?;
+    Ok(pred
+        .iter()
+        .zip(idx)
+        .filter(|&(&p, &i)| p as usize == y[i])
+        .count())
+}
