@@ -61,10 +61,10 @@ fn evaluation_is_consistent() {
     assert_eq!(eval.n_samples, 442);
     assert_eq!(eval.confusion.sum(), 442);
     let counts = test.class_counts();
-    for c in 0..2 {
-        assert_eq!(eval.confusion.row(c).sum(), counts[c]);
+    for (c, &count) in counts.iter().enumerate() {
+        assert_eq!(eval.confusion.row(c).sum(), count);
         let acc = eval.per_class_accuracy[c].expect("both classes present");
-        assert!((acc - eval.confusion[[c, c]] as f64 / counts[c] as f64).abs() < 1e-12);
+        assert!((acc - eval.confusion[[c, c]] as f64 / count as f64).abs() < 1e-12);
     }
     let correct = eval.confusion[[0, 0]] + eval.confusion[[1, 1]];
     assert!((eval.accuracy - correct as f64 / 442.0).abs() < 1e-12);
