@@ -62,7 +62,11 @@ impl<'a> Iterator for Batches<'a> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.data.n_samples().saturating_sub(self.next).div_ceil(self.batch_size);
+        let left = self
+            .data
+            .n_samples()
+            .saturating_sub(self.next)
+            .div_ceil(self.batch_size);
         (left, Some(left))
     }
 }
@@ -80,7 +84,11 @@ impl Dataset {
         if batch_size == 0 {
             return Err(DataError::ZeroBatchSize);
         }
-        Ok(Batches { data: self, batch_size, next: 0 })
+        Ok(Batches {
+            data: self,
+            batch_size,
+            next: 0,
+        })
     }
 }
 
@@ -95,12 +103,18 @@ mod tests {
         let x = Array2::from_shape_fn((10, 3), |(i, j)| (i * 3 + j) as f32);
         let d = Dataset::new(x, Array1::from_iter((0..10).map(|i| i % 2))).unwrap();
         let batches: Vec<Batch<'_>> = d.batches(4).unwrap().collect();
-        assert_eq!(batches.iter().map(Batch::len).collect::<Vec<_>>(), [4, 4, 2]);
+        assert_eq!(
+            batches.iter().map(Batch::len).collect::<Vec<_>>(),
+            [4, 4, 2]
+        );
         assert_eq!(d.batches(4).unwrap().len(), 3);
         assert_eq!(batches[2].start, 8);
         assert_eq!(batches[2].ids.to_vec(), [8, 9]);
         assert_eq!(batches[1].features.row(0).to_vec(), [12.0, 13.0, 14.0]);
-        assert!(std::ptr::eq(batches[0].features.as_ptr(), d.features().as_ptr()));
+        assert!(std::ptr::eq(
+            batches[0].features.as_ptr(),
+            d.features().as_ptr()
+        ));
         assert!(matches!(d.batches(0), Err(DataError::ZeroBatchSize)));
     }
 }

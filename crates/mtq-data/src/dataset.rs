@@ -39,15 +39,31 @@ impl Dataset {
     /// # Errors
     /// [`DataError::LengthMismatch`] if the row and label counts differ,
     /// [`DataError::IdsLengthMismatch`] if there is not one id per sample.
-    pub fn with_ids(features: Array2<f32>, labels: Array1<usize>, ids: Array1<usize>) -> Result<Self> {
+    pub fn with_ids(
+        features: Array2<f32>,
+        labels: Array1<usize>,
+        ids: Array1<usize>,
+    ) -> Result<Self> {
         if features.nrows() != labels.len() {
-            return Err(DataError::LengthMismatch { features: features.nrows(), labels: labels.len() });
+            return Err(DataError::LengthMismatch {
+                features: features.nrows(),
+                labels: labels.len(),
+            });
         }
         if ids.len() != labels.len() {
-            return Err(DataError::IdsLengthMismatch { samples: labels.len(), ids: ids.len() });
+            return Err(DataError::IdsLengthMismatch {
+                samples: labels.len(),
+                ids: ids.len(),
+            });
         }
         let n_classes = labels.iter().max().map_or(0, |&m| m + 1);
-        Ok(Self { features, labels, ids, classes: (0..n_classes).collect(), image_shape: None })
+        Ok(Self {
+            features,
+            labels,
+            ids,
+            classes: (0..n_classes).collect(),
+            image_shape: None,
+        })
     }
 
     /// A data set from images (`n x rows x cols`), flattened to `n x (rows * cols)`; the image
@@ -60,9 +76,16 @@ impl Dataset {
         let flat = if images.is_standard_layout() {
             images.into_shape_with_order((n, rows * cols))
         } else {
-            images.as_standard_layout().into_owned().into_shape_with_order((n, rows * cols))
+            images
+                .as_standard_layout()
+                .into_owned()
+                .into_shape_with_order((n, rows * cols))
         };
-        let flat = flat.map_err(|_| DataError::ImageShape { rows, cols, n_features: rows * cols })?;
+        let flat = flat.map_err(|_| DataError::ImageShape {
+            rows,
+            cols,
+            n_features: rows * cols,
+        })?;
         Self::new(flat, labels)?.with_image_shape(rows, cols)
     }
 
@@ -73,8 +96,17 @@ impl Dataset {
     /// if a label is not an index into `classes`.
     pub fn with_classes(mut self, classes: Vec<usize>) -> Result<Self> {
         check_unique(&classes)?;
-        if let Some((index, &label)) = self.labels.iter().enumerate().find(|&(_, &l)| l >= classes.len()) {
-            return Err(DataError::LabelNotInClasses { index, label, n_classes: classes.len() });
+        if let Some((index, &label)) = self
+            .labels
+            .iter()
+            .enumerate()
+            .find(|&(_, &l)| l >= classes.len())
+        {
+            return Err(DataError::LabelNotInClasses {
+                index,
+                label,
+                n_classes: classes.len(),
+            });
         }
         self.classes = classes;
         Ok(self)
@@ -86,7 +118,11 @@ impl Dataset {
     /// [`DataError::ImageShape`] if `rows * cols` is not the number of features.
     pub fn with_image_shape(mut self, rows: usize, cols: usize) -> Result<Self> {
         if rows.checked_mul(cols) != Some(self.n_features()) {
-            return Err(DataError::ImageShape { rows, cols, n_features: self.n_features() });
+            return Err(DataError::ImageShape {
+                rows,
+                cols,
+                n_features: self.n_features(),
+            });
         }
         self.image_shape = Some((rows, cols));
         Ok(self)
@@ -167,13 +203,19 @@ impl Dataset {
         if index >= self.n_samples() {
             return None;
         }
-        self.features.row(index).into_shape_with_order((rows, cols)).ok()
+        self.features
+            .row(index)
+            .into_shape_with_order((rows, cols))
+            .ok()
     }
 
     /// All samples as an `n x rows x cols` view (no copy); `None` without an image shape.
     pub fn images(&self) -> Option<ArrayView3<'_, f32>> {
         let (rows, cols) = self.image_shape?;
-        self.features.view().into_shape_with_order((self.n_samples(), rows, cols)).ok()
+        self.features
+            .view()
+            .into_shape_with_order((self.n_samples(), rows, cols))
+            .ok()
     }
 
     /// The feature matrix, labels and ids, by value.
@@ -230,7 +272,10 @@ impl Dataset {
         for (position, &class) in classes.iter().enumerate() {
             let old = self
                 .label_of(class)
-                .ok_or_else(|| DataError::UnknownClass { class, available: self.classes.clone() })?;
+                .ok_or_else(|| DataError::UnknownClass {
+                    class,
+                    available: self.classes.clone(),
+                })?;
             new_label[old] = Some(position);
         }
         Ok(self.remap(&new_label, classes.to_vec()))
@@ -251,9 +296,12 @@ impl Dataset {
 
     /// Keeps the samples whose label maps to `Some`, relabelled; `new_label` covers every label.
     fn remap(&self, new_label: &[Option<usize>], classes: Vec<usize>) -> Self {
-        let keep: Vec<usize> = (0..self.n_samples()).filter(|&i| new_label[self.labels[i]].is_some()).collect();
+        let keep: Vec<usize> = (0..self.n_samples())
+            .filter(|&i| new_label[self.labels[i]].is_some())
+            .collect();
         let mut out = self.take(&keep);
-        out.labels.mapv_inplace(|l| new_label[l].unwrap_or(usize::MAX));
+        out.labels
+            .mapv_inplace(|l| new_label[l].unwrap_or(usize::MAX));
         out.classes = classes;
         out
     }
@@ -287,7 +335,10 @@ mod tests {
 
     fn toy() -> Dataset {
         let x = Array2::from_shape_fn((6, 4), |(i, j)| (i * 4 + j) as f32);
-        Dataset::new(x, array![0, 1, 2, 1, 0, 2]).unwrap().with_image_shape(2, 2).unwrap()
+        Dataset::new(x, array![0, 1, 2, 1, 0, 2])
+            .unwrap()
+            .with_image_shape(2, 2)
+            .unwrap()
     }
 
     #[test]
@@ -308,8 +359,14 @@ mod tests {
     fn select_classes_rejects_bad_lists() {
         let d = toy();
         assert!(matches!(d.select_classes(&[]), Err(DataError::NoClasses)));
-        assert!(matches!(d.select_classes(&[1, 1]), Err(DataError::DuplicateClass { class: 1 })));
-        assert!(matches!(d.select_classes(&[7]), Err(DataError::UnknownClass { class: 7, .. })));
+        assert!(matches!(
+            d.select_classes(&[1, 1]),
+            Err(DataError::DuplicateClass { class: 1 })
+        ));
+        assert!(matches!(
+            d.select_classes(&[7]),
+            Err(DataError::UnknownClass { class: 7, .. })
+        ));
     }
 
     #[test]
@@ -338,10 +395,14 @@ mod tests {
         let d = toy();
         assert_eq!(d.image(1).unwrap(), array![[4.0, 5.0], [6.0, 7.0]]);
         assert!(d.image(6).is_none());
-        let back = Dataset::from_images(d.images().unwrap().to_owned(), d.labels().to_owned()).unwrap();
+        let back =
+            Dataset::from_images(d.images().unwrap().to_owned(), d.labels().to_owned()).unwrap();
         assert_eq!(back.features(), d.features());
         assert_eq!(back.image_shape(), Some((2, 2)));
-        assert!(matches!(d.clone().with_image_shape(3, 2), Err(DataError::ImageShape { .. })));
+        assert!(matches!(
+            d.clone().with_image_shape(3, 2),
+            Err(DataError::ImageShape { .. })
+        ));
     }
 
     #[test]
@@ -349,15 +410,33 @@ mod tests {
         let x = Array2::<f32>::zeros((3, 2));
         assert!(matches!(
             Dataset::new(x.clone(), array![0, 1]),
-            Err(DataError::LengthMismatch { features: 3, labels: 2 })
+            Err(DataError::LengthMismatch {
+                features: 3,
+                labels: 2
+            })
         ));
         assert!(matches!(
             Dataset::with_ids(x.clone(), array![0, 1, 1], array![0]),
             Err(DataError::IdsLengthMismatch { samples: 3, ids: 1 })
         ));
         let d = Dataset::new(x, array![0, 1, 1]).unwrap();
-        assert!(matches!(d.clone().with_classes(vec![5]), Err(DataError::LabelNotInClasses { index: 1, .. })));
-        assert_eq!(d.with_classes(vec![9, 4]).unwrap().original_labels().to_vec(), [9, 4, 4]);
-        assert!(matches!(toy().select(&[6]), Err(DataError::IndexOutOfRange { index: 6, n_samples: 6 })));
+        assert!(matches!(
+            d.clone().with_classes(vec![5]),
+            Err(DataError::LabelNotInClasses { index: 1, .. })
+        ));
+        assert_eq!(
+            d.with_classes(vec![9, 4])
+                .unwrap()
+                .original_labels()
+                .to_vec(),
+            [9, 4, 4]
+        );
+        assert!(matches!(
+            toy().select(&[6]),
+            Err(DataError::IndexOutOfRange {
+                index: 6,
+                n_samples: 6
+            })
+        ));
     }
 }

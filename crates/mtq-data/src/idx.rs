@@ -46,11 +46,20 @@ impl IdxImages {
     /// there are more images than an IDX header can count.
     pub fn new(pixels: Array2<u8>, rows: usize, cols: usize) -> Result<Self> {
         let fits = |v: usize| u32::try_from(v).is_ok();
-        if rows == 0 || cols == 0 || !fits(rows) || !fits(cols) || rows.checked_mul(cols) != Some(pixels.ncols()) {
-            return Err(DataError::ImageShape { rows, cols, n_features: pixels.ncols() });
-        }
         if !fits(pixels.nrows()) {
             return Err(DataError::TooManyForIdx { n: pixels.nrows() });
+        }
+        if rows == 0
+            || cols == 0
+            || !fits(rows)
+            || !fits(cols)
+            || rows.checked_mul(cols) != Some(pixels.ncols())
+        {
+            return Err(DataError::ImageShape {
+                rows,
+                cols,
+                n_features: pixels.ncols(),
+            });
         }
         Ok(Self { pixels, rows, cols })
     }
@@ -104,8 +113,11 @@ pub fn read_images<R: Read>(reader: R, name: impl AsRef<Path>) -> Result<IdxImag
     let path = name.as_ref();
     let (dims, payload) = read_idx(reader, path, IMAGES_MAGIC, 3)?;
     let [n, rows, cols] = [dims[0], dims[1], dims[2]].map(|d| d as usize);
-    let pixels = Array2::from_shape_vec((n, rows * cols), payload)
-        .map_err(|_| DataError::SizeOverflow { path: path.to_path_buf(), dims: dims.clone() })?;
+    let pixels =
+        Array2::from_shape_vec((n, rows * cols), payload).map_err(|_| DataError::SizeOverflow {
+            path: path.to_path_buf(),
+            dims: dims.clone(),
+        })?;
     Ok(IdxImages { pixels, rows, cols })
 }
 
@@ -141,7 +153,10 @@ pub fn read_labels_file(path: impl AsRef<Path>) -> Result<Array1<u8>> {
 fn open(path: &Path) -> Result<BufReader<File>> {
     File::open(path)
         .map(|f| BufReader::with_capacity(1 << 16, f))
-        .map_err(|source| DataError::Io { path: path.to_path_buf(), source })
+        .map_err(|source| DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 /// Writes images as a raw (uncompressed) IDX file; wrap `writer` in a gzip encoder to compress.
@@ -150,7 +165,8 @@ fn open(path: &Path) -> Result<BufReader<File>> {
 /// Any error of `writer`.
 pub fn write_images<W: Write>(mut writer: W, images: &IdxImages) -> io::Result<()> {
     // `IdxImages` guarantees every dimension fits a u32.
-    let dims = [images.len(), images.rows, images.cols].map(|d| u32::try_from(d).unwrap_or(u32::MAX));
+    let dims =
+        [images.len(), images.rows, images.cols].map(|d| u32::try_from(d).unwrap_or(u32::MAX));
     write_header(&mut writer, IMAGES_MAGIC, &dims)?;
     match images.pixels.as_slice() {
         Some(bytes) => writer.write_all(bytes)?,
@@ -168,7 +184,8 @@ pub fn write_images<W: Write>(mut writer: W, images: &IdxImages) -> io::Result<(
 /// # Errors
 /// Any error of `writer`; [`io::ErrorKind::InvalidInput`] if there are more than `u32::MAX` labels.
 pub fn write_labels<W: Write>(mut writer: W, labels: ArrayView1<'_, u8>) -> io::Result<()> {
-    let n = u32::try_from(labels.len()).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let n =
+        u32::try_from(labels.len()).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     write_header(&mut writer, LABELS_MAGIC, &[n])?;
     match labels.as_slice() {
         Some(bytes) => writer.write_all(bytes)?,
@@ -199,14 +216,22 @@ fn write_file(path: &Path, body: impl FnOnce(&mut dyn Write) -> io::Result<()>) 
         if is_gz_name(path) {
             let mut gz = GzEncoder::new(file, Compression::default());
             body(&mut gz)?;
-            gz.finish()?.into_inner().map_err(io::IntoInnerError::into_error)?.sync_all()
+            gz.finish()?
+                .into_inner()
+                .map_err(io::IntoInnerError::into_error)?
+                .sync_all()
         } else {
             let mut file = file;
             body(&mut file)?;
-            file.into_inner().map_err(io::IntoInnerError::into_error)?.sync_all()
+            file.into_inner()
+                .map_err(io::IntoInnerError::into_error)?
+                .sync_all()
         }
     };
-    run().map_err(|source| DataError::Write { path: path.to_path_buf(), source })
+    run().map_err(|source| DataError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn write_header(writer: &mut impl Write, magic: u32, dims: &[u32]) -> io::Result<()> {
@@ -218,7 +243,8 @@ fn write_header(writer: &mut impl Write, magic: u32, dims: &[u32]) -> io::Result
 }
 
 fn is_gz_name(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
 }
 
 /// Reads until `buf` is full or the stream ends; returns the bytes read.
@@ -236,21 +262,37 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// The shared IDX reader: header checks, then at most `declared + 1` payload bytes.
-fn read_idx<R: Read>(mut reader: R, path: &Path, magic: u32, ndim: usize) -> Result<(Vec<u32>, Vec<u8>)> {
-    let io_err = |source| DataError::Io { path: path.to_path_buf(), source };
+fn read_idx<R: Read>(
+    mut reader: R,
+    path: &Path,
+    magic: u32,
+    ndim: usize,
+) -> Result<(Vec<u32>, Vec<u8>)> {
+    let io_err = |source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut prefix = [0u8; 2];
     let got = read_full(&mut reader, &mut prefix).map_err(io_err)?;
     if got == 0 {
-        return Err(DataError::Empty { path: path.to_path_buf() });
+        return Err(DataError::Empty {
+            path: path.to_path_buf(),
+        });
     }
     let gzip = got == 2 && prefix == GZIP_MAGIC;
     if is_gz_name(path) && !gzip {
-        return Err(DataError::NotGzip { path: path.to_path_buf(), found: prefix[..got].to_vec() });
+        return Err(DataError::NotGzip {
+            path: path.to_path_buf(),
+            found: prefix[..got].to_vec(),
+        });
     }
     let chained = Cursor::new(prefix).take(got as u64).chain(reader);
     if gzip {
         let decoder = MultiGzDecoder::new(chained);
-        let err = |source| DataError::Decompress { path: path.to_path_buf(), source };
+        let err = |source| DataError::Decompress {
+            path: path.to_path_buf(),
+            source,
+        };
         read_idx_body(decoder, path, magic, ndim, true, err)
     } else {
         read_idx_body(chained, path, magic, ndim, false, io_err)
@@ -270,25 +312,43 @@ fn read_idx_body<R: Read>(
     let header = &mut header[..header_len];
     let got = read_full(&mut stream, header).map_err(&err)?;
     if got == 0 && gzip {
-        return Err(DataError::Empty { path: path.to_path_buf() });
+        return Err(DataError::Empty {
+            path: path.to_path_buf(),
+        });
     }
-    let too_short = || DataError::HeaderTooShort { path: path.to_path_buf(), expected: header_len, actual: got };
+    let too_short = || DataError::HeaderTooShort {
+        path: path.to_path_buf(),
+        expected: header_len,
+        actual: got,
+    };
     if got < 4 {
         return Err(too_short());
     }
-    let be = |i: usize| u32::from_be_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
+    let be =
+        |i: usize| u32::from_be_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
     let found = be(0);
     if found != magic {
-        return Err(DataError::BadMagic { path: path.to_path_buf(), expected: magic, found });
+        return Err(DataError::BadMagic {
+            path: path.to_path_buf(),
+            expected: magic,
+            found,
+        });
     }
     if got < header_len {
         return Err(too_short());
     }
     let dims: Vec<u32> = (0..ndim).map(|i| be(4 + 4 * i)).collect();
     if ndim == 3 && (dims[1] == 0 || dims[2] == 0) {
-        return Err(DataError::EmptyImage { path: path.to_path_buf(), rows: dims[1], cols: dims[2] });
+        return Err(DataError::EmptyImage {
+            path: path.to_path_buf(),
+            rows: dims[1],
+            cols: dims[2],
+        });
     }
-    let overflow = || DataError::SizeOverflow { path: path.to_path_buf(), dims: dims.clone() };
+    let overflow = || DataError::SizeOverflow {
+        path: path.to_path_buf(),
+        dims: dims.clone(),
+    };
     let expected = dims
         .iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d as usize))
@@ -296,13 +356,24 @@ fn read_idx_body<R: Read>(
         .ok_or_else(overflow)?;
     // The buffer grows with the bytes really present, never from `expected` alone.
     let mut payload = Vec::new();
-    (&mut stream).take(expected as u64 + 1).read_to_end(&mut payload).map_err(&err)?;
+    (&mut stream)
+        .take(expected as u64 + 1)
+        .read_to_end(&mut payload)
+        .map_err(&err)?;
     if payload.len() < expected {
-        return Err(DataError::Truncated { path: path.to_path_buf(), expected, actual: payload.len() });
+        return Err(DataError::Truncated {
+            path: path.to_path_buf(),
+            expected,
+            actual: payload.len(),
+        });
     }
     if payload.len() > expected {
         let rest = io::copy(&mut stream, &mut io::sink()).map_err(&err)?;
-        return Err(DataError::TrailingData { path: path.to_path_buf(), expected, actual: payload.len() as u64 + rest });
+        return Err(DataError::TrailingData {
+            path: path.to_path_buf(),
+            expected,
+            actual: payload.len() as u64 + rest,
+        });
     }
     Ok((dims, payload))
 }

@@ -60,5 +60,7 @@ pub use batch::{Batch, Batches};
 pub use dataset::Dataset;
 pub use error::{DataError, Result};
 pub use idx::IdxImages;
-pub use mnist::{MNIST_CLASSES, Mnist, MnistPaths, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
+pub use mnist::{
+    MNIST_CLASSES, Mnist, MnistPaths, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS,
+};
 pub use scale::Scaler;

@@ -49,11 +49,15 @@ impl MnistPaths {
         let dir = dir.as_ref();
         let find = |name: &'static str| -> Result<PathBuf> {
             let tried = [format!("{name}.gz"), format!("{name}.GZ"), name.to_owned()];
-            tried.iter().map(|t| dir.join(t)).find(|p| p.is_file()).ok_or_else(|| DataError::MissingFile {
-                dir: dir.to_path_buf(),
-                name,
-                tried: tried.to_vec(),
-            })
+            tried
+                .iter()
+                .map(|t| dir.join(t))
+                .find(|p| p.is_file())
+                .ok_or_else(|| DataError::MissingFile {
+                    dir: dir.to_path_buf(),
+                    name,
+                    tried: tried.to_vec(),
+                })
         };
         Ok(Self {
             train_images: find(TRAIN_IMAGES)?,
@@ -85,8 +89,18 @@ impl Mnist {
     /// [`Mnist::from_readers`]), with sources named `embedded:mnist-10k/<file>`.
     pub fn embedded() -> Result<Self> {
         let name = |n: &str| PathBuf::from(format!("embedded:mnist-10k/{n}.gz"));
-        let train = read_split(EMBEDDED_TRAIN_IMAGES, name(TRAIN_IMAGES), EMBEDDED_TRAIN_LABELS, name(TRAIN_LABELS))?;
-        let test = read_split(EMBEDDED_TEST_IMAGES, name(TEST_IMAGES), EMBEDDED_TEST_LABELS, name(TEST_LABELS))?;
+        let train = read_split(
+            EMBEDDED_TRAIN_IMAGES,
+            name(TRAIN_IMAGES),
+            EMBEDDED_TRAIN_LABELS,
+            name(TRAIN_LABELS),
+        )?;
+        let test = read_split(
+            EMBEDDED_TEST_IMAGES,
+            name(TEST_IMAGES),
+            EMBEDDED_TEST_LABELS,
+            name(TEST_LABELS),
+        )?;
         Self::new(train, test)
     }
 
@@ -105,9 +119,17 @@ impl Mnist {
     /// [`DataError::Io`] if a file cannot be read, else as [`Mnist::from_readers`].
     pub fn from_paths(paths: &MnistPaths) -> Result<Self> {
         let split = |images: &Path, labels: &Path| -> Result<Dataset> {
-            dataset_from_idx(idx::read_images_file(images)?, idx::read_labels_file(labels)?, images, labels)
+            dataset_from_idx(
+                idx::read_images_file(images)?,
+                idx::read_labels_file(labels)?,
+                images,
+                labels,
+            )
         };
-        Self::new(split(&paths.train_images, &paths.train_labels)?, split(&paths.test_images, &paths.test_labels)?)
+        Self::new(
+            split(&paths.train_images, &paths.train_labels)?,
+            split(&paths.test_images, &paths.test_labels)?,
+        )
     }
 
     /// MNIST from four readers, each raw or gzip; errors name them by the standard file names.
@@ -123,8 +145,18 @@ impl Mnist {
         test_images: impl Read,
         test_labels: impl Read,
     ) -> Result<Self> {
-        let train = read_split(train_images, TRAIN_IMAGES.into(), train_labels, TRAIN_LABELS.into())?;
-        let test = read_split(test_images, TEST_IMAGES.into(), test_labels, TEST_LABELS.into())?;
+        let train = read_split(
+            train_images,
+            TRAIN_IMAGES.into(),
+            train_labels,
+            TRAIN_LABELS.into(),
+        )?;
+        let test = read_split(
+            test_images,
+            TEST_IMAGES.into(),
+            test_labels,
+            TEST_LABELS.into(),
+        )?;
         Self::new(train, test)
     }
 
@@ -153,14 +185,24 @@ impl Mnist {
     }
 }
 
-fn read_split(images: impl Read, images_name: PathBuf, labels: impl Read, labels_name: PathBuf) -> Result<Dataset> {
+fn read_split(
+    images: impl Read,
+    images_name: PathBuf,
+    labels: impl Read,
+    labels_name: PathBuf,
+) -> Result<Dataset> {
     let images_idx = idx::read_images(images, &images_name)?;
     let labels_idx = idx::read_labels(labels, &labels_name)?;
     dataset_from_idx(images_idx, labels_idx, &images_name, &labels_name)
 }
 
 /// Checks counts and label range, then builds the `[0, 1]`-scaled data set.
-fn dataset_from_idx(images: IdxImages, labels: Array1<u8>, images_path: &Path, labels_path: &Path) -> Result<Dataset> {
+fn dataset_from_idx(
+    images: IdxImages,
+    labels: Array1<u8>,
+    images_path: &Path,
+    labels_path: &Path,
+) -> Result<Dataset> {
     if images.len() != labels.len() {
         return Err(DataError::CountMismatch {
             images_path: images_path.to_path_buf(),
@@ -169,7 +211,11 @@ fn dataset_from_idx(images: IdxImages, labels: Array1<u8>, images_path: &Path, l
             labels: labels.len(),
         });
     }
-    if let Some((index, &label)) = labels.iter().enumerate().find(|&(_, &l)| usize::from(l) >= MNIST_CLASSES) {
+    if let Some((index, &label)) = labels
+        .iter()
+        .enumerate()
+        .find(|&(_, &l)| usize::from(l) >= MNIST_CLASSES)
+    {
         return Err(DataError::LabelOutOfRange {
             path: labels_path.to_path_buf(),
             index,

@@ -51,7 +51,10 @@ impl Dataset {
     /// [`DataError::NotEnoughSamples`] if `n` exceeds [`n_samples`](Self::n_samples).
     pub fn stratified_subsample(&self, n: usize, seed: u64) -> Result<Self> {
         if n > self.n_samples() {
-            return Err(DataError::NotEnoughSamples { requested: n, available: self.n_samples() });
+            return Err(DataError::NotEnoughSamples {
+                requested: n,
+                available: self.n_samples(),
+            });
         }
         let mut picked = self.stratified_indices(n, seed);
         picked.sort_unstable();
@@ -81,17 +84,25 @@ impl Dataset {
         for &i in test_indices {
             in_test[i] = true;
         }
-        let (test, train): (Vec<usize>, Vec<usize>) = (0..self.n_samples()).partition(|&i| in_test[i]);
+        let (test, train): (Vec<usize>, Vec<usize>) =
+            (0..self.n_samples()).partition(|&i| in_test[i]);
         (self.take(&train), self.take(&test))
     }
 }
 
 fn test_count(n: usize, fraction: f64) -> Result<usize> {
     if !(fraction > 0.0 && fraction < 1.0) {
-        return Err(DataError::InvalidFraction { name: "test_fraction", value: fraction });
+        return Err(DataError::InvalidFraction {
+            name: "test_fraction",
+            value: fraction,
+        });
     }
     // 0 < fraction < 1, so the product lies in [0, n] and the cast cannot truncate.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
     let k = (fraction * n as f64).round() as usize;
     Ok(k.min(n))
 }
@@ -113,7 +124,9 @@ fn proportional_counts(counts: &[usize], n: usize) -> Vec<usize> {
         remainders.push((exact % total_w, k));
     }
     let assigned: usize = shares.iter().sum();
-    let left = usize::try_from(n).unwrap_or(usize::MAX).saturating_sub(assigned);
+    let left = usize::try_from(n)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(assigned);
     remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     for &(_, k) in remainders.iter().take(left) {
         shares[k] += 1;
@@ -153,7 +166,10 @@ mod tests {
         assert_eq!(ids, (0..10).collect::<Vec<_>>());
         for (row, &id) in a.features().rows().into_iter().zip(a.ids()) {
             assert_eq!(row[0], (2 * id) as f32);
-            assert_eq!(a.labels()[a.ids().iter().position(|&j| j == id).unwrap()], id % 2);
+            assert_eq!(
+                a.labels()[a.ids().iter().position(|&j| j == id).unwrap()],
+                id % 2
+            );
         }
     }
 
@@ -167,7 +183,10 @@ mod tests {
         assert_eq!(all, (0..20).collect::<Vec<_>>());
         assert!(test.ids().windows(2).into_iter().all(|w| w[0] < w[1]));
         for bad in [0.0, 1.0, -0.5, f64::NAN] {
-            assert!(matches!(d.split(bad, 0), Err(DataError::InvalidFraction { .. })));
+            assert!(matches!(
+                d.split(bad, 0),
+                Err(DataError::InvalidFraction { .. })
+            ));
         }
     }
 
@@ -188,7 +207,10 @@ mod tests {
         assert_eq!(s, d.stratified_subsample(30, 5).unwrap());
         assert!(matches!(
             d.stratified_subsample(91, 0),
-            Err(DataError::NotEnoughSamples { requested: 91, available: 90 })
+            Err(DataError::NotEnoughSamples {
+                requested: 91,
+                available: 90
+            })
         ));
     }
 }

@@ -43,7 +43,11 @@ impl Scaler {
         if !(low.is_finite() && high.is_finite() && low < high && (high - low).is_finite()) {
             return Err(DataError::InvalidRange { low, high });
         }
-        Ok(Self { offset: Array1::from_elem(1, low), scale: Array1::from_elem(1, high - low), per_feature: false })
+        Ok(Self {
+            offset: Array1::from_elem(1, low),
+            scale: Array1::from_elem(1, high - low),
+            per_feature: false,
+        })
     }
 
     /// Per-feature min-max scaling fitted on `x`: each feature's minimum maps to 0 and maximum
@@ -56,7 +60,11 @@ impl Scaler {
         let lo = x.fold_axis(Axis(0), f32::INFINITY, |&a, &b| a.min(b));
         let hi = x.fold_axis(Axis(0), f32::NEG_INFINITY, |&a, &b| a.max(b));
         let scale = Zip::from(&lo).and(&hi).map_collect(|&l, &h| nonzero(h - l));
-        Ok(Self { offset: lo, scale, per_feature: true })
+        Ok(Self {
+            offset: lo,
+            scale,
+            per_feature: true,
+        })
     }
 
     /// Per-feature standardisation fitted on `x`: subtract the mean, divide by the (population)
@@ -71,18 +79,27 @@ impl Scaler {
         let n = x.nrows() as f64;
         let mut sum = Array1::<f64>::zeros(x.ncols());
         for row in x.rows() {
-            Zip::from(&mut sum).and(&row).for_each(|s, &v| *s += f64::from(v));
+            Zip::from(&mut sum)
+                .and(&row)
+                .for_each(|s, &v| *s += f64::from(v));
         }
         let mean = sum / n;
         let mut sq = Array1::<f64>::zeros(x.ncols());
         for row in x.rows() {
-            Zip::from(&mut sq).and(&row).and(&mean).for_each(|s, &v, &m| *s += (f64::from(v) - m).powi(2));
+            Zip::from(&mut sq)
+                .and(&row)
+                .and(&mean)
+                .for_each(|s, &v, &m| *s += (f64::from(v) - m).powi(2));
         }
         #[allow(clippy::cast_possible_truncation)]
         let scale = sq.mapv(|s| nonzero((s / n).sqrt() as f32));
         #[allow(clippy::cast_possible_truncation)]
         let offset = mean.mapv(|m| m as f32);
-        Ok(Self { offset, scale, per_feature: true })
+        Ok(Self {
+            offset,
+            scale,
+            per_feature: true,
+        })
     }
 
     /// Number of features this scaler was fitted on; `None` for a [`range`](Self::range) scaler,
@@ -119,7 +136,9 @@ impl Scaler {
 
     fn check(&self, found: usize) -> Result<()> {
         match self.n_features() {
-            Some(expected) if expected != found => Err(DataError::FeatureCountMismatch { expected, found }),
+            Some(expected) if expected != found => {
+                Err(DataError::FeatureCountMismatch { expected, found })
+            }
             _ => Ok(()),
         }
     }
