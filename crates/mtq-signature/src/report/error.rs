@@ -37,7 +37,9 @@ pub enum ReportError {
         node: usize,
     },
     /// A link does not go from one column to the next.
-    #[error("Sankey link {link} goes from column {from_column} to column {to_column}, not to the next one")]
+    #[error(
+        "Sankey link {link} goes from column {from_column} to column {to_column}, not to the next one"
+    )]
     LinkNotAdjacent {
         /// Index of the link.
         link: usize,
@@ -60,7 +62,9 @@ pub enum ReportError {
     #[error("the Sankey diagram carries no sample (no link with a count above 0)")]
     NothingToDraw,
     /// An inner node receives a different number of samples than it sends on.
-    #[error("Sankey node {label:?} (column {column}, node {node}) receives {inflow} samples but sends {outflow}")]
+    #[error(
+        "Sankey node {label:?} (column {column}, node {node}) receives {inflow} samples but sends {outflow}"
+    )]
     UnbalancedNode {
         /// Column index.
         column: usize,

@@ -1,0 +1,400 @@
+//! Line charts: each layer's silhouette curve, and ROC curves per task.
+
+use std::fmt::Write as _;
+
+use super::markup::{CURVE_COLOURS, CURVE_DASHES, esc, fit_text, px, text_width};
+use super::validate::{check_roc, check_silhouette};
+use super::{Result, RocCurve, SilhouetteCurve};
+
+/// Left margin of a panel (y tick labels and axis title).
+const PAD_LEFT: f64 = 58.0;
+/// Top margin of a panel (its title).
+const PAD_TOP: f64 = 34.0;
+/// Bottom margin under the plot area (x tick labels and axis title).
+const PAD_BOTTOM: f64 = 46.0;
+/// Height of one legend line.
+const LEGEND_LINE: f64 = 18.0;
+
+/// One curve of a chart.
+struct Series {
+    label: String,
+    /// Numbers appended to the legend entry, never cut.
+    suffix: String,
+    colour: &'static str,
+    dash: &'static str,
+    points: Vec<(f64, f64)>,
+    /// A highlighted point and its note (e.g. the chosen K).
+    mark: Option<((f64, f64), String)>,
+    dots: bool,
+}
+
+/// The frame of a chart panel.
+struct Frame {
+    title: String,
+    x_label: &'static str,
+    y_label: &'static str,
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+    x_ticks: Vec<f64>,
+    y_ticks: Vec<f64>,
+    x_digits: usize,
+    plot_w: f64,
+    plot_h: f64,
+    diagonal: bool,
+}
+
+impl Frame {
+    fn height(&self, n_series: usize) -> f64 {
+        #[allow(clippy::cast_precision_loss)]
+        let legend = n_series as f64 * LEGEND_LINE;
+        PAD_TOP + self.plot_h + PAD_BOTTOM + legend + 8.0
+    }
+    fn width(&self) -> f64 {
+        PAD_LEFT + self.plot_w + 24.0
+    }
+}
+
+fn style_of(i: usize) -> (&'static str, &'static str) {
+    (
+        CURVE_COLOURS[i % CURVE_COLOURS.len()],
+        CURVE_DASHES[(i / CURVE_COLOURS.len()) % CURVE_DASHES.len()],
+    )
+}
+
+/// Draws one panel with its top-left corner at (`ox`, `oy`).
+fn panel(s: &mut String, ox: f64, oy: f64, f: &Frame, series: &[Series]) {
+    let (x0, x1) = f.x_range;
+    let (y0, y1) = f.y_range;
+    let sx = |x: f64| ox + PAD_LEFT + (x - x0) / (x1 - x0) * f.plot_w;
+    let sy = |y: f64| oy + PAD_TOP + (1.0 - (y - y0) / (y1 - y0)) * f.plot_h;
+    let (left, top, right, bottom) = (sx(x0), sy(y1), sx(x1), sy(y0));
+    let _ = write!(
+        s,
+        r##"<text x="{}" y="{}" font-size="14" font-weight="bold" fill="#111111">{}</text>"##,
+        px(left),
+        px(oy + 18.0),
+        esc(&fit_text(&f.title, 14.0, f.plot_w + PAD_LEFT - 10.0))
+    );
+    // Grid and ticks.
+    s.push_str(r##"<g stroke="#dddddd" stroke-width="1">"##);
+    for &t in &f.y_ticks {
+        let _ = write!(
+            s,
+            r#"<line x1="{}" y1="{y}" x2="{}" y2="{y}"/>"#,
+            px(left),
+            px(right),
+            y = px(sy(t))
+        );
+    }
+    for &t in &f.x_ticks {
+        let _ = write!(
+            s,
+            r#"<line x1="{x}" y1="{}" x2="{x}" y2="{}"/>"#,
+            px(top),
+            px(bottom),
+            x = px(sx(t))
+        );
+    }
+    s.push_str("</g>");
+    let _ = write!(
+        s,
+        r##"<rect x="{}" y="{}" width="{}" height="{}" fill="none" stroke="#555555"/>"##,
+        px(left),
+        px(top),
+        px(f.plot_w),
+        px(f.plot_h)
+    );
+    s.push_str(r##"<g fill="#333333" font-size="11">"##);
+    for &t in &f.y_ticks {
+        let _ = write!(
+            s,
+            r#"<text x="{}" y="{}" text-anchor="end">{t:.1}</text>"#,
+            px(left - 6.0),
+            px(sy(t) + 4.0)
+        );
+    }
+    for &t in &f.x_ticks {
+        let _ = write!(
+            s,
+            r#"<text x="{}" y="{}" text-anchor="middle">{t:.d$}</text>"#,
+            px(sx(t)),
+            px(bottom + 16.0),
+            d = f.x_digits
+        );
+    }
+    s.push_str("</g>");
+    let _ = write!(
+        s,
+        r##"<text x="{}" y="{}" text-anchor="middle" fill="#111111">{}</text>"##,
+        px((left + right) / 2.0),
+        px(bottom + 34.0),
+        f.x_label
+    );
+    let _ = write!(
+        s,
+        r##"<text transform="translate({} {}) rotate(-90)" text-anchor="middle" fill="#111111">{}</text>"##,
+        px(ox + 16.0),
+        px((top + bottom) / 2.0),
+        f.y_label
+    );
+    if f.diagonal {
+        let _ = write!(
+            s,
+            r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#888888" stroke-dasharray="4 4"><title>chance</title></line>"##,
+            px(left),
+            px(bottom),
+            px(right),
+            px(top)
+        );
+    }
+    // Curves.
+    for c in series {
+        let pts: Vec<String> = c
+            .points
+            .iter()
+            .map(|&(x, y)| format!("{},{}", px(sx(x)), px(sy(y))))
+            .collect();
+        let dash = if c.dash.is_empty() {
+            String::new()
+        } else {
+            format!(r#" stroke-dasharray="{}""#, c.dash)
+        };
+        let _ = write!(
+            s,
+            r#"<polyline class="curve" points="{}" fill="none" stroke="{}" stroke-width="2"{dash}><title>{}</title></polyline>"#,
+            pts.join(" "),
+            c.colour,
+            esc(&c.label)
+        );
+        if c.dots {
+            for &(x, y) in &c.points {
+                let _ = write!(
+                    s,
+                    r#"<circle cx="{}" cy="{}" r="3" fill="{}"/>"#,
+                    px(sx(x)),
+                    px(sy(y)),
+                    c.colour
+                );
+            }
+        }
+        if let Some(((x, y), note)) = &c.mark {
+            let _ = write!(
+                s,
+                r##"<circle class="mark" cx="{cx}" cy="{cy}" r="7" fill="none" stroke="{c}" stroke-width="2.5"><title>{t}</title></circle>"##,
+                cx = px(sx(*x)),
+                cy = px(sy(*y)),
+                c = c.colour,
+                t = esc(note)
+            );
+        }
+    }
+    // Legend under the plot, one line per curve.
+    let mut y = bottom + PAD_BOTTOM + 6.0;
+    for c in series {
+        let dash = if c.dash.is_empty() {
+            String::new()
+        } else {
+            format!(r#" stroke-dasharray="{}""#, c.dash)
+        };
+        let _ = write!(
+            s,
+            r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="3"{dash}/><text x="{}" y="{}" fill="#111111">{}</text>"##,
+            px(left),
+            px(y - 4.0),
+            px(left + 24.0),
+            px(y - 4.0),
+            c.colour,
+            px(left + 30.0),
+            px(y),
+            esc(&format!(
+                "{}{}",
+                fit_text(
+                    &c.label,
+                    12.0,
+                    f.plot_w + 10.0 - text_width(&c.suffix, 12.0)
+                ),
+                c.suffix
+            ))
+        );
+        y += LEGEND_LINE;
+    }
+}
+
+fn svg_open(s: &mut String, width: f64, height: f64, title: &str) {
+    let _ = write!(
+        s,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="'DejaVu Sans', 'Liberation Sans', Arial, sans-serif" font-size="12" role="img"><title>{t}</title><rect width="{w}" height="{h}" fill="#ffffff"/>"##,
+        w = px(width),
+        h = px(height),
+        t = esc(title)
+    );
+}
+
+/// Draws each layer's silhouette curve (silhouette score against K) in one chart, the chosen K
+/// of each layer circled and given in the legend.
+///
+/// # Errors
+/// [`ReportError`](super::ReportError) if there is no curve, or a curve is empty, has K and
+/// silhouette lists of different lengths, K not strictly increasing, a score outside `[-1, 1]`,
+/// or a chosen K that is not on it.
+pub fn silhouette_svg(curves: &[SilhouetteCurve]) -> Result<String> {
+    check_silhouette(curves)?;
+    if curves.is_empty() {
+        return Err(super::ReportError::EmptyCurve {
+            curve: "silhouette curves".to_owned(),
+        });
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let (k_min, k_max) = (
+        curves
+            .iter()
+            .filter_map(|c| c.k.first())
+            .min()
+            .copied()
+            .unwrap_or(2) as f64,
+        curves
+            .iter()
+            .filter_map(|c| c.k.last())
+            .max()
+            .copied()
+            .unwrap_or(2) as f64,
+    );
+    let values = curves.iter().flat_map(|c| c.silhouette.iter().copied());
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
+    let y_lo = ((lo * 10.0).floor() / 10.0).clamp(-1.0, 0.0);
+    let y_hi = ((hi * 10.0).ceil() / 10.0).max(y_lo + 0.1).min(1.0);
+    let y_step = if y_hi - y_lo > 1.0 { 0.2 } else { 0.1 };
+    let x_span = (k_max - k_min).max(1.0);
+    let x_step = (x_span / 12.0).ceil().max(1.0);
+    let frame = Frame {
+        title: "Silhouette score per K (chosen K circled)".to_owned(),
+        x_label: "K (number of clusters)",
+        y_label: "silhouette",
+        x_range: (k_min - 0.3, k_min + x_span + 0.3),
+        y_range: (y_lo, y_hi),
+        x_ticks: ticks(k_min, k_max, x_step),
+        y_ticks: ticks(y_lo, y_hi, y_step),
+        x_digits: 0,
+        plot_w: 520.0,
+        plot_h: 300.0,
+        diagonal: false,
+    };
+    let series: Vec<Series> = curves
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let (colour, dash) = style_of(i);
+            #[allow(clippy::cast_precision_loss)]
+            let points: Vec<(f64, f64)> =
+                c.k.iter()
+                    .zip(&c.silhouette)
+                    .map(|(&k, &v)| (k as f64, v))
+                    .collect();
+            let chosen = c.k.iter().position(|&k| k == c.chosen_k).map(|i| points[i]);
+            let best = chosen.map_or(f64::NAN, |p| p.1);
+            Series {
+                label: c.layer.clone(),
+                suffix: format!(": K = {} (silhouette {best:.3})", c.chosen_k),
+                colour,
+                dash,
+                mark: chosen.map(|p| (p, format!("{}: chosen K = {}", c.layer, c.chosen_k))),
+                points,
+                dots: true,
+            }
+        })
+        .collect();
+    let (w, h) = (frame.width(), frame.height(series.len()));
+    let mut s = String::new();
+    svg_open(&mut s, w, h, "Silhouette score per K, per layer");
+    panel(&mut s, 0.0, 0.0, &frame, &series);
+    s.push_str("</svg>\n");
+    Ok(s)
+}
+
+/// Ticks from `lo` to `hi` (inclusive, within rounding) every `step`.
+fn ticks(lo: f64, hi: f64, step: f64) -> Vec<f64> {
+    let mut out = Vec::new();
+    let mut i = 0.0;
+    loop {
+        let t = lo + i * step;
+        if t > hi + step * 1e-6 {
+            break;
+        }
+        out.push((t / step).round() * step);
+        i += 1.0;
+    }
+    out
+}
+
+/// Draws ROC curves, one square panel per task (in order of first appearance) side by side,
+/// with the chance diagonal and each curve's AUROC and FPR at 95 % TPR in the legend.
+///
+/// # Errors
+/// [`ReportError`](super::ReportError) if there is no curve, or a curve is empty, has FPR and
+/// TPR lists of different lengths, or a rate, AUROC or FPR at 95 % TPR outside `[0, 1]`.
+pub fn roc_svg(curves: &[RocCurve]) -> Result<String> {
+    check_roc(curves)?;
+    if curves.is_empty() {
+        return Err(super::ReportError::EmptyCurve {
+            curve: "ROC curves".to_owned(),
+        });
+    }
+    let mut tasks: Vec<&str> = Vec::new();
+    for c in curves {
+        if !tasks.contains(&c.task.as_str()) {
+            tasks.push(&c.task);
+        }
+    }
+    let frames: Vec<(Frame, Vec<Series>)> = tasks
+        .iter()
+        .map(|&task| {
+            let frame = Frame {
+                title: format!("ROC: {task}"),
+                x_label: "false-positive rate",
+                y_label: "true-positive rate",
+                x_range: (0.0, 1.0),
+                y_range: (0.0, 1.0),
+                x_ticks: ticks(0.0, 1.0, 0.2),
+                y_ticks: ticks(0.0, 1.0, 0.2),
+                x_digits: 1,
+                plot_w: 320.0,
+                plot_h: 320.0,
+                diagonal: true,
+            };
+            let series = curves
+                .iter()
+                .filter(|c| c.task == task)
+                .enumerate()
+                .map(|(i, c)| {
+                    let (colour, dash) = style_of(i);
+                    Series {
+                        label: c.name.clone(),
+                        suffix: format!(": AUROC {:.3}, FPR@95 {:.3}", c.auroc, c.fpr_at_95_tpr),
+                        colour,
+                        dash,
+                        points: c.fpr.iter().copied().zip(c.tpr.iter().copied()).collect(),
+                        mark: None,
+                        dots: false,
+                    }
+                })
+                .collect();
+            (frame, series)
+        })
+        .collect();
+    let width: f64 = frames.iter().map(|(f, _)| f.width() + 20.0).sum();
+    let height = frames
+        .iter()
+        .map(|(f, s)| f.height(s.len()))
+        .fold(0.0, f64::max);
+    let mut s = String::new();
+    svg_open(&mut s, width, height, "ROC curves of the anomaly scores");
+    let mut ox = 0.0;
+    for (f, series) in &frames {
+        panel(&mut s, ox, 0.0, f, series);
+        ox += f.width() + 20.0;
+    }
+    s.push_str("</svg>\n");
+    Ok(s)
+}

@@ -1,0 +1,511 @@
+//! The self-contained HTML report: headlines generated from the numbers, then every section,
+//! with the SVGs inline and the CSS inline. No script, no network, no external font.
+
+use std::fmt::Write as _;
+
+use super::charts::{roc_svg, silhouette_svg};
+use super::markup::{esc, pct};
+use super::sankey_svg::sankey_svg;
+use super::validate::check_report;
+use super::{AnomalyData, PathTable, RedundancyData, ReportData, Result, StrangerData};
+
+/// Path rows shown per class; the JSON holds them all.
+const MAX_PATH_ROWS: usize = 12;
+
+const CSS: &str = "
+body{font-family:'DejaVu Sans','Liberation Sans',Arial,sans-serif;color:#111;background:#fff;margin:0;padding:24px 32px;line-height:1.45}
+main{max-width:1180px;margin:0 auto}
+h1{font-size:26px;margin:0 0 4px}
+h2{font-size:20px;margin:32px 0 8px;border-bottom:2px solid #ddd;padding-bottom:4px}
+h3{font-size:15px;margin:16px 0 6px}
+p.sub{color:#555;margin:0 0 16px}
+ul.headlines{background:#f3f7fb;border-left:4px solid #0072B2;padding:12px 16px 12px 36px;margin:12px 0;font-size:15px}
+ul.headlines li{margin:4px 0}
+table{border-collapse:collapse;margin:6px 0 12px;font-size:13px}
+th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
+th{background:#f2f2f2}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+tr.trusted td{background:#e6f2e6;font-weight:bold}
+td.best{font-weight:bold;color:#005a00}
+tr.new td{color:#b34700}
+.grid{display:flex;flex-wrap:wrap;gap:8px 28px;align-items:flex-start}
+figure{margin:8px 0}
+figure svg{max-width:100%;height:auto}
+figcaption{color:#555;font-size:13px}
+p.verdict{font-size:15px}
+";
+
+/// Renders the whole report as one self-contained HTML file: headline findings generated from
+/// the numbers, the run summary, the Sankey diagram, the silhouette curves, the per-layer
+/// cluster tables, the per-class path tables, the redundancy verdict, where the strangers go,
+/// and the anomaly scores with their ROC curves.
+///
+/// # Errors
+/// [`ReportError`](super::ReportError) for any inconsistency in `data`: see
+/// [`sankey_layout`](super::sankey_layout), [`silhouette_svg`] and [`roc_svg`], plus table rows
+/// of the wrong length, counts above their totals, rates or indices outside their range, and a
+/// trusted score that is not among the scores.
+pub fn html_report(data: &ReportData) -> Result<String> {
+    check_report(data)?;
+    let mut s = String::with_capacity(64 * 1024);
+    let _ = write!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/><title>{t}</title><style>{CSS}</style></head><body><main>\n<h1>{t}</h1>\n",
+        t = esc(&data.title)
+    );
+    let _ = writeln!(
+        s,
+        "<p class=\"sub\">Seed {} · layers {} · every number below is also in <code>report.json</code>.</p>",
+        data.summary.seed,
+        esc(&data.summary.layers.join(", "))
+    );
+
+    s.push_str("<ul class=\"headlines\">\n");
+    for line in headlines(data) {
+        let _ = writeln!(s, "<li>{}</li>", esc(&line));
+    }
+    s.push_str("</ul>\n");
+
+    summary_section(&mut s, data);
+
+    s.push_str("<h2>How the samples flow</h2>\n<figure>");
+    s.push_str(&sankey_svg(&data.sankey)?);
+    s.push_str("<figcaption>Band width is proportional to the number of samples; colours are true classes, hatched bands are classes never seen in training. Hover a band or node for its counts.</figcaption></figure>\n");
+
+    if !data.silhouette_curves.is_empty() {
+        s.push_str("<h2>Choosing K per layer</h2>\n<figure>");
+        s.push_str(&silhouette_svg(&data.silhouette_curves)?);
+        s.push_str("<figcaption>K-means for each K, scored by the mean silhouette; the K with the highest score is chosen.</figcaption></figure>\n");
+    }
+
+    if !data.cluster_tables.is_empty() {
+        s.push_str("<h2>Clusters per layer</h2>\n<div class=\"grid\">");
+        for t in &data.cluster_tables {
+            let _ = write!(
+                s,
+                "<div><h3>{}</h3><table><tr><th>class</th>",
+                esc(&t.layer)
+            );
+            for c in &t.clusters {
+                let _ = write!(s, "<th>{}</th>", esc(&c.name));
+            }
+            s.push_str("</tr>");
+            for (i, class) in t.classes.iter().enumerate() {
+                let _ = write!(s, "<tr><td>{}</td>", esc(class));
+                for c in &t.clusters {
+                    let _ = write!(s, "<td class=\"n\">{}</td>", c.counts[i]);
+                }
+                s.push_str("</tr>");
+            }
+            s.push_str("<tr><th>purity</th>");
+            for c in &t.clusters {
+                let _ = write!(s, "<td class=\"n\">{:.3}</td>", c.purity);
+            }
+            s.push_str("</tr><tr><th>entropy (bits)</th>");
+            for c in &t.clusters {
+                let _ = write!(s, "<td class=\"n\">{:.3}</td>", c.entropy);
+            }
+            s.push_str("</tr></table></div>");
+        }
+        s.push_str("</div>\n");
+    }
+
+    if !data.path_tables.is_empty() {
+        s.push_str("<h2>Paths per class</h2>\n<div class=\"grid\">");
+        for t in &data.path_tables {
+            path_table(&mut s, t, &data.summary.layers);
+        }
+        s.push_str("</div>\n");
+    }
+
+    redundancy_section(&mut s, &data.redundancy);
+
+    if !data.strangers.is_empty() {
+        s.push_str("<h2>Strangers: where unseen classes go</h2>\n<div class=\"grid\">");
+        for st in &data.strangers {
+            stranger_table(&mut s, st);
+        }
+        s.push_str("</div>\n");
+    }
+
+    anomaly_section(&mut s, &data.anomaly)?;
+
+    s.push_str("</main></body></html>\n");
+    Ok(s)
+}
+
+/// Plain sentences stating the main findings, generated from the numbers, then the notes.
+fn headlines(data: &ReportData) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(acc) = data.summary.test_accuracy {
+        out.push(format!(
+            "The network classifies {:.1} % of the test samples correctly.",
+            100.0 * acc
+        ));
+    }
+    if !data.silhouette_curves.is_empty() {
+        let ks: Vec<String> = data
+            .silhouette_curves
+            .iter()
+            .map(|c| {
+                let s =
+                    c.k.iter()
+                        .position(|&k| k == c.chosen_k)
+                        .map_or(f64::NAN, |i| c.silhouette[i]);
+                format!("{} K = {} (silhouette {s:.3})", c.layer, c.chosen_k)
+            })
+            .collect();
+        out.push(format!("Clusters chosen by silhouette: {}.", ks.join(", ")));
+    }
+    for t in data.path_tables.iter().filter(|t| !t.injected) {
+        if let Some(top) = t.rows.iter().max_by_key(|r| r.count) {
+            out.push(format!(
+                "Class {}: {} ({} of {}) take {} and are predicted {}; {} distinct path{}.",
+                t.class,
+                pct(top.count, t.n_samples, 1),
+                top.count,
+                t.n_samples,
+                top.path.join(" → "),
+                top.predicted,
+                t.rows.len(),
+                if t.rows.len() == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    let red = &data.redundancy;
+    let redundant: Vec<String> = red
+        .pairs
+        .iter()
+        .filter(|p| p.redundant)
+        .map(|p| {
+            format!(
+                "{} repeats {} (ARI {:.3} ≥ {:.2}, NMI {:.3})",
+                p.second, p.first, p.ari, red.threshold, p.nmi
+            )
+        })
+        .collect();
+    if !redundant.is_empty() {
+        out.push(format!("Redundant layer: {}.", redundant.join("; ")));
+    } else if let Some(p) = red.pairs.iter().max_by(|a, b| a.ari.total_cmp(&b.ari)) {
+        out.push(format!(
+            "No layer is redundant: the closest consecutive pair, {} and {}, has ARI {:.3} (< {:.2}).",
+            p.first, p.second, p.ari, red.threshold
+        ));
+    }
+    for st in &data.strangers {
+        let mut line = format!("Unseen class {} ({} samples):", st.class, st.n_samples);
+        if let Some(p) = st.predicted.iter().max_by_key(|p| p.count) {
+            let _ = write!(
+                line,
+                " predicted {} for {};",
+                p.label,
+                pct(p.count, st.n_samples, 1)
+            );
+        }
+        let routes: Vec<String> = st
+            .routes
+            .iter()
+            .filter_map(|r| {
+                r.shares.iter().max_by_key(|x| x.count).map(|x| {
+                    format!(
+                        "{} {} to {}",
+                        r.layer,
+                        pct(x.count, st.n_samples, 0),
+                        x.label
+                    )
+                })
+            })
+            .collect();
+        if !routes.is_empty() {
+            let _ = write!(line, " {};", routes.join(", "));
+        }
+        match st.unseen_paths {
+            0 => line.push_str(" no path unseen in training."),
+            n => {
+                let _ = write!(
+                    line,
+                    " {n} path(s) unseen in training, taken by {}.",
+                    st.samples_on_unseen_paths
+                );
+            }
+        }
+        out.push(line);
+    }
+    let an = &data.anomaly;
+    if let Some(row) = an.scores.iter().find(|r| r.name == an.trusted) {
+        let res: Vec<String> = row
+            .results
+            .iter()
+            .map(|r| format!("AUROC {:.3} on {}", r.auroc, r.task))
+            .collect();
+        out.push(format!(
+            "Anomaly score to trust: {} ({}).",
+            row.name,
+            res.join(", ")
+        ));
+    }
+    let mean_auroc = |r: &super::ScoreRow| {
+        #[allow(clippy::cast_precision_loss)]
+        let n = r.results.len().max(1) as f64;
+        r.results.iter().map(|t| t.auroc).sum::<f64>() / n
+    };
+    if an.scores.len() > 1
+        && let Some(worst) = an
+            .scores
+            .iter()
+            .filter(|r| !r.results.is_empty())
+            .min_by(|a, b| mean_auroc(a).total_cmp(&mean_auroc(b)))
+    {
+        out.push(format!(
+            "Weakest score: {} (mean AUROC {:.3}).",
+            worst.name,
+            mean_auroc(worst)
+        ));
+    }
+    out.extend(data.notes.iter().cloned());
+    out
+}
+
+fn summary_section(s: &mut String, data: &ReportData) {
+    let sm = &data.summary;
+    s.push_str("<h2>Run</h2>\n<table>");
+    let _ = write!(s, "<tr><th>seed</th><td>{}</td></tr>", sm.seed);
+    if let Some(acc) = sm.test_accuracy {
+        let _ = write!(s, "<tr><th>test accuracy</th><td>{acc:.4}</td></tr>");
+    }
+    let _ = write!(
+        s,
+        "<tr><th>layers</th><td>{}</td></tr>",
+        esc(&sm.layers.join(", "))
+    );
+    for set in &sm.sets {
+        let _ = write!(
+            s,
+            "<tr><th>{}</th><td>{} samples</td></tr>",
+            esc(&set.name),
+            set.n
+        );
+    }
+    for f in &sm.facts {
+        let _ = write!(
+            s,
+            "<tr><th>{}</th><td>{}</td></tr>",
+            esc(&f.label),
+            esc(&f.value)
+        );
+    }
+    s.push_str("</table>\n");
+}
+
+fn path_table(s: &mut String, t: &PathTable, layers: &[String]) {
+    let unseen = if t.injected {
+        " (unseen in training)"
+    } else {
+        ""
+    };
+    let _ = write!(
+        s,
+        "<div><h3>Class {}{unseen}: {} samples, {} paths</h3><table><tr>",
+        esc(&t.class),
+        t.n_samples,
+        t.rows.len()
+    );
+    for l in layers {
+        let _ = write!(s, "<th>{}</th>", esc(l));
+    }
+    s.push_str("<th>predicted</th><th>count</th><th>share</th></tr>");
+    for r in t.rows.iter().take(MAX_PATH_ROWS) {
+        s.push_str(if r.unseen_in_training {
+            "<tr class=\"new\" title=\"no training sample takes this path\">"
+        } else {
+            "<tr>"
+        });
+        for step in &r.path {
+            let _ = write!(s, "<td>{}</td>", esc(step));
+        }
+        let _ = write!(
+            s,
+            "<td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(&r.predicted),
+            r.count,
+            pct(r.count, t.n_samples, 1)
+        );
+    }
+    if t.rows.len() > MAX_PATH_ROWS {
+        let rest: usize = t.rows.iter().skip(MAX_PATH_ROWS).map(|r| r.count).sum();
+        let _ = write!(
+            s,
+            "<tr><td colspan=\"{}\">… {} more paths</td><td class=\"n\">{rest}</td><td class=\"n\">{}</td></tr>",
+            layers.len() + 1,
+            t.rows.len() - MAX_PATH_ROWS,
+            pct(rest, t.n_samples, 1)
+        );
+    }
+    s.push_str("</table></div>");
+}
+
+fn redundancy_section(s: &mut String, red: &RedundancyData) {
+    if red.pairs.is_empty() && red.vs_labels.is_empty() && red.verdict.is_empty() {
+        return;
+    }
+    s.push_str("<h2>Layer redundancy</h2>\n");
+    if !red.verdict.is_empty() {
+        let _ = writeln!(s, "<p class=\"verdict\">{}</p>", esc(&red.verdict));
+    }
+    s.push_str("<div class=\"grid\">");
+    if !red.pairs.is_empty() {
+        let _ = write!(
+            s,
+            "<div><h3>Consecutive layers (redundant if ARI ≥ {:.2})</h3><table><tr><th>layers</th><th>ARI</th><th>NMI</th><th>linear CKA</th><th>redundant</th></tr>",
+            red.threshold
+        );
+        for p in &red.pairs {
+            let cka = p.cka.map_or_else(|| "–".to_owned(), |c| format!("{c:.3}"));
+            let _ = write!(
+                s,
+                "<tr><td>{} → {}</td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td><td class=\"n\">{cka}</td><td>{}</td></tr>",
+                esc(&p.first),
+                esc(&p.second),
+                p.ari,
+                p.nmi,
+                if p.redundant { "yes" } else { "no" }
+            );
+        }
+        s.push_str("</table></div>");
+    }
+    if !red.vs_labels.is_empty() {
+        s.push_str("<div><h3>Each layer against the true classes</h3><table><tr><th>layer</th><th>ARI</th><th>NMI</th></tr>");
+        for l in &red.vs_labels {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td></tr>",
+                esc(&l.layer),
+                l.ari,
+                l.nmi
+            );
+        }
+        s.push_str("</table></div>");
+    }
+    s.push_str("</div>\n");
+}
+
+fn stranger_table(s: &mut String, st: &StrangerData) {
+    let mut labels: Vec<&str> = Vec::new();
+    for share in st
+        .routes
+        .iter()
+        .flat_map(|r| &r.shares)
+        .chain(&st.predicted)
+    {
+        if !labels.contains(&share.label.as_str()) {
+            labels.push(&share.label);
+        }
+    }
+    let _ = write!(
+        s,
+        "<div><h3>Class {}: {} samples</h3><table><tr><th>layer</th>",
+        esc(&st.class),
+        st.n_samples
+    );
+    for l in &labels {
+        let _ = write!(s, "<th>→ {}</th>", esc(l));
+    }
+    s.push_str("</tr>");
+    let row = |s: &mut String, name: &str, shares: &[super::Share]| {
+        let _ = write!(s, "<tr><td>{}</td>", esc(name));
+        for l in &labels {
+            let c = shares
+                .iter()
+                .filter(|x| x.label == *l)
+                .map(|x| x.count)
+                .sum::<usize>();
+            let _ = write!(s, "<td class=\"n\">{c} ({})</td>", pct(c, st.n_samples, 1));
+        }
+        s.push_str("</tr>");
+    };
+    for r in &st.routes {
+        row(s, &r.layer, &r.shares);
+    }
+    if !st.predicted.is_empty() {
+        row(s, "predicted", &st.predicted);
+    }
+    let _ = write!(
+        s,
+        "</table><p>Paths never taken in training: {} ({} samples).</p></div>",
+        st.unseen_paths, st.samples_on_unseen_paths
+    );
+}
+
+fn anomaly_section(s: &mut String, an: &AnomalyData) -> Result<()> {
+    if an.scores.is_empty() && an.roc_curves.is_empty() {
+        return Ok(());
+    }
+    s.push_str("<h2>Anomaly scores</h2>\n");
+    if !an.trusted.is_empty() {
+        let _ = writeln!(
+            s,
+            "<p class=\"verdict\"><b>Trust: {}.</b> {}</p>",
+            esc(&an.trusted),
+            esc(&an.rationale)
+        );
+    } else if !an.rationale.is_empty() {
+        let _ = writeln!(s, "<p class=\"verdict\">{}</p>", esc(&an.rationale));
+    }
+    if !an.scores.is_empty() {
+        let mut tasks: Vec<&str> = Vec::new();
+        for r in an.scores.iter().flat_map(|r| &r.results) {
+            if !tasks.contains(&r.task.as_str()) {
+                tasks.push(&r.task);
+            }
+        }
+        let best: Vec<f64> = tasks
+            .iter()
+            .map(|t| {
+                an.scores
+                    .iter()
+                    .flat_map(|r| &r.results)
+                    .filter(|r| r.task == *t)
+                    .map(|r| r.auroc)
+                    .fold(f64::NEG_INFINITY, f64::max)
+            })
+            .collect();
+        s.push_str("<table><tr><th rowspan=\"2\">score</th>");
+        for t in &tasks {
+            let _ = write!(s, "<th colspan=\"2\">{}</th>", esc(t));
+        }
+        s.push_str("</tr><tr>");
+        for _ in &tasks {
+            s.push_str("<th>AUROC</th><th>FPR at 95 % TPR</th>");
+        }
+        s.push_str("</tr>");
+        for r in &an.scores {
+            let class = if r.name == an.trusted {
+                " class=\"trusted\""
+            } else {
+                ""
+            };
+            let _ = write!(s, "<tr{class}><td>{}</td>", esc(&r.name));
+            for (t, b) in tasks.iter().zip(&best) {
+                match r.results.iter().find(|x| x.task == *t) {
+                    Some(x) => {
+                        let cls = if x.auroc >= *b { "n best" } else { "n" };
+                        let _ = write!(
+                            s,
+                            "<td class=\"{cls}\">{:.3}</td><td class=\"n\">{:.3}</td>",
+                            x.auroc, x.fpr_at_95_tpr
+                        );
+                    }
+                    None => s.push_str("<td class=\"n\">–</td><td class=\"n\">–</td>"),
+                }
+            }
+            s.push_str("</tr>");
+        }
+        s.push_str("</table>\n<p class=\"sub\">AUROC: 1 = the score ranks every unseen sample above every known one, 0.5 = chance. Best per task in bold; the trusted score highlighted.</p>\n");
+    }
+    if !an.roc_curves.is_empty() {
+        s.push_str("<figure>");
+        s.push_str(&roc_svg(&an.roc_curves)?);
+        s.push_str("<figcaption>Positives: the unseen class; negatives: the test samples of the trained classes. Dashed diagonal: chance.</figcaption></figure>\n");
+    }
+    Ok(())
+}

@@ -1,0 +1,147 @@
+//! Small helpers shared by the SVG and HTML writers: escaping, number formatting, palettes.
+
+use std::fmt::Write as _;
+
+/// Colour-blind-safe colours (Okabe & Ito) for groups the network was trained on.
+pub(crate) const REFERENCE_COLOURS: [&str; 5] =
+    ["#0072B2", "#E69F00", "#009E73", "#56B4E9", "#F0E442"];
+/// Okabe & Ito colours kept for injected (unseen) groups, which are also hatched.
+pub(crate) const INJECTED_COLOURS: [&str; 3] = ["#D55E00", "#CC79A7", "#000000"];
+/// Colours for curves (Okabe & Ito order, black last).
+pub(crate) const CURVE_COLOURS: [&str; 7] = [
+    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
+];
+/// Dash patterns used once the curve colours run out.
+pub(crate) const CURVE_DASHES: [&str; 3] = ["", "6 3", "2 3"];
+
+/// Escapes text for XML/HTML content and attribute values.
+pub(crate) fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // Control characters are not allowed in XML 1.0: drop them.
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A coordinate with two decimals, without a trailing `.00`.
+pub(crate) fn px(v: f64) -> String {
+    let s = format!("{v:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_owned()
+    } else {
+        s.to_owned()
+    }
+}
+
+/// `part / whole` as a percentage with `digits` decimals (`"–"` when `whole` is 0).
+pub(crate) fn pct(part: usize, whole: usize, digits: usize) -> String {
+    if whole == 0 {
+        return "–".to_owned();
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let p = 100.0 * part as f64 / whole as f64;
+    format!("{p:.digits$} %")
+}
+
+/// The colour of a band group: reference groups and injected groups draw from their own palettes.
+pub(crate) fn group_colour(groups: &[super::SankeyGroup], group: usize) -> &'static str {
+    let injected = groups.get(group).is_some_and(|g| g.injected);
+    let rank = groups
+        .iter()
+        .take(group)
+        .filter(|g| g.injected == injected)
+        .count();
+    if injected {
+        INJECTED_COLOURS[rank % INJECTED_COLOURS.len()]
+    } else {
+        REFERENCE_COLOURS[rank % REFERENCE_COLOURS.len()]
+    }
+}
+
+/// The hatching pattern of an injected group, to put in `<defs>`: its colour with light stripes.
+pub(crate) fn hatch_pattern(out: &mut String, id: &str, colour: &str) {
+    let _ = write!(
+        out,
+        r##"<pattern id="{id}" width="7" height="7" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="7" height="7" fill="{colour}"/><rect width="2.5" height="7" fill="#ffffff" fill-opacity="0.55"/></pattern>"##
+    );
+}
+
+/// Approximate width in pixels of `text` in the 12 px sans-serif the SVGs use.
+///
+/// Deliberately generous (wider than DejaVu Sans / Liberation Sans), so boxes computed from it
+/// contain the real glyphs.
+pub(crate) fn text_width(text: &str, font_px: f64) -> f64 {
+    let units: f64 = text
+        .chars()
+        .map(|c| match c {
+            'i' | 'l' | 'j' | '.' | ',' | ':' | ';' | '\'' | '|' | '!' | ' ' | '(' | ')' | '['
+            | ']' => 0.36,
+            'f' | 't' | 'r' | 'I' => 0.45,
+            'm' | 'w' | 'M' | 'W' | '%' | '@' => 0.92,
+            c if c.is_ascii_uppercase() => 0.72,
+            c if c.is_ascii() => 0.62,
+            _ => 1.0,
+        })
+        .sum();
+    units * font_px
+}
+
+/// Cuts `text` to at most `max_width` pixels, ending it with `…` when cut.
+pub(crate) fn fit_text(text: &str, font_px: f64, max_width: f64) -> String {
+    if text_width(text, font_px) <= max_width {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    for c in text.chars() {
+        let mut next = out.clone();
+        next.push(c);
+        next.push('…');
+        if text_width(&next, font_px) > max_width {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_drops_control_characters() {
+        assert_eq!(
+            esc("a<b & \"c\" 'd'>\u{1}"),
+            "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;"
+        );
+    }
+
+    #[test]
+    fn formats_coordinates_and_percentages() {
+        assert_eq!(px(12.0), "12");
+        assert_eq!(px(12.5), "12.5");
+        assert_eq!(px(-0.001), "0");
+        assert_eq!(pct(1, 4, 1), "25.0 %");
+        assert_eq!(pct(1, 0, 1), "–");
+    }
+
+    #[test]
+    fn fitted_text_is_no_wider_than_asked() {
+        let long = "a very long cluster name that will not fit";
+        let cut = fit_text(long, 12.0, 80.0);
+        assert!(cut.ends_with('…'));
+        assert!(text_width(&cut, 12.0) <= 80.0);
+        assert_eq!(fit_text("h1:7", 12.0, 80.0), "h1:7");
+    }
+}
