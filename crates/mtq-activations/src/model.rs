@@ -1,0 +1,125 @@
+//! The [`LayerModel`] trait: a model that hands out its named layer outputs from one forward pass.
+
+use candle_core::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+
+/// What a layer output is: a hidden layer, the output layer before softmax, or after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LayerKind {
+    /// A hidden layer (e.g. a post-activation dense or flattened convolution output).
+    #[default]
+    Hidden,
+    /// The output layer before softmax.
+    Logits,
+    /// The class probabilities (softmax of the logits).
+    Probabilities,
+}
+
+impl LayerKind {
+    /// `true` for [`LayerKind::Logits`] and [`LayerKind::Probabilities`].
+    pub fn is_output(self) -> bool {
+        !matches!(self, LayerKind::Hidden)
+    }
+}
+
+/// The name and kind of one output a [`LayerModel`] returns.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LayerSpec {
+    /// Name of the layer, unique within the model (e.g. `"h1"`).
+    pub name: String,
+    /// What the output is.
+    pub kind: LayerKind,
+}
+
+impl LayerSpec {
+    /// A hidden layer called `name`.
+    pub fn hidden(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            kind: LayerKind::Hidden,
+        }
+    }
+
+    /// The logits (output layer before softmax), called `name`.
+    pub fn logits(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            kind: LayerKind::Logits,
+        }
+    }
+
+    /// The class probabilities, called `name`.
+    pub fn probabilities(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            kind: LayerKind::Probabilities,
+        }
+    }
+}
+
+/// A model that returns its named layer outputs from one forward pass.
+///
+/// Implement it for your own candle model to extract its activations with
+/// [`extract`](crate::extract): say where the model lives, how wide its input is, which outputs it
+/// returns, and return them, in that order, from one pass over a `batch x input_dim` `f32`
+/// tensor. Each output must have one row per input row; outputs of higher rank (a convolution's
+/// `batch x channels x h x w`) are flattened to `batch x (channels·h·w)` by the extraction. Any
+/// float dtype is accepted and converted to `f32`.
+///
+/// [`mtq_model::Mlp`] implements it with outputs `h1, h2, .., logits, probs`. The
+/// [crate documentation](crate) shows a small CNN implementing it.
+pub trait LayerModel {
+    /// The device the model's weights live on; input batches are copied there.
+    fn device(&self) -> &Device;
+
+    /// Width of one input sample (features per row).
+    fn input_dim(&self) -> usize;
+
+    /// Names and kinds of the outputs [`LayerModel::forward_layers`] returns, in its order.
+    fn layers(&self) -> Vec<LayerSpec>;
+
+    /// One forward pass over a `batch x input_dim` tensor, returning one tensor per entry of
+    /// [`LayerModel::layers`], each with `batch` rows.
+    ///
+    /// # Errors
+    /// Whatever the model's forward pass reports (candle errors convert with `?`).
+    fn forward_layers(&self, x: &Tensor) -> Result<Vec<Tensor>>;
+}
+
+/// The output names [`mtq_model::Mlp`] adds after its hidden layers.
+pub const MLP_LOGITS: &str = "logits";
+/// The name of [`mtq_model::Mlp`]'s probability output.
+pub const MLP_PROBS: &str = "probs";
+
+impl LayerModel for mtq_model::Mlp {
+    fn device(&self) -> &Device {
+        mtq_model::Mlp::device(self)
+    }
+
+    fn input_dim(&self) -> usize {
+        self.config().input_dim
+    }
+
+    /// `h1, .., hK` (hidden), then `logits` and `probs`.
+    fn layers(&self) -> Vec<LayerSpec> {
+        let mut specs: Vec<LayerSpec> = self
+            .layer_names()
+            .into_iter()
+            .map(LayerSpec::hidden)
+            .collect();
+        specs.push(LayerSpec::logits(MLP_LOGITS));
+        specs.push(LayerSpec::probabilities(MLP_PROBS));
+        specs
+    }
+
+    fn forward_layers(&self, x: &Tensor) -> Result<Vec<Tensor>> {
+        let pass = self.forward_all(x)?;
+        let mut out = pass.hidden;
+        out.push(pass.logits);
+        out.push(pass.probs);
+        Ok(out)
+    }
+}
