@@ -44,14 +44,35 @@ struct Frame {
 }
 
 impl Frame {
-    fn height(&self, n_series: usize) -> f64 {
+    fn height(&self, series: &[Series]) -> f64 {
+        let lines: usize = series
+            .iter()
+            .map(|c| legend_lines(c, self.legend_width()).len())
+            .sum();
         #[allow(clippy::cast_precision_loss)]
-        let legend = n_series as f64 * LEGEND_LINE;
+        let legend = lines as f64 * LEGEND_LINE;
         PAD_TOP + self.plot_h + PAD_BOTTOM + legend + 8.0
+    }
+    /// Room for legend text, right of the line sample.
+    fn legend_width(&self) -> f64 {
+        self.width() - 10.0 - 30.0 - 4.0
     }
     fn width(&self) -> f64 {
         PAD_LEFT + self.plot_w + 24.0
     }
+}
+
+/// A curve's legend text: `label: numbers` on one line, or the label and the numbers on two
+/// lines (each cut to fit) when one is too narrow.
+fn legend_lines(c: &Series, width: f64) -> Vec<String> {
+    let one = format!("{}{}", c.label, c.suffix);
+    if text_width(&one, 12.0) <= width {
+        return vec![one];
+    }
+    vec![
+        fit_text(&c.label, 12.0, width),
+        fit_text(c.suffix.trim_start_matches(": "), 12.0, width),
+    ]
 }
 
 fn style_of(i: usize) -> (&'static str, &'static str) {
@@ -188,8 +209,9 @@ fn panel(s: &mut String, ox: f64, oy: f64, f: &Frame, series: &[Series]) {
             );
         }
     }
-    // Legend under the plot, one line per curve.
+    // Legend under the plot: one line per curve, two when its name and numbers do not fit.
     let mut y = bottom + PAD_BOTTOM + 6.0;
+    let x = ox + 10.0;
     for c in series {
         let dash = if c.dash.is_empty() {
             String::new()
@@ -198,25 +220,22 @@ fn panel(s: &mut String, ox: f64, oy: f64, f: &Frame, series: &[Series]) {
         };
         let _ = write!(
             s,
-            r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="3"{dash}/><text x="{}" y="{}" fill="#111111">{}</text>"##,
-            px(left),
-            px(y - 4.0),
-            px(left + 24.0),
-            px(y - 4.0),
+            r#"<line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="{}" stroke-width="3"{dash}/>"#,
+            px(x),
+            px(x + 24.0),
             c.colour,
-            px(left + 30.0),
-            px(y),
-            esc(&format!(
-                "{}{}",
-                fit_text(
-                    &c.label,
-                    12.0,
-                    f.plot_w + 10.0 - text_width(&c.suffix, 12.0)
-                ),
-                c.suffix
-            ))
+            y = px(y - 4.0),
         );
-        y += LEGEND_LINE;
+        for line in legend_lines(c, f.legend_width()) {
+            let _ = write!(
+                s,
+                r##"<text x="{}" y="{}" fill="#111111">{}</text>"##,
+                px(x + 30.0),
+                px(y),
+                esc(&line)
+            );
+            y += LEGEND_LINE;
+        }
     }
 }
 
@@ -305,7 +324,7 @@ pub fn silhouette_svg(curves: &[SilhouetteCurve]) -> Result<String> {
             }
         })
         .collect();
-    let (w, h) = (frame.width(), frame.height(series.len()));
+    let (w, h) = (frame.width(), frame.height(&series));
     let mut s = String::new();
     svg_open(&mut s, w, h, "Silhouette score per K, per layer");
     panel(&mut s, 0.0, 0.0, &frame, &series);
@@ -384,10 +403,7 @@ pub fn roc_svg(curves: &[RocCurve]) -> Result<String> {
         })
         .collect();
     let width: f64 = frames.iter().map(|(f, _)| f.width() + 20.0).sum();
-    let height = frames
-        .iter()
-        .map(|(f, s)| f.height(s.len()))
-        .fold(0.0, f64::max);
+    let height = frames.iter().map(|(f, s)| f.height(s)).fold(0.0, f64::max);
     let mut s = String::new();
     svg_open(&mut s, width, height, "ROC curves of the anomaly scores");
     let mut ox = 0.0;

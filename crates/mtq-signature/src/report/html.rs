@@ -33,6 +33,7 @@ figure{margin:8px 0}
 figure svg{max-width:100%;height:auto}
 figcaption{color:#555;font-size:13px}
 p.verdict{font-size:15px}
+p.note{font-size:13px;color:#555;margin:4px 0}
 ";
 
 /// Renders the whole report as one self-contained HTML file: headline findings generated from
@@ -139,7 +140,7 @@ fn headlines(data: &ReportData) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(acc) = data.summary.test_accuracy {
         out.push(format!(
-            "The network classifies {:.1} % of the test samples correctly.",
+            "The network classifies {:.2} % of the test samples correctly.",
             100.0 * acc
         ));
     }
@@ -431,7 +432,7 @@ fn stranger_table(s: &mut String, st: &StrangerData) {
     }
     let _ = write!(
         s,
-        "</table><p>Paths never taken in training: {} ({} samples).</p></div>",
+        "</table><p class=\"note\">Paths never taken in training: {} ({} samples).</p></div>",
         st.unseen_paths, st.samples_on_unseen_paths
     );
 }
@@ -500,7 +501,7 @@ fn anomaly_section(s: &mut String, an: &AnomalyData) -> Result<()> {
             }
             s.push_str("</tr>");
         }
-        s.push_str("</table>\n<p class=\"sub\">AUROC: 1 = the score ranks every unseen sample above every known one, 0.5 = chance. Best per task in bold; the trusted score highlighted.</p>\n");
+        s.push_str("</table>\n<p class=\"note\">AUROC: 1 = the score ranks every unseen sample above every known one, 0.5 = chance. Best per task in bold; the trusted score highlighted.</p>\n");
     }
     if !an.roc_curves.is_empty() {
         s.push_str("<figure>");

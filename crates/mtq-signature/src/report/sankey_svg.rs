@@ -20,6 +20,8 @@ const NODE_W: f64 = 14.0;
 const NODE_PAD: f64 = 18.0;
 /// Smallest height of the node area.
 const MIN_PLOT_H: f64 = 520.0;
+/// Largest height of the node area (beyond it, gaps shrink and small nodes lose their labels).
+const MAX_PLOT_H: f64 = 900.0;
 /// Smallest height a node bar is drawn with, however few samples it holds.
 const MIN_NODE_H: f64 = 2.0;
 /// Font size of node labels.
@@ -140,7 +142,9 @@ fn layout(sankey: &SankeyData, flows: &Flows) -> SankeyLayout {
         .map(|c| c.nodes.len())
         .max()
         .unwrap_or(0);
-    let plot_h = MIN_PLOT_H.max(max_nodes as f64 * (LABEL_H + NODE_PAD));
+    let plot_h = MIN_PLOT_H.max(MAX_PLOT_H.min(max_nodes as f64 * (LABEL_H + NODE_PAD)));
+    // Crowded columns get thinner gaps, so that gaps never take more than 40 % of the height.
+    let pad = NODE_PAD.min(0.4 * plot_h / max_nodes.saturating_sub(1).max(1) as f64);
     let gap = (WIDTH - MARGIN_LEFT - MARGIN_RIGHT - NODE_W) / (n_cols - 1) as f64;
     let col_x = |c: usize| MARGIN_LEFT + c as f64 * gap;
 
@@ -152,9 +156,8 @@ fn layout(sankey: &SankeyData, flows: &Flows) -> SankeyLayout {
                 .filter(|&v| v > 0)
                 .collect();
             let total: usize = values.iter().sum();
-            (total > 0).then(|| {
-                (plot_h - NODE_PAD * (values.len().saturating_sub(1)) as f64) / total as f64
-            })
+            (total > 0)
+                .then(|| (plot_h - pad * (values.len().saturating_sub(1)) as f64) / total as f64)
         })
         .fold(f64::INFINITY, f64::min);
 
@@ -186,7 +189,7 @@ fn layout(sankey: &SankeyData, flows: &Flows) -> SankeyLayout {
             order.sort_by(|&a, &b| centre[a].total_cmp(&centre[b]).then(a.cmp(&b)));
         }
         let total: usize = order.iter().map(|&n| flows.value(c, n)).sum();
-        let used = total as f64 * scale + NODE_PAD * order.len().saturating_sub(1) as f64;
+        let used = total as f64 * scale + pad * order.len().saturating_sub(1) as f64;
         let mut y = TOP + (plot_h - used) / 2.0;
         for (r, &n) in order.iter().enumerate() {
             rank[c][n] = r;
@@ -200,7 +203,7 @@ fn layout(sankey: &SankeyData, flows: &Flows) -> SankeyLayout {
                 y,
                 height,
             });
-            y += height + NODE_PAD;
+            y += height + pad;
         }
     }
 

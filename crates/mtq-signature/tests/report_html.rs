@@ -1,0 +1,302 @@
+//! HTML report, silhouette and ROC charts, JSON round trip; also writes the demo report
+//! (`target/tmp/mtq-report-demo/`) to look at in a browser.
+
+#[path = "report_fixtures/sample.rs"]
+mod sample;
+#[path = "report_fixtures/xml.rs"]
+mod xml;
+
+use serde_json::Value;
+
+use mtq_signature::report::{
+    ReportData, ReportError, html_report, roc_svg, silhouette_svg, write_report,
+};
+
+#[test]
+fn report_is_self_contained_well_formed_and_has_every_section() {
+    let data = sample::report();
+    let html = html_report(&data).unwrap();
+    xml::check(&html).unwrap();
+    for section in [
+        "How the samples flow",
+        "Choosing K per layer",
+        "Clusters per layer",
+        "Paths per class",
+        "Layer redundancy",
+        "Strangers",
+        "Anomaly scores",
+    ] {
+        assert!(html.contains(section), "missing section {section}");
+    }
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("src="));
+    assert!(!html.contains("<link"));
+    assert!(!html.contains("@import") && !html.contains("url(http"));
+    // Three inline SVGs: Sankey, silhouette, ROC.
+    assert_eq!(html.matches("<svg ").count(), 3);
+}
+
+#[test]
+fn headlines_are_generated_from_the_numbers() {
+    let mut data = sample::report();
+    let html = html_report(&data).unwrap();
+    let headlines =
+        &html[html.find("<ul class=\"headlines\">").unwrap()..html.find("</ul>").unwrap()];
+    assert!(headlines.contains("99.55 %"), "accuracy");
+    assert!(headlines.contains("h1 K = 2 (silhouette 0.587)"));
+    // 895 of 896 ones take the archetypal path.
+    assert!(headlines.contains("895 of 896") && headlines.contains("h1:1 → h2:1 → out:1"));
+    assert!(headlines.contains("835 of 859"));
+    assert!(headlines.contains("h2 repeats h1 (ARI 0.971"));
+    // 181 of 191 fours are predicted 7.
+    assert!(headlines.contains("predicted 7 for 94.8 %"));
+    assert!(headlines.contains(&sample::SCORES[4].0.to_string()));
+    assert!(headlines.contains("Weakest score: path rarity"));
+    assert!(headlines.contains(&data.notes[0]));
+
+    // Change the numbers: the sentences follow.
+    data.summary.test_accuracy = Some(0.5);
+    for p in &mut data.redundancy.pairs {
+        p.redundant = false;
+        p.ari = 0.5;
+    }
+    let html = html_report(&data).unwrap();
+    assert!(html.contains("50.00 %"));
+    assert!(html.contains("No layer is redundant"));
+}
+
+#[test]
+fn trusted_score_is_highlighted_and_best_per_task_bold() {
+    let html = html_report(&sample::report()).unwrap();
+    assert_eq!(html.matches("<tr class=\"trusted\">").count(), 1);
+    assert_eq!(html.matches("class=\"n best\"").count(), 2);
+}
+
+#[test]
+fn text_from_data_is_escaped() {
+    let mut data = sample::report();
+    data.title = "<b>bold</b> & \"quoted\"".into();
+    data.notes.push("<script>alert(1)</script>".into());
+    data.path_tables[0].class = "<img src=x>".into();
+    let html = html_report(&data).unwrap();
+    assert!(!html.contains("<script") && !html.contains("<img") && !html.contains("<b>bold"));
+    xml::check(&html).unwrap();
+}
+
+/// Compares two JSON trees, numbers to the last bit but one (serde_json's default parser may
+/// be one ulp off; its output is the shortest exact representation).
+fn assert_same(a: &Value, b: &Value, at: &str) {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().expect("finite"), y.as_f64().expect("finite"));
+            assert!(
+                (x - y).abs() <= 2.0 * f64::EPSILON * x.abs().max(y.abs()),
+                "{at}: {x} vs {y}"
+            );
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "{at}");
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                assert_same(p, q, &format!("{at}[{i}]"));
+            }
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            assert_eq!(
+                x.keys().collect::<Vec<_>>(),
+                y.keys().collect::<Vec<_>>(),
+                "{at}"
+            );
+            for (k, p) in x {
+                assert_same(p, &y[k], &format!("{at}.{k}"));
+            }
+        }
+        _ => assert_eq!(a, b, "{at}"),
+    }
+}
+
+#[test]
+fn json_round_trip_keeps_every_number() {
+    let data = sample::report();
+    let json = serde_json::to_string_pretty(&data).unwrap();
+    let back: ReportData = serde_json::from_str(&json).unwrap();
+    assert_same(
+        &serde_json::to_value(&back).unwrap(),
+        &serde_json::to_value(&data).unwrap(),
+        "$",
+    );
+    // Everything but the floats is exactly equal.
+    assert_eq!(back.sankey, data.sankey);
+    assert_eq!(back.path_tables, data.path_tables);
+    assert_eq!(back.strangers, data.strangers);
+    assert_eq!(back.summary, data.summary);
+    assert!(json.contains("\"fpr_at_95_tpr\"") && json.contains("\"chosen_k\": 2"));
+}
+
+#[test]
+fn silhouette_chart_marks_each_chosen_k() {
+    let data = sample::report();
+    let svg = silhouette_svg(&data.silhouette_curves).unwrap();
+    xml::check(&svg).unwrap();
+    assert_eq!(svg.matches("class=\"curve\"").count(), 3);
+    assert_eq!(svg.matches("class=\"mark\"").count(), 3);
+    assert!(svg.contains("h2: K = 2 (silhouette 0.686)"));
+}
+
+#[test]
+fn roc_chart_has_a_panel_per_task_and_auroc_in_the_legend() {
+    let data = sample::report();
+    let svg = roc_svg(&data.anomaly.roc_curves).unwrap();
+    xml::check(&svg).unwrap();
+    assert_eq!(
+        svg.matches("class=\"curve\"").count(),
+        data.anomaly.roc_curves.len()
+    );
+    assert_eq!(svg.matches("<title>chance</title>").count(), 2);
+    for task in sample::TASKS {
+        assert!(svg.contains(&format!("ROC: {}", task)));
+    }
+    assert!(svg.contains("AUROC 0.931"));
+}
+
+#[test]
+fn bad_report_data_is_a_typed_error() {
+    let good = sample::report();
+
+    let mut d = good.clone();
+    d.silhouette_curves[1].silhouette.pop();
+    assert!(matches!(
+        html_report(&d),
+        Err(ReportError::CurveLengthMismatch { xs: 9, ys: 8, .. })
+    ));
+
+    let mut d = good.clone();
+    d.silhouette_curves[0].silhouette[3] = f64::NAN;
+    assert!(matches!(
+        html_report(&d),
+        Err(ReportError::ValueOutOfRange { index: 3, .. })
+    ));
+
+    let mut d = good.clone();
+    d.silhouette_curves[0].chosen_k = 11;
+    assert!(matches!(
+        html_report(&d),
+        Err(ReportError::ChosenKNotOnCurve { chosen_k: 11, .. })
+    ));
+
+    let mut d = good.clone();
+    d.silhouette_curves[0].k.swap(0, 1);
+    assert!(matches!(
+        html_report(&d),
+        Err(ReportError::KNotIncreasing { index: 1, .. })
+    ));
+
+    let mut d = good.clone();
+    d.silhouette_curves[2].k.clear();
+    d.silhouette_curves[2].silhouette.clear();
+    assert!(matches!(
+        html_report(&d),
+        Err(ReportError::EmptyCurve { .. })
+    ));
+
+    let mut d = good.clone();
+    d.anomaly.roc_curves[0].tpr[5] = 1.5;
+    assert!(matches!(
+        html_report(&d),
+        Err(ReportError::ValueOutOfRange { index: 5, .. })
+    ));
+
+    let mut d = good.clone();
+    d.anomaly.scores[0].results[1].auroc = -0.1;
+    assert!(matches!(
+        html_report(&d),
+        Err(ReportError::ValueOutOfRange { .. })
+    ));
+
+    let mut d = good.clone();
+    d.anomaly.trusted = "a score nobody computed".into();
+    assert!(matches!(
+        html_report(&d),
+        Err(ReportError::UnknownTrustedScore { scores: 6, .. })
+    ));
+
+    let mut d = good.clone();
+    d.path_tables[1].rows[0].path.pop();
+    assert!(matches!(
+        html_report(&d),
+        Err(ReportError::RowLength {
+            row: 0,
+            expected: 3,
+            found: 2,
+            ..
+        })
+    ));
+
+    let mut d = good.clone();
+    d.path_tables[1].n_samples = 10;
+    assert!(matches!(
+        html_report(&d),
+        Err(ReportError::CountsExceedTotal { total: 10, .. })
+    ));
+
+    let mut d = good.clone();
+    d.strangers[0].routes[0].shares[0].count += 1000;
+    assert!(matches!(
+        html_report(&d),
+        Err(ReportError::CountsExceedTotal { total: 191, .. })
+    ));
+
+    let mut d = good.clone();
+    d.cluster_tables[0].clusters[0].counts.push(1);
+    assert!(matches!(
+        html_report(&d),
+        Err(ReportError::RowLength {
+            expected: 2,
+            found: 3,
+            ..
+        })
+    ));
+
+    let mut d = good.clone();
+    d.redundancy.pairs[0].cka = Some(f64::INFINITY);
+    assert!(matches!(
+        html_report(&d),
+        Err(ReportError::ValueOutOfRange { .. })
+    ));
+
+    let mut d = good.clone();
+    d.summary.test_accuracy = Some(99.5);
+    assert!(matches!(
+        html_report(&d),
+        Err(ReportError::ValueOutOfRange { .. })
+    ));
+
+    let mut d = good;
+    d.sankey.links[0].group = 99;
+    assert!(matches!(
+        html_report(&d),
+        Err(ReportError::MissingGroup { group: 99, .. })
+    ));
+
+    assert!(matches!(
+        silhouette_svg(&[]),
+        Err(ReportError::EmptyCurve { .. })
+    ));
+    assert!(matches!(roc_svg(&[]), Err(ReportError::EmptyCurve { .. })));
+}
+
+/// Writes the demo report to `target/tmp/mtq-report-demo/` (report.html, sankey.svg,
+/// report.json) so it can be opened or rendered headless:
+/// `cargo test -p mtq-signature --test report_html demo` then open the printed folder.
+#[test]
+fn demo_report_is_written() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("mtq-report-demo");
+    let files = write_report(&dir, &sample::report()).unwrap();
+    println!("demo report in {}", dir.display());
+    for f in [&files.html, &files.sankey_svg, &files.json] {
+        assert!(
+            std::fs::metadata(f).unwrap().len() > 1000,
+            "{}",
+            f.display()
+        );
+    }
+}
