@@ -1,0 +1,159 @@
+//! Atomic writes: whole files or nothing, no temporary file left behind, typed errors with paths;
+//! `write_report` writes its three files or, on bad data, nothing.
+
+#[path = "report_fixtures/sample.rs"]
+mod sample;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use mtq_signature::report::{ReportData, ReportError, write_atomic, write_report};
+
+/// A fresh, empty directory under the target dir, one per test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("mtq-report-write-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn writes_the_whole_file_and_no_temporary_file_remains() {
+    let dir = scratch("whole");
+    let path = dir.join("out.txt");
+    write_atomic(&path, b"first version").unwrap();
+    assert_eq!(fs::read(&path).unwrap(), b"first version");
+    write_atomic(&path, b"second").unwrap();
+    assert_eq!(fs::read(&path).unwrap(), b"second");
+    write_atomic(&path, b"").unwrap();
+    assert_eq!(fs::read(&path).unwrap(), b"");
+    assert_eq!(entries(&dir), vec!["out.txt".to_owned()]);
+}
+
+#[test]
+fn a_missing_directory_is_a_write_error_naming_the_path() {
+    let dir = scratch("missing");
+    let path = dir.join("no-such-dir").join("out.txt");
+    let err = write_atomic(&path, b"x").unwrap_err();
+    match &err {
+        ReportError::Write { path: tmp, .. } => assert!(tmp.starts_with(dir.join("no-such-dir"))),
+        other => panic!("expected Write, got {other:?}"),
+    }
+    assert!(err.to_string().contains("no-such-dir"));
+    assert!(entries(&dir).is_empty());
+}
+
+#[test]
+fn renaming_over_a_directory_fails_cleanly() {
+    let dir = scratch("over-dir");
+    let target = dir.join("taken");
+    fs::create_dir(&target).unwrap();
+    fs::write(target.join("keep.txt"), b"keep").unwrap();
+    let err = write_atomic(&target, b"x").unwrap_err();
+    assert!(
+        matches!(&err, ReportError::Rename { to, .. } if *to == target),
+        "{err:?}"
+    );
+    // The temporary file is gone and the directory is untouched.
+    assert_eq!(entries(&dir), vec!["taken".to_owned()]);
+    assert_eq!(fs::read(target.join("keep.txt")).unwrap(), b"keep");
+}
+
+#[test]
+fn a_path_without_file_name_is_rejected() {
+    let err = write_atomic(Path::new("/"), b"x").unwrap_err();
+    assert!(matches!(err, ReportError::NotAFilePath { .. }));
+    let err = write_atomic(Path::new("some/dir/.."), b"x").unwrap_err();
+    assert!(matches!(err, ReportError::NotAFilePath { .. }));
+}
+
+#[test]
+fn readers_never_see_half_a_file() {
+    let dir = scratch("readers");
+    let path = dir.join("big.bin");
+    let n = 256 * 1024;
+    let (a, b) = (vec![b'a'; n], vec![b'b'; n]);
+    write_atomic(&path, &a).unwrap();
+    std::thread::scope(|s| {
+        let writer = s.spawn(|| {
+            for i in 0..40 {
+                write_atomic(&path, if i % 2 == 0 { &b } else { &a }).unwrap();
+            }
+        });
+        let mut reads = 0;
+        while !writer.is_finished() || reads < 10 {
+            let got = fs::read(&path).unwrap();
+            assert_eq!(got.len(), n, "a reader saw a file of {} bytes", got.len());
+            assert!(got == a || got == b, "a reader saw a mixed file");
+            reads += 1;
+        }
+        writer.join().unwrap();
+    });
+    assert_eq!(entries(&dir), vec!["big.bin".to_owned()]);
+}
+
+#[test]
+fn write_report_writes_three_files_that_read_back() {
+    let dir = scratch("report").join("nested").join("out");
+    let data = sample::report();
+    let files = write_report(&dir, &data).unwrap();
+    assert_eq!(
+        entries(&dir),
+        vec!["report.html", "report.json", "sankey.svg"]
+    );
+    let json = fs::read_to_string(&files.json).unwrap();
+    let back: ReportData = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.sankey, data.sankey);
+    assert!(
+        fs::read_to_string(&files.sankey_svg)
+            .unwrap()
+            .starts_with("<svg ")
+    );
+    assert!(
+        fs::read_to_string(&files.html)
+            .unwrap()
+            .starts_with("<!DOCTYPE html>")
+    );
+    // Writing again replaces the files and leaves nothing else.
+    write_report(&dir, &data).unwrap();
+    assert_eq!(entries(&dir).len(), 3);
+}
+
+#[test]
+fn bad_data_writes_nothing() {
+    let dir = scratch("bad").join("out");
+    let mut data = sample::report();
+    data.sankey.links[0].to = (1, 42);
+    let err = write_report(&dir, &data).unwrap_err();
+    assert!(matches!(
+        err,
+        ReportError::MissingNode {
+            link: 0,
+            node: 42,
+            ..
+        }
+    ));
+    assert!(!dir.exists(), "nothing may be created for bad data");
+}
+
+#[test]
+fn an_unwritable_directory_is_a_create_dir_error() {
+    let base = scratch("blocked");
+    let blocker = base.join("file");
+    fs::write(&blocker, b"not a directory").unwrap();
+    let err = write_report(blocker.join("out"), &sample::report()).unwrap_err();
+    assert!(
+        matches!(&err, ReportError::CreateDir { path, .. } if *path == blocker.join("out")),
+        "{err:?}"
+    );
+}
