@@ -219,6 +219,13 @@ fn bad_report_data_is_a_typed_error() {
         Err(ReportError::UnknownTrustedScore { scores: 6, .. })
     ));
 
+    // Without any score, a trusted name is shown as is (nothing to check it against).
+    let mut d = good.clone();
+    d.anomaly.scores.clear();
+    d.anomaly.roc_curves.clear();
+    d.anomaly.trusted = "combined".into();
+    assert!(html_report(&d).unwrap().contains("Trust: combined."));
+
     let mut d = good.clone();
     d.path_tables[1].rows[0].path.pop();
     assert!(matches!(

@@ -186,6 +186,36 @@ fn labels_never_overlap_in_the_study_layout() {
     }
 }
 
+#[test]
+fn a_busy_diagram_stays_legible() {
+    let data = sample::many_clusters();
+    let lay = sankey_layout(&data).unwrap();
+    assert_no_overlap(&all_boxes(&lay));
+    let svg = sankey_svg(&data).unwrap();
+    xml::check(&svg).unwrap();
+    assert_eq!(svg.matches("class=\"band\"").count(), data.links.len());
+    // Nodes of at least 2 % of the samples always keep their label.
+    let total: usize = lay
+        .nodes
+        .iter()
+        .filter(|n| n.column == 0)
+        .map(|n| n.count)
+        .sum();
+    for n in lay.nodes.iter().filter(|n| n.count * 50 >= total) {
+        let label = format!(
+            "{} ({})",
+            data.columns[n.column].nodes[n.node].label, n.count
+        );
+        assert!(
+            lay.labels.iter().any(|l| l.text == label),
+            "{label} lost its label"
+        );
+    }
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("mtq-report-demo");
+    std::fs::create_dir_all(&dir).unwrap();
+    mtq_signature::report::write_atomic(dir.join("sankey-many.svg"), svg.as_bytes()).unwrap();
+}
+
 /// A crowded diagram: one big node and many tiny ones per column.
 fn crowded() -> SankeyData {
     let n = 40;

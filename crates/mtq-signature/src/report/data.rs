@@ -271,7 +271,7 @@ pub struct AnomalyData {
     pub scores: Vec<ScoreRow>,
     /// ROC curves to draw (one chart per task, in order of first appearance).
     pub roc_curves: Vec<RocCurve>,
-    /// Name of the score to trust; one of `scores` (may be empty when there are no scores).
+    /// Name of the score to trust: one of `scores` when there are any; may be empty.
     pub trusted: String,
     /// Why, in plain sentences.
     pub rationale: String,

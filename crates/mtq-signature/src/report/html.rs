@@ -11,6 +11,8 @@ use super::{AnomalyData, PathTable, RedundancyData, ReportData, Result, Stranger
 
 /// Path rows shown per class; the JSON holds them all.
 const MAX_PATH_ROWS: usize = 12;
+/// Score rows beyond which the score table scrolls in its own box.
+const SCROLL_ROWS: usize = 24;
 
 const CSS: &str = "
 body{font-family:'DejaVu Sans','Liberation Sans',Arial,sans-serif;color:#111;background:#fff;margin:0;padding:24px 32px;line-height:1.45}
@@ -34,6 +36,8 @@ figure svg{max-width:100%;height:auto}
 figcaption{color:#555;font-size:13px}
 p.verdict{font-size:15px}
 p.note{font-size:13px;color:#555;margin:4px 0}
+div.scroll{max-height:560px;overflow:auto;display:inline-block;border:1px solid #ddd}
+div.scroll table{margin:0}
 ";
 
 /// Renders the whole report as one self-contained HTML file: headline findings generated from
@@ -438,7 +442,11 @@ fn stranger_table(s: &mut String, st: &StrangerData) {
 }
 
 fn anomaly_section(s: &mut String, an: &AnomalyData) -> Result<()> {
-    if an.scores.is_empty() && an.roc_curves.is_empty() {
+    if an.scores.is_empty()
+        && an.roc_curves.is_empty()
+        && an.trusted.is_empty()
+        && an.rationale.is_empty()
+    {
         return Ok(());
     }
     s.push_str("<h2>Anomaly scores</h2>\n");
@@ -470,6 +478,11 @@ fn anomaly_section(s: &mut String, an: &AnomalyData) -> Result<()> {
                     .fold(f64::NEG_INFINITY, f64::max)
             })
             .collect();
+        // A long table scrolls in its own box, so the ROC curves stay close.
+        let scroll = an.scores.len() > SCROLL_ROWS;
+        if scroll {
+            s.push_str("<div class=\"scroll\">");
+        }
         s.push_str("<table><tr><th rowspan=\"2\">score</th>");
         for t in &tasks {
             let _ = write!(s, "<th colspan=\"2\">{}</th>", esc(t));
@@ -501,7 +514,11 @@ fn anomaly_section(s: &mut String, an: &AnomalyData) -> Result<()> {
             }
             s.push_str("</tr>");
         }
-        s.push_str("</table>\n<p class=\"note\">AUROC: 1 = the score ranks every unseen sample above every known one, 0.5 = chance. Best per task in bold; the trusted score highlighted.</p>\n");
+        s.push_str("</table>");
+        if scroll {
+            s.push_str("</div>");
+        }
+        s.push_str("\n<p class=\"note\">AUROC: 1 = the score ranks every unseen sample above every known one, 0.5 = chance. Best per task in bold; the trusted score highlighted.</p>\n");
     }
     if !an.roc_curves.is_empty() {
         s.push_str("<figure>");

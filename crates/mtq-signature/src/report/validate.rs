@@ -332,7 +332,10 @@ pub(crate) fn check_report(data: &ReportData) -> Result<Flows> {
             )?;
         }
     }
-    if !an.trusted.is_empty() && !an.scores.iter().any(|s| s.name == an.trusted) {
+    if !an.trusted.is_empty()
+        && !an.scores.is_empty()
+        && !an.scores.iter().any(|s| s.name == an.trusted)
+    {
         return Err(ReportError::UnknownTrustedScore {
             name: an.trusted.clone(),
             scores: an.scores.len(),

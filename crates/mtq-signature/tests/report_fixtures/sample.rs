@@ -321,3 +321,83 @@ pub fn report() -> ReportData {
         },
     }
 }
+
+/// A busier diagram, for the eye and the overlap checks: three trained classes and one injected,
+/// three layers with 6, 9 and 5 clusters, then the prediction. Sample paths come from a small
+/// fixed linear congruential generator (no randomness in tests), aggregated into links.
+pub fn many_clusters() -> SankeyData {
+    let classes = [
+        ("0", 900, false),
+        ("6", 850, false),
+        ("8", 700, false),
+        ("5", 200, true),
+    ];
+    let ks = [6usize, 9, 5, 3];
+    let titles = ["h1", "h2", "h3", "predicted"];
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move |n: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        usize::try_from(state >> 33).expect("31 bits fit") % n
+    };
+    let mut links: Vec<SankeyLink> = Vec::new();
+    for (g, &(_, n, _)) in classes.iter().enumerate() {
+        for _ in 0..n {
+            let mut prev = g;
+            for (col, &k) in ks.iter().enumerate() {
+                // Mostly the "home" cluster of the previous node, sometimes anywhere.
+                let node = if next(10) < 7 {
+                    (prev * 7 + g) % k
+                } else {
+                    next(k)
+                };
+                let (from, to) = ((col, prev), (col + 1, node));
+                match links
+                    .iter_mut()
+                    .find(|l| l.group == g && l.from == from && l.to == to)
+                {
+                    Some(l) => l.count += 1,
+                    None => links.push(SankeyLink {
+                        from,
+                        to,
+                        group: g,
+                        count: 1,
+                    }),
+                }
+                prev = node;
+            }
+        }
+    }
+    let mut columns = vec![SankeyColumn {
+        title: "true class".into(),
+        nodes: classes
+            .iter()
+            .map(|c| SankeyNode {
+                label: c.0.to_owned(),
+            })
+            .collect(),
+    }];
+    for (t, &k) in titles.iter().zip(&ks) {
+        columns.push(SankeyColumn {
+            title: (*t).to_owned(),
+            nodes: (0..k)
+                .map(|i| SankeyNode {
+                    label: format!("{t}:{i}"),
+                })
+                .collect(),
+        });
+    }
+    let groups = classes
+        .iter()
+        .map(|&(label, _, injected)| SankeyGroup {
+            label: label.to_owned(),
+            injected,
+        })
+        .collect();
+    SankeyData {
+        columns,
+        links,
+        groups,
+    }
+}
