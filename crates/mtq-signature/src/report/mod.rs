@@ -10,6 +10,46 @@
 //! - [`silhouette_svg`] and [`roc_svg`] draw the silhouette curves and the ROC curves;
 //! - [`html_report`] puts everything in one HTML file, headline findings on top;
 //! - [`write_report`] writes `sankey.svg`, `report.html` and `report.json` with [`write_atomic`].
+//!
+//! # Example
+//! ```
+//! use mtq_signature::report::{
+//!     SankeyColumn, SankeyData, SankeyGroup, SankeyLink, SankeyNode, sankey_layout, sankey_svg,
+//! };
+//!
+//! # fn main() -> Result<(), mtq_signature::report::ReportError> {
+//! let node = |label: &str| SankeyNode { label: label.into() };
+//! let group = |label: &str, injected| SankeyGroup { label: label.into(), injected };
+//! let sankey = SankeyData {
+//!     columns: vec![
+//!         SankeyColumn { title: "true class".into(), nodes: vec![node("1"), node("7"), node("4")] },
+//!         SankeyColumn { title: "h1".into(), nodes: vec![node("h1:1"), node("h1:7")] },
+//!     ],
+//!     // One band per (group, from, to): 7s that look like 1s get a band of their own.
+//!     links: vec![
+//!         SankeyLink { from: (0, 0), to: (1, 0), group: 0, count: 895 },
+//!         SankeyLink { from: (0, 1), to: (1, 1), group: 1, count: 835 },
+//!         SankeyLink { from: (0, 1), to: (1, 0), group: 1, count: 24 },
+//!         SankeyLink { from: (0, 2), to: (1, 1), group: 2, count: 150 },
+//!         SankeyLink { from: (0, 2), to: (1, 0), group: 2, count: 41 },
+//!     ],
+//!     groups: vec![group("1", false), group("7", false), group("4 (unseen)", true)],
+//! };
+//! let svg = sankey_svg(&sankey)?;
+//! assert_eq!(svg.matches(r#"class="band""#).count(), 5);
+//!
+//! // Band widths are proportional to counts.
+//! let layout = sankey_layout(&sankey)?;
+//! let per_sample = layout.bands[0].width / layout.bands[0].count as f64;
+//! assert!(layout.bands.iter().all(|b| (b.width - per_sample * b.count as f64).abs() < 1e-9));
+//!
+//! // A link to a node that does not exist is an error, not a picture.
+//! let mut bad = sankey.clone();
+//! bad.links[0].to = (1, 5);
+//! assert!(sankey_svg(&bad).is_err());
+//! # Ok(())
+//! # }
+//! ```
 
 mod charts;
 mod data;
