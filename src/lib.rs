@@ -4,3 +4,4 @@
 
 pub use mtq_data as data;
 pub use mtq_model as model;
+pub use mtq_signature as signature;

@@ -9,13 +9,22 @@ pub enum SignatureError {
     /// No layer was given (or the layer selection is empty).
     #[error("no layer to analyse: give at least one layer")]
     NoLayers,
-    /// A selected layer index does not exist.
-    #[error("layer index {index} selected, but only {n_layers} layers were given")]
+    /// No class name was given.
+    #[error("no class names: give the names of the reference classes")]
+    NoClasses,
+    /// A per-layer setting names a layer that does not exist.
+    #[error("layer index {index} given, but only {n_layers} layers are analysed")]
     LayerOutOfRange {
-        /// The selected index.
+        /// The index given.
         index: usize,
-        /// How many layers the sample set has.
+        /// Number of analysed layers.
         n_layers: usize,
+    },
+    /// A set that needs true labels has none.
+    #[error("{what} has no labels; they are required here")]
+    MissingLabels {
+        /// Which set.
+        what: String,
     },
     /// The K range is empty or starts below 2.
     #[error("K range {k_min}..={k_max} is invalid: need 2 <= k_min <= k_max")]
@@ -142,6 +151,12 @@ pub enum SignatureError {
         /// The failing pivot value.
         pivot: f64,
     },
+    /// Error from the clustering crate.
+    #[error(transparent)]
+    Cluster(#[from] mtq_cluster::ClusterError),
+    /// Error from the activations crate (preparation, .npy files).
+    #[error(transparent)]
+    Activations(#[from] mtq_activations::ActivationsError),
     /// A file could not be written or read.
     #[error("cannot write or read {}", .path.display())]
     Io {
@@ -151,6 +166,9 @@ pub enum SignatureError {
         #[source]
         source: std::io::Error,
     },
+    /// A report or export file could not be rendered or written.
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
     /// JSON serialisation failed.
     #[error("JSON serialisation failed")]
     Json(#[from] serde_json::Error),

@@ -25,7 +25,7 @@ pub struct LayerTable {
     /// Conditional entropy H(class | cluster) in bits.
     pub conditional_entropy: f64,
     /// Cluster names by majority class, e.g. `h1:7`; a second cluster of the same majority is
-    /// `h1:7b`, a third `h1:7c` (by decreasing size), an empty one `h1:-`.
+    /// `h1:7#2`, a third `h1:7#3` (by decreasing size), an empty one `h1:-`.
     pub names: Vec<String>,
 }
 
@@ -101,7 +101,7 @@ pub fn layer_table(
     }
 }
 
-/// Names clusters by majority class: `layer:class`, then `b`, `c`, ... for further clusters with the
+/// Names clusters by majority class: `layer:class`, then `#2`, `#3`, ... for further clusters with the
 /// same majority, by decreasing size (ties by id), so names do not depend on arbitrary cluster ids.
 fn cluster_names(
     layer: &str,
@@ -127,12 +127,12 @@ fn cluster_names(
     names
 }
 
-/// "" for the first, then "b", "c", ..., "z", then "#27", "#28", ...
+/// "" for the first, then "#2", "#3", ...
 fn suffix(rank: usize) -> String {
-    match rank {
-        0 => String::new(),
-        1..=25 => char::from(b'a' + rank as u8).to_string(),
-        _ => format!("#{}", rank + 1),
+    if rank == 0 {
+        String::new()
+    } else {
+        format!("#{}", rank + 1)
     }
 }
 
@@ -178,7 +178,7 @@ mod tests {
         assert_eq!(t.entropy[1], 0.0);
         assert!((t.overall_purity - 6.0 / 7.0).abs() < 1e-12);
         assert!((t.conditional_entropy - 4.0 / 7.0 * h0).abs() < 1e-12);
-        assert_eq!(t.names, names(&["h1:7", "h1:1", "h1:7b", "h1:-"]));
+        assert_eq!(t.names, names(&["h1:7", "h1:1", "h1:7#2", "h1:-"]));
     }
 
     #[test]

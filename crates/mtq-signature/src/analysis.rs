@@ -1,0 +1,703 @@
+//! [`SignatureAnalysis`]: the parameters, checked at [`fit`](SignatureAnalysis::fit), which builds
+//! a [`SignatureModel`] from a reference set.
+
+use std::collections::BTreeMap;
+
+use mtq_activations::{FittedPreparation, Preparation};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::anomaly::{KnnIndex, Mahalanobis, l2_normalize};
+use crate::clustering;
+use crate::error::{Result, SignatureError};
+use crate::path::{PathRow, count_paths};
+use crate::redundancy::{LayerVerdict, PairAgreement, linear_cka, verdicts};
+use crate::samples::Samples;
+use crate::stats::{LayerTable, layer_table};
+
+/// Parameters of a signature analysis. Build with [`SignatureAnalysis::new`], adjust with the
+/// by-value setters, then [`fit`](SignatureAnalysis::fit) on a reference set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignatureAnalysis {
+    layer_names: Vec<String>,
+    class_names: Vec<String>,
+    k_min: usize,
+    k_max: usize,
+    n_init: usize,
+    seed: u64,
+    redundancy_threshold: f64,
+    knn_k_max: usize,
+    knn_ks: Vec<usize>,
+    mahalanobis_ridge: f64,
+    preparation: Preparation,
+    layer_preparations: Vec<(usize, Preparation)>,
+}
+
+impl SignatureAnalysis {
+    /// An analysis of the layers `layer_names` (in network order; a [`Samples`] gives one matrix
+    /// per name) for a network over the classes `class_names` (labels index into it).
+    ///
+    /// Defaults: K from 2 to 10 chosen by silhouette, `n_init` 10 k-means++ restarts, seed 0,
+    /// redundancy threshold ARI >= 0.95, kNN distances for k = 1..=50 of which k = 1, 2, 3, 5,
+    /// 10, 20, 50 become scores, Mahalanobis ridge 1e-3 (times the mean variance).
+    #[must_use]
+    pub fn new<L: Into<String>, C: Into<String>>(
+        layer_names: impl IntoIterator<Item = L>,
+        class_names: impl IntoIterator<Item = C>,
+    ) -> Self {
+        Self {
+            layer_names: layer_names.into_iter().map(Into::into).collect(),
+            class_names: class_names.into_iter().map(Into::into).collect(),
+            k_min: 2,
+            k_max: 10,
+            n_init: 10,
+            seed: 0,
+            redundancy_threshold: 0.95,
+            knn_k_max: 50,
+            knn_ks: vec![1, 2, 3, 5, 10, 20, 50],
+            mahalanobis_ridge: 1e-3,
+            preparation: Preparation::None,
+            layer_preparations: Vec::new(),
+        }
+    }
+
+    /// The range of K tried per layer (the chosen K maximises the silhouette; ties go to the
+    /// smaller K).
+    #[must_use]
+    pub fn k_range(mut self, k_min: usize, k_max: usize) -> Self {
+        self.k_min = k_min;
+        self.k_max = k_max;
+        self
+    }
+
+    /// K-means restarts per K (the best inertia wins).
+    #[must_use]
+    pub fn n_init(mut self, n_init: usize) -> Self {
+        self.n_init = n_init;
+        self
+    }
+
+    /// Seed of every random choice (k-means++ seeding).
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// ARI at or above which a layer counts as redundant with the previous one.
+    #[must_use]
+    pub fn redundancy_threshold(mut self, threshold: f64) -> Self {
+        self.redundancy_threshold = threshold;
+        self
+    }
+
+    /// The kNN neighbour counts that become anomaly scores (each `1..=knn_k_max`, where
+    /// `knn_k_max` is 50 or less if the reference is smaller).
+    #[must_use]
+    pub fn knn_ks(mut self, ks: Vec<usize>) -> Self {
+        self.knn_ks = ks;
+        self
+    }
+
+    /// Ridge added to the shared covariance of the Mahalanobis score, relative to the mean
+    /// variance.
+    #[must_use]
+    pub fn mahalanobis_ridge(mut self, ridge: f64) -> Self {
+        self.mahalanobis_ridge = ridge;
+        self
+    }
+
+    /// How every layer's activations are prepared before clustering and distances (fitted on
+    /// the reference, applied to every set). Default [`Preparation::None`]: raw activations, as
+    /// the reference study clusters them.
+    #[must_use]
+    pub fn preparation(mut self, preparation: Preparation) -> Self {
+        self.preparation = preparation;
+        self
+    }
+
+    /// The preparation of layer `index` only (overrides [`SignatureAnalysis::preparation`]).
+    #[must_use]
+    pub fn layer_preparation(mut self, index: usize, preparation: Preparation) -> Self {
+        self.layer_preparations.retain(|(i, _)| *i != index);
+        self.layer_preparations.push((index, preparation));
+        self
+    }
+
+    fn preparation_of(&self, index: usize) -> Preparation {
+        self.layer_preparations
+            .iter()
+            .find(|(i, _)| *i == index)
+            .map_or(self.preparation, |(_, p)| *p)
+    }
+
+    /// The analysed layers' names.
+    #[must_use]
+    pub fn layer_names(&self) -> &[String] {
+        &self.layer_names
+    }
+
+    /// The class names.
+    #[must_use]
+    pub fn class_names(&self) -> &[String] {
+        &self.class_names
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.layer_names.is_empty() {
+            return Err(SignatureError::NoLayers);
+        }
+        if self.class_names.is_empty() {
+            return Err(SignatureError::NoClasses);
+        }
+        if self.k_min < 2 || self.k_min > self.k_max {
+            return Err(SignatureError::BadKRange {
+                k_min: self.k_min,
+                k_max: self.k_max,
+            });
+        }
+        if self.n_init == 0 {
+            return Err(SignatureError::ZeroInit);
+        }
+        let t = self.redundancy_threshold;
+        if !(t > 0.0 && t <= 1.0) {
+            return Err(SignatureError::BadThreshold { value: t });
+        }
+        if !self.mahalanobis_ridge.is_finite() || self.mahalanobis_ridge < 0.0 {
+            return Err(SignatureError::BadRidge {
+                value: self.mahalanobis_ridge,
+            });
+        }
+        if let Some(&(index, _)) = self
+            .layer_preparations
+            .iter()
+            .find(|(i, _)| *i >= self.layer_names.len())
+        {
+            return Err(SignatureError::LayerOutOfRange {
+                index,
+                n_layers: self.layer_names.len(),
+            });
+        }
+        if let Some(&k) = self.knn_ks.iter().find(|&&k| k == 0 || k > self.knn_k_max) {
+            return Err(SignatureError::BadNeighbours {
+                k,
+                n_reference: self.knn_k_max,
+            });
+        }
+        Ok(())
+    }
+
+    /// Fits the analysis on `reference` (labels required): per layer the K sweep, the chosen
+    /// clustering, the class x cluster table, the kNN and Mahalanobis references; then the
+    /// reference paths and the layer redundancy.
+    ///
+    /// # Errors
+    /// A parameter error ([`SignatureError::BadKRange`], [`SignatureError::ZeroInit`],
+    /// [`SignatureError::BadThreshold`], [`SignatureError::BadRidge`],
+    /// [`SignatureError::BadNeighbours`], [`SignatureError::NoLayers`],
+    /// [`SignatureError::NoClasses`]); a data error ([`SignatureError::MissingLabels`],
+    /// [`SignatureError::LayerCountMismatch`], [`SignatureError::RowMismatch`],
+    /// [`SignatureError::NonFinite`], [`SignatureError::LabelOutOfRange`],
+    /// [`SignatureError::TooFewSamples`]); or a clustering error.
+    pub fn fit(&self, reference: &Samples<'_>) -> Result<SignatureModel> {
+        self.check()?;
+        reference.check(
+            "reference set",
+            &self.layer_names,
+            None,
+            self.class_names.len(),
+        )?;
+        let labels = reference.labels.ok_or(SignatureError::MissingLabels {
+            what: "reference set".into(),
+        })?;
+        let n = reference.len();
+        if n < 2 {
+            return Err(SignatureError::TooFewSamples {
+                layer: self.layer_names[0].clone(),
+                n_samples: n,
+                k: 2,
+            });
+        }
+        let knn_k_max = self.knn_k_max.min(n - 1);
+        let knn_ks: Vec<usize> = self.knn_ks.iter().map(|&k| k.min(knn_k_max)).collect();
+        let n_classes = self.class_names.len();
+        let layers: Vec<FittedLayer> = self
+            .layer_names
+            .par_iter()
+            .zip(reference.layers.par_iter())
+            .enumerate()
+            .map(|(li, (name, x))| self.fit_layer(li, name, *x, labels, knn_k_max))
+            .collect::<Result<_>>()?;
+        let _ = n_classes;
+        let prepared = prepare_all(&layers, &reference.layers)?;
+        let prepared: Vec<ArrayView2<'_, f32>> = prepared.iter().map(|x| x.view()).collect();
+        let trace = assign_all(&layers, &prepared);
+        let cluster_names: Vec<Vec<String>> =
+            layers.iter().map(|l| l.table.names.clone()).collect();
+        let paths = count_paths(trace.clusters.view(), labels, n_classes, &cluster_names);
+        let path_counts: BTreeMap<Vec<usize>, usize> = paths
+            .iter()
+            .map(|r| (r.clusters.clone(), r.count))
+            .collect();
+        let redundancy = self.redundancy(&layers, &prepared, &trace, labels)?;
+        Ok(SignatureModel {
+            params: self.clone(),
+            knn_ks,
+            knn_k_max,
+            widths: reference.layers.iter().map(|x| x.ncols()).collect(),
+            layers,
+            reference_trace: trace,
+            reference_labels: labels.to_owned(),
+            paths,
+            path_counts,
+            redundancy,
+        })
+    }
+
+    fn fit_layer(
+        &self,
+        li: usize,
+        name: &str,
+        x: ArrayView2<'_, f32>,
+        labels: ArrayView1<'_, usize>,
+        knn_k_max: usize,
+    ) -> Result<FittedLayer> {
+        // A stream per layer so layers do not share seeds.
+        let seed = self
+            .seed
+            .wrapping_add((li as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let preparation = self.preparation_of(li).fit(x)?;
+        let prepared = preparation.apply(x)?;
+        let x = prepared.view();
+        let sweep = clustering::sweep(name, x, self.k_min, self.k_max, self.n_init, seed)?;
+        let (clusters, _) = nearest(&sweep.centroids, x);
+        let table = layer_table(
+            name,
+            clusters.view(),
+            labels,
+            sweep.chosen_k,
+            &self.class_names,
+        );
+        let knn_raw = KnnIndex::new(x);
+        let x_l2 = l2_normalize(x);
+        let knn_l2 = KnnIndex::new(x_l2.view());
+        let loo1 = knn_raw.distances(x, 1, true)?;
+        let mut d1: Vec<f32> = loo1.column(0).to_vec();
+        d1.sort_by(f32::total_cmp);
+        let knn1_median = f64::from(d1[d1.len() / 2]).max(f64::MIN_POSITIVE);
+        let mahalanobis = Mahalanobis::fit(
+            name,
+            x,
+            labels,
+            self.class_names.len(),
+            self.mahalanobis_ridge,
+        )?;
+        let _ = knn_k_max;
+        Ok(FittedLayer {
+            name: name.to_string(),
+            preparation,
+            curve: KCurve {
+                layer: name.to_string(),
+                ks: sweep.ks,
+                silhouette: sweep.silhouette,
+                inertia: sweep.inertia,
+                chosen_k: sweep.chosen_k,
+            },
+            centroids: sweep.centroids,
+            table,
+            knn_raw,
+            knn_l2,
+            knn1_median,
+            mahalanobis,
+        })
+    }
+
+    fn redundancy(
+        &self,
+        layers: &[FittedLayer],
+        xs: &[ArrayView2<'_, f32>],
+        trace: &Trace,
+        labels: ArrayView1<'_, usize>,
+    ) -> Result<Redundancy> {
+        let col = |i: usize| trace.clusters.column(i);
+        let mut consecutive = Vec::new();
+        for i in 1..layers.len() {
+            consecutive.push(PairAgreement {
+                a: layers[i - 1].name.clone(),
+                b: layers[i].name.clone(),
+                ari: clustering::ari(col(i - 1), col(i))?,
+                nmi: clustering::nmi(col(i - 1), col(i))?,
+                cka: Some(linear_cka(xs[i - 1], xs[i])),
+            });
+        }
+        let mut vs_labels = Vec::new();
+        for (i, l) in layers.iter().enumerate() {
+            vs_labels.push(PairAgreement {
+                a: l.name.clone(),
+                b: "class".into(),
+                ari: clustering::ari(col(i), labels)?,
+                nmi: clustering::nmi(col(i), labels)?,
+                cka: None,
+            });
+        }
+        let verdicts = verdicts(&consecutive, self.redundancy_threshold);
+        Ok(Redundancy {
+            threshold: self.redundancy_threshold,
+            consecutive,
+            vs_labels,
+            verdicts,
+        })
+    }
+}
+
+/// The silhouette (and inertia) of one layer's clustering for each K tried.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KCurve {
+    /// Layer name.
+    pub layer: String,
+    /// K values tried, increasing.
+    pub ks: Vec<usize>,
+    /// Silhouette per K.
+    pub silhouette: Vec<f64>,
+    /// K-means inertia per K.
+    pub inertia: Vec<f64>,
+    /// The K chosen.
+    pub chosen_k: usize,
+}
+
+impl KCurve {
+    /// The silhouette at the chosen K.
+    #[must_use]
+    pub fn chosen_silhouette(&self) -> f64 {
+        self.ks
+            .iter()
+            .position(|&k| k == self.chosen_k)
+            .map_or(f64::NAN, |i| self.silhouette[i])
+    }
+}
+
+/// One fitted layer: its clustering, its class table and its distance references.
+#[derive(Debug, Clone)]
+pub struct FittedLayer {
+    name: String,
+    preparation: FittedPreparation,
+    curve: KCurve,
+    centroids: Array2<f32>,
+    table: LayerTable,
+    knn_raw: KnnIndex,
+    knn_l2: KnnIndex,
+    knn1_median: f64,
+    mahalanobis: Mahalanobis,
+}
+
+impl FittedLayer {
+    /// Layer name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The K sweep.
+    #[must_use]
+    pub fn curve(&self) -> &KCurve {
+        &self.curve
+    }
+
+    /// The chosen K.
+    #[must_use]
+    pub fn k(&self) -> usize {
+        self.curve.chosen_k
+    }
+
+    /// Centroids of the chosen clustering (`k x width`).
+    #[must_use]
+    pub fn centroids(&self) -> &Array2<f32> {
+        &self.centroids
+    }
+
+    /// Class x cluster table of the reference set, with cluster names.
+    #[must_use]
+    pub fn table(&self) -> &LayerTable {
+        &self.table
+    }
+
+    /// Cluster names by majority class (`h1:7`).
+    #[must_use]
+    pub fn cluster_names(&self) -> &[String] {
+        &self.table.names
+    }
+
+    /// Median leave-one-out nearest-neighbour distance in the reference set (the scale of the
+    /// combined score).
+    #[must_use]
+    pub fn knn1_median(&self) -> f64 {
+        self.knn1_median
+    }
+
+    /// The fitted preparation of this layer's activations.
+    #[must_use]
+    pub fn preparation(&self) -> &FittedPreparation {
+        &self.preparation
+    }
+
+    pub(crate) fn knn_raw(&self) -> &KnnIndex {
+        &self.knn_raw
+    }
+
+    pub(crate) fn knn_l2(&self) -> &KnnIndex {
+        &self.knn_l2
+    }
+
+    pub(crate) fn mahalanobis(&self) -> &Mahalanobis {
+        &self.mahalanobis
+    }
+}
+
+/// Agreement between layers and with the true classes, and the redundancy verdicts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Redundancy {
+    /// ARI at or above which a layer is redundant with the previous one.
+    pub threshold: f64,
+    /// Consecutive layers (`consecutive[i]`: layer `i` vs layer `i + 1`), with linear CKA.
+    pub consecutive: Vec<PairAgreement>,
+    /// Each layer's partition against the true classes.
+    pub vs_labels: Vec<PairAgreement>,
+    /// One verdict per layer after the first.
+    pub verdicts: Vec<LayerVerdict>,
+}
+
+impl Redundancy {
+    /// The verdict in plain sentences.
+    #[must_use]
+    pub fn summary(&self) -> String {
+        if self.verdicts.is_empty() {
+            return "Only one layer: nothing to compare.".into();
+        }
+        self.verdicts
+            .iter()
+            .map(|v| v.sentence.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// The signatures of one set: per sample its cluster and distance to that cluster's centroid in
+/// every layer, and the network's prediction when probabilities were given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trace {
+    /// `samples x layers` cluster ids (the path of each sample).
+    pub clusters: Array2<usize>,
+    /// `samples x layers` distance to the nearest centroid.
+    pub distances: Array2<f32>,
+    /// Predicted class per sample (argmax of the probabilities), if given.
+    pub predictions: Option<Array1<usize>>,
+    /// Largest class probability per sample, if given.
+    pub max_probability: Option<Array1<f32>>,
+}
+
+impl Trace {
+    /// Number of samples.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.clusters.nrows()
+    }
+
+    /// Whether the trace is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.clusters.nrows() == 0
+    }
+
+    /// The path (cluster id per layer) of sample `i`.
+    ///
+    /// # Panics
+    /// If `i >= self.len()`.
+    #[must_use]
+    pub fn path(&self, i: usize) -> Vec<usize> {
+        self.clusters.row(i).to_vec()
+    }
+}
+
+/// A fitted signature analysis: trace any set, score it, and read the reference statistics.
+#[derive(Debug, Clone)]
+pub struct SignatureModel {
+    params: SignatureAnalysis,
+    knn_ks: Vec<usize>,
+    knn_k_max: usize,
+    widths: Vec<usize>,
+    layers: Vec<FittedLayer>,
+    reference_trace: Trace,
+    reference_labels: Array1<usize>,
+    paths: Vec<PathRow>,
+    path_counts: BTreeMap<Vec<usize>, usize>,
+    redundancy: Redundancy,
+}
+
+impl SignatureModel {
+    /// The parameters it was fitted with.
+    #[must_use]
+    pub fn params(&self) -> &SignatureAnalysis {
+        &self.params
+    }
+
+    /// The fitted layers, in network order.
+    #[must_use]
+    pub fn layers(&self) -> &[FittedLayer] {
+        &self.layers
+    }
+
+    /// Class names.
+    #[must_use]
+    pub fn class_names(&self) -> &[String] {
+        &self.params.class_names
+    }
+
+    /// Layer names.
+    #[must_use]
+    pub fn layer_names(&self) -> &[String] {
+        &self.params.layer_names
+    }
+
+    /// Cluster names per layer.
+    #[must_use]
+    pub fn cluster_names(&self) -> Vec<Vec<String>> {
+        self.layers.iter().map(|l| l.table.names.clone()).collect()
+    }
+
+    /// The reference set's signatures.
+    #[must_use]
+    pub fn reference_trace(&self) -> &Trace {
+        &self.reference_trace
+    }
+
+    /// The reference set's true labels.
+    #[must_use]
+    pub fn reference_labels(&self) -> ArrayView1<'_, usize> {
+        self.reference_labels.view()
+    }
+
+    /// Distinct reference paths, most frequent first, with per-class counts.
+    #[must_use]
+    pub fn paths(&self) -> &[PathRow] {
+        &self.paths
+    }
+
+    /// How many reference samples take `path` (0 for a path never taken).
+    #[must_use]
+    pub fn path_count(&self, path: &[usize]) -> usize {
+        self.path_counts.get(path).copied().unwrap_or(0)
+    }
+
+    /// Number of reference samples.
+    #[must_use]
+    pub fn n_reference(&self) -> usize {
+        self.reference_labels.len()
+    }
+
+    /// Layer redundancy.
+    #[must_use]
+    pub fn redundancy(&self) -> &Redundancy {
+        &self.redundancy
+    }
+
+    pub(crate) fn knn_ks(&self) -> &[usize] {
+        &self.knn_ks
+    }
+
+    pub(crate) fn knn_k_max(&self) -> usize {
+        self.knn_k_max
+    }
+
+    /// Traces `set`: per sample and layer the nearest centroid and its distance; the predicted
+    /// class if the set has probabilities. Works for any set, including classes never seen in
+    /// training (labels are not needed).
+    ///
+    /// # Errors
+    /// [`SignatureError::LayerCountMismatch`], [`SignatureError::DimMismatch`],
+    /// [`SignatureError::RowMismatch`], [`SignatureError::NonFinite`], [`SignatureError::Empty`],
+    /// [`SignatureError::LabelOutOfRange`].
+    pub fn trace(&self, set: &Samples<'_>) -> Result<Trace> {
+        self.check(set, "traced set")?;
+        let prepared = self.prepare(set)?;
+        let prepared: Vec<ArrayView2<'_, f32>> = prepared.iter().map(|x| x.view()).collect();
+        let mut t = assign_all(&self.layers, &prepared);
+        if let Some(p) = set.probabilities {
+            let (pred, maxp): (Vec<usize>, Vec<f32>) = p
+                .rows()
+                .into_iter()
+                .map(|r| {
+                    r.iter()
+                        .enumerate()
+                        .fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &v)| {
+                            if v > bv { (i, v) } else { (bi, bv) }
+                        })
+                })
+                .unzip();
+            t.predictions = Some(Array1::from(pred));
+            t.max_probability = Some(Array1::from(maxp));
+        }
+        Ok(t)
+    }
+
+    /// The set's activations after each layer's fitted preparation.
+    pub(crate) fn prepare(&self, set: &Samples<'_>) -> Result<Vec<Array2<f32>>> {
+        prepare_all(&self.layers, &set.layers)
+    }
+
+    pub(crate) fn check(&self, set: &Samples<'_>, what: &str) -> Result<()> {
+        set.check(
+            what,
+            &self.params.layer_names,
+            Some(&self.widths),
+            self.params.class_names.len(),
+        )
+    }
+}
+
+/// Nearest centroid (by squared Euclidean distance, lowest id on ties) and its distance per row.
+fn nearest(centroids: &Array2<f32>, x: ArrayView2<'_, f32>) -> (Array1<usize>, Array1<f32>) {
+    let (labels, dists): (Vec<usize>, Vec<f32>) = x
+        .axis_iter(Axis(0))
+        .map(|row| {
+            let mut best = (0usize, f32::INFINITY);
+            for (j, c) in centroids.rows().into_iter().enumerate() {
+                let d: f32 = row
+                    .iter()
+                    .zip(c.iter())
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum();
+                if d < best.1 {
+                    best = (j, d);
+                }
+            }
+            (best.0, best.1.sqrt())
+        })
+        .unzip();
+    (Array1::from(labels), Array1::from(dists))
+}
+
+fn prepare_all(layers: &[FittedLayer], xs: &[ArrayView2<'_, f32>]) -> Result<Vec<Array2<f32>>> {
+    layers
+        .iter()
+        .zip(xs)
+        .map(|(l, x)| Ok(l.preparation.apply(*x)?))
+        .collect()
+}
+
+fn assign_all(layers: &[FittedLayer], xs: &[ArrayView2<'_, f32>]) -> Trace {
+    let n = xs.first().map_or(0, |x| x.nrows());
+    let mut clusters = Array2::zeros((n, layers.len()));
+    let mut distances = Array2::zeros((n, layers.len()));
+    for (i, (l, x)) in layers.iter().zip(xs).enumerate() {
+        let (c, d) = nearest(&l.centroids, *x);
+        clusters.column_mut(i).assign(&c);
+        distances.column_mut(i).assign(&d);
+    }
+    Trace {
+        clusters,
+        distances,
+        predictions: None,
+        max_probability: None,
+    }
+}
