@@ -1,0 +1,103 @@
+//! Input checks and the centred, contiguous copy the kernels work on.
+
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+
+use crate::error::{ClusterError, Result};
+
+/// Checks that `x` has rows, columns, and only finite values.
+pub(crate) fn check_data(x: ArrayView2<'_, f32>) -> Result<()> {
+    if x.nrows() == 0 {
+        return Err(ClusterError::EmptyInput);
+    }
+    if x.ncols() == 0 {
+        return Err(ClusterError::NoFeatures);
+    }
+    check_finite(x).map_err(|(row, col, value)| ClusterError::NonFinite { row, col, value })
+}
+
+/// The first non-finite value of `x`, as `(row, col, value)`.
+pub(crate) fn check_finite(x: ArrayView2<'_, f32>) -> std::result::Result<(), (usize, usize, f32)> {
+    if x.iter().all(|v| v.is_finite()) {
+        return Ok(());
+    }
+    for ((row, col), &value) in x.indexed_iter() {
+        if !value.is_finite() {
+            return Err((row, col, value));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that `labels` has one entry per sample.
+pub(crate) fn check_labels(n_samples: usize, labels: ArrayView1<'_, usize>) -> Result<()> {
+    if labels.len() != n_samples {
+        return Err(ClusterError::LabelLength { labels: labels.len(), n_samples });
+    }
+    Ok(())
+}
+
+/// Column means of `x`, in f64, summed in row order.
+pub(crate) fn column_mean(x: ArrayView2<'_, f32>) -> Array1<f64> {
+    let mut mean = Array1::<f64>::zeros(x.ncols());
+    for row in x.rows() {
+        for (m, &v) in mean.iter_mut().zip(row.iter()) {
+            *m += f64::from(v);
+        }
+    }
+    let n = x.nrows().max(1) as f64;
+    mean.mapv_inplace(|m| m / n);
+    mean
+}
+
+/// A contiguous row-major copy of `x` minus `mean` (distances do not change; the norms in
+/// `|x|² + |y|² − 2x·y` shrink, and so does the cancellation error of that formula).
+pub(crate) fn centered(x: ArrayView2<'_, f32>, mean: &Array1<f64>) -> Array2<f32> {
+    let mut out = Array2::<f32>::zeros(x.raw_dim());
+    for (mut o, r) in out.axis_iter_mut(Axis(0)).zip(x.rows()) {
+        for ((o, &v), &m) in o.iter_mut().zip(r.iter()).zip(mean.iter()) {
+            *o = (f64::from(v) - m) as f32;
+        }
+    }
+    out
+}
+
+/// Squared row norms, accumulated in f64.
+pub(crate) fn row_sq_norms(x: &Array2<f32>) -> Vec<f32> {
+    x.rows()
+        .into_iter()
+        .map(|r| r.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() as f32)
+        .collect()
+}
+
+/// Labels re-coded to `0..n_distinct` in sorted order of their values (scikit-learn's
+/// `LabelEncoder`), with the distinct values.
+pub(crate) fn encode(labels: ArrayView1<'_, usize>) -> (Vec<usize>, Vec<usize>) {
+    let mut uniq: Vec<usize> = labels.to_vec();
+    uniq.sort_unstable();
+    uniq.dedup();
+    let codes = labels
+        .iter()
+        .map(|l| uniq.binary_search(l).unwrap_or_default())
+        .collect();
+    (codes, uniq)
+}
+
+/// Squared Euclidean distance between two equal-length slices, accumulated in f32 lanes.
+#[inline]
+pub(crate) fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let mut ca = a.chunks_exact(8);
+    let mut cb = b.chunks_exact(8);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for l in 0..8 {
+            let d = x[l] - y[l];
+            acc[l] += d * d;
+        }
+    }
+    let mut tail = 0.0f32;
+    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+        let d = x - y;
+        tail += d * d;
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}

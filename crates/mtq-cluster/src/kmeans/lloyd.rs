@@ -1,0 +1,226 @@
+//! Lloyd's iteration on row blocks: one `gemm` per block for all sample-centroid products,
+//! per-block partial sums reduced in block order (bit-identical whatever the thread count).
+
+use ndarray::Array2;
+use rayon::prelude::*;
+
+use super::Run;
+use crate::data::sq_dist;
+use crate::kernel::{Mat, gemm_abt};
+
+/// Rows per block.
+pub(crate) const CHUNK: usize = 256;
+
+/// Per-block partial results of an assignment step.
+pub(crate) struct Partial {
+    /// `k x d` sums of the block's samples per label.
+    pub sums: Vec<f64>,
+    /// Samples per label.
+    pub counts: Vec<u64>,
+    /// Labels that changed in the block.
+    pub changed: usize,
+}
+
+impl Partial {
+    pub(crate) fn new(k: usize, d: usize) -> Self {
+        Self { sums: vec![0.0; k * d], counts: vec![0; k], changed: 0 }
+    }
+
+    pub(crate) fn add_row(&mut self, label: usize, row: &[f32]) {
+        let d = row.len();
+        self.counts[label] += 1;
+        for (s, &v) in self.sums[label * d..(label + 1) * d].iter_mut().zip(row) {
+            *s += f64::from(v);
+        }
+    }
+}
+
+/// Labels of the rows of block `x_block` (nearest centre, ties to the lower index), written to
+/// `labels`; `buf` is a reused scratch buffer. Returns how many labels changed.
+pub(crate) fn assign_block(
+    x_block: Mat<'_>,
+    centers: Mat<'_>,
+    c_norms: &[f32],
+    buf: &mut Vec<f32>,
+    labels: &mut [usize],
+) -> usize {
+    let k = centers.rows;
+    buf.resize(x_block.rows * k, 0.0);
+    gemm_abt(x_block, centers, buf, k, false);
+    let mut changed = 0;
+    for (dots, l) in buf.chunks_exact(k).zip(labels.iter_mut()) {
+        let mut best = 0;
+        let mut best_v = f32::INFINITY;
+        for (j, (&dot, &cn)) in dots.iter().zip(c_norms).enumerate() {
+            let v = cn - 2.0 * dot;
+            if v < best_v {
+                best_v = v;
+                best = j;
+            }
+        }
+        if *l != best {
+            changed += 1;
+            *l = best;
+        }
+    }
+    changed
+}
+
+/// Squared norms of the rows of `c`.
+pub(crate) fn norms(c: &Array2<f32>) -> Vec<f32> {
+    c.rows()
+        .into_iter()
+        .map(|r| r.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() as f32)
+        .collect()
+}
+
+/// Labels of every row of `x` against `centers`; returns the number changed.
+pub(crate) fn assign_all(x: &Array2<f32>, centers: &Array2<f32>, labels: &mut [usize]) -> usize {
+    let d = x.ncols();
+    let xs = x.as_slice().unwrap_or_default();
+    let cs = centers.as_slice().unwrap_or_default();
+    let cn = norms(centers);
+    let cmat = Mat::new(cs, centers.nrows(), d);
+    let xm = Mat::new(xs, x.nrows(), d);
+    labels
+        .par_chunks_mut(CHUNK)
+        .enumerate()
+        .map_init(Vec::new, |buf, (b, lab)| {
+            assign_block(xm.rows(b * CHUNK, lab.len()), cmat, &cn, buf, lab)
+        })
+        .collect::<Vec<_>>()
+        .iter()
+        .sum()
+}
+
+/// Sums the block partials in block order.
+pub(crate) fn reduce(parts: Vec<Partial>, k: usize, d: usize) -> Partial {
+    let mut total = Partial::new(k, d);
+    for p in parts {
+        for (t, s) in total.sums.iter_mut().zip(&p.sums) {
+            *t += s;
+        }
+        for (t, c) in total.counts.iter_mut().zip(&p.counts) {
+            *t += c;
+        }
+        total.changed += p.changed;
+    }
+    total
+}
+
+/// New centres from the reduced sums, relocating empty clusters as scikit-learn does (the
+/// samples farthest from their centre, ties to the lower index, become the empty centres).
+/// `old` are the centres the labels were computed against.
+pub(crate) fn update_centers(
+    x: &Array2<f32>,
+    labels: &[usize],
+    old: &Array2<f32>,
+    mut total: Partial,
+) -> Array2<f32> {
+    let (k, d) = old.dim();
+    let xs = x.as_slice().unwrap_or_default();
+    let empty: Vec<usize> = (0..k).filter(|&j| total.counts[j] == 0).collect();
+    if !empty.is_empty() {
+        let os = old.as_slice().unwrap_or_default();
+        let dist: Vec<f32> = labels
+            .par_iter()
+            .enumerate()
+            .map(|(i, &l)| sq_dist(&xs[i * d..(i + 1) * d], &os[l * d..(l + 1) * d]))
+            .collect();
+        let mut order: Vec<usize> = (0..labels.len()).collect();
+        order.sort_by(|&a, &b| dist[b].total_cmp(&dist[a]).then(a.cmp(&b)));
+        for (&new_id, &far) in empty.iter().zip(&order) {
+            let old_id = labels[far];
+            let row = &xs[far * d..(far + 1) * d];
+            for (p, &v) in row.iter().enumerate() {
+                total.sums[old_id * d + p] -= f64::from(v);
+                total.sums[new_id * d + p] = f64::from(v);
+            }
+            total.counts[new_id] = 1;
+            total.counts[old_id] -= 1;
+        }
+    }
+    let mut c = Array2::<f32>::zeros((k, d));
+    for j in 0..k {
+        let w = if total.counts[j] > 0 { total.counts[j] as f64 } else { 1.0 };
+        for p in 0..d {
+            c[[j, p]] = (total.sums[j * d + p] / w) as f32;
+        }
+    }
+    c
+}
+
+/// Sum over clusters of the squared shift of each centre.
+pub(crate) fn shift(a: &Array2<f32>, b: &Array2<f32>) -> f64 {
+    a.iter().zip(b.iter()).map(|(&u, &v)| f64::from(u - v) * f64::from(u - v)).sum()
+}
+
+/// Exact inertia (sum of squared distances to the assigned centre), block partials in order.
+pub(crate) fn inertia(x: &Array2<f32>, centers: &Array2<f32>, labels: &[usize]) -> f64 {
+    let d = x.ncols();
+    let xs = x.as_slice().unwrap_or_default();
+    let cs = centers.as_slice().unwrap_or_default();
+    let parts: Vec<f64> = labels
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(b, lab)| {
+            lab.iter()
+                .enumerate()
+                .map(|(j, &l)| {
+                    let i = b * CHUNK + j;
+                    f64::from(sq_dist(&xs[i * d..(i + 1) * d], &cs[l * d..(l + 1) * d]))
+                })
+                .sum::<f64>()
+        })
+        .collect();
+    parts.iter().sum()
+}
+
+/// One Lloyd run from `centers` (scikit-learn's loop: stop on unchanged labels or small shift,
+/// then a final assignment to the final centres).
+pub(crate) fn run(x: &Array2<f32>, _norms: &[f32], mut centers: Array2<f32>, max_iter: usize, tol: f64) -> Run {
+    let (n, d) = x.dim();
+    let k = centers.nrows();
+    let xs = x.as_slice().unwrap_or_default();
+    let xm = Mat::new(xs, n, d);
+    let mut labels = vec![usize::MAX; n];
+    let mut strict = false;
+    let mut n_iter = 0;
+    for it in 0..max_iter {
+        n_iter = it + 1;
+        let cs = centers.as_slice().unwrap_or_default();
+        let cn = norms(&centers);
+        let cmat = Mat::new(cs, k, d);
+        let parts: Vec<Partial> = labels
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .map_init(Vec::new, |buf, (b, lab)| {
+                let xb = xm.rows(b * CHUNK, lab.len());
+                let changed = assign_block(xb, cmat, &cn, buf, lab);
+                let mut p = Partial::new(k, d);
+                p.changed = changed;
+                for (j, &l) in lab.iter().enumerate() {
+                    p.add_row(l, &xs[(b * CHUNK + j) * d..(b * CHUNK + j + 1) * d]);
+                }
+                p
+            })
+            .collect();
+        let total = reduce(parts, k, d);
+        let changed = total.changed;
+        let new = update_centers(x, &labels, &centers, total);
+        let sh = shift(&new, &centers);
+        centers = new;
+        if it > 0 && changed == 0 {
+            strict = true;
+            break;
+        }
+        if sh <= tol {
+            break;
+        }
+    }
+    if !strict {
+        assign_all(x, &centers, &mut labels);
+    }
+    let inertia = inertia(x, &centers, &labels);
+    Run { centers, labels, inertia, n_iter }
+}

@@ -1,0 +1,285 @@
+//! The K-means builder: every setting, its default, and the checks made at `fit`.
+
+use ndarray::{Array2, ArrayView2};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use super::{KMeans, Run, hamerly, init, lloyd};
+use crate::data::{self, check_data};
+use crate::error::{ClusterError, Result};
+
+/// How the initial centroids are chosen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Init {
+    /// Greedy k-means++ exactly as scikit-learn's `_kmeans_plusplus`: the first centre uniformly,
+    /// then for each next centre `2 + ⌊ln k⌋` candidates drawn with probability ∝ D², keeping the
+    /// one that lowers the potential most.
+    KMeansPlusPlus,
+    /// `k` distinct samples drawn uniformly.
+    Random,
+    /// These centroids (`k x n_features`); `n_init` is then ignored (one run), as in scikit-learn.
+    Given(Array2<f32>),
+}
+
+/// The iteration used to fit; all give the same fixed points (exact algorithms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    /// Lloyd's iteration: every sample against every centroid each iteration, as one matrix
+    /// product per block of 256 rows.
+    Lloyd,
+    /// Hamerly's accelerated iteration: one upper and one lower distance bound per sample skip
+    /// most distance computations once centroids settle (triangle inequality, exact result).
+    Hamerly,
+}
+
+/// K-means settings, checked when [`fit`](KMeansParams::fit) is called.
+///
+/// Defaults (scikit-learn's, with the study's `n_init = 10`): `n_init = 10`, `max_iter = 300`,
+/// `tol = 1e-4` (relative to the mean feature variance, as scikit-learn), `init =
+/// Init::KMeansPlusPlus`, `algorithm = Algorithm::Lloyd`, `seed = 0`.
+///
+/// ```
+/// use mtq_cluster::{Algorithm, KMeansParams};
+/// use ndarray::array;
+/// # fn main() -> mtq_cluster::Result<()> {
+/// let x = array![[0.0f32, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0]];
+/// let model = KMeansParams::new(2).n_init(4).algorithm(Algorithm::Hamerly).seed(7).fit(x.view())?;
+/// assert_eq!(model.labels()[0], model.labels()[1]);
+/// assert_ne!(model.labels()[0], model.labels()[2]);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct KMeansParams {
+    k: usize,
+    n_init: usize,
+    max_iter: usize,
+    tol: f64,
+    init: Init,
+    algorithm: Algorithm,
+    seed: u64,
+}
+
+impl KMeansParams {
+    /// Settings for `k` clusters, every other setting at its default (see the type's doc).
+    #[must_use]
+    pub fn new(k: usize) -> Self {
+        Self {
+            k,
+            n_init: 10,
+            max_iter: 300,
+            tol: 1e-4,
+            init: Init::KMeansPlusPlus,
+            algorithm: Algorithm::Lloyd,
+            seed: 0,
+        }
+    }
+
+    /// Number of clusters.
+    #[must_use]
+    pub fn k(mut self, k: usize) -> Self {
+        self.k = k;
+        self
+    }
+
+    /// Number of restarts (each with its own random stream); the lowest inertia wins, ties to
+    /// the first restart.
+    #[must_use]
+    pub fn n_init(mut self, n_init: usize) -> Self {
+        self.n_init = n_init;
+        self
+    }
+
+    /// Maximum number of iterations of one run.
+    #[must_use]
+    pub fn max_iter(mut self, max_iter: usize) -> Self {
+        self.max_iter = max_iter;
+        self
+    }
+
+    /// Convergence tolerance: a run stops when the squared centroid shift summed over clusters is
+    /// at most `tol` times the mean per-feature variance of the data (or when no label changes).
+    #[must_use]
+    pub fn tol(mut self, tol: f64) -> Self {
+        self.tol = tol;
+        self
+    }
+
+    /// Initialisation method.
+    #[must_use]
+    pub fn init(mut self, init: Init) -> Self {
+        self.init = init;
+        self
+    }
+
+    /// Iteration algorithm.
+    #[must_use]
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// Seed of the random choices: restart `i` draws from `ChaCha8Rng::seed_from_u64(seed)` on
+    /// stream `i`, so the result does not depend on the number of threads.
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The number of clusters set.
+    #[must_use]
+    pub fn n_clusters(&self) -> usize {
+        self.k
+    }
+
+    /// Checks the settings that do not depend on the data.
+    ///
+    /// # Errors
+    /// [`ClusterError::ZeroClusters`], [`ClusterError::ZeroInit`], [`ClusterError::ZeroMaxIter`],
+    /// [`ClusterError::InvalidTol`].
+    pub fn check(&self) -> Result<()> {
+        if self.k == 0 {
+            return Err(ClusterError::ZeroClusters);
+        }
+        if self.n_init == 0 {
+            return Err(ClusterError::ZeroInit);
+        }
+        if self.max_iter == 0 {
+            return Err(ClusterError::ZeroMaxIter);
+        }
+        if !self.tol.is_finite() || self.tol < 0.0 {
+            return Err(ClusterError::InvalidTol { tol: self.tol });
+        }
+        Ok(())
+    }
+
+    /// Fits K-means to the rows of `x` (`n_samples x n_features`).
+    ///
+    /// # Errors
+    /// Any error of [`check`](Self::check); [`ClusterError::EmptyInput`],
+    /// [`ClusterError::NoFeatures`], [`ClusterError::NonFinite`] for bad data;
+    /// [`ClusterError::TooFewSamples`] if `k > n_samples`; [`ClusterError::InitShape`] or
+    /// [`ClusterError::NonFiniteInit`] for bad `Init::Given` centroids.
+    pub fn fit(&self, x: ArrayView2<'_, f32>) -> Result<KMeans> {
+        self.check()?;
+        check_data(x)?;
+        let (n, d) = x.dim();
+        if self.k > n {
+            return Err(ClusterError::TooFewSamples { k: self.k, n_samples: n });
+        }
+        if let Init::Given(c) = &self.init {
+            if c.dim() != (self.k, d) {
+                return Err(ClusterError::InitShape {
+                    rows: c.nrows(),
+                    cols: c.ncols(),
+                    k: self.k,
+                    n_features: d,
+                });
+            }
+            data::check_finite(c.view())
+                .map_err(|(row, col, value)| ClusterError::NonFiniteInit { row, col, value })?;
+        }
+        let mean = data::column_mean(x);
+        let xc = data::centered(x, &mean);
+        let norms = data::row_sq_norms(&xc);
+        let tol_abs = self.tol * mean_variance(&xc);
+        let runs = if matches!(self.init, Init::Given(_)) { 1 } else { self.n_init };
+        let results: Vec<Run> = (0..runs)
+            .into_par_iter()
+            .map(|i| {
+                let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+                rng.set_stream(i as u64);
+                let centers = match &self.init {
+                    Init::KMeansPlusPlus => init::plusplus(&xc, self.k, &mut rng),
+                    Init::Random => init::random(&xc, self.k, &mut rng),
+                    Init::Given(c) => data::centered(c.view(), &mean),
+                };
+                match self.algorithm {
+                    Algorithm::Lloyd => lloyd::run(&xc, &norms, centers, self.max_iter, tol_abs),
+                    Algorithm::Hamerly => hamerly::run(&xc, &norms, centers, self.max_iter, tol_abs),
+                }
+            })
+            .collect();
+        let mut best = 0;
+        for (i, r) in results.iter().enumerate() {
+            if r.inertia < results[best].inertia {
+                best = i;
+            }
+        }
+        let run = results.into_iter().nth(best).ok_or(ClusterError::ZeroInit)?;
+        Ok(KMeans::from_run(run, mean))
+    }
+}
+
+/// Mean over features of the per-feature variance (data already centred).
+fn mean_variance(xc: &Array2<f32>) -> f64 {
+    let (n, d) = xc.dim();
+    let mut s = vec![0.0f64; d];
+    let mut s2 = vec![0.0f64; d];
+    for row in xc.rows() {
+        for (j, &v) in row.iter().enumerate() {
+            let v = f64::from(v);
+            s[j] += v;
+            s2[j] += v * v;
+        }
+    }
+    let n = n as f64;
+    let var: f64 = s.iter().zip(&s2).map(|(a, b)| b / n - (a / n) * (a / n)).sum();
+    var / d as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn x() -> Array2<f32> {
+        array![[0.0f32, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0]]
+    }
+
+    #[test]
+    fn each_bad_setting_has_its_error() {
+        let x = x();
+        let e = |p: KMeansParams| p.fit(x.view()).unwrap_err();
+        assert_eq!(e(KMeansParams::new(0)), ClusterError::ZeroClusters);
+        assert_eq!(e(KMeansParams::new(2).n_init(0)), ClusterError::ZeroInit);
+        assert_eq!(e(KMeansParams::new(2).max_iter(0)), ClusterError::ZeroMaxIter);
+        assert!(matches!(e(KMeansParams::new(2).tol(-1.0)), ClusterError::InvalidTol { .. }));
+        assert!(matches!(e(KMeansParams::new(2).tol(f64::NAN)), ClusterError::InvalidTol { .. }));
+        assert_eq!(e(KMeansParams::new(5)), ClusterError::TooFewSamples { k: 5, n_samples: 4 });
+        assert_eq!(
+            e(KMeansParams::new(2).init(Init::Given(Array2::zeros((3, 2))))),
+            ClusterError::InitShape { rows: 3, cols: 2, k: 2, n_features: 2 }
+        );
+        let mut c = Array2::zeros((2, 2));
+        c[[1, 0]] = f32::INFINITY;
+        assert!(matches!(
+            e(KMeansParams::new(2).init(Init::Given(c))),
+            ClusterError::NonFiniteInit { row: 1, col: 0, .. }
+        ));
+    }
+
+    #[test]
+    fn bad_data_has_its_error() {
+        let p = KMeansParams::new(1);
+        assert_eq!(p.fit(Array2::<f32>::zeros((0, 3)).view()).unwrap_err(), ClusterError::EmptyInput);
+        assert_eq!(p.fit(Array2::<f32>::zeros((3, 0)).view()).unwrap_err(), ClusterError::NoFeatures);
+        let mut x = x();
+        x[[2, 1]] = f32::NAN;
+        assert!(matches!(
+            p.fit(x.view()).unwrap_err(),
+            ClusterError::NonFinite { row: 2, col: 1, .. }
+        ));
+    }
+
+    #[test]
+    fn given_init_is_used() {
+        let x = x();
+        let c = array![[5.0f32, 5.0], [0.0, 0.0]];
+        let m = KMeansParams::new(2).init(Init::Given(c)).fit(x.view()).unwrap();
+        assert_eq!(m.labels().to_vec(), vec![1, 1, 0, 0]);
+        assert!((m.centroids()[[0, 0]] - 5.05).abs() < 1e-5);
+    }
+}

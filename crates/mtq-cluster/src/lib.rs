@@ -1,0 +1,64 @@
+//! Exact, deterministic, parallel K-means and silhouette for `ndarray` data, with a K sweep that
+//! shares the O(n² d) silhouette work between all K, partition comparison (ARI, NMI, purity)
+//! and internal indices (Davies-Bouldin, Calinski-Harabasz), all checked against scikit-learn.
+//!
+//! # Example
+//! ```
+//! use mtq_cluster::{KMeansParams, adjusted_rand_index, select_k, silhouette_score};
+//! use ndarray::Array2;
+//! # fn main() -> mtq_cluster::Result<()> {
+//! // two well separated groups of 20 points in 3-D
+//! let x = Array2::from_shape_fn((40, 3), |(i, j)| {
+//!     let centre = if i < 20 { 0.0 } else { 8.0 };
+//!     centre + ((i * 7 + j * 3) % 5) as f32 * 0.1
+//! });
+//! let model = KMeansParams::new(2).n_init(10).seed(0).fit(x.view())?;
+//! let s = silhouette_score(x.view(), model.labels())?;
+//! assert!(s > 0.9);
+//! let truth: Vec<usize> = (0..40).map(|i| i / 20).collect();
+//! assert_eq!(adjusted_rand_index(ndarray::aview1(&truth), model.labels())?, 1.0);
+//! let sweep = select_k(x.view(), 2..=6, &KMeansParams::new(2))?;
+//! assert_eq!(sweep.best_k(), 2);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # What is in it
+//! - [`KMeansParams`] → [`KMeans`]: greedy k-means++ (scikit-learn's), random or given
+//!   initialisation, `n_init` seeded restarts, Lloyd or Hamerly iteration, empty clusters
+//!   relocated as scikit-learn does; [`KMeans::predict`] and [`KMeans::transform`] for new data.
+//! - [`silhouette_score`], [`silhouette_samples`] (exact), [`silhouette_score_sampled`],
+//!   [`simplified_silhouette_score`]; see the [`silhouette`] module for which to use when.
+//! - [`select_k`] → [`KSweep`]: per K inertia, silhouette, Davies-Bouldin, Calinski-Harabasz,
+//!   the fitted model, and the chosen K.
+//! - [`contingency_matrix`], [`adjusted_rand_index`], [`normalized_mutual_info`], [`purity`],
+//!   [`davies_bouldin_score`], [`calinski_harabasz_score`].
+//!
+//! # Determinism
+//! Every random choice takes a `seed`; restart `i` draws from `ChaCha8Rng` stream `i`. Work is
+//! split in fixed row blocks whose partial sums are added in block order, and every
+//! matrix product runs single-threaded inside its block, so results are bit-identical whatever
+//! the size of the rayon pool the caller runs them in. The crate never builds a thread pool.
+//!
+//! # Crate features
+//! None. f32 data only.
+
+pub mod choose_k;
+mod data;
+pub mod error;
+pub mod kmeans;
+mod kernel;
+pub mod metrics;
+pub mod silhouette;
+
+pub use choose_k::{KScore, KSweep, select_k};
+pub use error::{ClusterError, Result};
+pub use kmeans::{Algorithm, Init, KMeans, KMeansParams};
+pub use metrics::{
+    adjusted_rand_index, calinski_harabasz_score, contingency_matrix, davies_bouldin_score,
+    normalized_mutual_info, purity,
+};
+pub use silhouette::{
+    silhouette_samples, silhouette_score, silhouette_score_sampled, simplified_silhouette_score,
+    simplified_silhouette_with_centroids,
+};

@@ -1,0 +1,332 @@
+//! Silhouette coefficients: exact (blocked, matrix-multiply distances, several labelings at
+//! once), sampled, and simplified (centroid) variants.
+//!
+//! Which one to use:
+//! - [`silhouette_score`] / [`silhouette_samples`]: exact, equal to scikit-learn's to about
+//!   1e-6 relative; O(n² d) work, O(n) memory beyond the data. A few seconds at n = 60,000.
+//! - [`silhouette_score_sampled`]: the exact silhouette of `sample_size` rows drawn without
+//!   replacement (scikit-learn's `sample_size` option); O(s² d). For n in the hundreds of
+//!   thousands, when an estimate with a standard error of about `0.5 / √s` will do.
+//! - [`simplified_silhouette_score`]: distances to centroids instead of mean distances to every
+//!   member (Hruschka et al.); O(n k d). A different index, not an estimate of the silhouette:
+//!   use it to rank K on very large data, or as a cheap monitor.
+
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use crate::data::{self, check_data, check_labels, encode, sq_dist};
+use crate::error::{ClusterError, Result};
+use crate::kernel::{Mat, gemm_abt};
+
+/// Rows of a block (one rayon task).
+const ROW_BLOCK: usize = 256;
+/// Columns of a distance tile.
+const COL_BLOCK: usize = 1024;
+
+/// A partition coded `0..k` (some codes may be unused).
+pub(crate) struct Coded<'a> {
+    pub codes: &'a [usize],
+    pub k: usize,
+}
+
+/// Exact silhouette values of every sample under each labeling, from one pass over the
+/// pairwise distances. `xc` is contiguous (ideally centred). Errors if a labeling has fewer
+/// than 2 or more than `n - 1` non-empty clusters.
+pub(crate) fn multi_silhouette(xc: &Array2<f32>, labelings: &[Coded<'_>]) -> Result<Vec<Array1<f64>>> {
+    let (n, d) = xc.dim();
+    let n_lab = labelings.len();
+    let mut offsets = Vec::with_capacity(n_lab);
+    let mut counts = Vec::with_capacity(n_lab);
+    let mut s_cols = 0;
+    for lab in labelings {
+        let mut c = vec![0usize; lab.k];
+        for &l in lab.codes {
+            c[l] += 1;
+        }
+        let present = c.iter().filter(|&&v| v > 0).count();
+        if present < 2 || present >= n {
+            return Err(ClusterError::InvalidClusterCount { n_clusters: present, n_samples: n });
+        }
+        offsets.push(s_cols);
+        s_cols += lab.k;
+        counts.push(c);
+    }
+    // augmented operands: [x, |x|², 1] · [−2y, 1, |y|²] = |x|² + |y|² − 2 x·y
+    let w = d + 2;
+    let xs = xc.as_slice().unwrap_or_default();
+    let mut a = vec![0.0f32; n * w];
+    let mut b = vec![0.0f32; n * w];
+    for i in 0..n {
+        let row = &xs[i * d..(i + 1) * d];
+        let nrm = row.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() as f32;
+        let (ar, br) = (&mut a[i * w..(i + 1) * w], &mut b[i * w..(i + 1) * w]);
+        for p in 0..d {
+            ar[p] = row[p];
+            br[p] = -2.0 * row[p];
+        }
+        ar[d] = nrm;
+        ar[d + 1] = 1.0;
+        br[d] = 1.0;
+        br[d + 1] = nrm;
+    }
+    // one-hot membership, transposed: s_cols x n
+    let mut mt = vec![0.0f32; s_cols * n];
+    for (lab, &off) in labelings.iter().zip(&offsets) {
+        for (i, &l) in lab.codes.iter().enumerate() {
+            mt[(off + l) * n + i] = 1.0;
+        }
+    }
+    let am = Mat::new(&a, n, w);
+    let bm = Mat::new(&b, n, w);
+    let n_blocks = n.div_ceil(ROW_BLOCK);
+    let blocks: Vec<Vec<f64>> = (0..n_blocks)
+        .into_par_iter()
+        .map_init(
+            || (Vec::<f32>::new(), Vec::<f32>::new(), Vec::<f64>::new()),
+            |(tile, tsum, acc), blk| {
+                let r0 = blk * ROW_BLOCK;
+                let rb = ROW_BLOCK.min(n - r0);
+                acc.clear();
+                acc.resize(rb * s_cols, 0.0);
+                tsum.resize(rb * s_cols, 0.0);
+                let mut c0 = 0;
+                while c0 < n {
+                    let cb = COL_BLOCK.min(n - c0);
+                    tile.resize(rb * cb, 0.0);
+                    gemm_abt(am.rows(r0, rb), bm.rows(c0, cb), tile, cb, false);
+                    for v in tile.iter_mut() {
+                        *v = v.max(0.0).sqrt();
+                    }
+                    let lo = r0.max(c0);
+                    let hi = (r0 + rb).min(c0 + cb);
+                    for i in lo..hi {
+                        tile[(i - r0) * cb + (i - c0)] = 0.0;
+                    }
+                    let mcols = Mat { data: &mt[c0.min(mt.len())..], rows: s_cols, cols: cb, ld: n };
+                    gemm_abt(Mat::new(tile, rb, cb), mcols, tsum, s_cols, false);
+                    for (a, &t) in acc.iter_mut().zip(tsum.iter()) {
+                        *a += f64::from(t);
+                    }
+                    c0 += cb;
+                }
+                let mut out = vec![0.0f64; rb * n_lab];
+                for j in 0..rb {
+                    let sums = &acc[j * s_cols..(j + 1) * s_cols];
+                    for (li, lab) in labelings.iter().enumerate() {
+                        let own = lab.codes[r0 + j];
+                        let cnt = &counts[li];
+                        let s = &sums[offsets[li]..offsets[li] + lab.k];
+                        out[j * n_lab + li] = sample_value(s, cnt, own);
+                    }
+                }
+                out
+            },
+        )
+        .collect();
+    let mut res = vec![Array1::<f64>::zeros(n); n_lab];
+    for (blk, vals) in blocks.iter().enumerate() {
+        for (j, row) in vals.chunks_exact(n_lab).enumerate() {
+            for (li, &v) in row.iter().enumerate() {
+                res[li][blk * ROW_BLOCK + j] = v;
+            }
+        }
+    }
+    Ok(res)
+}
+
+/// The silhouette of one sample from its per-cluster distance sums (scikit-learn's rules:
+/// 0 in a singleton cluster, 0 when both mean distances are 0).
+fn sample_value(sums: &[f64], counts: &[usize], own: usize) -> f64 {
+    if counts[own] <= 1 {
+        return 0.0;
+    }
+    let a = sums[own] / (counts[own] - 1) as f64;
+    let mut b = f64::INFINITY;
+    for (c, (&s, &m)) in sums.iter().zip(counts).enumerate() {
+        if c != own && m > 0 {
+            b = b.min(s / m as f64);
+        }
+    }
+    let den = a.max(b);
+    if den > 0.0 { (b - a) / den } else { 0.0 }
+}
+
+/// Checks data and labels; returns the centred data and the coded labels.
+fn prepare(x: ArrayView2<'_, f32>, labels: ArrayView1<'_, usize>) -> Result<(Array2<f32>, Vec<usize>, usize)> {
+    check_data(x)?;
+    check_labels(x.nrows(), labels)?;
+    let (codes, uniq) = encode(labels);
+    let n = x.nrows();
+    if uniq.len() < 2 || uniq.len() >= n {
+        return Err(ClusterError::InvalidClusterCount { n_clusters: uniq.len(), n_samples: n });
+    }
+    let mean = data::column_mean(x);
+    Ok((data::centered(x, &mean), codes, uniq.len()))
+}
+
+/// Mean in index order.
+fn mean(v: &Array1<f64>) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+/// Exact silhouette value of every sample (Euclidean), as scikit-learn's `silhouette_samples`.
+///
+/// `s(i) = (b − a) / max(a, b)` with `a` the mean distance from `i` to the other members of its
+/// cluster and `b` the smallest mean distance from `i` to the members of another cluster;
+/// `s(i) = 0` for a sample alone in its cluster. Labels are any `usize` values (only which
+/// samples share a label matters). Distances come from `|x|² + |y|² − 2 x·y` (data centred first,
+/// clamped at 0) by a matrix-multiply kernel on 256-row blocks, so memory stays
+/// O(256 × 1024) per thread plus O(n).
+///
+/// # Errors
+/// [`ClusterError::EmptyInput`], [`ClusterError::NoFeatures`], [`ClusterError::NonFinite`],
+/// [`ClusterError::LabelLength`]; [`ClusterError::InvalidClusterCount`] unless
+/// `2 <= distinct labels <= n_samples - 1` (scikit-learn's rule: a single cluster, or every
+/// sample alone, has no silhouette).
+pub fn silhouette_samples(x: ArrayView2<'_, f32>, labels: ArrayView1<'_, usize>) -> Result<Array1<f64>> {
+    let (xc, codes, k) = prepare(x, labels)?;
+    let mut r = multi_silhouette(&xc, &[Coded { codes: &codes, k }])?;
+    r.pop().ok_or(ClusterError::EmptyInput)
+}
+
+/// Exact mean silhouette (Euclidean), as scikit-learn's `silhouette_score`.
+///
+/// ```
+/// use mtq_cluster::silhouette_score;
+/// use ndarray::array;
+/// # fn main() -> mtq_cluster::Result<()> {
+/// let x = array![[0.0f32, 0.0], [0.0, 1.0], [10.0, 0.0], [10.0, 1.0]];
+/// let s = silhouette_score(x.view(), array![0, 0, 1, 1].view())?;
+/// assert!(s > 0.9);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Errors
+/// As [`silhouette_samples`].
+pub fn silhouette_score(x: ArrayView2<'_, f32>, labels: ArrayView1<'_, usize>) -> Result<f64> {
+    silhouette_samples(x, labels).map(|s| mean(&s))
+}
+
+/// Exact silhouette of `sample_size` rows drawn without replacement (seeded `ChaCha8Rng`), as
+/// scikit-learn's `silhouette_score(..., sample_size=s)`: distances only among the drawn rows.
+///
+/// # Errors
+/// As [`silhouette_samples`] (the cluster-count rule applies to the drawn rows), and
+/// [`ClusterError::InvalidSampleSize`] unless `2 <= sample_size <= n_samples`.
+pub fn silhouette_score_sampled(
+    x: ArrayView2<'_, f32>,
+    labels: ArrayView1<'_, usize>,
+    sample_size: usize,
+    seed: u64,
+) -> Result<f64> {
+    check_data(x)?;
+    check_labels(x.nrows(), labels)?;
+    let n = x.nrows();
+    if sample_size < 2 || sample_size > n {
+        return Err(ClusterError::InvalidSampleSize { sample_size, n_samples: n });
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut idx = rand::seq::index::sample(&mut rng, n, sample_size).into_vec();
+    idx.sort_unstable();
+    let xs = x.select(ndarray::Axis(0), &idx);
+    let ls: Array1<usize> = idx.iter().map(|&i| labels[i]).collect();
+    silhouette_score(xs.view(), ls.view())
+}
+
+/// Simplified (centroid) silhouette: `a` = distance to the own cluster's centroid, `b` = distance
+/// to the nearest other centroid, `s = (b − a) / max(a, b)`, 0 for singletons; centroids are
+/// the label means. O(n k d): a cheap stand-in to rank K on large data (it is a different
+/// index from the silhouette, usually a little higher).
+///
+/// # Errors
+/// As [`silhouette_samples`].
+pub fn simplified_silhouette_score(x: ArrayView2<'_, f32>, labels: ArrayView1<'_, usize>) -> Result<f64> {
+    let (xc, codes, k) = prepare(x, labels)?;
+    let d = xc.ncols();
+    let mut sums = vec![0.0f64; k * d];
+    let mut counts = vec![0usize; k];
+    for (row, &l) in xc.rows().into_iter().zip(&codes) {
+        counts[l] += 1;
+        for (s, &v) in sums[l * d..(l + 1) * d].iter_mut().zip(row.iter()) {
+            *s += f64::from(v);
+        }
+    }
+    let cent: Vec<f32> = sums
+        .chunks_exact(d)
+        .zip(&counts)
+        .flat_map(|(s, &c)| s.iter().map(move |&v| (v / c as f64) as f32))
+        .collect();
+    simplified_core(&xc, &codes, &counts, &cent)
+}
+
+/// Simplified silhouette against given centroids (for example a fitted model's):
+/// label `l` refers to row `l` of `centroids`.
+///
+/// # Errors
+/// As [`simplified_silhouette_score`], plus [`ClusterError::FeatureMismatch`] if the centroids
+/// have another number of features, [`ClusterError::NonFiniteInit`] for non-finite centroids,
+/// and [`ClusterError::LabelOutOfRange`] for a label `>= centroids.nrows()`.
+pub fn simplified_silhouette_with_centroids(
+    x: ArrayView2<'_, f32>,
+    labels: ArrayView1<'_, usize>,
+    centroids: ArrayView2<'_, f32>,
+) -> Result<f64> {
+    check_data(x)?;
+    check_labels(x.nrows(), labels)?;
+    let (n, d) = x.dim();
+    let k = centroids.nrows();
+    if centroids.ncols() != d {
+        return Err(ClusterError::FeatureMismatch { expected: d, actual: centroids.ncols() });
+    }
+    data::check_finite(centroids).map_err(|(row, col, value)| ClusterError::NonFiniteInit { row, col, value })?;
+    let mut counts = vec![0usize; k];
+    for (index, &label) in labels.iter().enumerate() {
+        if label >= k {
+            return Err(ClusterError::LabelOutOfRange { index, label, n_clusters: k });
+        }
+        counts[label] += 1;
+    }
+    let present = counts.iter().filter(|&&c| c > 0).count();
+    if present < 2 || present >= n {
+        return Err(ClusterError::InvalidClusterCount { n_clusters: present, n_samples: n });
+    }
+    let mean = data::column_mean(x);
+    let xc = data::centered(x, &mean);
+    let cc = data::centered(centroids, &mean);
+    let codes = labels.to_vec();
+    simplified_core(&xc, &codes, &counts, cc.as_slice().unwrap_or_default())
+}
+
+fn simplified_core(xc: &Array2<f32>, codes: &[usize], counts: &[usize], cent: &[f32]) -> Result<f64> {
+    let d = xc.ncols();
+    let xs = xc.as_slice().unwrap_or_default();
+    let k = counts.len();
+    let parts: Vec<f64> = codes
+        .par_chunks(ROW_BLOCK)
+        .enumerate()
+        .map(|(b, lab)| {
+            let mut acc = 0.0f64;
+            for (j, &own) in lab.iter().enumerate() {
+                if counts[own] <= 1 {
+                    continue;
+                }
+                let i = b * ROW_BLOCK + j;
+                let xi = &xs[i * d..(i + 1) * d];
+                let a = f64::from(sq_dist(xi, &cent[own * d..(own + 1) * d]).sqrt());
+                let mut bb = f64::INFINITY;
+                for c in (0..k).filter(|&c| c != own && counts[c] > 0) {
+                    bb = bb.min(f64::from(sq_dist(xi, &cent[c * d..(c + 1) * d]).sqrt()));
+                }
+                let den = a.max(bb);
+                if den > 0.0 {
+                    acc += (bb - a) / den;
+                }
+            }
+            acc
+        })
+        .collect();
+    Ok(parts.iter().sum::<f64>() / codes.len() as f64)
+}
