@@ -206,6 +206,17 @@ fn bad_report_data_is_a_typed_error() {
     ));
 
     let mut d = good.clone();
+    d.anomaly.roc_curves[2].fpr.swap(10, 11);
+    assert!(matches!(
+        html_report(&d),
+        Err(ReportError::RocNotMonotone {
+            rate: "FPR",
+            index: 11,
+            ..
+        })
+    ));
+
+    let mut d = good.clone();
     d.anomaly.scores[0].results[1].auroc = -0.1;
     assert!(matches!(
         html_report(&d),

@@ -352,7 +352,8 @@ fn ticks(lo: f64, hi: f64, step: f64) -> Vec<f64> {
 ///
 /// # Errors
 /// [`ReportError`](super::ReportError) if there is no curve, or a curve is empty, has FPR and
-/// TPR lists of different lengths, or a rate, AUROC or FPR at 95 % TPR outside `[0, 1]`.
+/// TPR lists of different lengths, a rate that decreases, or a rate, AUROC or FPR at 95 % TPR
+/// outside `[0, 1]`.
 pub fn roc_svg(curves: &[RocCurve]) -> Result<String> {
     check_roc(curves)?;
     if curves.is_empty() {

@@ -306,7 +306,7 @@ pub struct RocCurve {
     pub task: String,
     /// False-positive rates, in `[0, 1]`, non-decreasing.
     pub fpr: Vec<f64>,
-    /// True-positive rates, in `[0, 1]`; same length as `fpr`.
+    /// True-positive rates, in `[0, 1]`, non-decreasing; same length as `fpr`.
     pub tpr: Vec<f64>,
     /// Area under the curve, in `[0, 1]`.
     pub auroc: f64,

@@ -107,6 +107,16 @@ pub enum ReportError {
         /// Largest allowed value.
         max: f64,
     },
+    /// A ROC curve's rates decrease somewhere.
+    #[error("ROC curve {curve:?}: {rate} decreases at index {index}")]
+    RocNotMonotone {
+        /// Which curve (`name (task)`).
+        curve: String,
+        /// Which rate: `"FPR"` or `"TPR"`.
+        rate: &'static str,
+        /// First index where it decreases.
+        index: usize,
+    },
     /// The K values of a silhouette curve are not strictly increasing.
     #[error("silhouette curve {layer:?}: K values are not strictly increasing at index {index}")]
     KNotIncreasing {

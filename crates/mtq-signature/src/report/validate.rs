@@ -154,7 +154,8 @@ pub(crate) fn check_silhouette(curves: &[SilhouetteCurve]) -> Result<()> {
     Ok(())
 }
 
-/// Checks ROC curves: non-empty, matching lengths, rates and summaries in `[0, 1]`.
+/// Checks ROC curves: non-empty, matching lengths, rates and summaries in `[0, 1]`, rates
+/// non-decreasing.
 pub(crate) fn check_roc(curves: &[RocCurve]) -> Result<()> {
     for c in curves {
         let name = || format!("{} ({})", c.name, c.task);
@@ -171,6 +172,15 @@ pub(crate) fn check_roc(curves: &[RocCurve]) -> Result<()> {
         for (i, (&x, &y)) in c.fpr.iter().zip(&c.tpr).enumerate() {
             check_range(|| format!("FPR of ROC curve {}", name()), i, x, 0.0, 1.0)?;
             check_range(|| format!("TPR of ROC curve {}", name()), i, y, 0.0, 1.0)?;
+        }
+        for (rate, v) in [("FPR", &c.fpr), ("TPR", &c.tpr)] {
+            if let Some(i) = v.windows(2).position(|w| w[1] < w[0]) {
+                return Err(ReportError::RocNotMonotone {
+                    curve: name(),
+                    rate,
+                    index: i + 1,
+                });
+            }
         }
         check_range(
             || format!("AUROC of ROC curve {}", name()),
