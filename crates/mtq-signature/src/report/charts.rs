@@ -62,6 +62,25 @@ impl Frame {
     }
 }
 
+/// Drops the points of a polyline that lie within half a pixel of the last point kept (the
+/// first and last are always kept): a ROC curve over thousands of samples becomes a few hundred
+/// points, drawn the same.
+fn thin(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = Vec::with_capacity(points.len().min(1024));
+    for (i, &p) in points.iter().enumerate() {
+        let keep = match out.last() {
+            None => true,
+            Some(&(x, y)) => {
+                i + 1 == points.len() || (p.0 - x).abs() >= 0.5 || (p.1 - y).abs() >= 0.5
+            }
+        };
+        if keep {
+            out.push(p);
+        }
+    }
+    out
+}
+
 /// A curve's legend text: `label: numbers` on one line, or the label and the numbers on two
 /// lines (each cut to fit) when one is too narrow.
 fn legend_lines(c: &Series, width: f64) -> Vec<String> {
@@ -170,10 +189,10 @@ fn panel(s: &mut String, ox: f64, oy: f64, f: &Frame, series: &[Series]) {
     }
     // Curves.
     for c in series {
-        let pts: Vec<String> = c
-            .points
+        let screen: Vec<(f64, f64)> = c.points.iter().map(|&(x, y)| (sx(x), sy(y))).collect();
+        let pts: Vec<String> = thin(&screen)
             .iter()
-            .map(|&(x, y)| format!("{},{}", px(sx(x)), px(sy(y))))
+            .map(|&(x, y)| format!("{},{}", px(x), px(y)))
             .collect();
         let dash = if c.dash.is_empty() {
             String::new()
@@ -414,4 +433,29 @@ pub fn roc_svg(curves: &[RocCurve]) -> Result<String> {
     }
     s.push_str("</svg>\n");
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thin;
+
+    #[test]
+    fn thinning_keeps_ends_and_stays_within_half_a_pixel() {
+        // A staircase of 10,000 tiny steps across 300 pixels.
+        let pts: Vec<(f64, f64)> = (0..=10_000)
+            .map(|i| (f64::from(i) * 0.03, f64::from(i / 2) * 0.06))
+            .collect();
+        let kept = thin(&pts);
+        assert!(kept.len() < 1000, "{} points kept", kept.len());
+        assert_eq!(kept.first(), pts.first());
+        assert_eq!(kept.last(), pts.last());
+        // Every dropped point is within half a pixel (per axis) of the last kept point before it.
+        let mut k = 0;
+        for p in &pts {
+            if k + 1 < kept.len() && *p == kept[k + 1] {
+                k += 1;
+            }
+            assert!((p.0 - kept[k].0).abs() < 0.5 + 1e-9 && (p.1 - kept[k].1).abs() < 0.5 + 1e-9);
+        }
+    }
 }
