@@ -2,7 +2,8 @@
 
 use candle_core::{CpuStorage, DType, Storage, Tensor};
 use mtq_data::Dataset;
-use ndarray::{Array2, ArrayView1, ArrayView2, Axis, Slice};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, Slice};
+use rayon::prelude::*;
 
 use crate::activations::{Activations, Layer, check_finite};
 use crate::error::{ActivationsError, Result};
@@ -39,13 +40,14 @@ pub struct ExtractParams {
     logits: bool,
     probabilities: bool,
     check_finite: bool,
+    parallel: bool,
 }
 
 impl ExtractParams {
     /// Extraction in batches of `batch_size` rows (checked at extraction: must be at least 1).
     ///
     /// Defaults: all hidden layers, `logits(false)`, `probabilities(true)`,
-    /// `check_finite(true)`.
+    /// `check_finite(true)`, `parallel(true)`.
     pub fn new(batch_size: usize) -> Self {
         Self {
             batch_size,
@@ -53,6 +55,7 @@ impl ExtractParams {
             logits: false,
             probabilities: true,
             check_finite: true,
+            parallel: true,
         }
     }
 
@@ -83,6 +86,15 @@ impl ExtractParams {
     #[must_use]
     pub fn check_finite(mut self, yes: bool) -> Self {
         self.check_finite = yes;
+        self
+    }
+
+    /// Run batches on rayon's global thread pool (default `true`). Results are identical
+    /// either way (batch boundaries do not depend on the thread count); sequential runs keep one
+    /// batch in flight instead of one per thread.
+    #[must_use]
+    pub fn parallel(mut self, yes: bool) -> Self {
+        self.parallel = yes;
         self
     }
 
@@ -130,13 +142,38 @@ impl ExtractParams {
         Ok(keep)
     }
 
+    /// Copies one batch's outputs into their destination row blocks and checks them.
+    fn store(
+        &self,
+        specs: &[LayerSpec],
+        keep: &[usize],
+        outs: &[Tensor],
+        dest: Vec<ArrayViewMut2<'_, f32>>,
+        ids: ArrayView1<'_, usize>,
+        start: usize,
+    ) -> Result<()> {
+        for ((t, mut rows), &k) in outs.iter().zip(dest).zip(keep) {
+            with_f32_slice(t, |values| match rows.as_slice_mut() {
+                // a row range of a standard-layout matrix is one contiguous block
+                Some(d) if d.len() == values.len() => d.copy_from_slice(values),
+                _ => rows.iter_mut().zip(values).for_each(|(d, &v)| *d = v),
+            })?;
+            if self.check_finite {
+                check_finite(&specs[k].name, rows.view(), ids, start)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Runs `model` over `data` in batches and collects the chosen layers' outputs, with the
     /// data's labels and ids.
     ///
-    /// Each batch's outputs are written straight into preallocated `n x width` matrices, so
-    /// peak memory is about the outputs plus one batch (its input copy and the model's
-    /// intermediate tensors). Results do not depend on the batch size beyond floating-point
-    /// summation order inside the model.
+    /// The first batch runs alone and fixes the layer widths; the outputs are then allocated
+    /// once and every batch's outputs are written straight into their rows, so peak memory is
+    /// about the outputs plus one batch per worker thread (its input copy and the model's
+    /// intermediate tensors). The remaining batches run on rayon's global pool (see
+    /// [`ExtractParams::parallel`]); the result does not depend on the thread count, and
+    /// depends on the batch size only through floating-point summation order inside the model.
     ///
     /// # Errors
     /// [`ActivationsError::ZeroBatchSize`], [`ActivationsError::EmptyData`],
@@ -146,7 +183,7 @@ impl ExtractParams {
     /// [`ActivationsError::OutputShape`] (a model returning the wrong tensors),
     /// [`ActivationsError::NonFinite`] (a NaN or infinite activation, with layer, sample and
     /// unit), and the model's own errors.
-    pub fn extract<M: LayerModel + ?Sized>(
+    pub fn extract<M: LayerModel + Sync + ?Sized>(
         &self,
         model: &M,
         data: &Dataset,
@@ -159,7 +196,7 @@ impl ExtractParams {
     /// # Errors
     /// As [`ExtractParams::extract`], plus [`ActivationsError::LengthMismatch`] if `labels` or
     /// `ids` do not have one entry per row of `features`.
-    pub fn extract_arrays<M: LayerModel + ?Sized>(
+    pub fn extract_arrays<M: LayerModel + Sync + ?Sized>(
         &self,
         model: &M,
         features: ArrayView2<'_, f32>,
@@ -190,45 +227,53 @@ impl ExtractParams {
         }
         let specs = model.layers();
         let keep = self.select(&specs)?;
-        let device = model.device();
-        let mut outputs: Vec<Option<Array2<f32>>> = vec![None; keep.len()];
-        let mut start = 0;
-        while start < n {
-            let end = (start + self.batch_size).min(n);
-            let x = mtq_model::array_to_tensor(
-                features.slice_axis(Axis(0), Slice::from(start..end)),
-                device,
-            )?;
-            let outs = model.forward_layers(&x)?;
-            drop(x);
-            if outs.len() != specs.len() {
-                return Err(ActivationsError::OutputCount {
-                    expected: specs.len(),
-                    found: outs.len(),
-                });
+        let batch_size = self.batch_size;
+        // The first batch runs alone: it tells the widths, so the outputs can be allocated once.
+        let first_end = batch_size.min(n);
+        let first = run_batch(model, &specs, &keep, features, 0..first_end, None)?;
+        let mut outputs: Vec<Array2<f32>> = first
+            .iter()
+            .map(|t| Array2::zeros((n, t.dims()[1])))
+            .collect();
+        let widths: Vec<usize> = outputs.iter().map(Array2::ncols).collect();
+        // One list of destination row blocks per batch, one block per kept layer.
+        let mut blocks: Vec<Vec<ArrayViewMut2<'_, f32>>> = (0..n.div_ceil(batch_size))
+            .map(|_| Vec::with_capacity(keep.len()))
+            .collect();
+        for out in &mut outputs {
+            for (b, block) in out.axis_chunks_iter_mut(Axis(0), batch_size).enumerate() {
+                blocks[b].push(block);
             }
-            for (slot, &k) in keep.iter().enumerate() {
-                let name = &specs[k].name;
-                let out = &mut outputs[slot];
-                let t = as_matrix(&outs[k], name, end - start, out.as_ref().map(Array2::ncols))?;
-                let dest = out.get_or_insert_with(|| Array2::zeros((n, t.dims()[1])));
-                let mut rows = dest.slice_axis_mut(Axis(0), Slice::from(start..end));
-                with_f32_slice(&t, |values| match rows.as_slice_mut() {
-                    // a row range of a standard-layout matrix is one contiguous block
-                    Some(dest) if dest.len() == values.len() => dest.copy_from_slice(values),
-                    _ => rows.iter_mut().zip(values).for_each(|(d, &v)| *d = v),
-                })?;
-                if self.check_finite {
-                    check_finite(name, rows.view(), ids, start)?;
-                }
-            }
-            start = end;
         }
+        let mut blocks = blocks.into_iter();
+        if let Some(dest) = blocks.next() {
+            self.store(&specs, &keep, &first, dest, ids, 0)?;
+        }
+        drop(first);
+        let batch = |(b, dest): (usize, Vec<ArrayViewMut2<'_, f32>>)| -> Result<()> {
+            let start = (b + 1) * batch_size;
+            let end = (start + batch_size).min(n);
+            let outs = run_batch(model, &specs, &keep, features, start..end, Some(&widths))?;
+            self.store(&specs, &keep, &outs, dest, ids, start)
+        };
+        // Batches are independent and fixed by `batch_size`, so the result does not depend on
+        // the thread count; the first error in batch order is reported.
+        let results: Vec<Result<()>> = if self.parallel {
+            blocks
+                .enumerate()
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .map(batch)
+                .collect()
+        } else {
+            blocks.enumerate().map(batch).collect()
+        };
+        results.into_iter().collect::<Result<()>>()?;
         let layers = keep
             .iter()
             .zip(outputs)
             .map(|(&k, values)| {
-                Layer::new(specs[k].name.clone(), values.unwrap_or_default())
+                Layer::new(specs[k].name.clone(), values)
                     .with_index(k)
                     .with_kind(specs[k].kind)
             })
@@ -239,6 +284,38 @@ impl ExtractParams {
             ids.to_owned(),
         ))
     }
+}
+
+/// Runs one batch (`rows` of `features`) and returns the kept outputs as `rows x width`
+/// matrices, checked against `widths` when known.
+fn run_batch<M: LayerModel + ?Sized>(
+    model: &M,
+    specs: &[LayerSpec],
+    keep: &[usize],
+    features: ArrayView2<'_, f32>,
+    rows: std::ops::Range<usize>,
+    widths: Option<&[usize]>,
+) -> Result<Vec<Tensor>> {
+    let n_rows = rows.len();
+    let x = mtq_model::array_to_tensor(
+        features.slice_axis(Axis(0), Slice::from(rows)),
+        model.device(),
+    )?;
+    let outs = model.forward_layers(&x)?;
+    drop(x);
+    if outs.len() != specs.len() {
+        return Err(ActivationsError::OutputCount {
+            expected: specs.len(),
+            found: outs.len(),
+        });
+    }
+    keep.iter()
+        .enumerate()
+        .map(|(slot, &k)| {
+            let width = widths.and_then(|w| w.get(slot).copied());
+            as_matrix(&outs[k], &specs[k].name, n_rows, width)
+        })
+        .collect()
 }
 
 /// `t` as a `rows x width` matrix (higher ranks flattened), or an [`ActivationsError::OutputShape`].
@@ -284,7 +361,7 @@ fn with_f32_slice(t: &Tensor, f: impl FnOnce(&[f32])) -> Result<()> {
 ///
 /// # Errors
 /// As [`ExtractParams::extract`].
-pub fn extract<M: LayerModel + ?Sized>(
+pub fn extract<M: LayerModel + Sync + ?Sized>(
     model: &M,
     data: &Dataset,
     batch_size: usize,

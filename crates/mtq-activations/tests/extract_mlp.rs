@@ -279,3 +279,33 @@ fn extracted_sets_concatenate_and_prepare() {
         ActivationsError::InvalidPcaDims { dims: 7, width: 6 }
     ));
 }
+
+#[test]
+fn parallel_sequential_and_thread_count_agree_bit_for_bit() {
+    let mlp = Mlp::new(MlpConfig::new(12, [8, 6], 3), 9, &Device::Cpu).unwrap();
+    let ds = data(53, 12);
+    let params = ExtractParams::new(4).logits(true);
+    let parallel = params.extract(&mlp, &ds).unwrap();
+    let sequential = params.clone().parallel(false).extract(&mlp, &ds).unwrap();
+    assert_eq!(parallel, sequential);
+    for threads in [1, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let pooled = pool.install(|| params.extract(&mlp, &ds)).unwrap();
+        assert_eq!(pooled, parallel);
+    }
+    // with non-finite values in several batches, the earliest sample is reported
+    let mut x = ds.features().to_owned();
+    x[[50, 0]] = f32::NAN;
+    x[[9, 3]] = f32::NEG_INFINITY;
+    x[[30, 1]] = f32::NAN;
+    let err = params
+        .extract_arrays(&mlp, x.view(), ds.labels(), ds.ids())
+        .unwrap_err();
+    assert!(
+        matches!(err, ActivationsError::NonFinite { sample: 9, .. }),
+        "{err:?}"
+    );
+}
