@@ -100,12 +100,20 @@ impl KSweep {
 /// [`ClusterError::InvalidKRange`] if `ks` is empty, starts below 2 or reaches `n_samples`;
 /// the errors of [`KMeansParams::fit`]; [`ClusterError::InvalidClusterCount`] if a fit leaves
 /// fewer than 2 distinct clusters (data with fewer distinct points than K).
-pub fn select_k(x: ArrayView2<'_, f32>, ks: RangeInclusive<usize>, params: &KMeansParams) -> Result<KSweep> {
+pub fn select_k(
+    x: ArrayView2<'_, f32>,
+    ks: RangeInclusive<usize>,
+    params: &KMeansParams,
+) -> Result<KSweep> {
     check_data(x)?;
     let n = x.nrows();
     let (start, end) = (*ks.start(), *ks.end());
     if start < 2 || end < start || end >= n {
-        return Err(ClusterError::InvalidKRange { start, end, n_samples: n });
+        return Err(ClusterError::InvalidKRange {
+            start,
+            end,
+            n_samples: n,
+        });
     }
     let models = ks
         .clone()

@@ -31,7 +31,10 @@ pub(crate) fn check_finite(x: ArrayView2<'_, f32>) -> std::result::Result<(), (u
 /// Checks that `labels` has one entry per sample.
 pub(crate) fn check_labels(n_samples: usize, labels: ArrayView1<'_, usize>) -> Result<()> {
     if labels.len() != n_samples {
-        return Err(ClusterError::LabelLength { labels: labels.len(), n_samples });
+        return Err(ClusterError::LabelLength {
+            labels: labels.len(),
+            n_samples,
+        });
     }
     Ok(())
 }

@@ -112,7 +112,9 @@ pub enum ClusterError {
         n_samples: usize,
     },
     /// A K range that is empty, starts below 2 or reaches `n_samples`.
-    #[error("K range {start}..={end} must be non-empty, start at 2 or more and stay below {n_samples} samples")]
+    #[error(
+        "K range {start}..={end} must be non-empty, start at 2 or more and stay below {n_samples} samples"
+    )]
     InvalidKRange {
         /// First K.
         start: usize,

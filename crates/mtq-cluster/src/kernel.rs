@@ -15,13 +15,23 @@ pub(crate) struct Mat<'a> {
 impl<'a> Mat<'a> {
     /// A dense row-major matrix (`ld = cols`).
     pub fn new(data: &'a [f32], rows: usize, cols: usize) -> Self {
-        Self { data, rows, cols, ld: cols }
+        Self {
+            data,
+            rows,
+            cols,
+            ld: cols,
+        }
     }
 
     /// Rows `start..start + len`.
     pub fn rows(self, start: usize, len: usize) -> Self {
         let from = (start * self.ld).min(self.data.len());
-        Self { data: &self.data[from..], rows: len, cols: self.cols, ld: self.ld }
+        Self {
+            data: &self.data[from..],
+            rows: len,
+            cols: self.cols,
+            ld: self.ld,
+        }
     }
 
     fn fits(&self) -> bool {
@@ -41,7 +51,10 @@ pub(crate) fn gemm_abt(a: Mat<'_>, b: Mat<'_>, out: &mut [f32], ld_out: usize, a
     let (m, n, k) = (a.rows, b.rows, a.cols);
     assert_eq!(a.cols, b.cols, "inner dimensions differ");
     assert!(a.fits() && b.fits(), "operand out of bounds");
-    assert!(m == 0 || n == 0 || (m - 1) * ld_out + n <= out.len(), "output out of bounds");
+    assert!(
+        m == 0 || n == 0 || (m - 1) * ld_out + n <= out.len(),
+        "output out of bounds"
+    );
     assert!(ld_out >= n || m <= 1, "output rows overlap");
     if m == 0 || n == 0 {
         return;
@@ -93,7 +106,13 @@ mod tests {
         let a: Vec<f32> = (0..m * k).map(|v| (v as f32 * 0.37).sin()).collect();
         let b: Vec<f32> = (0..n * k).map(|v| (v as f32 * 0.11).cos()).collect();
         let mut out = vec![1.0f32; m * (n + 2)];
-        gemm_abt(Mat::new(&a, m, k), Mat::new(&b, n, k), &mut out, n + 2, false);
+        gemm_abt(
+            Mat::new(&a, m, k),
+            Mat::new(&b, n, k),
+            &mut out,
+            n + 2,
+            false,
+        );
         for i in 0..m {
             for j in 0..n {
                 let want: f32 = (0..k).map(|p| a[i * k + p] * b[j * k + p]).sum();
@@ -103,7 +122,13 @@ mod tests {
             assert_eq!(out[i * (n + 2) + n], 1.0);
         }
         let before = out.clone();
-        gemm_abt(Mat::new(&a, m, k), Mat::new(&b, n, k), &mut out, n + 2, true);
+        gemm_abt(
+            Mat::new(&a, m, k),
+            Mat::new(&b, n, k),
+            &mut out,
+            n + 2,
+            true,
+        );
         for i in 0..m {
             for j in 0..n {
                 let v = i * (n + 2) + j;

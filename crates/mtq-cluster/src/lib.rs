@@ -46,8 +46,8 @@
 pub mod choose_k;
 mod data;
 pub mod error;
-pub mod kmeans;
 mod kernel;
+pub mod kmeans;
 pub mod metrics;
 pub mod silhouette;
 

@@ -9,7 +9,10 @@ use crate::error::{ClusterError, Result};
 
 fn check_pair(a: ArrayView1<'_, usize>, b: ArrayView1<'_, usize>) -> Result<()> {
     if a.len() != b.len() {
-        return Err(ClusterError::PartitionLength { len_a: a.len(), len_b: b.len() });
+        return Err(ClusterError::PartitionLength {
+            len_a: a.len(),
+            len_b: b.len(),
+        });
     }
     if a.is_empty() {
         return Err(ClusterError::EmptyPartition);
@@ -33,7 +36,10 @@ fn check_pair(a: ArrayView1<'_, usize>, b: ArrayView1<'_, usize>) -> Result<()> 
 /// # Errors
 /// [`ClusterError::PartitionLength`] if the lengths differ, [`ClusterError::EmptyPartition`]
 /// if both are empty.
-pub fn contingency_matrix(a: ArrayView1<'_, usize>, b: ArrayView1<'_, usize>) -> Result<Array2<usize>> {
+pub fn contingency_matrix(
+    a: ArrayView1<'_, usize>,
+    b: ArrayView1<'_, usize>,
+) -> Result<Array2<usize>> {
     check_pair(a, b)?;
     let (ca, ua) = encode(a);
     let (cb, ub) = encode(b);
@@ -52,8 +58,16 @@ pub fn contingency_matrix(a: ArrayView1<'_, usize>, b: ArrayView1<'_, usize>) ->
 pub fn adjusted_rand_index(a: ArrayView1<'_, usize>, b: ArrayView1<'_, usize>) -> Result<f64> {
     let c = contingency_matrix(a, b)?;
     let n = a.len() as i128;
-    let rows: Vec<i128> = c.rows().into_iter().map(|r| r.iter().map(|&v| v as i128).sum()).collect();
-    let cols: Vec<i128> = c.columns().into_iter().map(|r| r.iter().map(|&v| v as i128).sum()).collect();
+    let rows: Vec<i128> = c
+        .rows()
+        .into_iter()
+        .map(|r| r.iter().map(|&v| v as i128).sum())
+        .collect();
+    let cols: Vec<i128> = c
+        .columns()
+        .into_iter()
+        .map(|r| r.iter().map(|&v| v as i128).sum())
+        .collect();
     let sum_sq: i128 = c.iter().map(|&v| (v as i128) * (v as i128)).sum();
     let mut c_dot_cols = 0i128;
     let mut ct_dot_rows = 0i128;
@@ -82,7 +96,10 @@ fn entropy(sizes: &[f64]) -> f64 {
     }
     let total: f64 = sizes.iter().sum();
     let lt = total.ln();
-    -sizes.iter().map(|&p| (p / total) * (p.ln() - lt)).sum::<f64>()
+    -sizes
+        .iter()
+        .map(|&p| (p / total) * (p.ln() - lt))
+        .sum::<f64>()
 }
 
 /// Normalised mutual information with the arithmetic mean of the entropies as normaliser
@@ -97,13 +114,25 @@ pub fn normalized_mutual_info(a: ArrayView1<'_, usize>, b: ArrayView1<'_, usize>
     if ka == 1 && kb == 1 {
         return Ok(1.0);
     }
-    let pi: Vec<f64> = c.rows().into_iter().map(|r| r.iter().sum::<usize>() as f64).collect();
-    let pj: Vec<f64> = c.columns().into_iter().map(|r| r.iter().sum::<usize>() as f64).collect();
+    let pi: Vec<f64> = c
+        .rows()
+        .into_iter()
+        .map(|r| r.iter().sum::<usize>() as f64)
+        .collect();
+    let pj: Vec<f64> = c
+        .columns()
+        .into_iter()
+        .map(|r| r.iter().sum::<usize>() as f64)
+        .collect();
     let mi = if ka == 1 || kb == 1 {
         0.0
     } else {
         let total = a.len() as f64;
-        let (ls, lpi, lpj) = (total.ln(), pi.iter().sum::<f64>().ln(), pj.iter().sum::<f64>().ln());
+        let (ls, lpi, lpj) = (
+            total.ln(),
+            pi.iter().sum::<f64>().ln(),
+            pj.iter().sum::<f64>().ln(),
+        );
         let mut mi = 0.0f64;
         // row-major over non-zero entries, as scipy's sparse `find` of a CSR matrix
         for ((i, j), &v) in c.indexed_iter() {
@@ -135,19 +164,29 @@ pub fn normalized_mutual_info(a: ArrayView1<'_, usize>, b: ArrayView1<'_, usize>
 /// As [`contingency_matrix`].
 pub fn purity(truth: ArrayView1<'_, usize>, pred: ArrayView1<'_, usize>) -> Result<f64> {
     let c = contingency_matrix(truth, pred)?;
-    let hit: usize = c.columns().into_iter().map(|col| col.iter().copied().max().unwrap_or(0)).sum();
+    let hit: usize = c
+        .columns()
+        .into_iter()
+        .map(|col| col.iter().copied().max().unwrap_or(0))
+        .sum();
     Ok(hit as f64 / truth.len() as f64)
 }
 
 /// Coded labels, cluster sizes and f64 centroids; checks scikit-learn's label-count rule.
-fn centroids(x: ArrayView2<'_, f32>, labels: ArrayView1<'_, usize>) -> Result<(Vec<usize>, Vec<usize>, Vec<f64>)> {
+fn centroids(
+    x: ArrayView2<'_, f32>,
+    labels: ArrayView1<'_, usize>,
+) -> Result<(Vec<usize>, Vec<usize>, Vec<f64>)> {
     check_data(x)?;
     check_labels(x.nrows(), labels)?;
     let (n, d) = x.dim();
     let (codes, uniq) = encode(labels);
     let k = uniq.len();
     if k < 2 || k >= n {
-        return Err(ClusterError::InvalidClusterCount { n_clusters: k, n_samples: n });
+        return Err(ClusterError::InvalidClusterCount {
+            n_clusters: k,
+            n_samples: n,
+        });
     }
     let mut sums = vec![0.0f64; k * d];
     let mut counts = vec![0usize; k];
@@ -191,7 +230,10 @@ pub fn davies_bouldin_score(x: ArrayView2<'_, f32>, labels: ArrayView1<'_, usize
     let mut cd = vec![0.0f64; k * k];
     for i in 0..k {
         for j in 0..k {
-            cd[i * k + j] = dist64(cent[i * d..(i + 1) * d].iter().copied(), &cent[j * d..(j + 1) * d]);
+            cd[i * k + j] = dist64(
+                cent[i * d..(i + 1) * d].iter().copied(),
+                &cent[j * d..(j + 1) * d],
+            );
         }
     }
     let close0 = |v: &[f64]| v.iter().all(|&x| x.abs() <= 1e-8);
@@ -202,7 +244,11 @@ pub fn davies_bouldin_score(x: ArrayView2<'_, f32>, labels: ArrayView1<'_, usize
     for i in 0..k {
         let mut worst = f64::NEG_INFINITY;
         for j in 0..k {
-            let dist = if cd[i * k + j] == 0.0 { f64::INFINITY } else { cd[i * k + j] };
+            let dist = if cd[i * k + j] == 0.0 {
+                f64::INFINITY
+            } else {
+                cd[i * k + j]
+            };
             worst = worst.max((intra[i] + intra[j]) / dist);
         }
         total += worst;
@@ -216,20 +262,31 @@ pub fn davies_bouldin_score(x: ArrayView2<'_, f32>, labels: ArrayView1<'_, usize
 ///
 /// # Errors
 /// As [`davies_bouldin_score`].
-pub fn calinski_harabasz_score(x: ArrayView2<'_, f32>, labels: ArrayView1<'_, usize>) -> Result<f64> {
+pub fn calinski_harabasz_score(
+    x: ArrayView2<'_, f32>,
+    labels: ArrayView1<'_, usize>,
+) -> Result<f64> {
     let (codes, counts, cent) = centroids(x, labels)?;
     let (n, d) = x.dim();
     let k = counts.len();
     let mean = data::column_mean(x);
     let mut extra = 0.0f64;
     for (c, &m) in cent.chunks_exact(d).zip(&counts) {
-        let sq: f64 = c.iter().zip(mean.iter()).map(|(u, v)| (u - v) * (u - v)).sum();
+        let sq: f64 = c
+            .iter()
+            .zip(mean.iter())
+            .map(|(u, v)| (u - v) * (u - v))
+            .sum();
         extra += m as f64 * sq;
     }
     let mut intra = 0.0f64;
     for (row, &l) in x.rows().into_iter().zip(&codes) {
         let c = &cent[l * d..(l + 1) * d];
-        intra += row.iter().zip(c).map(|(&u, v)| (f64::from(u) - v) * (f64::from(u) - v)).sum::<f64>();
+        intra += row
+            .iter()
+            .zip(c)
+            .map(|(&u, v)| (f64::from(u) - v) * (f64::from(u) - v))
+            .sum::<f64>();
     }
     if intra == 0.0 {
         return Ok(1.0);

@@ -34,7 +34,10 @@ pub(crate) struct Coded<'a> {
 /// Exact silhouette values of every sample under each labeling, from one pass over the
 /// pairwise distances. `xc` is contiguous (ideally centred). Errors if a labeling has fewer
 /// than 2 or more than `n - 1` non-empty clusters.
-pub(crate) fn multi_silhouette(xc: &Array2<f32>, labelings: &[Coded<'_>]) -> Result<Vec<Array1<f64>>> {
+pub(crate) fn multi_silhouette(
+    xc: &Array2<f32>,
+    labelings: &[Coded<'_>],
+) -> Result<Vec<Array1<f64>>> {
     let (n, d) = xc.dim();
     let n_lab = labelings.len();
     let mut offsets = Vec::with_capacity(n_lab);
@@ -47,7 +50,10 @@ pub(crate) fn multi_silhouette(xc: &Array2<f32>, labelings: &[Coded<'_>]) -> Res
         }
         let present = c.iter().filter(|&&v| v > 0).count();
         if present < 2 || present >= n {
-            return Err(ClusterError::InvalidClusterCount { n_clusters: present, n_samples: n });
+            return Err(ClusterError::InvalidClusterCount {
+                n_clusters: present,
+                n_samples: n,
+            });
         }
         offsets.push(s_cols);
         s_cols += lab.k;
@@ -56,11 +62,15 @@ pub(crate) fn multi_silhouette(xc: &Array2<f32>, labelings: &[Coded<'_>]) -> Res
     // augmented operands: [x, |x|², 1] · [−2y, 1, |y|²] = |x|² + |y|² − 2 x·y
     let w = d + 2;
     let xs = xc.as_slice().unwrap_or_default();
+    let mut norms = vec![0.0f32; n];
     let mut a = vec![0.0f32; n * w];
     let mut b = vec![0.0f32; n * w];
     for i in 0..n {
         let row = &xs[i * d..(i + 1) * d];
-        let nrm = row.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() as f32;
+        let nrm = row
+            .iter()
+            .map(|&v| f64::from(v) * f64::from(v))
+            .sum::<f64>() as f32;
         let (ar, br) = (&mut a[i * w..(i + 1) * w], &mut b[i * w..(i + 1) * w]);
         for p in 0..d {
             ar[p] = row[p];
@@ -70,6 +80,7 @@ pub(crate) fn multi_silhouette(xc: &Array2<f32>, labelings: &[Coded<'_>]) -> Res
         ar[d + 1] = 1.0;
         br[d] = 1.0;
         br[d + 1] = nrm;
+        norms[i] = nrm;
     }
     // one-hot membership, transposed: s_cols x n
     let mut mt = vec![0.0f32; s_cols * n];
@@ -78,6 +89,7 @@ pub(crate) fn multi_silhouette(xc: &Array2<f32>, labelings: &[Coded<'_>]) -> Res
             mt[(off + l) * n + i] = 1.0;
         }
     }
+    let nrm = &norms;
     let am = Mat::new(&a, n, w);
     let bm = Mat::new(&b, n, w);
     let n_blocks = n.div_ceil(ROW_BLOCK);
@@ -96,15 +108,24 @@ pub(crate) fn multi_silhouette(xc: &Array2<f32>, labelings: &[Coded<'_>]) -> Res
                     let cb = COL_BLOCK.min(n - c0);
                     tile.resize(rb * cb, 0.0);
                     gemm_abt(am.rows(r0, rb), bm.rows(c0, cb), tile, cb, false);
-                    for v in tile.iter_mut() {
-                        *v = v.max(0.0).sqrt();
+                    for r in 0..rb {
+                        let i = r0 + r;
+                        let row = &mut tile[r * cb..(r + 1) * cb];
+                        sqrt_row(row, nrm[i], &nrm[c0..c0 + cb], |j| {
+                            sq_dist(&xs[i * d..(i + 1) * d], &xs[(c0 + j) * d..(c0 + j + 1) * d])
+                        });
                     }
                     let lo = r0.max(c0);
                     let hi = (r0 + rb).min(c0 + cb);
                     for i in lo..hi {
                         tile[(i - r0) * cb + (i - c0)] = 0.0;
                     }
-                    let mcols = Mat { data: &mt[c0.min(mt.len())..], rows: s_cols, cols: cb, ld: n };
+                    let mcols = Mat {
+                        data: &mt[c0.min(mt.len())..],
+                        rows: s_cols,
+                        cols: cb,
+                        ld: n,
+                    };
                     gemm_abt(Mat::new(tile, rb, cb), mcols, tsum, s_cols, false);
                     for (a, &t) in acc.iter_mut().zip(tsum.iter()) {
                         *a += f64::from(t);
@@ -136,6 +157,28 @@ pub(crate) fn multi_silhouette(xc: &Array2<f32>, labelings: &[Coded<'_>]) -> Res
     Ok(res)
 }
 
+/// Below this share of `|x|² + |y|²`, a squared distance from the expansion may have lost more
+/// than ~1e-5 of its value to cancellation: it is then recomputed directly.
+const RECOMPUTE_BELOW: f32 = 1e-2;
+
+/// Square roots of one row of squared distances (clamped at 0), recomputing with `exact(j)`
+/// the entries small against the norms (near-duplicate points far from the origin).
+#[inline]
+fn sqrt_row(row: &mut [f32], ni: f32, ncols: &[f32], exact: impl Fn(usize) -> f32) {
+    let mut suspicious = false;
+    for (v, &nj) in row.iter_mut().zip(ncols) {
+        suspicious |= *v < RECOMPUTE_BELOW * (ni + nj);
+        *v = v.max(0.0).sqrt();
+    }
+    if suspicious {
+        for (j, (v, &nj)) in row.iter_mut().zip(ncols).enumerate() {
+            if *v * *v < RECOMPUTE_BELOW * (ni + nj) {
+                *v = exact(j).sqrt();
+            }
+        }
+    }
+}
+
 /// The silhouette of one sample from its per-cluster distance sums (scikit-learn's rules:
 /// 0 in a singleton cluster, 0 when both mean distances are 0).
 fn sample_value(sums: &[f64], counts: &[usize], own: usize) -> f64 {
@@ -154,13 +197,19 @@ fn sample_value(sums: &[f64], counts: &[usize], own: usize) -> f64 {
 }
 
 /// Checks data and labels; returns the centred data and the coded labels.
-fn prepare(x: ArrayView2<'_, f32>, labels: ArrayView1<'_, usize>) -> Result<(Array2<f32>, Vec<usize>, usize)> {
+fn prepare(
+    x: ArrayView2<'_, f32>,
+    labels: ArrayView1<'_, usize>,
+) -> Result<(Array2<f32>, Vec<usize>, usize)> {
     check_data(x)?;
     check_labels(x.nrows(), labels)?;
     let (codes, uniq) = encode(labels);
     let n = x.nrows();
     if uniq.len() < 2 || uniq.len() >= n {
-        return Err(ClusterError::InvalidClusterCount { n_clusters: uniq.len(), n_samples: n });
+        return Err(ClusterError::InvalidClusterCount {
+            n_clusters: uniq.len(),
+            n_samples: n,
+        });
     }
     let mean = data::column_mean(x);
     Ok((data::centered(x, &mean), codes, uniq.len()))
@@ -185,7 +234,10 @@ fn mean(v: &Array1<f64>) -> f64 {
 /// [`ClusterError::LabelLength`]; [`ClusterError::InvalidClusterCount`] unless
 /// `2 <= distinct labels <= n_samples - 1` (scikit-learn's rule: a single cluster, or every
 /// sample alone, has no silhouette).
-pub fn silhouette_samples(x: ArrayView2<'_, f32>, labels: ArrayView1<'_, usize>) -> Result<Array1<f64>> {
+pub fn silhouette_samples(
+    x: ArrayView2<'_, f32>,
+    labels: ArrayView1<'_, usize>,
+) -> Result<Array1<f64>> {
     let (xc, codes, k) = prepare(x, labels)?;
     let mut r = multi_silhouette(&xc, &[Coded { codes: &codes, k }])?;
     r.pop().ok_or(ClusterError::EmptyInput)
@@ -226,7 +278,10 @@ pub fn silhouette_score_sampled(
     check_labels(x.nrows(), labels)?;
     let n = x.nrows();
     if sample_size < 2 || sample_size > n {
-        return Err(ClusterError::InvalidSampleSize { sample_size, n_samples: n });
+        return Err(ClusterError::InvalidSampleSize {
+            sample_size,
+            n_samples: n,
+        });
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut idx = rand::seq::index::sample(&mut rng, n, sample_size).into_vec();
@@ -243,7 +298,10 @@ pub fn silhouette_score_sampled(
 ///
 /// # Errors
 /// As [`silhouette_samples`].
-pub fn simplified_silhouette_score(x: ArrayView2<'_, f32>, labels: ArrayView1<'_, usize>) -> Result<f64> {
+pub fn simplified_silhouette_score(
+    x: ArrayView2<'_, f32>,
+    labels: ArrayView1<'_, usize>,
+) -> Result<f64> {
     let (xc, codes, k) = prepare(x, labels)?;
     let d = xc.ncols();
     let mut sums = vec![0.0f64; k * d];
@@ -279,19 +337,33 @@ pub fn simplified_silhouette_with_centroids(
     let (n, d) = x.dim();
     let k = centroids.nrows();
     if centroids.ncols() != d {
-        return Err(ClusterError::FeatureMismatch { expected: d, actual: centroids.ncols() });
+        return Err(ClusterError::FeatureMismatch {
+            expected: d,
+            actual: centroids.ncols(),
+        });
     }
-    data::check_finite(centroids).map_err(|(row, col, value)| ClusterError::NonFiniteInit { row, col, value })?;
+    data::check_finite(centroids).map_err(|(row, col, value)| ClusterError::NonFiniteInit {
+        row,
+        col,
+        value,
+    })?;
     let mut counts = vec![0usize; k];
     for (index, &label) in labels.iter().enumerate() {
         if label >= k {
-            return Err(ClusterError::LabelOutOfRange { index, label, n_clusters: k });
+            return Err(ClusterError::LabelOutOfRange {
+                index,
+                label,
+                n_clusters: k,
+            });
         }
         counts[label] += 1;
     }
     let present = counts.iter().filter(|&&c| c > 0).count();
     if present < 2 || present >= n {
-        return Err(ClusterError::InvalidClusterCount { n_clusters: present, n_samples: n });
+        return Err(ClusterError::InvalidClusterCount {
+            n_clusters: present,
+            n_samples: n,
+        });
     }
     let mean = data::column_mean(x);
     let xc = data::centered(x, &mean);
@@ -300,7 +372,12 @@ pub fn simplified_silhouette_with_centroids(
     simplified_core(&xc, &codes, &counts, cc.as_slice().unwrap_or_default())
 }
 
-fn simplified_core(xc: &Array2<f32>, codes: &[usize], counts: &[usize], cent: &[f32]) -> Result<f64> {
+fn simplified_core(
+    xc: &Array2<f32>,
+    codes: &[usize],
+    counts: &[usize],
+    cent: &[f32],
+) -> Result<f64> {
     let d = xc.ncols();
     let xs = xc.as_slice().unwrap_or_default();
     let k = counts.len();

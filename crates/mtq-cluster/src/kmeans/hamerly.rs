@@ -18,7 +18,13 @@ struct Block<'a> {
 }
 
 /// One Hamerly run from `centers`; the same stopping rules as [`super::lloyd::run`].
-pub(crate) fn run(x: &Array2<f32>, _norms: &[f32], mut centers: Array2<f32>, max_iter: usize, tol: f64) -> Run {
+pub(crate) fn run(
+    x: &Array2<f32>,
+    _norms: &[f32],
+    mut centers: Array2<f32>,
+    max_iter: usize,
+    tol: f64,
+) -> Run {
     let (n, d) = x.dim();
     let k = centers.nrows();
     let xs = x.as_slice().unwrap_or_default();
@@ -56,7 +62,11 @@ pub(crate) fn run(x: &Array2<f32>, _norms: &[f32], mut centers: Array2<f32>, max
             .chunks_mut(CHUNK)
             .zip(upper.chunks_mut(CHUNK))
             .zip(lower.chunks_mut(CHUNK))
-            .map(|((labels, upper), lower)| Block { labels, upper, lower })
+            .map(|((labels, upper), lower)| Block {
+                labels,
+                upper,
+                lower,
+            })
             .collect();
         let parts: Vec<Partial> = blocks
             .into_par_iter()
@@ -71,7 +81,11 @@ pub(crate) fn run(x: &Array2<f32>, _norms: &[f32], mut centers: Array2<f32>, max
                         blk.upper[j] += moved[a];
                         blk.lower[j] -= if a == m1_at { m2 } else { m1 };
                     }
-                    let bound = if a == usize::MAX { 0.0 } else { half[a].max(blk.lower[j]) };
+                    let bound = if a == usize::MAX {
+                        0.0
+                    } else {
+                        half[a].max(blk.lower[j])
+                    };
                     if blk.upper[j] > bound {
                         if a != usize::MAX {
                             blk.upper[j] = sq_dist(xi, crow(a)).sqrt();
@@ -123,5 +137,10 @@ pub(crate) fn run(x: &Array2<f32>, _norms: &[f32], mut centers: Array2<f32>, max
         assign_all(x, &centers, &mut labels);
     }
     let inertia = inertia(x, &centers, &labels);
-    Run { centers, labels, inertia, n_iter }
+    Run {
+        centers,
+        labels,
+        inertia,
+        n_iter,
+    }
 }

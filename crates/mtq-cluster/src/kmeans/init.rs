@@ -19,7 +19,9 @@ pub(crate) fn plusplus(x: &Array2<f32>, k: usize, rng: &mut ChaCha8Rng) -> Array
     let mut centers = Array2::<f32>::zeros((k, d));
     let first = rng.random_range(0..n);
     centers.row_mut(0).assign(&x.row(first));
-    let mut closest: Vec<f64> = (0..n).map(|i| f64::from(sq_dist(row(i), row(first)))).collect();
+    let mut closest: Vec<f64> = (0..n)
+        .map(|i| f64::from(sq_dist(row(i), row(first))))
+        .collect();
     let mut pot = block_sum(&closest);
     let mut cum = vec![0.0f64; n];
     for c in 1..k {

@@ -23,7 +23,11 @@ pub(crate) struct Partial {
 
 impl Partial {
     pub(crate) fn new(k: usize, d: usize) -> Self {
-        Self { sums: vec![0.0; k * d], counts: vec![0; k], changed: 0 }
+        Self {
+            sums: vec![0.0; k * d],
+            counts: vec![0; k],
+            changed: 0,
+        }
     }
 
     pub(crate) fn add_row(&mut self, label: usize, row: &[f32]) {
@@ -142,7 +146,11 @@ pub(crate) fn update_centers(
     }
     let mut c = Array2::<f32>::zeros((k, d));
     for j in 0..k {
-        let w = if total.counts[j] > 0 { total.counts[j] as f64 } else { 1.0 };
+        let w = if total.counts[j] > 0 {
+            total.counts[j] as f64
+        } else {
+            1.0
+        };
         for p in 0..d {
             c[[j, p]] = (total.sums[j * d + p] / w) as f32;
         }
@@ -152,7 +160,10 @@ pub(crate) fn update_centers(
 
 /// Sum over clusters of the squared shift of each centre.
 pub(crate) fn shift(a: &Array2<f32>, b: &Array2<f32>) -> f64 {
-    a.iter().zip(b.iter()).map(|(&u, &v)| f64::from(u - v) * f64::from(u - v)).sum()
+    a.iter()
+        .zip(b.iter())
+        .map(|(&u, &v)| f64::from(u - v) * f64::from(u - v))
+        .sum()
 }
 
 /// Exact inertia (sum of squared distances to the assigned centre), block partials in order.
@@ -178,7 +189,13 @@ pub(crate) fn inertia(x: &Array2<f32>, centers: &Array2<f32>, labels: &[usize]) 
 
 /// One Lloyd run from `centers` (scikit-learn's loop: stop on unchanged labels or small shift,
 /// then a final assignment to the final centres).
-pub(crate) fn run(x: &Array2<f32>, _norms: &[f32], mut centers: Array2<f32>, max_iter: usize, tol: f64) -> Run {
+pub(crate) fn run(
+    x: &Array2<f32>,
+    _norms: &[f32],
+    mut centers: Array2<f32>,
+    max_iter: usize,
+    tol: f64,
+) -> Run {
     let (n, d) = x.dim();
     let k = centers.nrows();
     let xs = x.as_slice().unwrap_or_default();
@@ -222,5 +239,10 @@ pub(crate) fn run(x: &Array2<f32>, _norms: &[f32], mut centers: Array2<f32>, max
         assign_all(x, &centers, &mut labels);
     }
     let inertia = inertia(x, &centers, &labels);
-    Run { centers, labels, inertia, n_iter }
+    Run {
+        centers,
+        labels,
+        inertia,
+        n_iter,
+    }
 }

@@ -94,7 +94,10 @@ impl KMeans {
     fn prepare(&self, x: ArrayView2<'_, f32>) -> Result<Array2<f32>> {
         check_data(x)?;
         if x.ncols() != self.n_features() {
-            return Err(ClusterError::FeatureMismatch { expected: self.n_features(), actual: x.ncols() });
+            return Err(ClusterError::FeatureMismatch {
+                expected: self.n_features(),
+                actual: x.ncols(),
+            });
         }
         Ok(data::centered(x, &self.mean))
     }

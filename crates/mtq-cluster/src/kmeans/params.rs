@@ -167,7 +167,10 @@ impl KMeansParams {
         check_data(x)?;
         let (n, d) = x.dim();
         if self.k > n {
-            return Err(ClusterError::TooFewSamples { k: self.k, n_samples: n });
+            return Err(ClusterError::TooFewSamples {
+                k: self.k,
+                n_samples: n,
+            });
         }
         if let Init::Given(c) = &self.init {
             if c.dim() != (self.k, d) {
@@ -185,7 +188,11 @@ impl KMeansParams {
         let xc = data::centered(x, &mean);
         let norms = data::row_sq_norms(&xc);
         let tol_abs = self.tol * mean_variance(&xc);
-        let runs = if matches!(self.init, Init::Given(_)) { 1 } else { self.n_init };
+        let runs = if matches!(self.init, Init::Given(_)) {
+            1
+        } else {
+            self.n_init
+        };
         let results: Vec<Run> = (0..runs)
             .into_par_iter()
             .map(|i| {
@@ -198,7 +205,9 @@ impl KMeansParams {
                 };
                 match self.algorithm {
                     Algorithm::Lloyd => lloyd::run(&xc, &norms, centers, self.max_iter, tol_abs),
-                    Algorithm::Hamerly => hamerly::run(&xc, &norms, centers, self.max_iter, tol_abs),
+                    Algorithm::Hamerly => {
+                        hamerly::run(&xc, &norms, centers, self.max_iter, tol_abs)
+                    }
                 }
             })
             .collect();
@@ -208,7 +217,10 @@ impl KMeansParams {
                 best = i;
             }
         }
-        let run = results.into_iter().nth(best).ok_or(ClusterError::ZeroInit)?;
+        let run = results
+            .into_iter()
+            .nth(best)
+            .ok_or(ClusterError::ZeroInit)?;
         Ok(KMeans::from_run(run, mean))
     }
 }
@@ -226,7 +238,11 @@ fn mean_variance(xc: &Array2<f32>) -> f64 {
         }
     }
     let n = n as f64;
-    let var: f64 = s.iter().zip(&s2).map(|(a, b)| b / n - (a / n) * (a / n)).sum();
+    let var: f64 = s
+        .iter()
+        .zip(&s2)
+        .map(|(a, b)| b / n - (a / n) * (a / n))
+        .sum();
     var / d as f64
 }
 
@@ -245,13 +261,30 @@ mod tests {
         let e = |p: KMeansParams| p.fit(x.view()).unwrap_err();
         assert_eq!(e(KMeansParams::new(0)), ClusterError::ZeroClusters);
         assert_eq!(e(KMeansParams::new(2).n_init(0)), ClusterError::ZeroInit);
-        assert_eq!(e(KMeansParams::new(2).max_iter(0)), ClusterError::ZeroMaxIter);
-        assert!(matches!(e(KMeansParams::new(2).tol(-1.0)), ClusterError::InvalidTol { .. }));
-        assert!(matches!(e(KMeansParams::new(2).tol(f64::NAN)), ClusterError::InvalidTol { .. }));
-        assert_eq!(e(KMeansParams::new(5)), ClusterError::TooFewSamples { k: 5, n_samples: 4 });
+        assert_eq!(
+            e(KMeansParams::new(2).max_iter(0)),
+            ClusterError::ZeroMaxIter
+        );
+        assert!(matches!(
+            e(KMeansParams::new(2).tol(-1.0)),
+            ClusterError::InvalidTol { .. }
+        ));
+        assert!(matches!(
+            e(KMeansParams::new(2).tol(f64::NAN)),
+            ClusterError::InvalidTol { .. }
+        ));
+        assert_eq!(
+            e(KMeansParams::new(5)),
+            ClusterError::TooFewSamples { k: 5, n_samples: 4 }
+        );
         assert_eq!(
             e(KMeansParams::new(2).init(Init::Given(Array2::zeros((3, 2))))),
-            ClusterError::InitShape { rows: 3, cols: 2, k: 2, n_features: 2 }
+            ClusterError::InitShape {
+                rows: 3,
+                cols: 2,
+                k: 2,
+                n_features: 2
+            }
         );
         let mut c = Array2::zeros((2, 2));
         c[[1, 0]] = f32::INFINITY;
@@ -264,8 +297,14 @@ mod tests {
     #[test]
     fn bad_data_has_its_error() {
         let p = KMeansParams::new(1);
-        assert_eq!(p.fit(Array2::<f32>::zeros((0, 3)).view()).unwrap_err(), ClusterError::EmptyInput);
-        assert_eq!(p.fit(Array2::<f32>::zeros((3, 0)).view()).unwrap_err(), ClusterError::NoFeatures);
+        assert_eq!(
+            p.fit(Array2::<f32>::zeros((0, 3)).view()).unwrap_err(),
+            ClusterError::EmptyInput
+        );
+        assert_eq!(
+            p.fit(Array2::<f32>::zeros((3, 0)).view()).unwrap_err(),
+            ClusterError::NoFeatures
+        );
         let mut x = x();
         x[[2, 1]] = f32::NAN;
         assert!(matches!(
@@ -278,7 +317,10 @@ mod tests {
     fn given_init_is_used() {
         let x = x();
         let c = array![[5.0f32, 5.0], [0.0, 0.0]];
-        let m = KMeansParams::new(2).init(Init::Given(c)).fit(x.view()).unwrap();
+        let m = KMeansParams::new(2)
+            .init(Init::Given(c))
+            .fit(x.view())
+            .unwrap();
         assert_eq!(m.labels().to_vec(), vec![1, 1, 0, 0]);
         assert!((m.centroids()[[0, 0]] - 5.05).abs() < 1e-5);
     }
