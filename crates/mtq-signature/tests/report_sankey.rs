@@ -172,7 +172,7 @@ fn labels_never_overlap_in_the_study_layout() {
         "every study node has room for its label"
     );
     assert_eq!(lay.titles.len(), 4);
-    assert_eq!(lay.legend.len(), 4);
+    assert_eq!(lay.legend.len(), 5, "four groups and the hatching note");
     let boxes = all_boxes(&lay);
     assert_no_overlap(&boxes);
     for b in boxes {

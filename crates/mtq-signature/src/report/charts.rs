@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::markup::{CURVE_COLOURS, CURVE_DASHES, esc, fit_text, px, text_width};
+use super::markup::{CURVE_COLOURS, CURVE_DASHES, esc, fit_text, num, px, text_width};
 use super::validate::{check_roc, check_silhouette};
 use super::{Result, RocCurve, SilhouetteCurve};
 
@@ -148,9 +148,10 @@ fn panel(s: &mut String, ox: f64, oy: f64, f: &Frame, series: &[Series]) {
     for &t in &f.y_ticks {
         let _ = write!(
             s,
-            r#"<text x="{}" y="{}" text-anchor="end">{t:.1}</text>"#,
+            r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
             px(left - 6.0),
-            px(sy(t) + 4.0)
+            px(sy(t) + 4.0),
+            num(t, 1)
         );
     }
     for &t in &f.x_ticks {
@@ -334,7 +335,7 @@ pub fn silhouette_svg(curves: &[SilhouetteCurve]) -> Result<String> {
             let best = chosen.map_or(f64::NAN, |p| p.1);
             Series {
                 label: c.layer.clone(),
-                suffix: format!(": K = {} (silhouette {best:.3})", c.chosen_k),
+                suffix: format!(": K = {} (silhouette {})", c.chosen_k, num(best, 3)),
                 colour,
                 dash,
                 mark: chosen.map(|p| (p, format!("{}: chosen K = {}", c.layer, c.chosen_k))),
@@ -410,7 +411,11 @@ pub fn roc_svg(curves: &[RocCurve]) -> Result<String> {
                     let (colour, dash) = style_of(i);
                     Series {
                         label: c.name.clone(),
-                        suffix: format!(": AUROC {:.3}, FPR@95 {:.3}", c.auroc, c.fpr_at_95_tpr),
+                        suffix: format!(
+                            ": AUROC {}, FPR@95 {}",
+                            num(c.auroc, 3),
+                            num(c.fpr_at_95_tpr, 3)
+                        ),
                         colour,
                         dash,
                         points: c.fpr.iter().copied().zip(c.tpr.iter().copied()).collect(),

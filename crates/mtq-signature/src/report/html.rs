@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::charts::{roc_svg, silhouette_svg};
-use super::markup::{esc, pct};
+use super::markup::{esc, num, pct};
 use super::sankey_svg::sankey_svg;
 use super::validate::check_report;
 use super::{AnomalyData, PathTable, RedundancyData, ReportData, Result, StrangerData};
@@ -104,11 +104,11 @@ pub fn html_report(data: &ReportData) -> Result<String> {
             }
             s.push_str("<tr><th>purity</th>");
             for c in &t.clusters {
-                let _ = write!(s, "<td class=\"n\">{:.3}</td>", c.purity);
+                let _ = write!(s, "<td class=\"n\">{}</td>", num(c.purity, 3));
             }
             s.push_str("</tr><tr><th>entropy (bits)</th>");
             for c in &t.clusters {
-                let _ = write!(s, "<td class=\"n\">{:.3}</td>", c.entropy);
+                let _ = write!(s, "<td class=\"n\">{}</td>", num(c.entropy, 3));
             }
             s.push_str("</tr></table></div>");
         }
@@ -157,7 +157,7 @@ fn headlines(data: &ReportData) -> Vec<String> {
                     c.k.iter()
                         .position(|&k| k == c.chosen_k)
                         .map_or(f64::NAN, |i| c.silhouette[i]);
-                format!("{} K = {} (silhouette {s:.3})", c.layer, c.chosen_k)
+                format!("{} K = {} (silhouette {})", c.layer, c.chosen_k, num(s, 3))
             })
             .collect();
         out.push(format!("Clusters chosen by silhouette: {}.", ks.join(", ")));
@@ -184,8 +184,12 @@ fn headlines(data: &ReportData) -> Vec<String> {
         .filter(|p| p.redundant)
         .map(|p| {
             format!(
-                "{} repeats {} (ARI {:.3} ≥ {:.2}, NMI {:.3})",
-                p.second, p.first, p.ari, red.threshold, p.nmi
+                "{} repeats {} (ARI {} ≥ {}, NMI {})",
+                p.second,
+                p.first,
+                num(p.ari, 3),
+                num(red.threshold, 2),
+                num(p.nmi, 3)
             )
         })
         .collect();
@@ -193,8 +197,11 @@ fn headlines(data: &ReportData) -> Vec<String> {
         out.push(format!("Redundant layer: {}.", redundant.join("; ")));
     } else if let Some(p) = red.pairs.iter().max_by(|a, b| a.ari.total_cmp(&b.ari)) {
         out.push(format!(
-            "No layer is redundant: the closest consecutive pair, {} and {}, has ARI {:.3} (< {:.2}).",
-            p.first, p.second, p.ari, red.threshold
+            "No layer is redundant: the closest consecutive pair, {} and {}, has ARI {} (< {}).",
+            p.first,
+            p.second,
+            num(p.ari, 3),
+            num(red.threshold, 2)
         ));
     }
     for st in &data.strangers {
@@ -241,7 +248,7 @@ fn headlines(data: &ReportData) -> Vec<String> {
         let res: Vec<String> = row
             .results
             .iter()
-            .map(|r| format!("AUROC {:.3} on {}", r.auroc, r.task))
+            .map(|r| format!("AUROC {} on {}", num(r.auroc, 3), r.task))
             .collect();
         out.push(format!(
             "Anomaly score to trust: {} ({}).",
@@ -310,10 +317,11 @@ fn path_table(s: &mut String, t: &PathTable, layers: &[String]) {
     };
     let _ = write!(
         s,
-        "<div><h3>Class {}{unseen}: {} samples, {} paths</h3><table><tr>",
+        "<div><h3>Class {}{unseen}: {} samples, {} path{}</h3><table><tr>",
         esc(&t.class),
         t.n_samples,
-        t.rows.len()
+        t.rows.len(),
+        if t.rows.len() == 1 { "" } else { "s" }
     );
     for l in layers {
         let _ = write!(s, "<th>{}</th>", esc(l));
@@ -365,14 +373,14 @@ fn redundancy_section(s: &mut String, red: &RedundancyData) {
             red.threshold
         );
         for p in &red.pairs {
-            let cka = p.cka.map_or_else(|| "–".to_owned(), |c| format!("{c:.3}"));
+            let cka = p.cka.map_or_else(|| "–".to_owned(), |c| num(c, 3));
             let _ = write!(
                 s,
-                "<tr><td>{} → {}</td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td><td class=\"n\">{cka}</td><td>{}</td></tr>",
+                "<tr><td>{} → {}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{cka}</td><td>{}</td></tr>",
                 esc(&p.first),
                 esc(&p.second),
-                p.ari,
-                p.nmi,
+                num(p.ari, 3),
+                num(p.nmi, 3),
                 if p.redundant { "yes" } else { "no" }
             );
         }
@@ -383,10 +391,10 @@ fn redundancy_section(s: &mut String, red: &RedundancyData) {
         for l in &red.vs_labels {
             let _ = write!(
                 s,
-                "<tr><td>{}</td><td class=\"n\">{:.3}</td><td class=\"n\">{:.3}</td></tr>",
+                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
                 esc(&l.layer),
-                l.ari,
-                l.nmi
+                num(l.ari, 3),
+                num(l.nmi, 3)
             );
         }
         s.push_str("</table></div>");
@@ -434,11 +442,19 @@ fn stranger_table(s: &mut String, st: &StrangerData) {
     if !st.predicted.is_empty() {
         row(s, "predicted", &st.predicted);
     }
-    let _ = write!(
-        s,
-        "</table><p class=\"note\">Paths never taken in training: {} ({} samples).</p></div>",
-        st.unseen_paths, st.samples_on_unseen_paths
-    );
+    s.push_str("</table><p class=\"note\">");
+    if st.unseen_paths == 0 {
+        s.push_str("Every path they take is also taken in training.");
+    } else {
+        let _ = write!(
+            s,
+            "{} path(s) never taken in training, by {} sample(s) ({}).",
+            st.unseen_paths,
+            st.samples_on_unseen_paths,
+            pct(st.samples_on_unseen_paths, st.n_samples, 1)
+        );
+    }
+    s.push_str("</p></div>");
 }
 
 fn anomaly_section(s: &mut String, an: &AnomalyData) -> Result<()> {
@@ -505,8 +521,9 @@ fn anomaly_section(s: &mut String, an: &AnomalyData) -> Result<()> {
                         let cls = if x.auroc >= *b { "n best" } else { "n" };
                         let _ = write!(
                             s,
-                            "<td class=\"{cls}\">{:.3}</td><td class=\"n\">{:.3}</td>",
-                            x.auroc, x.fpr_at_95_tpr
+                            "<td class=\"{cls}\">{}</td><td class=\"n\">{}</td>",
+                            num(x.auroc, 3),
+                            num(x.fpr_at_95_tpr, 3)
                         );
                     }
                     None => s.push_str("<td class=\"n\">–</td><td class=\"n\">–</td>"),

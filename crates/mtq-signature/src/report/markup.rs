@@ -43,6 +43,15 @@ pub(crate) fn px(v: f64) -> String {
     }
 }
 
+/// `v` with `digits` decimals, never `-0.000` (a tiny negative rounds to an unsigned zero).
+pub(crate) fn num(v: f64, digits: usize) -> String {
+    let s = format!("{v:.digits$}");
+    match s.strip_prefix('-') {
+        Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_owned(),
+        _ => s,
+    }
+}
+
 /// `part / whole` as a percentage with `digits` decimals (`"–"` when `whole` is 0).
 pub(crate) fn pct(part: usize, whole: usize, digits: usize) -> String {
     if whole == 0 {
@@ -134,6 +143,10 @@ mod tests {
         assert_eq!(px(-0.001), "0");
         assert_eq!(pct(1, 4, 1), "25.0 %");
         assert_eq!(pct(1, 0, 1), "–");
+        assert_eq!(num(-0.0, 3), "0.000");
+        assert_eq!(num(-1e-9, 3), "0.000");
+        assert_eq!(num(-0.25, 2), "-0.25");
+        assert_eq!(num(0.9955, 2), "1.00");
     }
 
     #[test]

@@ -51,7 +51,8 @@ pub struct SankeyLayout {
     pub labels: Vec<LabelBox>,
     /// Column titles.
     pub titles: Vec<LabelBox>,
-    /// Legend entries: one per group holding samples.
+    /// Legend entries: one per group holding samples (swatch and text), then, if any of them is
+    /// injected, a note saying what hatching means (text only).
     pub legend: Vec<LabelBox>,
 }
 
@@ -324,13 +325,8 @@ fn layout(sankey: &SankeyData, flows: &Flows) -> SankeyLayout {
         .enumerate()
         .filter(|&(g, _)| group_total[g] > 0)
     {
-        let unseen = if group.injected {
-            ", unseen in training"
-        } else {
-            ""
-        };
         let text = fit_text(
-            &format!("{} ({}{unseen})", group.label, group_total[g]),
+            &format!("{} ({})", group.label, group_total[g]),
             FONT,
             WIDTH - 80.0,
         );
@@ -347,6 +343,26 @@ fn layout(sankey: &SankeyData, flows: &Flows) -> SankeyLayout {
             height: LABEL_H,
         });
         x += width + 26.0;
+    }
+    let any_injected = sankey
+        .groups
+        .iter()
+        .enumerate()
+        .any(|(g, group)| group.injected && group_total[g] > 0);
+    if any_injected {
+        let text = "hatched: classes never seen in training".to_owned();
+        let width = text_width(&text, FONT);
+        if x + width > WIDTH - 24.0 && x > 24.0 {
+            x = 24.0;
+            y += 24.0;
+        }
+        legend.push(LabelBox {
+            text,
+            left: x,
+            top: y,
+            width,
+            height: LABEL_H,
+        });
     }
     let height = y + LABEL_H + 20.0;
     SankeyLayout {
@@ -579,6 +595,15 @@ fn draw(sankey: &SankeyData, lay: &SankeyLayout) -> String {
             px(entry.left + 20.0),
             px(entry.top + LABEL_H * 0.77),
             esc(&entry.text)
+        );
+    }
+    for note in lay.legend.iter().skip(shown.len()) {
+        let _ = write!(
+            s,
+            r##"<text x="{}" y="{}" fill="#555555" font-style="italic">{}</text>"##,
+            px(note.left),
+            px(note.top + LABEL_H * 0.77),
+            esc(&note.text)
         );
     }
     s.push_str("</g></svg>\n");
