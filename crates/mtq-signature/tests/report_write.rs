@@ -7,7 +7,9 @@ mod sample;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use mtq_signature::report::{ReportData, ReportError, write_atomic, write_report};
+use mtq_signature::report::{
+    ReportData, ReportError, write_atomic, write_atomic_all, write_report,
+};
 
 /// A fresh, empty directory under the target dir, one per test.
 fn scratch(name: &str) -> PathBuf {
@@ -75,6 +77,47 @@ fn a_path_without_file_name_is_rejected() {
     assert!(matches!(err, ReportError::NotAFilePath { .. }));
     let err = write_atomic(Path::new("some/dir/.."), b"x").unwrap_err();
     assert!(matches!(err, ReportError::NotAFilePath { .. }));
+}
+
+#[test]
+fn several_files_are_written_together_each_whole() {
+    let dir = scratch("many");
+    let files = [
+        (dir.join("a.txt"), &b"alpha"[..]),
+        (dir.join("b.txt"), &b"beta"[..]),
+        (dir.join("c.txt"), &b""[..]),
+    ];
+    write_atomic_all(&files).unwrap();
+    for (path, bytes) in &files {
+        assert_eq!(fs::read(path).unwrap(), *bytes);
+    }
+    assert_eq!(entries(&dir), vec!["a.txt", "b.txt", "c.txt"]);
+
+    // A path without file name anywhere: nothing is written at all.
+    let bad = [
+        (dir.join("d.txt"), &b"delta"[..]),
+        (PathBuf::from("/"), &b"x"[..]),
+    ];
+    assert!(matches!(
+        write_atomic_all(&bad),
+        Err(ReportError::NotAFilePath { .. })
+    ));
+    assert_eq!(entries(&dir), vec!["a.txt", "b.txt", "c.txt"]);
+
+    // The second rename fails: the first file is new and whole, no temporary file remains.
+    fs::create_dir(dir.join("e")).unwrap();
+    let clash = [
+        (dir.join("a.txt"), &b"new alpha"[..]),
+        (dir.join("e"), &b"x"[..]),
+        (dir.join("f.txt"), &b"phi"[..]),
+    ];
+    let err = write_atomic_all(&clash).unwrap_err();
+    assert!(
+        matches!(&err, ReportError::Rename { to, .. } if *to == dir.join("e")),
+        "{err:?}"
+    );
+    assert_eq!(fs::read(dir.join("a.txt")).unwrap(), b"new alpha");
+    assert_eq!(entries(&dir), vec!["a.txt", "b.txt", "c.txt", "e"]);
 }
 
 #[test]

@@ -70,4 +70,4 @@ pub use data::{
 pub use error::{ReportError, Result};
 pub use html::html_report;
 pub use sankey_svg::{BandShape, LabelBox, NodeBox, SankeyLayout, sankey_layout, sankey_svg};
-pub use write::{ReportFiles, write_atomic, write_report};
+pub use write::{ReportFiles, write_atomic, write_atomic_all, write_report};

@@ -22,42 +22,103 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// temporary file cannot be created, written or flushed (e.g. the directory does not exist),
 /// [`ReportError::Rename`] if it cannot be renamed to `path` (e.g. `path` is a directory).
 pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
-    let path = path.as_ref();
-    let Some(name) = path.file_name() else {
-        return Err(ReportError::NotAFilePath {
-            path: path.to_path_buf(),
+    write_atomic_all(&[(path.as_ref(), bytes)])
+}
+
+/// One temporary file on its way to its final name.
+struct Pending<'a> {
+    tmp: PathBuf,
+    path: &'a Path,
+    dir: PathBuf,
+    file: Option<File>,
+}
+
+/// Writes several files, each whole or not at all, as [`write_atomic`] does, but faster: every
+/// temporary file is written first, then all are flushed (on journaling file systems the first
+/// flush carries the others), then renamed in order. Each file is atomic, the set is not: if
+/// renaming the third file fails, the first two already have their new content.
+///
+/// # Errors
+/// As [`write_atomic`]; nothing is created if any path has no file name, and on any error every
+/// temporary file not yet renamed is removed.
+pub fn write_atomic_all<P: AsRef<Path>>(files: &[(P, &[u8])]) -> Result<()> {
+    let mut pending = Vec::with_capacity(files.len());
+    for (path, _) in files {
+        let path = path.as_ref();
+        let Some(name) = path.file_name() else {
+            return Err(ReportError::NotAFilePath {
+                path: path.to_path_buf(),
+            });
+        };
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(
+            ".{}.tmp-{}-{n}",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        pending.push(Pending {
+            tmp,
+            path,
+            dir,
+            file: None,
         });
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}-{n}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let written = (|| {
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()
-    })();
-    if let Err(source) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(ReportError::Write { path: tmp, source });
     }
-    if let Err(source) = fs::rename(&tmp, path) {
-        let _ = fs::remove_file(&tmp);
-        return Err(ReportError::Rename {
-            from: tmp,
-            to: path.to_path_buf(),
-            source,
-        });
+    let cleanup = |pending: &[Pending<'_>]| {
+        for p in pending {
+            let _ = fs::remove_file(&p.tmp);
+        }
+    };
+    // Write every temporary file, then flush them all.
+    for i in 0..pending.len() {
+        let bytes = files[i].1;
+        let written = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&pending[i].tmp)
+            .and_then(|mut f| f.write_all(bytes).map(|()| f));
+        match written {
+            Ok(f) => pending[i].file = Some(f),
+            Err(source) => {
+                // Only the files created so far exist (and, if create failed, not this one).
+                cleanup(&pending[..=i]);
+                return Err(ReportError::Write {
+                    path: pending[i].tmp.clone(),
+                    source,
+                });
+            }
+        }
     }
-    // Make the rename itself durable; not every platform can open a directory, so this is best effort.
-    if let Ok(d) = File::open(&dir) {
-        let _ = d.sync_all();
+    for i in 0..pending.len() {
+        if let Some(Err(source)) = pending[i].file.take().map(|f| f.sync_all()) {
+            cleanup(&pending);
+            return Err(ReportError::Write {
+                path: pending[i].tmp.clone(),
+                source,
+            });
+        }
+    }
+    for (i, p) in pending.iter().enumerate() {
+        if let Err(source) = fs::rename(&p.tmp, p.path) {
+            cleanup(&pending[i..]);
+            return Err(ReportError::Rename {
+                from: p.tmp.clone(),
+                to: p.path.to_path_buf(),
+                source,
+            });
+        }
+    }
+    // Make the renames durable; not every platform can open a directory, so this is best effort.
+    let mut dirs: Vec<&PathBuf> = pending.iter().map(|p| &p.dir).collect();
+    dirs.sort();
+    dirs.dedup();
+    for d in dirs {
+        if let Ok(d) = File::open(d) {
+            let _ = d.sync_all();
+        }
     }
     Ok(())
 }
@@ -74,12 +135,12 @@ pub struct ReportFiles {
 }
 
 /// Renders the report and writes `sankey.svg`, `report.html` and `report.json` into `dir`
-/// (created if missing), each atomically (see [`write_atomic`]). Everything is rendered before
+/// (created if missing), each atomically (see [`write_atomic_all`]). Everything is rendered before
 /// the first file is written, so bad data leaves the directory untouched.
 ///
 /// # Errors
 /// Any error of [`html_report`] for bad data, [`ReportError::Json`] if serialisation fails,
-/// [`ReportError::CreateDir`] if `dir` cannot be created, and the errors of [`write_atomic`].
+/// [`ReportError::CreateDir`] if `dir` cannot be created, and the errors of [`write_atomic_all`].
 pub fn write_report(dir: impl AsRef<Path>, data: &ReportData) -> Result<ReportFiles> {
     let dir = dir.as_ref();
     check_report(data)?;
@@ -96,8 +157,10 @@ pub fn write_report(dir: impl AsRef<Path>, data: &ReportData) -> Result<ReportFi
         html: dir.join("report.html"),
         json: dir.join("report.json"),
     };
-    write_atomic(&files.sankey_svg, svg.as_bytes())?;
-    write_atomic(&files.html, html.as_bytes())?;
-    write_atomic(&files.json, json.as_bytes())?;
+    write_atomic_all(&[
+        (&files.sankey_svg, svg.as_bytes()),
+        (&files.html, html.as_bytes()),
+        (&files.json, json.as_bytes()),
+    ])?;
     Ok(files)
 }
