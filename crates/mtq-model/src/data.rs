@@ -36,14 +36,13 @@ pub(crate) fn check_labels(y: ArrayView1<'_, usize>, n_classes: usize) -> Result
     }
 }
 
-/// The rows `idx` of `x` as a `len x d` tensor on `device`.
+/// The rows `idx` of `x` as a `len x d` tensor on `device` (one copy on CPU).
 pub(crate) fn gather_rows(
     x: ArrayView2<'_, f32>,
     idx: &[usize],
-    buf: &mut Vec<f32>,
     device: &Device,
 ) -> Result<Tensor> {
-    buf.clear();
+    let mut buf = Vec::with_capacity(idx.len() * x.ncols());
     for &i in idx {
         let row = x.row(i);
         match row.as_slice() {
@@ -116,8 +115,7 @@ mod tests {
             })
         ));
         let x = Array2::from_shape_fn((4, 2), |(i, j)| (10 * i + j) as f32);
-        let mut buf = Vec::new();
-        let t = gather_rows(x.view(), &[3, 0], &mut buf, &Device::Cpu)?;
+        let t = gather_rows(x.view(), &[3, 0], &Device::Cpu)?;
         assert_eq!(t.to_vec2::<f32>()?, vec![vec![30.0, 31.0], vec![0.0, 1.0]]);
         let l = gather_labels(y.view(), &[2, 1], &Device::Cpu)?;
         assert_eq!(l.to_vec1::<u32>()?, vec![2, 1]);

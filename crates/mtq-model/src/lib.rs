@@ -47,4 +47,8 @@ pub use io::{CONFIG_FILE, WEIGHTS_FILE};
 pub use mlp::{ForwardPass, Mlp};
 pub use train::{EpochStats, History, Optimizer, TrainConfig};
 
+/// candle's core crate, re-exported so callers use the same version.
+pub use candle_core;
 pub use candle_core::{Device, Tensor};
+/// candle's neural-network crate, re-exported so callers use the same version.
+pub use candle_nn;

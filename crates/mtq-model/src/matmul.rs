@@ -23,12 +23,24 @@ pub(crate) fn matmul(a: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
     }
 }
 
-/// `x · wᵀ + b`, the dense layer of candle-nn's `Linear`, through [`matmul`].
+/// `x · wᵀ + b`, the dense layer of candle-nn's `Linear`: one fused [`DenseOp`] on CPU,
+/// candle's `matmul` and `broadcast_add` elsewhere.
 pub(crate) fn linear(x: &Tensor, layer: &candle_nn::Linear) -> candle_core::Result<Tensor> {
-    let y = matmul(x, &layer.weight().t()?)?;
+    let w = layer.weight();
     match layer.bias() {
-        Some(b) => y.broadcast_add(b),
-        None => Ok(y),
+        Some(b)
+            if x.device().is_cpu()
+                && x.rank() == 2
+                && w.rank() == 2
+                && b.rank() == 1
+                && x.dtype() == DType::F32
+                && w.dtype() == DType::F32
+                && b.dtype() == DType::F32 =>
+        {
+            x.apply_op3(w, b, DenseOp)
+        }
+        Some(b) => matmul(x, &w.t()?)?.broadcast_add(b),
+        None => matmul(x, &w.t()?),
     }
 }
 
@@ -44,6 +56,7 @@ fn view<'a, T>(data: &'a [T], l: &Layout) -> candle_core::Result<ArrayView2<'a, 
         .map_err(|e| candle_core::Error::Msg(format!("mtq matmul: bad layout {l:?}: {e}")))
 }
 
+/// `a · b` into a new row-major matrix.
 fn product<T>(a: &[T], la: &Layout, b: &[T], lb: &Layout) -> candle_core::Result<(Vec<T>, Shape)>
 where
     T: ndarray::LinalgScalar,
@@ -104,10 +117,112 @@ impl candle_core::CustomOp2 for MatMul {
         _res: &Tensor,
         grad: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
-        // c = a·b  =>  da = dc·bᵀ, db = aᵀ·dc
-        let da = matmul(grad, &b.t()?)?;
-        let db = matmul(&a.t()?, grad)?;
-        Ok((Some(da), Some(db)))
+        // c = a·b  =>  da = dc·bᵀ, db = aᵀ·dc; skipped for an operand that needs no gradient
+        // (the network's input).
+        let da = if a.track_op() {
+            Some(matmul(grad, &b.t()?)?)
+        } else {
+            None
+        };
+        let db = if b.track_op() {
+            Some(matmul(&a.t()?, grad)?)
+        } else {
+            None
+        };
+        Ok((da, db))
+    }
+}
+
+/// The dense layer `y = x · wᵀ + b` (x: `batch x in`, w: `out x in`, b: `out`) on CPU, f32,
+/// with its backward pass: `dx = dy · w` (only if x needs a gradient), `dw = dyᵀ · x` (already
+/// in w's layout, so candle accumulates it with a contiguous add), `db = column sums of dy`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DenseOp;
+
+impl candle_core::CustomOp3 for DenseOp {
+    fn name(&self) -> &'static str {
+        "mtq_dense"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (CpuStorage::F32(x), CpuStorage::F32(w), CpuStorage::F32(b)) = (s1, s2, s3) else {
+            return Err(candle_core::Error::UnsupportedDTypeForOp(
+                s1.dtype(),
+                "mtq_dense",
+            ));
+        };
+        let x = view(x, l1)?;
+        let w = view(w, l2)?;
+        let n = l3.shape().dims1()?;
+        let b = ndarray::ArrayView1::from_shape(
+            (n,).strides((l3.stride()[0],)),
+            b.get(l3.start_offset()..).unwrap_or(&[]),
+        )
+        .map_err(|e| candle_core::Error::Msg(format!("mtq dense: bad bias layout {l3:?}: {e}")))?;
+        if x.ncols() != w.ncols() || w.nrows() != n {
+            return Err(candle_core::Error::Msg(format!(
+                "mtq dense: x {:?}, w {:?}, b {n}: shapes do not chain",
+                x.dim(),
+                w.dim()
+            )));
+        }
+        let mut y = Array2::<f32>::zeros((x.nrows(), n));
+        y.rows_mut().into_iter().for_each(|mut row| row.assign(&b));
+        general_mat_mul(1.0, &x, &w.t(), 1.0, &mut y);
+        let shape = Shape::from(y.dim());
+        Ok((CpuStorage::F32(y.into_raw_vec_and_offset().0), shape))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _b: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let dx = if x.track_op() {
+            Some(matmul(grad, w)?)
+        } else {
+            None
+        };
+        let dw = matmul(&grad.t()?, x)?;
+        let db = grad.apply_op1_no_bwd(&ColSum)?;
+        Ok((dx, Some(dw), Some(db)))
+    }
+}
+
+/// Column sums of a rank-2 f32 CPU tensor, summed row by row in order.
+#[derive(Debug, Clone, Copy)]
+struct ColSum;
+
+impl candle_core::CustomOp1 for ColSum {
+    fn name(&self) -> &'static str {
+        "mtq_colsum"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let CpuStorage::F32(data) = s else {
+            return Err(candle_core::Error::UnsupportedDTypeForOp(
+                s.dtype(),
+                "mtq_colsum",
+            ));
+        };
+        let a = view(data, l)?;
+        let mut sums = vec![0f32; a.ncols()];
+        for row in a.rows() {
+            sums.iter_mut().zip(row).for_each(|(s, &v)| *s += v);
+        }
+        let n = sums.len();
+        Ok((CpuStorage::F32(sums), Shape::from(n)))
     }
 }
 
@@ -144,6 +259,44 @@ mod tests {
             let d = (a - b)?.abs()?.max_all()?.to_scalar::<f32>()?;
             assert!(d < 1e-4, "gradient differs by {d}");
         }
+        Ok(())
+    }
+
+    #[test]
+    fn dense_matches_candle_linear_forward_and_backward() -> candle_core::Result<()> {
+        use candle_nn::Module;
+        let dev = Device::Cpu;
+        let x = Var::from_vec(
+            (0..12).map(|i| (i as f32 * 0.37).sin()).collect::<Vec<_>>(),
+            (3, 4),
+            &dev,
+        )?;
+        let w = Var::from_vec(
+            (0..20).map(|i| (i as f32 * 0.11).cos()).collect::<Vec<_>>(),
+            (5, 4),
+            &dev,
+        )?;
+        let b = Var::from_vec((0..5).map(|i| i as f32 - 2.0).collect::<Vec<_>>(), 5, &dev)?;
+        let layer = candle_nn::Linear::new(w.as_tensor().clone(), Some(b.as_tensor().clone()));
+        let ours = linear(x.as_tensor(), &layer)?;
+        let theirs = layer.forward(x.as_tensor())?;
+        let diff = (&ours - &theirs)?.abs()?.max_all()?.to_scalar::<f32>()?;
+        assert!(diff < 1e-5, "forward differs by {diff}");
+        let g1 = ours.sqr()?.sum_all()?.backward()?;
+        let g2 = theirs.sqr()?.sum_all()?.backward()?;
+        for v in [&x, &w, &b] {
+            let (Some(a), Some(c)) = (g1.get(v.as_tensor()), g2.get(v.as_tensor())) else {
+                panic!("missing gradient");
+            };
+            assert_eq!(a.dims(), c.dims());
+            let d = (a - c)?.abs()?.max_all()?.to_scalar::<f32>()?;
+            assert!(d < 1e-4, "gradient differs by {d}");
+        }
+        // no gradient is computed for an input that does not need one
+        let input = x.as_tensor().detach();
+        let g = linear(&input, &layer)?.sum_all()?.backward()?;
+        assert!(g.get(&input).is_none());
+        assert!(g.get(w.as_tensor()).is_some());
         Ok(())
     }
 

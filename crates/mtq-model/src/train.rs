@@ -334,7 +334,6 @@ impl Mlp {
         let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
         let mut order: Vec<usize> = (0..n_train).collect();
         let val: Vec<usize> = (n_train..n).collect();
-        let mut buf = Vec::with_capacity(cfg.batch_size * x.ncols());
         let mut history = History {
             epochs: Vec::with_capacity(cfg.epochs),
             n_train,
@@ -346,7 +345,7 @@ impl Mlp {
             order.shuffle(&mut rng);
             let (mut loss_sum, mut correct) = (0f64, 0usize);
             for (b, idx) in order.chunks(cfg.batch_size).enumerate() {
-                let xb = gather_rows(x, idx, &mut buf, &self.device)?;
+                let xb = gather_rows(x, idx, &self.device)?;
                 let yb = gather_labels(y, idx, &self.device)?;
                 let logits = self.forward(&xb)?;
                 let loss = candle_nn::loss::cross_entropy(&logits, &yb)?;
@@ -398,10 +397,9 @@ impl Mlp {
         y: ndarray::ArrayView1<'_, usize>,
         idx: &[usize],
     ) -> Result<(f64, usize)> {
-        let mut buf = Vec::new();
         let (mut loss_sum, mut correct) = (0f64, 0usize);
         for chunk in idx.chunks(crate::eval::INFERENCE_BATCH) {
-            let xb = gather_rows(x, chunk, &mut buf, &self.device)?;
+            let xb = gather_rows(x, chunk, &self.device)?;
             let yb = gather_labels(y, chunk, &self.device)?;
             let logits = self.forward(&xb)?.detach();
             let loss = candle_nn::loss::cross_entropy(&logits, &yb)?.to_scalar::<f32>()?;
