@@ -216,6 +216,51 @@ fn a_busy_diagram_stays_legible() {
     mtq_signature::report::write_atomic(dir.join("sankey-many.svg"), svg.as_bytes()).unwrap();
 }
 
+#[test]
+fn many_columns_widen_the_drawing_instead_of_cutting_labels() {
+    // Twelve columns of two nodes: 100 samples split 60/40 all the way.
+    let n_cols = 12;
+    let columns = (0..n_cols)
+        .map(|c| SankeyColumn {
+            title: format!("layer {c}"),
+            nodes: (0..2)
+                .map(|i| SankeyNode {
+                    label: format!("L{c}:{i}"),
+                })
+                .collect(),
+        })
+        .collect();
+    let links = (0..n_cols - 1)
+        .flat_map(|c| {
+            [(0, 60), (1, 40)].map(|(n, count)| SankeyLink {
+                from: (c, n),
+                to: (c + 1, n),
+                group: n,
+                count,
+            })
+        })
+        .collect();
+    let groups = (0..2)
+        .map(|g| SankeyGroup {
+            label: format!("g{g}"),
+            injected: false,
+        })
+        .collect();
+    let data = SankeyData {
+        columns,
+        links,
+        groups,
+    };
+    let lay = sankey_layout(&data).unwrap();
+    assert!(lay.width > 1100.0);
+    assert_no_overlap(&all_boxes(&lay));
+    assert!(
+        lay.labels.iter().all(|l| !l.text.contains('…')),
+        "no label is cut"
+    );
+    assert!(lay.titles.iter().all(|t| !t.text.contains('…')));
+}
+
 /// A crowded diagram: one big node and many tiny ones per column.
 fn crowded() -> SankeyData {
     let n = 40;

@@ -6,8 +6,10 @@ use super::markup::{esc, fit_text, group_colour, hatch_pattern, px, text_width};
 use super::validate::{Flows, check_sankey};
 use super::{Result, SankeyData};
 
-/// Width of the drawing, in pixels.
+/// Smallest width of the drawing, in pixels.
 const WIDTH: f64 = 1100.0;
+/// Smallest distance between two columns; more columns make the drawing wider.
+const MIN_GAP: f64 = 170.0;
 /// Room left of the first column, for its labels.
 const MARGIN_LEFT: f64 = 150.0;
 /// Room right of the last column, for its labels.
@@ -146,7 +148,8 @@ fn layout(sankey: &SankeyData, flows: &Flows) -> SankeyLayout {
     let plot_h = MIN_PLOT_H.max(MAX_PLOT_H.min(max_nodes as f64 * (LABEL_H + NODE_PAD)));
     // Crowded columns get thinner gaps, so that gaps never take more than 40 % of the height.
     let pad = NODE_PAD.min(0.4 * plot_h / max_nodes.saturating_sub(1).max(1) as f64);
-    let gap = (WIDTH - MARGIN_LEFT - MARGIN_RIGHT - NODE_W) / (n_cols - 1) as f64;
+    let total_w = WIDTH.max(MARGIN_LEFT + MARGIN_RIGHT + NODE_W + MIN_GAP * (n_cols - 1) as f64);
+    let gap = (total_w - MARGIN_LEFT - MARGIN_RIGHT - NODE_W) / (n_cols - 1) as f64;
     let col_x = |c: usize| MARGIN_LEFT + c as f64 * gap;
 
     // Scale: the fullest column (nodes and paddings) fills the plot height.
@@ -328,10 +331,10 @@ fn layout(sankey: &SankeyData, flows: &Flows) -> SankeyLayout {
         let text = fit_text(
             &format!("{} ({})", group.label, group_total[g]),
             FONT,
-            WIDTH - 80.0,
+            total_w - 80.0,
         );
         let width = 20.0 + text_width(&text, FONT);
-        if x + width > WIDTH - 24.0 && x > 24.0 {
+        if x + width > total_w - 24.0 && x > 24.0 {
             x = 24.0;
             y += 24.0;
         }
@@ -352,7 +355,7 @@ fn layout(sankey: &SankeyData, flows: &Flows) -> SankeyLayout {
     if any_injected {
         let text = "hatched: classes never seen in training".to_owned();
         let width = text_width(&text, FONT);
-        if x + width > WIDTH - 24.0 && x > 24.0 {
+        if x + width > total_w - 24.0 && x > 24.0 {
             x = 24.0;
             y += 24.0;
         }
@@ -366,7 +369,7 @@ fn layout(sankey: &SankeyData, flows: &Flows) -> SankeyLayout {
     }
     let height = y + LABEL_H + 20.0;
     SankeyLayout {
-        width: WIDTH,
+        width: total_w,
         height,
         nodes,
         bands,
