@@ -41,6 +41,11 @@ fn idx_parse(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(N as u64));
     for (kind, bytes) in [("gzip", &gz), ("raw", &raw)] {
+        group.bench_with_input(BenchmarkId::new("parse_u8", kind), bytes, |b, bytes| {
+            b.iter(|| {
+                black_box(read_images(&bytes[..], "train-images-idx3-ubyte").expect("valid IDX"))
+            });
+        });
         group.bench_with_input(
             BenchmarkId::new("parse+decode_f32", kind),
             bytes,
