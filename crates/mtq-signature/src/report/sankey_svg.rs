@@ -320,20 +320,29 @@ fn layout(sankey: &SankeyData, flows: &Flows) -> SankeyLayout {
     for l in sankey.links.iter().filter(|l| l.from.0 == 0) {
         group_total[l.group] += l.count;
     }
-    let mut legend = Vec::new();
-    let (mut x, mut y) = (24.0, TOP + plot_h + 34.0);
-    for (g, group) in sankey
+    // (text, room for a swatch before it): the groups, then the note on hatching.
+    let mut items: Vec<(String, f64)> = sankey
         .groups
         .iter()
         .enumerate()
         .filter(|&(g, _)| group_total[g] > 0)
-    {
-        let text = fit_text(
-            &format!("{} ({})", group.label, group_total[g]),
-            FONT,
-            total_w - 80.0,
-        );
-        let width = 20.0 + text_width(&text, FONT);
+        .map(|(g, group)| {
+            let text = format!("{} ({})", group.label, group_total[g]);
+            (fit_text(&text, FONT, total_w - 80.0), 20.0)
+        })
+        .collect();
+    let any_injected = sankey
+        .groups
+        .iter()
+        .enumerate()
+        .any(|(g, group)| group.injected && group_total[g] > 0);
+    if any_injected {
+        items.push(("hatched: classes never seen in training".to_owned(), 0.0));
+    }
+    let mut legend = Vec::new();
+    let (mut x, mut y) = (24.0, TOP + plot_h + 34.0);
+    for (text, swatch) in items {
+        let width = swatch + text_width(&text, FONT);
         if x + width > total_w - 24.0 && x > 24.0 {
             x = 24.0;
             y += 24.0;
@@ -346,26 +355,6 @@ fn layout(sankey: &SankeyData, flows: &Flows) -> SankeyLayout {
             height: LABEL_H,
         });
         x += width + 26.0;
-    }
-    let any_injected = sankey
-        .groups
-        .iter()
-        .enumerate()
-        .any(|(g, group)| group.injected && group_total[g] > 0);
-    if any_injected {
-        let text = "hatched: classes never seen in training".to_owned();
-        let width = text_width(&text, FONT);
-        if x + width > total_w - 24.0 && x > 24.0 {
-            x = 24.0;
-            y += 24.0;
-        }
-        legend.push(LabelBox {
-            text,
-            left: x,
-            top: y,
-            width,
-            height: LABEL_H,
-        });
     }
     let height = y + LABEL_H + 20.0;
     SankeyLayout {

@@ -53,6 +53,28 @@ fn class_total(class: usize) -> usize {
         .sum()
 }
 
+/// Adds `count` samples of `group` to the link `from -> to`, creating it if needed.
+fn add_link(
+    links: &mut Vec<SankeyLink>,
+    group: usize,
+    from: (usize, usize),
+    to: (usize, usize),
+    count: usize,
+) {
+    match links
+        .iter_mut()
+        .find(|l| l.group == group && l.from == from && l.to == to)
+    {
+        Some(l) => l.count += count,
+        None => links.push(SankeyLink {
+            from,
+            to,
+            group,
+            count,
+        }),
+    }
+}
+
 /// The Sankey diagram of [`PATHS`]: true class -> h1 -> h2 -> predicted, one link per
 /// (class, from, to).
 pub fn sankey() -> SankeyData {
@@ -85,22 +107,10 @@ pub fn sankey() -> SankeyData {
         },
     ];
     let mut links: Vec<SankeyLink> = Vec::new();
-    let mut add = |group: usize, from: (usize, usize), to: (usize, usize), count: usize| match links
-        .iter_mut()
-        .find(|l| l.group == group && l.from == from && l.to == to)
-    {
-        Some(l) => l.count += count,
-        None => links.push(SankeyLink {
-            from,
-            to,
-            group,
-            count,
-        }),
-    };
     for (c, h1, h2, pred, n) in all_paths() {
-        add(c, (0, c), (1, h1), n);
-        add(c, (1, h1), (2, h2), n);
-        add(c, (2, h2), (3, pred), n);
+        add_link(&mut links, c, (0, c), (1, h1), n);
+        add_link(&mut links, c, (1, h1), (2, h2), n);
+        add_link(&mut links, c, (2, h2), (3, pred), n);
     }
     let groups = CLASSES
         .iter()
@@ -353,18 +363,7 @@ pub fn many_clusters() -> SankeyData {
                     next(k)
                 };
                 let (from, to) = ((col, prev), (col + 1, node));
-                match links
-                    .iter_mut()
-                    .find(|l| l.group == g && l.from == from && l.to == to)
-                {
-                    Some(l) => l.count += 1,
-                    None => links.push(SankeyLink {
-                        from,
-                        to,
-                        group: g,
-                        count: 1,
-                    }),
-                }
+                add_link(&mut links, g, from, to, 1);
                 prev = node;
             }
         }
