@@ -34,6 +34,8 @@
 //! - [`contingency_matrix`], [`adjusted_rand_index`], [`normalized_mutual_info`], [`purity`],
 //!   [`davies_bouldin_score`], [`calinski_harabasz_score`].
 //!
+//! - [`make_blobs`]: seeded Gaussian blobs for tests and benchmarks.
+//!
 //! # Determinism
 //! Every random choice takes a `seed`; restart `i` draws from `ChaCha8Rng` stream `i`. Work is
 //! split in fixed row blocks whose partial sums are added in block order, and every
@@ -43,6 +45,7 @@
 //! # Crate features
 //! None. f32 data only.
 
+mod blobs;
 pub mod choose_k;
 mod data;
 pub mod error;
@@ -51,6 +54,7 @@ pub mod kmeans;
 pub mod metrics;
 pub mod silhouette;
 
+pub use blobs::make_blobs;
 pub use choose_k::{KScore, KSweep, select_k};
 pub use error::{ClusterError, Result};
 pub use kmeans::{Algorithm, Init, KMeans, KMeansParams};
