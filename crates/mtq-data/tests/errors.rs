@@ -196,6 +196,32 @@ fn lying_header_is_truncated_without_allocating_its_claim() {
 }
 
 #[test]
+fn a_bad_file_in_a_directory_is_named_in_the_error() {
+    let dir = TempDir::new("bad-file");
+    let lab = labels(4);
+    let gz = gzip(&image_bytes(&images(4, 2, 2)));
+    std::fs::write(
+        dir.0.join("train-images-idx3-ubyte.gz"),
+        &gz[..gz.len() - 3],
+    )
+    .unwrap();
+    for name in ["train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"] {
+        std::fs::write(dir.0.join(name), label_bytes(&lab)).unwrap();
+    }
+    std::fs::write(
+        dir.0.join("t10k-images-idx3-ubyte"),
+        image_bytes(&images(4, 2, 2)),
+    )
+    .unwrap();
+    let err = Mnist::from_dir(&dir.0).unwrap_err();
+    assert!(
+        matches!(&err, DataError::Decompress { path, .. } if path == &dir.0.join("train-images-idx3-ubyte.gz")),
+        "{err}"
+    );
+    assert!(err.to_string().contains("train-images-idx3-ubyte.gz"));
+}
+
+#[test]
 fn extra_bytes_are_trailing_data() {
     let mut bytes = good_images();
     bytes.extend_from_slice(&[1; 100]);

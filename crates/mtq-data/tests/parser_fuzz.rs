@@ -26,7 +26,10 @@ fn check(bytes: &[u8], name: &str) {
                 assert_eq!(bytes.len(), 16 + imgs.pixels().len());
             }
         }
-        Err(e) => assert!(!e.to_string().is_empty()),
+        Err(e) => assert!(
+            e.to_string().contains(name),
+            "error does not name its source: {e}"
+        ),
     }
     match read_labels(bytes, name) {
         Ok(labs) => {
@@ -34,7 +37,10 @@ fn check(bytes: &[u8], name: &str) {
                 assert_eq!(bytes.len(), 8 + labs.len());
             }
         }
-        Err(e) => assert!(!e.to_string().is_empty()),
+        Err(e) => assert!(
+            e.to_string().contains(name),
+            "error does not name its source: {e}"
+        ),
     }
 }
 
