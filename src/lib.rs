@@ -5,4 +5,5 @@
 pub use mtq_data as data;
 pub use mtq_model as model;
 pub use mtq_signature as signature;
+pub use mtq_activations as activations;
 pub use mtq_cluster as cluster;
