@@ -26,12 +26,43 @@ impl Activation {
     /// # Errors
     /// Only candle's own errors (e.g. an unsupported dtype).
     pub fn apply(self, x: &Tensor) -> Result<Tensor> {
-        Ok(match self {
-            Self::Relu => x.relu()?,
-            Self::Tanh => x.tanh()?,
-            Self::Sigmoid => candle_nn::ops::sigmoid(x)?,
-            Self::Gelu => x.gelu_erf()?,
-        })
+        Ok(self.apply_candle(x)?)
+    }
+
+    /// [`Activation::apply`] with candle's error type.
+    pub(crate) fn apply_candle(self, x: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Self::Relu => x.relu(),
+            Self::Tanh => x.tanh(),
+            Self::Sigmoid => candle_nn::ops::sigmoid(x),
+            Self::Gelu => x.gelu_erf(),
+        }
+    }
+
+    /// The non-linearity on one value (GELU is not fused and maps to itself here).
+    pub(crate) fn apply_scalar(self, v: f32) -> f32 {
+        match self {
+            Self::Relu => v.max(0.0),
+            Self::Tanh => v.tanh(),
+            Self::Sigmoid => 1.0 / (1.0 + (-v).exp()),
+            Self::Gelu => v,
+        }
+    }
+
+    /// The derivative at the point whose output is `y` (ReLU, tanh, sigmoid; GELU: 1).
+    pub(crate) fn derivative_from_output(self, y: f32) -> f32 {
+        match self {
+            Self::Relu => {
+                if y > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Self::Tanh => 1.0 - y * y,
+            Self::Sigmoid => y * (1.0 - y),
+            Self::Gelu => 1.0,
+        }
     }
 }
 

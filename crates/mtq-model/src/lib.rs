@@ -31,10 +31,10 @@
 mod config;
 mod convert;
 mod data;
+mod dense;
 mod error;
 mod eval;
 mod io;
-mod matmul;
 mod mlp;
 mod optim;
 mod train;

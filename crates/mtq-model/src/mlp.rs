@@ -6,8 +6,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::config::MlpConfig;
+use crate::dense::dense;
 use crate::error::{ModelError, Result};
-use crate::matmul;
 
 /// A fully connected classifier `input_dim -> hidden.. -> n_classes` whose hidden layers are
 /// all visible.
@@ -179,12 +179,12 @@ impl Mlp {
         let mut hidden = Vec::with_capacity(if keep_hidden { hidden_layers.len() } else { 0 });
         let mut h = x.clone();
         for layer in hidden_layers {
-            h = self.config.activation.apply(&matmul::linear(&h, layer)?)?;
+            h = dense(&h, layer, Some(self.config.activation))?;
             if keep_hidden {
                 hidden.push(h.clone());
             }
         }
-        let logits = matmul::linear(&h, out_layer)?;
+        let logits = dense(&h, out_layer, None)?;
         Ok((hidden, logits))
     }
 
