@@ -101,22 +101,23 @@ impl KnnIndex {
                 let q = queries.slice_axis(Axis(0), Slice::from(start..end));
                 let mut d2 = q.dot(&self.reference.t());
                 let mut out = Array2::zeros((end - start, k_max));
-                let mut buf: Vec<f32> = Vec::with_capacity(self.len());
+                let mut best: Vec<f32> = Vec::with_capacity(self.len());
                 for (r, (mut row, qrow)) in d2.rows_mut().into_iter().zip(q.rows()).enumerate() {
                     let qn = qrow.dot(&qrow);
-                    buf.clear();
-                    for (j, (v, rn)) in row.iter_mut().zip(self.sq_norms.iter()).enumerate() {
-                        if exclude_self && j == start + r {
-                            continue;
-                        }
-                        buf.push((qn + rn - 2.0 * *v).max(0.0));
+                    for (v, rn) in row.iter_mut().zip(self.sq_norms.iter()) {
+                        *v = (qn + rn - 2.0 * *v).max(0.0);
                     }
-                    if k_max < buf.len() {
-                        buf.select_nth_unstable_by(k_max - 1, f32::total_cmp);
+                    if exclude_self {
+                        row[start + r] = f32::INFINITY;
                     }
-                    let head = &mut buf[..k_max];
-                    head.sort_unstable_by(f32::total_cmp);
-                    for (o, v) in out.row_mut(r).iter_mut().zip(head.iter()) {
+                    best.clear();
+                    best.extend(row.iter().copied());
+                    if k_max < best.len() {
+                        best.select_nth_unstable_by(k_max - 1, f32::total_cmp);
+                        best.truncate(k_max);
+                    }
+                    best.sort_unstable_by(f32::total_cmp);
+                    for (o, v) in out.row_mut(r).iter_mut().zip(best.iter()) {
                         *o = v.sqrt();
                     }
                 }

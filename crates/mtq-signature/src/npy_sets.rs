@@ -1,0 +1,75 @@
+//! Sample sets from `.npy` files exported by any framework (PyTorch, Keras, numpy): one matrix per
+//! layer, optional labels and class probabilities, named `<prefix>_<layer>.npy`,
+//! `<prefix>_labels.npy`, `<prefix>_probs.npy`.
+
+use std::path::{Path, PathBuf};
+
+use mtq_activations::{read_npy_labels, read_npy_matrix};
+use ndarray::{Array1, Array2};
+
+use crate::error::Result;
+use crate::samples::Samples;
+
+/// One set read from `.npy` files; [`NpySet::samples`] borrows it as a [`Samples`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct NpySet {
+    /// One matrix per layer, in the order asked for.
+    pub layers: Vec<Array2<f32>>,
+    /// Labels, if `<prefix>_labels.npy` exists.
+    pub labels: Option<Array1<usize>>,
+    /// Class probabilities, if `<prefix>_probs.npy` exists.
+    pub probabilities: Option<Array2<f32>>,
+}
+
+impl NpySet {
+    /// Reads `<prefix>_<layer>.npy` for every layer (float32 or float64, 2-D), and
+    /// `<prefix>_labels.npy` (integers, 1-D) and `<prefix>_probs.npy` when they exist. `prefix`
+    /// is a path whose last component is the file-name prefix, e.g. `data/train`.
+    ///
+    /// # Errors
+    /// [`SignatureError::Activations`](crate::SignatureError::Activations) for a missing or
+    /// malformed file (the error names it). Shapes are checked when the set is fitted or traced.
+    pub fn read(prefix: impl AsRef<Path>, layers: &[String]) -> Result<Self> {
+        let prefix = prefix.as_ref();
+        let file = |suffix: &str| -> PathBuf {
+            let name = prefix
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            prefix.with_file_name(format!("{name}_{suffix}.npy"))
+        };
+        let layers = layers
+            .iter()
+            .map(|l| read_npy_matrix(file(l)))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let labels_path = file("labels");
+        let labels = if labels_path.exists() {
+            Some(read_npy_labels(labels_path)?)
+        } else {
+            None
+        };
+        let probs_path = file("probs");
+        let probabilities = if probs_path.exists() {
+            Some(read_npy_matrix(probs_path)?)
+        } else {
+            None
+        };
+        Ok(Self {
+            layers,
+            labels,
+            probabilities,
+        })
+    }
+
+    /// The set as [`Samples`] (labels and probabilities included when present).
+    #[must_use]
+    pub fn samples(&self) -> Samples<'_> {
+        let mut s = Samples::new(self.layers.iter().map(|x| x.view()).collect());
+        if let Some(l) = &self.labels {
+            s = s.labels(l.view());
+        }
+        if let Some(p) = &self.probabilities {
+            s = s.probabilities(p.view());
+        }
+        s
+    }
+}

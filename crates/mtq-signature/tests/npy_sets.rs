@@ -1,0 +1,75 @@
+//! Sets read from `.npy` files written by numpy (`tests/fixtures/make_npy_fixture.py`): the
+//! analysis runs on them end to end, and bad files give typed errors.
+
+use std::path::PathBuf;
+
+use mtq_signature::{NpySet, SignatureAnalysis, SignatureError, StudyInput};
+
+fn fixture(prefix: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/npy")
+        .join(prefix)
+}
+
+fn layers() -> Vec<String> {
+    vec!["h1".into(), "h2".into()]
+}
+
+#[test]
+fn numpy_sets_load_with_labels_and_probabilities() {
+    let train = NpySet::read(fixture("train"), &layers()).unwrap();
+    assert_eq!(train.layers[0].dim(), (90, 3));
+    assert_eq!(train.layers[1].dim(), (90, 2)); // float64 in the file
+    let labels = train.labels.as_ref().unwrap();
+    assert_eq!(labels.iter().filter(|&&y| y == 0).count(), 60);
+    assert_eq!(train.probabilities.as_ref().unwrap().dim(), (90, 2));
+    let unseen = NpySet::read(fixture("unseen"), &layers()).unwrap();
+    assert!(unseen.labels.is_none());
+    assert_eq!(unseen.samples().len(), 12);
+}
+
+#[test]
+fn the_whole_study_runs_on_numpy_activations() {
+    let train = NpySet::read(fixture("train"), &layers()).unwrap();
+    let test = NpySet::read(fixture("test"), &layers()).unwrap();
+    let unseen = NpySet::read(fixture("unseen"), &layers()).unwrap();
+    let model = SignatureAnalysis::new(layers(), ["a", "b"])
+        .k_range(2, 5)
+        .n_init(3)
+        .knn_ks(vec![1, 3])
+        .fit(&train.samples())
+        .unwrap();
+    assert_eq!(model.layers()[0].k(), 3);
+    let input = StudyInput {
+        title: "numpy".into(),
+        seed: 0,
+        test_accuracy: None,
+        reference_name: "train".into(),
+        reference: train.samples(),
+        test_name: "test".into(),
+        test: Some(test.samples()),
+        injected: vec![("u".into(), unseen.samples())],
+        facts: vec![],
+        notes: vec![],
+    };
+    let res = model.study(&input).unwrap();
+    // The unseen point sits far from every blob in h1: kNN separates it perfectly.
+    assert!(res.auroc("kNN h1 k=1", "test vs us").unwrap() > 0.99);
+    assert_eq!(res.samples.samples.len(), 90 + 30 + 12);
+    assert!(
+        res.report
+            .sankey
+            .columns
+            .last()
+            .is_some_and(|c| c.title == "predicted")
+    );
+}
+
+#[test]
+fn missing_or_bad_files_are_typed_errors() {
+    let err = NpySet::read(fixture("nope"), &layers()).unwrap_err();
+    assert!(matches!(err, SignatureError::Activations(_)), "{err:?}");
+    // A labels file read as a matrix: wrong rank.
+    let err = NpySet::read(fixture("train"), &["labels".to_string()]).unwrap_err();
+    assert!(matches!(err, SignatureError::Activations(_)), "{err:?}");
+}
