@@ -262,18 +262,19 @@ impl ExtractParams {
             self.store(&specs, &keep, &outs, dest, ids, start)
         };
         // Batches are independent and fixed by `batch_size`, so the result does not depend on
-        // the thread count; the first error in batch order is reported.
-        let results: Vec<Result<()>> = if self.parallel {
-            blocks
+        // the thread count; the first error in batch order is reported (the parallel run
+        // finishes every batch to know which error comes first).
+        if self.parallel {
+            let results: Vec<Result<()>> = blocks
                 .enumerate()
                 .collect::<Vec<_>>()
                 .into_par_iter()
                 .map(batch)
-                .collect()
+                .collect();
+            results.into_iter().collect::<Result<()>>()?;
         } else {
-            blocks.enumerate().map(batch).collect()
-        };
-        results.into_iter().collect::<Result<()>>()?;
+            blocks.enumerate().try_for_each(batch)?;
+        }
         let layers = keep
             .iter()
             .zip(outputs)
