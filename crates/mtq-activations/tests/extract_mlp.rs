@@ -308,4 +308,13 @@ fn parallel_sequential_and_thread_count_agree_bit_for_bit() {
         matches!(err, ActivationsError::NonFinite { sample: 9, .. }),
         "{err:?}"
     );
+    let err = params
+        .clone()
+        .parallel(false)
+        .extract_arrays(&mlp, x.view(), ds.labels(), ds.ids())
+        .unwrap_err();
+    assert!(
+        matches!(err, ActivationsError::NonFinite { sample: 9, .. }),
+        "{err:?}"
+    );
 }
