@@ -84,6 +84,11 @@ fn view<'a, T>(data: &'a [T], l: &Layout) -> candle_core::Result<ArrayView2<'a, 
     let (rows, cols) = l.shape().dims2()?;
     let s = l.stride();
     let data = data.get(l.start_offset()..).unwrap_or(&[]);
+    if rows == 0 || cols == 0 {
+        // no element: strides are irrelevant (and ndarray would bounds-check them)
+        return ArrayView2::from_shape((rows, cols), &data[..0])
+            .map_err(|e| candle_core::Error::Msg(format!("mtq dense: empty layout {l:?}: {e}")));
+    }
     ArrayView2::from_shape((rows, cols).strides((s[0], s[1])), data)
         .map_err(|e| candle_core::Error::Msg(format!("mtq dense: bad layout {l:?}: {e}")))
 }

@@ -318,6 +318,27 @@ mod tests {
     }
 
     #[test]
+    fn empty_and_strided_batches() -> Result<()> {
+        let m = Mlp::new(MlpConfig::new(5, [4], 3), 0, &Device::Cpu)?;
+        let empty = Tensor::zeros((0, 5), DType::F32, &Device::Cpu)?;
+        let pass = m.forward_all(&empty)?;
+        assert_eq!(pass.hidden[0].dims(), &[0, 4]);
+        assert_eq!(pass.probs.dims(), &[0, 3]);
+        // a transposed (non-contiguous) input gives the same logits as its contiguous copy
+        let xt = Tensor::from_vec(
+            (0..15).map(|i| i as f32 * 0.1).collect::<Vec<_>>(),
+            (5, 3),
+            &Device::Cpu,
+        )?
+        .t()?;
+        assert!(!xt.is_contiguous());
+        let a = m.forward(&xt)?.to_vec2::<f32>()?;
+        let b = m.forward(&xt.contiguous()?)?.to_vec2::<f32>()?;
+        assert_eq!(a, b);
+        Ok(())
+    }
+
+    #[test]
     fn bad_config_is_rejected_by_new() {
         let r = Mlp::new(MlpConfig::new(3, [2], 1), 0, &Device::Cpu);
         assert!(matches!(r, Err(ModelError::TooFewClasses { n_classes: 1 })));
