@@ -2,7 +2,7 @@
 //! table in BENCHMARKS.md (scikit-learn's side: benches/scripts/bench_sklearn.py).
 //!
 //! ```text
-//! cargo run --release -p mtq-cluster --example cluster_timings -- [DATA_DIR] [--only NAME] [--reps N]
+//! cargo run --release -p mtq-cluster --example cluster_timings -- [DATA_DIR] [--only NAME] [--reps N] [--sweep-only]
 //! ```
 //! `DATA_DIR` (default `/tmp/mtqdata`) holds `acts_h1_1755x32.npy`, `acts_h2_1755x64.npy`,
 //! `blobs_12000x64.npy`, `blobs_60000x64.npy` (`bench_sklearn.py --make-blobs --data-dir DIR`).
@@ -40,11 +40,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut dir = "/tmp/mtqdata".to_string();
     let mut only: Option<String> = None;
     let mut reps_arg: Option<usize> = None;
+    let mut sweep_only = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--only" => only = it.next().cloned(),
             "--reps" => reps_arg = it.next().map(|v| v.parse()).transpose()?,
+            "--sweep-only" => sweep_only = true,
             _ => dir = a.clone(),
         }
     }
@@ -63,7 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let reps = reps_arg.unwrap_or(if n >= 50_000 { 3 } else { 5 });
         println!("{name} {n}x{d} reps={reps}");
         let mut totals = [0.0f64; 3];
-        for k in 2..=10 {
+        for k in (2..=10).filter(|_| !sweep_only) {
             let p = KMeansParams::new(k).n_init(1).seed(0);
             let (t_l, m) = time(reps, true, || p.clone().fit(x.view()));
             let m = m?;
@@ -104,7 +106,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             t_swh,
             sw.best_k()
         );
-        if n >= 50_000 {
+        if n >= 50_000 && !sweep_only {
             for alg in [Algorithm::Lloyd, Algorithm::Hamerly] {
                 let p = KMeansParams::new(8).n_init(10).seed(0).algorithm(alg);
                 let (t, m) = time(reps, false, || p.fit(x.view()));

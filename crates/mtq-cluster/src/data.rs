@@ -64,14 +64,6 @@ pub(crate) fn centered(x: ArrayView2<'_, f32>, mean: &Array1<f64>) -> Array2<f32
     out
 }
 
-/// Squared row norms, accumulated in f64.
-pub(crate) fn row_sq_norms(x: &Array2<f32>) -> Vec<f32> {
-    x.rows()
-        .into_iter()
-        .map(|r| r.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() as f32)
-        .collect()
-}
-
 /// Labels re-coded to `0..n_distinct` in sorted order of their values (scikit-learn's
 /// `LabelEncoder`), with the distinct values.
 pub(crate) fn encode(labels: ArrayView1<'_, usize>) -> (Vec<usize>, Vec<usize>) {

@@ -39,53 +39,83 @@ impl<'a> Mat<'a> {
     }
 }
 
-/// `out[i * ld_out + j] (+)= Σ_p a[i, p] · b[j, p]` for `i < a.rows`, `j < b.rows`.
-///
-/// With `accumulate` the product is added to `out`, else `out` is overwritten. Single-threaded
-/// (`Parallelism::None`): callers parallelise over fixed blocks, so the result never depends on
-/// the number of threads.
+/// A strided matrix operand: element `(i, j)` at `data[i * rs + j * cs]`.
+#[derive(Clone, Copy)]
+pub(crate) struct Strided<'a> {
+    pub data: &'a [f32],
+    pub rs: usize,
+    pub cs: usize,
+}
+
+/// Largest index touched by a `rows x cols` matrix with strides `rs`, `cs` (None when empty).
+fn last_index(rows: usize, cols: usize, rs: usize, cs: usize) -> Option<usize> {
+    if rows == 0 || cols == 0 {
+        return None;
+    }
+    Some((rows - 1) * rs + (cols - 1) * cs)
+}
+
+/// `dst (+)= lhs · rhs` with `lhs` `m x k`, `rhs` `k x n`, `dst` `m x n` at
+/// `dst[i * dst_rs + j * dst_cs]`. With `accumulate` the product is added to `dst`, else
+/// `dst` is overwritten. Single-threaded (`Parallelism::None`): callers parallelise over fixed
+/// blocks, so the result never depends on the number of threads.
 ///
 /// # Panics
 /// Panics (a bug in this crate, never caller input) if the shapes do not fit the slices.
-pub(crate) fn gemm_abt(a: Mat<'_>, b: Mat<'_>, out: &mut [f32], ld_out: usize, accumulate: bool) {
-    let (m, n, k) = (a.rows, b.rows, a.cols);
-    assert_eq!(a.cols, b.cols, "inner dimensions differ");
-    assert!(a.fits() && b.fits(), "operand out of bounds");
-    assert!(
-        m == 0 || n == 0 || (m - 1) * ld_out + n <= out.len(),
-        "output out of bounds"
-    );
-    assert!(ld_out >= n || m <= 1, "output rows overlap");
-    if m == 0 || n == 0 {
+pub(crate) fn gemm_strided(
+    (m, n, k): (usize, usize, usize),
+    lhs: Strided<'_>,
+    rhs: Strided<'_>,
+    dst: &mut [f32],
+    (dst_rs, dst_cs): (usize, usize),
+    accumulate: bool,
+) {
+    let Some(last_dst) = last_index(m, n, dst_rs, dst_cs) else {
         return;
-    }
+    };
+    assert!(last_dst < dst.len(), "output out of bounds");
     if k == 0 {
         if !accumulate {
             for i in 0..m {
-                out[i * ld_out..i * ld_out + n].fill(0.0);
+                for j in 0..n {
+                    dst[i * dst_rs + j * dst_cs] = 0.0;
+                }
             }
         }
         return;
     }
+    assert!(
+        last_index(m, k, lhs.rs, lhs.cs).is_some_and(|v| v < lhs.data.len()),
+        "lhs out of bounds"
+    );
+    assert!(
+        last_index(k, n, rhs.rs, rhs.cs).is_some_and(|v| v < rhs.data.len()),
+        "rhs out of bounds"
+    );
+    // distinct destination elements must not overlap
+    assert!(
+        (m <= 1 || dst_rs >= 1) && (n <= 1 || dst_cs >= 1),
+        "degenerate output strides"
+    );
     let to_isize = |v: usize| isize::try_from(v).expect("stride fits isize");
-    // SAFETY: the asserts above keep every element gemm touches inside the three slices:
-    // lhs (i, p) at i*a.ld + p, rhs (p, j) = b[j, p] at j*b.ld + p, dst (i, j) at i*ld_out + j,
-    // for i < m, j < n, p < k. `out` is borrowed mutably, so dst aliases neither operand.
+    // SAFETY: the asserts above keep every element gemm reads or writes inside the three
+    // slices (index (i, j) of each operand is i * rs + j * cs <= the checked last index);
+    // `dst` is borrowed mutably, so it aliases neither operand.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            out.as_mut_ptr(),
-            1,
-            to_isize(ld_out),
+            dst.as_mut_ptr(),
+            to_isize(dst_cs),
+            to_isize(dst_rs),
             accumulate,
-            a.data.as_ptr(),
-            1,
-            to_isize(a.ld),
-            b.data.as_ptr(),
-            to_isize(b.ld),
-            1,
+            lhs.data.as_ptr(),
+            to_isize(lhs.cs),
+            to_isize(lhs.rs),
+            rhs.data.as_ptr(),
+            to_isize(rhs.cs),
+            to_isize(rhs.rs),
             1.0f32,
             1.0f32,
             false,
@@ -94,6 +124,61 @@ pub(crate) fn gemm_abt(a: Mat<'_>, b: Mat<'_>, out: &mut [f32], ld_out: usize, a
             gemm::Parallelism::None,
         );
     }
+}
+
+/// `out[i * ld_out + j] (+)= Σ_p a[i, p] · b[j, p]` for `i < a.rows`, `j < b.rows`.
+///
+/// # Panics
+/// Panics (a bug in this crate) if the shapes do not fit the slices.
+pub(crate) fn gemm_abt(a: Mat<'_>, b: Mat<'_>, out: &mut [f32], ld_out: usize, accumulate: bool) {
+    assert_eq!(a.cols, b.cols, "inner dimensions differ");
+    assert!(a.fits() && b.fits(), "operand out of bounds");
+    gemm_strided(
+        (a.rows, b.rows, a.cols),
+        Strided {
+            data: a.data,
+            rs: a.ld,
+            cs: 1,
+        },
+        Strided {
+            data: b.data,
+            rs: 1,
+            cs: b.ld,
+        },
+        out,
+        (ld_out, 1),
+        accumulate,
+    );
+}
+
+/// Square roots of `row` (clamped at 0) in place; returns whether any input was below
+/// `rel * (ni + ncols[j])` (an entry that may have lost precision to cancellation). Uses AVX2
+/// when the CPU has it (runtime check), plain code otherwise; same results either way
+/// (IEEE square root and comparisons are exact).
+pub(crate) fn sqrt_clamp_flag(row: &mut [f32], ni: f32, ncols: &[f32], rel: f32) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of a
+        // `#[target_feature(enable = "avx2")]` function.
+        return unsafe { sqrt_clamp_flag_avx2(row, ni, ncols, rel) };
+    }
+    sqrt_clamp_flag_body(row, ni, ncols, rel)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn sqrt_clamp_flag_avx2(row: &mut [f32], ni: f32, ncols: &[f32], rel: f32) -> bool {
+    sqrt_clamp_flag_body(row, ni, ncols, rel)
+}
+
+#[inline(always)]
+fn sqrt_clamp_flag_body(row: &mut [f32], ni: f32, ncols: &[f32], rel: f32) -> bool {
+    let mut flag = false;
+    for (v, &nj) in row.iter_mut().zip(ncols) {
+        flag |= *v < rel * (ni + nj);
+        *v = v.max(0.0).sqrt();
+    }
+    flag
 }
 
 #[cfg(test)]

@@ -18,12 +18,14 @@ use rayon::prelude::*;
 
 use crate::data::{self, check_data, check_labels, encode, sq_dist};
 use crate::error::{ClusterError, Result};
-use crate::kernel::{Mat, gemm_abt};
+use crate::kernel::{Mat, Strided, gemm_abt, gemm_strided, sqrt_clamp_flag};
 
-/// Rows of a block (one rayon task).
+/// Rows per block of the simplified silhouette.
 const ROW_BLOCK: usize = 256;
-/// Columns of a distance tile.
-const COL_BLOCK: usize = 1024;
+/// Side of a square distance tile (one rayon task).
+const TILE: usize = 256;
+/// Accumulator slots at most (one per worker thread, to bound memory).
+const MAX_SLOTS: usize = 4;
 
 /// A partition coded `0..k` (some codes may be unused).
 pub(crate) struct Coded<'a> {
@@ -34,6 +36,12 @@ pub(crate) struct Coded<'a> {
 /// Exact silhouette values of every sample under each labeling, from one pass over the
 /// pairwise distances. `xc` is contiguous (ideally centred). Errors if a labeling has fewer
 /// than 2 or more than `n - 1` non-empty clusters.
+///
+/// Only the tiles on and above the diagonal are computed (the distance matrix is symmetric):
+/// tile `(I, J)` gives the per-cluster sums of rows `I` (tile · one-hot of `J`) and of rows
+/// `J` (tileᵀ · one-hot of `I`). Those partial sums are added as 64-bit fixed-point integers
+/// (data scaled to |x| <= 1 first; the silhouette is scale-free), so the total does not depend
+/// on the order in which threads add them: bit-identical results whatever the thread count.
 pub(crate) fn multi_silhouette(
     xc: &Array2<f32>,
     labelings: &[Coded<'_>],
@@ -59,9 +67,16 @@ pub(crate) fn multi_silhouette(
         s_cols += lab.k;
         counts.push(c);
     }
+    // scale by a power of two so that |x| <= 1 (exact; no overflow in squares and sums)
+    let max_abs = xc.iter().fold(0.0f32, |m, &v| m.max(v.abs()));
+    let scale = if max_abs > 0.0 {
+        2.0f32.powi((-(max_abs.log2().ceil() as i32)).min(126))
+    } else {
+        1.0
+    };
+    let xs: Vec<f32> = xc.iter().map(|&v| v * scale).collect();
     // augmented operands: [x, |x|², 1] · [−2y, 1, |y|²] = |x|² + |y|² − 2 x·y
     let w = d + 2;
-    let xs = xc.as_slice().unwrap_or_default();
     let mut norms = vec![0.0f32; n];
     let mut a = vec![0.0f32; n * w];
     let mut b = vec![0.0f32; n * w];
@@ -89,69 +104,105 @@ pub(crate) fn multi_silhouette(
             mt[(off + l) * n + i] = 1.0;
         }
     }
-    let nrm = &norms;
+    // fixed point: every per-row total is at most n · 2√d (|x| <= 1); keep 2 bits of headroom
+    let bound = (n as f64) * 2.0 * (d as f64).sqrt() * 4.0;
+    let fix = 2.0f64.powi((62.0 - bound.log2().ceil()).min(60.0) as i32);
+    let slots: Vec<std::sync::Mutex<Vec<i64>>> = (0..rayon::current_num_threads()
+        .clamp(1, MAX_SLOTS))
+        .map(|_| std::sync::Mutex::new(vec![0i64; n * s_cols]))
+        .collect();
+    let nb = n.div_ceil(TILE);
+    let pairs: Vec<(usize, usize)> = (0..nb).flat_map(|i| (i..nb).map(move |j| (i, j))).collect();
     let am = Mat::new(&a, n, w);
     let bm = Mat::new(&b, n, w);
-    let n_blocks = n.div_ceil(ROW_BLOCK);
-    let blocks: Vec<Vec<f64>> = (0..n_blocks)
-        .into_par_iter()
-        .map_init(
-            || (Vec::<f32>::new(), Vec::<f32>::new(), Vec::<f64>::new()),
-            |(tile, tsum, acc), blk| {
-                let r0 = blk * ROW_BLOCK;
-                let rb = ROW_BLOCK.min(n - r0);
-                acc.clear();
-                acc.resize(rb * s_cols, 0.0);
-                tsum.resize(rb * s_cols, 0.0);
-                let mut c0 = 0;
-                while c0 < n {
-                    let cb = COL_BLOCK.min(n - c0);
-                    tile.resize(rb * cb, 0.0);
-                    gemm_abt(am.rows(r0, rb), bm.rows(c0, cb), tile, cb, false);
-                    for r in 0..rb {
-                        let i = r0 + r;
-                        let row = &mut tile[r * cb..(r + 1) * cb];
-                        sqrt_row(row, nrm[i], &nrm[c0..c0 + cb], |j| {
-                            sq_dist(&xs[i * d..(i + 1) * d], &xs[(c0 + j) * d..(c0 + j + 1) * d])
-                        });
-                    }
-                    let lo = r0.max(c0);
-                    let hi = (r0 + rb).min(c0 + cb);
-                    for i in lo..hi {
-                        tile[(i - r0) * cb + (i - c0)] = 0.0;
-                    }
-                    let mcols = Mat {
-                        data: &mt[c0.min(mt.len())..],
-                        rows: s_cols,
-                        cols: cb,
-                        ld: n,
-                    };
-                    gemm_abt(Mat::new(tile, rb, cb), mcols, tsum, s_cols, false);
-                    for (a, &t) in acc.iter_mut().zip(tsum.iter()) {
-                        *a += f64::from(t);
-                    }
-                    c0 += cb;
+    let (nrm, xs, mt) = (&norms, &xs, &mt);
+    pairs.par_iter().for_each_init(
+        || (Vec::<f32>::new(), Vec::<f32>::new(), Vec::<f32>::new()),
+        |(tile, si, sj), &(bi, bj)| {
+            let (r0, c0) = (bi * TILE, bj * TILE);
+            let (rb, cb) = (TILE.min(n - r0), TILE.min(n - c0));
+            tile.resize(rb * cb, 0.0);
+            gemm_abt(am.rows(r0, rb), bm.rows(c0, cb), tile, cb, false);
+            for r in 0..rb {
+                let i = r0 + r;
+                let row = &mut tile[r * cb..(r + 1) * cb];
+                sqrt_row(row, nrm[i], &nrm[c0..c0 + cb], |j| {
+                    sq_dist(&xs[i * d..(i + 1) * d], &xs[(c0 + j) * d..(c0 + j + 1) * d])
+                });
+            }
+            if bi == bj {
+                for r in 0..rb {
+                    tile[r * cb + r] = 0.0;
                 }
-                let mut out = vec![0.0f64; rb * n_lab];
-                for j in 0..rb {
-                    let sums = &acc[j * s_cols..(j + 1) * s_cols];
-                    for (li, lab) in labelings.iter().enumerate() {
-                        let own = lab.codes[r0 + j];
-                        let cnt = &counts[li];
-                        let s = &sums[offsets[li]..offsets[li] + lab.k];
-                        out[j * n_lab + li] = sample_value(s, cnt, own);
-                    }
+            }
+            // rows of I: tile (rb x cb) · M_J (cb x S)
+            si.resize(rb * s_cols, 0.0);
+            let m_j = Mat {
+                data: &mt[c0..],
+                rows: s_cols,
+                cols: cb,
+                ld: n,
+            };
+            gemm_abt(Mat::new(tile, rb, cb), m_j, si, s_cols, false);
+            // rows of J: tileᵀ (cb x rb) · M_I (rb x S), computed as M_Iᵀ (S x rb) · tile
+            // (rb x cb) written transposed
+            if bi != bj {
+                sj.resize(cb * s_cols, 0.0);
+                gemm_strided(
+                    (s_cols, cb, rb),
+                    Strided {
+                        data: &mt[r0..],
+                        rs: n,
+                        cs: 1,
+                    },
+                    Strided {
+                        data: tile,
+                        rs: cb,
+                        cs: 1,
+                    },
+                    sj,
+                    (1, s_cols),
+                    false,
+                );
+            }
+            let slot = rayon::current_thread_index().unwrap_or(0) % slots.len();
+            let mut acc = slots[slot]
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (t, &v) in acc[r0 * s_cols..(r0 + rb) * s_cols]
+                .iter_mut()
+                .zip(si.iter())
+            {
+                *t += (f64::from(v) * fix) as i64;
+            }
+            if bi != bj {
+                for (t, &v) in acc[c0 * s_cols..(c0 + cb) * s_cols]
+                    .iter_mut()
+                    .zip(sj.iter())
+                {
+                    *t += (f64::from(v) * fix) as i64;
                 }
-                out
-            },
-        )
+            }
+        },
+    );
+    let slots: Vec<Vec<i64>> = slots
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        })
         .collect();
     let mut res = vec![Array1::<f64>::zeros(n); n_lab];
-    for (blk, vals) in blocks.iter().enumerate() {
-        for (j, row) in vals.chunks_exact(n_lab).enumerate() {
-            for (li, &v) in row.iter().enumerate() {
-                res[li][blk * ROW_BLOCK + j] = v;
-            }
+    let mut sums = vec![0.0f64; s_cols];
+    for i in 0..n {
+        for (c, s) in sums.iter_mut().enumerate() {
+            let total: i64 = slots.iter().map(|v| v[i * s_cols + c]).sum();
+            *s = total as f64 / fix;
+        }
+        for (li, lab) in labelings.iter().enumerate() {
+            let own = lab.codes[i];
+            let s = &sums[offsets[li]..offsets[li] + lab.k];
+            res[li][i] = sample_value(s, &counts[li], own);
         }
     }
     Ok(res)
@@ -165,12 +216,7 @@ const RECOMPUTE_BELOW: f32 = 1e-2;
 /// the entries small against the norms (near-duplicate points far from the origin).
 #[inline]
 fn sqrt_row(row: &mut [f32], ni: f32, ncols: &[f32], exact: impl Fn(usize) -> f32) {
-    let mut suspicious = false;
-    for (v, &nj) in row.iter_mut().zip(ncols) {
-        suspicious |= *v < RECOMPUTE_BELOW * (ni + nj);
-        *v = v.max(0.0).sqrt();
-    }
-    if suspicious {
+    if sqrt_clamp_flag(row, ni, ncols, RECOMPUTE_BELOW) {
         for (j, (v, &nj)) in row.iter_mut().zip(ncols).enumerate() {
             if *v * *v < RECOMPUTE_BELOW * (ni + nj) {
                 *v = exact(j).sqrt();
@@ -226,8 +272,9 @@ fn mean(v: &Array1<f64>) -> f64 {
 /// cluster and `b` the smallest mean distance from `i` to the members of another cluster;
 /// `s(i) = 0` for a sample alone in its cluster. Labels are any `usize` values (only which
 /// samples share a label matters). Distances come from `|x|² + |y|² − 2 x·y` (data centred first,
-/// clamped at 0) by a matrix-multiply kernel on 256-row blocks, so memory stays
-/// O(256 × 1024) per thread plus O(n).
+/// clamped at 0; pairs close against their norms recomputed directly) by a matrix-multiply
+/// kernel on 256 x 256 tiles of the upper triangle, so memory stays O(256²) per thread plus
+/// O(n k) per thread (at most 4) for the per-cluster sums.
 ///
 /// # Errors
 /// [`ClusterError::EmptyInput`], [`ClusterError::NoFeatures`], [`ClusterError::NonFinite`],

@@ -18,13 +18,7 @@ struct Block<'a> {
 }
 
 /// One Hamerly run from `centers`; the same stopping rules as [`super::lloyd::run`].
-pub(crate) fn run(
-    x: &Array2<f32>,
-    _norms: &[f32],
-    mut centers: Array2<f32>,
-    max_iter: usize,
-    tol: f64,
-) -> Run {
+pub(crate) fn run(x: &Array2<f32>, mut centers: Array2<f32>, max_iter: usize, tol: f64) -> Run {
     let (n, d) = x.dim();
     let k = centers.nrows();
     let xs = x.as_slice().unwrap_or_default();

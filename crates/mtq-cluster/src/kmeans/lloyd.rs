@@ -189,13 +189,7 @@ pub(crate) fn inertia(x: &Array2<f32>, centers: &Array2<f32>, labels: &[usize]) 
 
 /// One Lloyd run from `centers` (scikit-learn's loop: stop on unchanged labels or small shift,
 /// then a final assignment to the final centres).
-pub(crate) fn run(
-    x: &Array2<f32>,
-    _norms: &[f32],
-    mut centers: Array2<f32>,
-    max_iter: usize,
-    tol: f64,
-) -> Run {
+pub(crate) fn run(x: &Array2<f32>, mut centers: Array2<f32>, max_iter: usize, tol: f64) -> Run {
     let (n, d) = x.dim();
     let k = centers.nrows();
     let xs = x.as_slice().unwrap_or_default();

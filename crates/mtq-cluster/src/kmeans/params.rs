@@ -186,7 +186,6 @@ impl KMeansParams {
         }
         let mean = data::column_mean(x);
         let xc = data::centered(x, &mean);
-        let norms = data::row_sq_norms(&xc);
         let tol_abs = self.tol * mean_variance(&xc);
         let runs = if matches!(self.init, Init::Given(_)) {
             1
@@ -204,10 +203,8 @@ impl KMeansParams {
                     Init::Given(c) => data::centered(c.view(), &mean),
                 };
                 match self.algorithm {
-                    Algorithm::Lloyd => lloyd::run(&xc, &norms, centers, self.max_iter, tol_abs),
-                    Algorithm::Hamerly => {
-                        hamerly::run(&xc, &norms, centers, self.max_iter, tol_abs)
-                    }
+                    Algorithm::Lloyd => lloyd::run(&xc, centers, self.max_iter, tol_abs),
+                    Algorithm::Hamerly => hamerly::run(&xc, centers, self.max_iter, tol_abs),
                 }
             })
             .collect();
