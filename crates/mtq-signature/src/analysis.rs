@@ -16,6 +16,9 @@ use crate::redundancy::{LayerVerdict, PairAgreement, linear_cka, verdicts};
 use crate::samples::Samples;
 use crate::stats::{LayerTable, layer_table};
 
+/// Reference rows used to estimate the median nearest-neighbour distance.
+const MEDIAN_ROWS: usize = 1000;
+
 /// Parameters of a signature analysis. Build with [`SignatureAnalysis::new`], adjust with the
 /// by-value setters, then [`fit`](SignatureAnalysis::fit) on a reference set.
 #[derive(Debug, Clone, PartialEq)]
@@ -282,8 +285,27 @@ impl SignatureAnalysis {
         let knn_raw = KnnIndex::new(x);
         let x_l2 = l2_normalize(x);
         let knn_l2 = KnnIndex::new(x_l2.view());
-        let loo1 = knn_raw.distances(x, 1, true)?;
-        let mut d1: Vec<f32> = loo1.column(0).to_vec();
+        // The scale of the combined score: the median leave-one-out nearest-neighbour distance,
+        // estimated on at most MEDIAN_ROWS evenly spaced reference rows (exact for small sets).
+        let step = x.nrows().div_ceil(MEDIAN_ROWS).max(1);
+        let rows: Vec<usize> = (0..x.nrows()).step_by(step).collect();
+        let mut d1: Vec<f32> = rows
+            .par_iter()
+            .map(|&i| {
+                x.rows()
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != i)
+                    .map(|(_, r)| {
+                        r.iter()
+                            .zip(x.row(i).iter())
+                            .map(|(a, b)| (a - b) * (a - b))
+                            .sum::<f32>()
+                    })
+                    .fold(f32::INFINITY, f32::min)
+                    .sqrt()
+            })
+            .collect();
         d1.sort_by(f32::total_cmp);
         let knn1_median = f64::from(d1[d1.len() / 2]).max(f64::MIN_POSITIVE);
         let mahalanobis = Mahalanobis::fit(

@@ -33,7 +33,8 @@ pub struct SampleRecord {
     pub path: String,
     /// Reference samples taking the same path.
     pub path_count_in_reference: usize,
-    /// Anomaly scores, in the order of [`SampleTable::score_names`].
+    /// Anomaly scores, in the order of [`SampleTable::score_names`]; NaN (`null` in JSON, empty
+    /// in CSV) where not computed: the kNN and combined scores of reference rows.
     pub scores: Vec<f64>,
 }
 
@@ -147,7 +148,12 @@ impl SampleTable {
             f.push(csv_field(&r.path));
             f.push(r.path_count_in_reference.to_string());
             for s in &r.scores {
-                f.push(s.to_string());
+                // NaN (a score not computed for this set) is an empty field.
+                f.push(if s.is_nan() {
+                    String::new()
+                } else {
+                    s.to_string()
+                });
             }
             let _ = writeln!(out, "{}", f.join(","));
         }

@@ -1,4 +1,57 @@
-//! placeholder: being written (signature analysis + report).
+//! Cluster-path signatures of a network's inputs: which cluster each sample falls in at every
+//! hidden layer, what those paths say about the network, and which samples are strangers.
+//!
+//! - [`SignatureAnalysis`] (builder: layers, K range, restarts, per-layer
+//!   [`Preparation`], seed, redundancy threshold, kNN neighbour counts, Mahalanobis ridge) is
+//!   fitted on a reference set ([`Samples`]: one activation matrix per layer plus the true labels)
+//!   into a [`SignatureModel`]: per layer a K-means partition whose K maximises the silhouette
+//!   (the [`KCurve`] keeps the whole curve), clusters named by majority class (`h1:7`), the
+//!   class x cluster table with purity and entropy ([`stats`]), the reference paths ([`path`]) and
+//!   the layer redundancy (ARI / NMI between consecutive layers and against the classes, linear
+//!   CKA; [`redundancy`]).
+//! - [`SignatureModel::trace`] gives any set's signatures (nearest centroid per layer, distance
+//!   kept, predicted class), including classes never seen in training;
+//!   [`SignatureModel::scores`] its anomaly scores (centroid distance, path rarity, a combined
+//!   score, kNN distance for k up to 50 raw and L2-normalised, Mahalanobis, max-softmax), each
+//!   evaluated by [`roc()`] (AUROC, FPR at 95 % TPR) with [`evaluate`].
+//! - [`SignatureModel::study`] runs the whole study (reference, in-distribution test set,
+//!   injected unseen classes) into a [`StudyResult`]: the [`report::ReportData`] that the
+//!   [`report`] module renders (Sankey SVG, self-contained HTML, JSON), where each stranger class
+//!   goes ([`Stranger`]), and the per-sample table ([`SampleTable`], CSV / JSON).
+//! - [`NpySet`] reads sets exported as `.npy` from any framework.
+//!
+//! # Example
+//! ```
+//! use mtq_signature::{SignatureAnalysis, Samples};
+//! use ndarray::{Array1, Array2};
+//!
+//! # fn main() -> Result<(), mtq_signature::SignatureError> {
+//! // Two layers of 40 samples: class 0 near (0, 0), class 1 near (5, 5); layer 2 = 2 x layer 1.
+//! let h1 = Array2::from_shape_fn((40, 2), |(i, j)| {
+//!     (i / 20) as f32 * 5.0 + ((i * 7 + j * 3) % 10) as f32 * 0.05
+//! });
+//! let h2 = h1.mapv(|v| 2.0 * v);
+//! let labels = Array1::from_iter((0..40).map(|i| i / 20));
+//! let reference = Samples::new(vec![h1.view(), h2.view()]).labels(labels.view());
+//! let model = SignatureAnalysis::new(["h1", "h2"], ["0", "1"])
+//!     .k_range(2, 4)
+//!     .seed(0)
+//!     .fit(&reference)?;
+//! assert_eq!(model.layers()[0].k(), 2);
+//! assert_eq!(model.paths().len(), 2); // h1:0 > h2:0 and h1:1 > h2:1
+//! assert!(model.redundancy().verdicts[0].redundant); // h2 repeats h1
+//!
+//! // A stranger far from both classes: high kNN distance in every layer.
+//! let s1 = Array2::from_elem((1, 2), 20.0f32);
+//! let s2 = s1.mapv(|v| 2.0 * v);
+//! let stranger = Samples::new(vec![s1.view(), s2.view()]);
+//! let trace = model.trace(&stranger)?;
+//! let scores = model.scores(&stranger, &trace)?;
+//! let knn = scores.column("kNN h1 k=1").map_or(0.0, |c| c[0]);
+//! assert!(knn > 10.0);
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod analysis;
 pub mod anomaly;
@@ -18,6 +71,7 @@ pub mod study;
 pub use analysis::{FittedLayer, KCurve, Redundancy, SignatureAnalysis, SignatureModel, Trace};
 pub use error::{Result, SignatureError};
 pub use export::{SampleRecord, SampleTable};
+pub use mtq_activations::{FittedPreparation, Preparation};
 pub use npy_sets::NpySet;
 pub use roc::{Roc, roc};
 pub use samples::Samples;

@@ -34,6 +34,14 @@ pub enum ScoreKind {
     Mahalanobis,
 }
 
+/// How the kNN columns are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Knn {
+    Full,
+    LeaveOneOut,
+    Skip,
+}
+
 /// One score column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScoreInfo {
@@ -83,7 +91,7 @@ impl SignatureModel {
     /// The errors of [`SignatureModel::trace`], and [`SignatureError::RowMismatch`] if `trace`
     /// is not the trace of `set`.
     pub fn scores(&self, set: &Samples<'_>, trace: &Trace) -> Result<ScoreTable> {
-        self.scores_impl(set, trace, false)
+        self.scores_impl(set, trace, Knn::Full)
     }
 
     /// Scores the reference set itself, leaving each sample out of its own kNN search (so its
@@ -94,10 +102,19 @@ impl SignatureModel {
     /// size of the reference.
     pub fn reference_scores(&self, set: &Samples<'_>) -> Result<ScoreTable> {
         let trace = self.trace(set)?;
-        self.scores_impl(set, &trace, true)
+        self.scores_impl(set, &trace, Knn::LeaveOneOut)
     }
 
-    fn scores_impl(&self, set: &Samples<'_>, trace: &Trace, loo: bool) -> Result<ScoreTable> {
+    /// As [`SignatureModel::scores`] but without the kNN search: the kNN columns and the
+    /// combined score (built on kNN) are NaN. The cheap scores of a large reference set.
+    ///
+    /// # Errors
+    /// As [`SignatureModel::scores`].
+    pub fn scores_without_knn(&self, set: &Samples<'_>, trace: &Trace) -> Result<ScoreTable> {
+        self.scores_impl(set, trace, Knn::Skip)
+    }
+
+    fn scores_impl(&self, set: &Samples<'_>, trace: &Trace, knn: Knn) -> Result<ScoreTable> {
         self.check(set, "scored set")?;
         let n = set.len();
         if trace.len() != n {
@@ -156,9 +173,17 @@ impl SignatureModel {
                 },
                 layer.mahalanobis().distances(x)?,
             ));
-            let raw = layer.knn_raw().distances(x, k_max, loo)?;
-            let x_l2 = l2_normalize(x);
-            let l2 = layer.knn_l2().distances(x_l2.view(), k_max, loo)?;
+            let (raw, l2) = if knn == Knn::Skip {
+                let nan = Array2::from_elem((n, k_max), f32::NAN);
+                (nan.clone(), nan)
+            } else {
+                let loo = knn == Knn::LeaveOneOut;
+                let x_l2 = l2_normalize(x);
+                (
+                    layer.knn_raw().distances(x, k_max, loo)?,
+                    layer.knn_l2().distances(x_l2.view(), k_max, loo)?,
+                )
+            };
             combined += &raw.column(0).mapv(|v| f64::from(v) / layer.knn1_median());
             for (is_l2, d) in [(false, &raw), (true, &l2)] {
                 for &k in self.knn_ks() {

@@ -20,6 +20,9 @@ use crate::report::{
 use crate::samples::Samples;
 use crate::scores::{ScoreEvaluation, ScoreKind, ScoreTable, evaluate};
 
+/// A path and the predicted class at its end.
+type PathKey = (Vec<usize>, Option<usize>);
+
 /// The sets of one study. The reference must be the set the model was fitted on.
 #[derive(Debug, Clone)]
 pub struct StudyInput<'a> {
@@ -188,8 +191,10 @@ impl SignatureModel {
 
     fn traced(&self, name: &str, s: &Samples<'_>, reference: bool) -> Result<Traced> {
         let trace = self.trace(s)?;
+        // The reference's kNN scores would be a leave-one-out search of the whole reference
+        // against itself (quadratic, and no task uses them): its rows carry the other scores.
         let scores = if reference {
-            self.reference_scores(s)?
+            self.scores_without_knn(s, &trace)?
         } else {
             self.scores(s, &trace)?
         };
@@ -443,7 +448,7 @@ impl SignatureModel {
             let pred = trace.predictions.as_ref().map(|p| p[i]);
             *counts.entry((trace.path(i), pred)).or_insert(0) += 1;
         }
-        let mut rows: Vec<((Vec<usize>, Option<usize>), usize)> = counts.into_iter().collect();
+        let mut rows: Vec<(PathKey, usize)> = counts.into_iter().collect();
         rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         PathTable {
             class: class.to_string(),
