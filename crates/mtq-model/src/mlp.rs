@@ -339,6 +339,16 @@ mod tests {
     }
 
     #[test]
+    fn model_and_results_cross_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Mlp>();
+        send_sync::<ForwardPass>();
+        send_sync::<crate::History>();
+        send_sync::<crate::Evaluation>();
+        send_sync::<ModelError>();
+    }
+
+    #[test]
     fn bad_config_is_rejected_by_new() {
         let r = Mlp::new(MlpConfig::new(3, [2], 1), 0, &Device::Cpu);
         assert!(matches!(r, Err(ModelError::TooFewClasses { n_classes: 1 })));
