@@ -342,69 +342,56 @@ impl candle_core::CustomOp1 for ColSum {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use candle_core::backprop::GradStore;
     use candle_core::{Device, Var};
 
-    #[test]
-    fn matches_candle_matmul_forward_and_backward() -> candle_core::Result<()> {
-        let dev = Device::Cpu;
-        let x = Var::from_vec(
-            (0..12).map(|i| (i as f32 * 0.37).sin()).collect::<Vec<_>>(),
-            (3, 4),
-            &dev,
-        )?;
-        let w = Var::from_vec(
-            (0..20).map(|i| (i as f32 * 0.11).cos()).collect::<Vec<_>>(),
-            (5, 4),
-            &dev,
-        )?;
-        let ours = matmul(x.as_tensor(), &w.as_tensor().t()?)?;
-        let theirs = x.as_tensor().matmul(&w.as_tensor().t()?)?;
-        let diff = (&ours - &theirs)?.abs()?.max_all()?.to_scalar::<f32>()?;
-        assert!(diff < 1e-5, "forward differs by {diff}");
+    /// A variable of `shape` whose element `i` is `f(i)`.
+    fn var(shape: &[usize], f: impl Fn(f32) -> f32) -> candle_core::Result<Var> {
+        let n: usize = shape.iter().product();
+        let v = (0..n).map(|i| f(i as f32)).collect::<Vec<_>>();
+        Var::from_vec(v, shape, &Device::Cpu)
+    }
 
-        let g1 = ours.sqr()?.sum_all()?.backward()?;
-        let g2 = theirs.sqr()?.sum_all()?.backward()?;
-        for v in [&x, &w] {
+    /// Largest absolute difference of two tensors of the same shape.
+    fn max_diff(a: &Tensor, b: &Tensor) -> candle_core::Result<f32> {
+        (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
+    }
+
+    /// `ours` and `theirs` agree, and so do the gradients of their squared sums for `vars`.
+    fn assert_same(ours: &Tensor, theirs: &Tensor, vars: &[&Var]) -> candle_core::Result<()> {
+        let d = max_diff(ours, theirs)?;
+        assert!(d < 1e-5, "forward differs by {d}");
+        let g1: GradStore = ours.sqr()?.sum_all()?.backward()?;
+        let g2: GradStore = theirs.sqr()?.sum_all()?.backward()?;
+        for v in vars {
             let (Some(a), Some(b)) = (g1.get(v.as_tensor()), g2.get(v.as_tensor())) else {
                 panic!("missing gradient");
             };
             assert_eq!(a.dims(), b.dims());
-            let d = (a - b)?.abs()?.max_all()?.to_scalar::<f32>()?;
+            let d = max_diff(a, b)?;
             assert!(d < 1e-4, "gradient differs by {d}");
         }
         Ok(())
     }
 
     #[test]
+    fn matches_candle_matmul_forward_and_backward() -> candle_core::Result<()> {
+        let x = var(&[3, 4], |i| (i * 0.37).sin())?;
+        let w = var(&[5, 4], |i| (i * 0.11).cos())?;
+        let ours = matmul(x.as_tensor(), &w.as_tensor().t()?)?;
+        let theirs = x.as_tensor().matmul(&w.as_tensor().t()?)?;
+        assert_same(&ours, &theirs, &[&x, &w])
+    }
+
+    #[test]
     fn dense_matches_candle_linear_forward_and_backward() -> candle_core::Result<()> {
         use candle_nn::Module;
-        let dev = Device::Cpu;
-        let x = Var::from_vec(
-            (0..12).map(|i| (i as f32 * 0.37).sin()).collect::<Vec<_>>(),
-            (3, 4),
-            &dev,
-        )?;
-        let w = Var::from_vec(
-            (0..20).map(|i| (i as f32 * 0.11).cos()).collect::<Vec<_>>(),
-            (5, 4),
-            &dev,
-        )?;
-        let b = Var::from_vec((0..5).map(|i| i as f32 - 2.0).collect::<Vec<_>>(), 5, &dev)?;
+        let x = var(&[3, 4], |i| (i * 0.37).sin())?;
+        let w = var(&[5, 4], |i| (i * 0.11).cos())?;
+        let b = var(&[5], |i| i - 2.0)?;
         let layer = candle_nn::Linear::new(w.as_tensor().clone(), Some(b.as_tensor().clone()));
         let ours = dense(x.as_tensor(), &layer, None)?;
-        let theirs = layer.forward(x.as_tensor())?;
-        let diff = (&ours - &theirs)?.abs()?.max_all()?.to_scalar::<f32>()?;
-        assert!(diff < 1e-5, "forward differs by {diff}");
-        let g1 = ours.sqr()?.sum_all()?.backward()?;
-        let g2 = theirs.sqr()?.sum_all()?.backward()?;
-        for v in [&x, &w, &b] {
-            let (Some(a), Some(c)) = (g1.get(v.as_tensor()), g2.get(v.as_tensor())) else {
-                panic!("missing gradient");
-            };
-            assert_eq!(a.dims(), c.dims());
-            let d = (a - c)?.abs()?.max_all()?.to_scalar::<f32>()?;
-            assert!(d < 1e-4, "gradient differs by {d}");
-        }
+        assert_same(&ours, &layer.forward(x.as_tensor())?, &[&x, &w, &b])?;
         // no gradient is computed for an input that does not need one
         let input = x.as_tensor().detach();
         let g = dense(&input, &layer, Some(Activation::Relu))?
@@ -417,46 +404,22 @@ mod tests {
 
     #[test]
     fn fused_activations_match_candle() -> candle_core::Result<()> {
-        let dev = Device::Cpu;
         for act in [
             Activation::Relu,
             Activation::Tanh,
             Activation::Sigmoid,
             Activation::Gelu,
         ] {
-            let x = Var::from_vec(
-                (0..24).map(|i| (i as f32 * 0.37).sin()).collect::<Vec<_>>(),
-                (4, 6),
-                &dev,
-            )?;
-            let w = Var::from_vec(
-                (0..30).map(|i| (i as f32 * 0.53).cos()).collect::<Vec<_>>(),
-                (5, 6),
-                &dev,
-            )?;
-            let b = Var::from_vec(
-                (0..5).map(|i| i as f32 * 0.3 - 0.6).collect::<Vec<_>>(),
-                5,
-                &dev,
-            )?;
+            let x = var(&[4, 6], |i| (i * 0.37).sin())?;
+            let w = var(&[5, 6], |i| (i * 0.53).cos())?;
+            let b = var(&[5], |i| i * 0.3 - 0.6)?;
             let layer = candle_nn::Linear::new(w.as_tensor().clone(), Some(b.as_tensor().clone()));
             let ours = dense(x.as_tensor(), &layer, Some(act))?;
             let pre = x
                 .as_tensor()
                 .matmul(&w.as_tensor().t()?)?
                 .broadcast_add(b.as_tensor())?;
-            let theirs = act.apply_candle(&pre)?;
-            let d = (&ours - &theirs)?.abs()?.max_all()?.to_scalar::<f32>()?;
-            assert!(d < 1e-5, "{act:?}: forward differs by {d}");
-            let g1 = ours.sqr()?.sum_all()?.backward()?;
-            let g2 = theirs.sqr()?.sum_all()?.backward()?;
-            for v in [&x, &w, &b] {
-                let (Some(a), Some(c)) = (g1.get(v.as_tensor()), g2.get(v.as_tensor())) else {
-                    panic!("missing gradient");
-                };
-                let d = (a - c)?.abs()?.max_all()?.to_scalar::<f32>()?;
-                assert!(d < 1e-4, "{act:?}: gradient differs by {d}");
-            }
+            assert_same(&ours, &act.apply_candle(&pre)?, &[&x, &w, &b])?;
         }
         Ok(())
     }

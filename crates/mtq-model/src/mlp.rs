@@ -89,31 +89,13 @@ impl Mlp {
         tensors: impl Iterator<Item = (String, Tensor)>,
     ) -> Result<Self> {
         let mut varmap = VarMap::new();
-        for (name, w) in config
-            .param_layer_names()
-            .iter()
-            .zip(config.widths().windows(2))
-        {
-            let init = candle_nn::Init::Const(0.0);
-            varmap.get(
-                (w[1], w[0]),
-                &format!("{name}.weight"),
-                init,
-                DType::F32,
-                device,
-            )?;
-            varmap.get(w[1], &format!("{name}.bias"), init, DType::F32, device)?;
-        }
-        for (name, t) in tensors {
-            varmap.set_one(&name, &t)?;
-        }
+        let init = candle_nn::Init::Const(0.0);
         let mut layers = Vec::new();
         for (name, w) in config
             .param_layer_names()
             .iter()
             .zip(config.widths().windows(2))
         {
-            let init = candle_nn::Init::Const(0.0);
             let weight = varmap.get(
                 (w[1], w[0]),
                 &format!("{name}.weight"),
@@ -123,6 +105,10 @@ impl Mlp {
             )?;
             let bias = varmap.get(w[1], &format!("{name}.bias"), init, DType::F32, device)?;
             layers.push(Linear::new(weight, Some(bias)));
+        }
+        // The layers share their variables' storage: setting a variable sets its layer.
+        for (name, t) in tensors {
+            varmap.set_one(&name, &t)?;
         }
         Ok(Self {
             config,
