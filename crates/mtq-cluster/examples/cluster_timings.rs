@@ -110,11 +110,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             for alg in [Algorithm::Lloyd, Algorithm::Hamerly] {
                 let p = KMeansParams::new(8).n_init(10).seed(0).algorithm(alg);
                 let (t, m) = time(reps, false, || p.fit(x.view()));
+                let m = m?;
                 println!(
                     "  kmeans n_init=10 k=8 {alg:?}: {:.4} s (n_iter {}, inertia {:.6e})",
                     t,
-                    m?.n_iter(),
-                    0.0
+                    m.n_iter(),
+                    m.inertia()
                 );
             }
         }
