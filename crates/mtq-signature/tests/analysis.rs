@@ -319,3 +319,42 @@ fn bad_data_gets_typed_errors() {
         SignatureError::Empty { .. }
     ));
 }
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let (x1, x2, y) = reference(5);
+    let (s1, _) = blobs(&[(vec![6.0, 6.0], 0)], 25, 0.5, 3);
+    let s2 = second_layer(&s1);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let m = analysis()
+                .fit(&Samples::new(vec![x1.view(), x2.view()]).labels(y.view()))
+                .unwrap();
+            let input = StudyInput {
+                title: "threads".into(),
+                seed: 7,
+                test_accuracy: None,
+                reference_name: "train".into(),
+                reference: Samples::new(vec![x1.view(), x2.view()]).labels(y.view()),
+                test_name: "test".into(),
+                test: Some(Samples::new(vec![x1.view(), x2.view()])),
+                injected: vec![("z".into(), Samples::new(vec![s1.view(), s2.view()]))],
+                facts: vec![],
+                notes: vec![],
+            };
+            let res = m.study(&input).unwrap();
+            (
+                serde_json::to_string(&res.report).unwrap(),
+                res.samples.to_csv(),
+            )
+        })
+    };
+    let one = run(1);
+    let two = run(2);
+    assert_eq!(one.0, two.0);
+    assert_eq!(one.1, two.1);
+}
