@@ -3,29 +3,11 @@
 
 use std::hint::black_box;
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use mtq::cluster::{KMeansParams, make_blobs, silhouette_score};
-use ndarray::Array2;
+mod cluster_common;
 
-fn datasets() -> Vec<(String, Array2<f32>)> {
-    let fixtures = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/crates/mtq-cluster/tests/fixtures"
-    );
-    let mut out = Vec::new();
-    for (name, file) in [
-        ("acts_h1_1755x32", "acts_h1.npy"),
-        ("acts_h2_1755x64", "acts_h2.npy"),
-    ] {
-        let x: Array2<f32> = ndarray_npy::read_npy(format!("{fixtures}/{file}")).expect("fixture");
-        out.push((name.to_string(), x));
-    }
-    for n in [12_000, 60_000] {
-        let (x, _) = make_blobs(n, 64, 8, 1.0, 10.0, 0).expect("blobs");
-        out.push((format!("blobs_{n}x64"), x));
-    }
-    out
-}
+use cluster_common::datasets;
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use mtq::cluster::{KMeansParams, silhouette_score};
 
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("silhouette_k8");

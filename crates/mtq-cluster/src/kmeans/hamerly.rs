@@ -7,7 +7,7 @@ use ndarray::Array2;
 use rayon::prelude::*;
 
 use super::Run;
-use super::lloyd::{CHUNK, Partial, assign_all, inertia, reduce, shift, update_centers};
+use super::lloyd::{CHUNK, Partial, finish, reduce, shift, stop, update_centers};
 use crate::data::sq_dist;
 
 /// Per-sample state of one block.
@@ -119,22 +119,10 @@ pub(crate) fn run(x: &Array2<f32>, mut centers: Array2<f32>, max_iter: usize, to
         }
         let sh = shift(&new, &centers);
         centers = new;
-        if it > 0 && changed == 0 {
-            strict = true;
-            break;
-        }
-        if sh <= tol {
+        if let Some(s) = stop(it, changed, sh, tol) {
+            strict = s;
             break;
         }
     }
-    if !strict {
-        assign_all(x, &centers, &mut labels);
-    }
-    let inertia = inertia(x, &centers, &labels);
-    Run {
-        centers,
-        labels,
-        inertia,
-        n_iter,
-    }
+    finish(x, centers, labels, strict, n_iter)
 }

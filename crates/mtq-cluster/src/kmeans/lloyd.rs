@@ -187,6 +187,39 @@ pub(crate) fn inertia(x: &Array2<f32>, centers: &Array2<f32>, labels: &[usize]) 
     parts.iter().sum()
 }
 
+/// scikit-learn's stopping rule after iteration `it`: `Some(true)` when no label changed
+/// (strict convergence), `Some(false)` when the squared centre shift is at most `tol`.
+pub(crate) fn stop(it: usize, changed: usize, shift: f64, tol: f64) -> Option<bool> {
+    if it > 0 && changed == 0 {
+        Some(true)
+    } else if shift <= tol {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// The end of a run: unless it converged strictly, labels against the final centres (as
+/// scikit-learn), then the exact inertia.
+pub(crate) fn finish(
+    x: &Array2<f32>,
+    centers: Array2<f32>,
+    mut labels: Vec<usize>,
+    strict: bool,
+    n_iter: usize,
+) -> Run {
+    if !strict {
+        assign_all(x, &centers, &mut labels);
+    }
+    let inertia = inertia(x, &centers, &labels);
+    Run {
+        centers,
+        labels,
+        inertia,
+        n_iter,
+    }
+}
+
 /// One Lloyd run from `centers` (scikit-learn's loop: stop on unchanged labels or small shift,
 /// then a final assignment to the final centres).
 pub(crate) fn run(x: &Array2<f32>, mut centers: Array2<f32>, max_iter: usize, tol: f64) -> Run {
@@ -221,22 +254,10 @@ pub(crate) fn run(x: &Array2<f32>, mut centers: Array2<f32>, max_iter: usize, to
         let new = update_centers(x, &labels, &centers, total);
         let sh = shift(&new, &centers);
         centers = new;
-        if it > 0 && changed == 0 {
-            strict = true;
-            break;
-        }
-        if sh <= tol {
+        if let Some(s) = stop(it, changed, sh, tol) {
+            strict = s;
             break;
         }
     }
-    if !strict {
-        assign_all(x, &centers, &mut labels);
-    }
-    let inertia = inertia(x, &centers, &labels);
-    Run {
-        centers,
-        labels,
-        inertia,
-        n_iter,
-    }
+    finish(x, centers, labels, strict, n_iter)
 }
