@@ -8,7 +8,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::anomaly::{KnnIndex, Mahalanobis, l2_normalize};
+use crate::anomaly::{KnnIndex, Mahalanobis};
 use crate::clustering;
 use crate::error::{Result, SignatureError};
 use crate::path::{PathRow, count_paths};
@@ -283,8 +283,6 @@ impl SignatureAnalysis {
             &self.class_names,
         );
         let knn_raw = KnnIndex::new(x);
-        let x_l2 = l2_normalize(x);
-        let knn_l2 = KnnIndex::new(x_l2.view());
         // The scale of the combined score: the median leave-one-out nearest-neighbour distance,
         // estimated on at most MEDIAN_ROWS evenly spaced reference rows (exact for small sets).
         let step = x.nrows().div_ceil(MEDIAN_ROWS).max(1);
@@ -329,7 +327,6 @@ impl SignatureAnalysis {
             centroids: sweep.centroids,
             table,
             knn_raw,
-            knn_l2,
             knn1_median,
             mahalanobis,
         })
@@ -408,7 +405,6 @@ pub struct FittedLayer {
     centroids: Array2<f32>,
     table: LayerTable,
     knn_raw: KnnIndex,
-    knn_l2: KnnIndex,
     knn1_median: f64,
     mahalanobis: Mahalanobis,
 }
@@ -463,12 +459,8 @@ impl FittedLayer {
         &self.preparation
     }
 
-    pub(crate) fn knn_raw(&self) -> &KnnIndex {
+    pub(crate) fn knn(&self) -> &KnnIndex {
         &self.knn_raw
-    }
-
-    pub(crate) fn knn_l2(&self) -> &KnnIndex {
-        &self.knn_l2
     }
 
     pub(crate) fn mahalanobis(&self) -> &Mahalanobis {

@@ -28,6 +28,9 @@ pub fn l2_normalize(x: ArrayView2<'_, f32>) -> Array2<f32> {
 pub struct KnnIndex {
     reference: Array2<f32>,
     sq_norms: Array1<f32>,
+    /// `1 / |r|` per reference row (0 for an all-zero row): L2-normalised distances come from the
+    /// same dot products as the raw ones.
+    inv_norms: Array1<f32>,
 }
 
 impl KnnIndex {
@@ -35,9 +38,11 @@ impl KnnIndex {
     #[must_use]
     pub fn new(reference: ArrayView2<'_, f32>) -> Self {
         let sq_norms = reference.map_axis(Axis(1), |r| r.dot(&r));
+        let inv_norms = sq_norms.mapv(inv_norm);
         Self {
             reference: reference.to_owned(),
             sq_norms,
+            inv_norms,
         }
     }
 
@@ -71,6 +76,31 @@ impl KnnIndex {
         k_max: usize,
         exclude_self: bool,
     ) -> Result<Array2<f32>> {
+        Ok(self.search(queries, k_max, exclude_self, false)?.0)
+    }
+
+    /// As [`KnnIndex::distances`], and also the same search with every row (query and
+    /// reference) scaled to unit length first, as if both were [`l2_normalize`]d: both come
+    /// from one matrix product per block (`|q^ - r^|^2 = 2 - 2 q.r / (|q| |r|)`).
+    ///
+    /// # Errors
+    /// As [`KnnIndex::distances`].
+    pub fn distances_raw_and_l2(
+        &self,
+        queries: ArrayView2<'_, f32>,
+        k_max: usize,
+        exclude_self: bool,
+    ) -> Result<(Array2<f32>, Array2<f32>)> {
+        self.search(queries, k_max, exclude_self, true)
+    }
+
+    fn search(
+        &self,
+        queries: ArrayView2<'_, f32>,
+        k_max: usize,
+        exclude_self: bool,
+        with_l2: bool,
+    ) -> Result<Pair> {
         let usable = self.len() - usize::from(exclude_self && !self.is_empty());
         if k_max == 0 || k_max > usable {
             return Err(SignatureError::BadNeighbours {
@@ -93,42 +123,84 @@ impl KnnIndex {
             });
         }
         let n_q = queries.nrows();
+        let l2_rows = if with_l2 { n_q } else { 0 };
         let starts: Vec<usize> = (0..n_q).step_by(QUERY_BLOCK).collect();
-        let blocks: Vec<Array2<f32>> = starts
+        let blocks: Vec<Pair> = starts
             .par_iter()
             .map(|&start| {
                 let end = (start + QUERY_BLOCK).min(n_q);
                 let q = queries.slice_axis(Axis(0), Slice::from(start..end));
-                let mut d2 = q.dot(&self.reference.t());
-                let mut out = Array2::zeros((end - start, k_max));
-                let mut best: Vec<f32> = Vec::with_capacity(self.len());
-                for (r, (mut row, qrow)) in d2.rows_mut().into_iter().zip(q.rows()).enumerate() {
+                let gram = q.dot(&self.reference.t());
+                let rows = end - start;
+                let mut raw = Array2::zeros((rows, k_max));
+                let mut l2 = Array2::zeros((if with_l2 { rows } else { 0 }, k_max));
+                let mut buf: Vec<f32> = Vec::with_capacity(self.len());
+                for (r, (g, qrow)) in gram.rows().into_iter().zip(q.rows()).enumerate() {
                     let qn = qrow.dot(&qrow);
-                    for (v, rn) in row.iter_mut().zip(self.sq_norms.iter()) {
-                        *v = (qn + rn - 2.0 * *v).max(0.0);
-                    }
-                    if exclude_self {
-                        row[start + r] = f32::INFINITY;
-                    }
-                    best.clear();
-                    best.extend(row.iter().copied());
-                    if k_max < best.len() {
-                        best.select_nth_unstable_by(k_max - 1, f32::total_cmp);
-                        best.truncate(k_max);
-                    }
-                    best.sort_unstable_by(f32::total_cmp);
-                    for (o, v) in out.row_mut(r).iter_mut().zip(best.iter()) {
-                        *o = v.sqrt();
+                    let skip = exclude_self.then_some(start + r);
+                    buf.clear();
+                    buf.extend(
+                        g.iter()
+                            .zip(self.sq_norms.iter())
+                            .map(|(v, rn)| (qn + rn - 2.0 * v).max(0.0)),
+                    );
+                    smallest_into(&mut buf, skip, k_max, raw.row_mut(r));
+                    if with_l2 {
+                        let qi = inv_norm(qn);
+                        let qh = if qi > 0.0 { 1.0 } else { 0.0 };
+                        buf.clear();
+                        buf.extend(g.iter().zip(self.inv_norms.iter()).map(|(v, ri)| {
+                            let rh = if *ri > 0.0 { 1.0 } else { 0.0 };
+                            (qh + rh - 2.0 * v * qi * ri).max(0.0)
+                        }));
+                        smallest_into(&mut buf, skip, k_max, l2.row_mut(r));
                     }
                 }
-                out
+                (raw, l2)
             })
             .collect();
-        let views: Vec<_> = blocks.iter().map(|b| b.view()).collect();
-        if views.is_empty() {
-            return Ok(Array2::zeros((0, k_max)));
-        }
-        Ok(ndarray::concatenate(Axis(0), &views).unwrap_or_else(|_| Array2::zeros((0, k_max))))
+        let join = |pick: fn(&Pair) -> &Array2<f32>, n: usize| {
+            let views: Vec<_> = blocks.iter().map(|b| pick(b).view()).collect();
+            if views.is_empty() {
+                Array2::zeros((0, k_max))
+            } else {
+                ndarray::concatenate(Axis(0), &views).unwrap_or_else(|_| Array2::zeros((n, k_max)))
+            }
+        };
+        Ok((join(|b| &b.0, n_q), join(|b| &b.1, l2_rows)))
+    }
+}
+
+/// Raw and L2-normalised kNN distances.
+type Pair = (Array2<f32>, Array2<f32>);
+
+/// `1 / sqrt(sq_norm)`, or 0 for a zero row.
+fn inv_norm(sq_norm: f32) -> f32 {
+    if sq_norm > 0.0 {
+        1.0 / sq_norm.sqrt()
+    } else {
+        0.0
+    }
+}
+
+/// The `k` smallest squared distances of `buf` (skipping index `skip`), square-rooted, ascending,
+/// into `out`.
+fn smallest_into(
+    buf: &mut [f32],
+    skip: Option<usize>,
+    k: usize,
+    mut out: ndarray::ArrayViewMut1<'_, f32>,
+) {
+    if let Some(i) = skip {
+        buf[i] = f32::INFINITY;
+    }
+    if k < buf.len() {
+        buf.select_nth_unstable_by(k - 1, f32::total_cmp);
+    }
+    let head = &mut buf[..k];
+    head.sort_unstable_by(f32::total_cmp);
+    for (o, v) in out.iter_mut().zip(head.iter()) {
+        *o = v.sqrt();
     }
 }
 
@@ -339,6 +411,22 @@ mod tests {
         assert_eq!(got.dim(), (QUERY_BLOCK + 37, 7));
         for (a, b) in got.iter().zip(want.iter()) {
             assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn shared_l2_search_matches_a_normalised_index() {
+        let mut r = data(150, 4, 5);
+        r.row_mut(3).fill(0.0); // a zero row stays zero when normalised
+        let q = data(40, 4, 6);
+        let idx = KnnIndex::new(r.view());
+        let (raw, l2) = idx.distances_raw_and_l2(q.view(), 5, false).unwrap();
+        let want_raw = idx.distances(q.view(), 5, false).unwrap();
+        let rn = l2_normalize(r.view());
+        let want_l2 = brute_knn(&rn, &l2_normalize(q.view()), 5, false);
+        assert_eq!(raw, want_raw);
+        for (a, b) in l2.iter().zip(want_l2.iter()) {
+            assert!((a - b).abs() < 1e-3, "{a} vs {b}");
         }
     }
 

@@ -4,7 +4,6 @@ use ndarray::{Array1, Array2, ArrayView1};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::{SignatureModel, Trace};
-use crate::anomaly::l2_normalize;
 use crate::error::{Result, SignatureError};
 use crate::roc::{Roc, roc};
 use crate::samples::Samples;
@@ -178,11 +177,7 @@ impl SignatureModel {
                 (nan.clone(), nan)
             } else {
                 let loo = knn == Knn::LeaveOneOut;
-                let x_l2 = l2_normalize(x);
-                (
-                    layer.knn_raw().distances(x, k_max, loo)?,
-                    layer.knn_l2().distances(x_l2.view(), k_max, loo)?,
-                )
+                layer.knn().distances_raw_and_l2(x, k_max, loo)?
             };
             combined += &raw.column(0).mapv(|v| f64::from(v) / layer.knn1_median());
             for (is_l2, d) in [(false, &raw), (true, &l2)] {
