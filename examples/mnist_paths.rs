@@ -478,7 +478,7 @@ fn print_summary(run: &Run, args: &Args) {
             .map(|sh| format!("{} as {}", sh.count, sh.label))
             .collect();
         println!(
-            "unseen {}s (n={}): routed {}; predicted {}; {} on {} paths never taken in training",
+            "unseen {}s (n={}): routed {}; predicted {}; {} samples on {} distinct paths never taken in training",
             s.class,
             s.n_samples,
             routes.join(", "),
