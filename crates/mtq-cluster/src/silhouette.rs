@@ -115,20 +115,33 @@ pub(crate) fn multi_silhouette(
     let pairs: Vec<(usize, usize)> = (0..nb).flat_map(|i| (i..nb).map(move |j| (i, j))).collect();
     let am = Mat::new(&a, n, w);
     let bm = Mat::new(&b, n, w);
-    let (nrm, xs, mt) = (&norms, &xs, &mt);
+    // features as rows (d x n) for the direct tiles of low-dimensional data
+    let xt: Vec<f32> = if d <= DIRECT_MAX_D {
+        (0..d)
+            .flat_map(|p| (0..n).map(move |i| (i, p)))
+            .map(|(i, p)| xs[i * d + p])
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let (nrm, xs, mt, xt) = (&norms, &xs, &mt, &xt);
     pairs.par_iter().for_each_init(
         || (Vec::<f32>::new(), Vec::<f32>::new(), Vec::<f32>::new()),
         |(tile, si, sj), &(bi, bj)| {
             let (r0, c0) = (bi * TILE, bj * TILE);
             let (rb, cb) = (TILE.min(n - r0), TILE.min(n - c0));
             tile.resize(rb * cb, 0.0);
-            gemm_abt(am.rows(r0, rb), bm.rows(c0, cb), tile, cb, false);
-            for r in 0..rb {
-                let i = r0 + r;
-                let row = &mut tile[r * cb..(r + 1) * cb];
-                sqrt_row(row, nrm[i], &nrm[c0..c0 + cb], |j| {
-                    sq_dist(&xs[i * d..(i + 1) * d], &xs[(c0 + j) * d..(c0 + j + 1) * d])
-                });
+            if d <= DIRECT_MAX_D {
+                direct_tile(tile, xs, xt, (n, d), (r0, rb), (c0, cb));
+            } else {
+                gemm_abt(am.rows(r0, rb), bm.rows(c0, cb), tile, cb, false);
+                for r in 0..rb {
+                    let i = r0 + r;
+                    let row = &mut tile[r * cb..(r + 1) * cb];
+                    sqrt_row(row, nrm[i], &nrm[c0..c0 + cb], |j| {
+                        sq_dist(&xs[i * d..(i + 1) * d], &xs[(c0 + j) * d..(c0 + j + 1) * d])
+                    });
+                }
             }
             if bi == bj {
                 for r in 0..rb {
@@ -206,6 +219,38 @@ pub(crate) fn multi_silhouette(
         }
     }
     Ok(res)
+}
+
+/// Up to this many features, distance tiles are computed directly from coordinate differences
+/// (exact, no cancellation, cheaper than the product at this width: low-dimensional layers
+/// such as a softmax output are full of near-duplicate points that the expansion would flag
+/// for recomputation).
+const DIRECT_MAX_D: usize = 4;
+
+/// Distances between rows `r0..r0 + rb` and `c0..c0 + cb` of the `n x d` data `xs` (`xt` is
+/// its transpose) into `tile` (`rb x cb`, row-major), from coordinate differences.
+fn direct_tile(
+    tile: &mut [f32],
+    xs: &[f32],
+    xt: &[f32],
+    (n, d): (usize, usize),
+    (r0, rb): (usize, usize),
+    (c0, cb): (usize, usize),
+) {
+    for (r, row) in tile.chunks_exact_mut(cb).take(rb).enumerate() {
+        let xi = &xs[(r0 + r) * d..(r0 + r + 1) * d];
+        row.fill(0.0);
+        for (p, &v) in xi.iter().enumerate() {
+            let col = &xt[p * n + c0..p * n + c0 + cb];
+            for (t, &y) in row.iter_mut().zip(col) {
+                let diff = v - y;
+                *t += diff * diff;
+            }
+        }
+        for t in row.iter_mut() {
+            *t = t.sqrt();
+        }
+    }
 }
 
 /// Below this share of `|x|² + |y|²`, a squared distance from the expansion may have lost more
