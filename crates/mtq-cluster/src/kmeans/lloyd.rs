@@ -9,7 +9,7 @@ use crate::data::sq_dist;
 use crate::kernel::{Mat, gemm_abt};
 
 /// Rows per block.
-pub(crate) const CHUNK: usize = 256;
+pub(crate) const CHUNK: usize = 1024;
 
 /// Per-block partial results of an assignment step.
 pub(crate) struct Partial {
