@@ -26,7 +26,7 @@ pub enum Init {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
     /// Lloyd's iteration: every sample against every centroid each iteration, as one matrix
-    /// product per block of 256 rows.
+    /// product per block of 1,024 rows.
     Lloyd,
     /// Hamerly's accelerated iteration: one upper and one lower distance bound per sample skip
     /// most distance computations once centroids settle (triangle inequality, exact result).
