@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use crate::data::{self, check_data, check_labels, encode, sq_dist};
 use crate::error::{ClusterError, Result};
-use crate::kernel::{Mat, Strided, gemm_abt, gemm_strided, sqrt_clamp_flag};
+use crate::kernel::{Mat, gemm_abt, sqrt_clamp_flag};
 
 /// Rows per block of the simplified silhouette.
 const ROW_BLOCK: usize = 256;
@@ -37,11 +37,15 @@ pub(crate) struct Coded<'a> {
 /// pairwise distances. `xc` is contiguous (ideally centred). Errors if a labeling has fewer
 /// than 2 or more than `n - 1` non-empty clusters.
 ///
-/// Only the tiles on and above the diagonal are computed (the distance matrix is symmetric):
-/// tile `(I, J)` gives the per-cluster sums of rows `I` (tile · one-hot of `J`) and of rows
-/// `J` (tileᵀ · one-hot of `I`). Those partial sums are added as 64-bit fixed-point integers
-/// (data scaled to |x| <= 1 first; the silhouette is scale-free), so the total does not depend
-/// on the order in which threads add them: bit-identical results whatever the thread count.
+/// The samples are first ordered by their tuple of labels (one label per labeling), so that
+/// samples sharing every label are contiguous ("runs"). Only the tiles on and above the
+/// diagonal are computed (the distance matrix is symmetric): tile `(I, J)` gives, per row of
+/// `I`, the distance sum over each run of columns of `J`, and per column of `J` the sum over each
+/// run of rows of `I`; each run sum then goes to the per-cluster sum of every labeling at once.
+/// Per pair that is one addition, not a product with every one-hot membership column. The sums
+/// are added as 64-bit fixed-point integers (data scaled to |x| <= 1 first; the silhouette is
+/// scale-free), so the total does not depend on the order in which threads add them:
+/// bit-identical results whatever the thread count.
 pub(crate) fn multi_silhouette(
     xc: &Array2<f32>,
     labelings: &[Coded<'_>],
@@ -67,6 +71,7 @@ pub(crate) fn multi_silhouette(
         s_cols += lab.k;
         counts.push(c);
     }
+    let runs = Runs::new(labelings, &offsets, n);
     // scale by a power of two so that |x| <= 1 (exact; no overflow in squares and sums)
     let max_abs = xc.iter().fold(0.0f32, |m, &v| m.max(v.abs()));
     let scale = if max_abs > 0.0 {
@@ -74,39 +79,43 @@ pub(crate) fn multi_silhouette(
     } else {
         1.0
     };
-    let xs: Vec<f32> = xc.iter().map(|&v| v * scale).collect();
+    let mut xs = vec![0.0f32; n * d];
+    for (row, &i) in xs.chunks_exact_mut(d).zip(&runs.order) {
+        for (o, &v) in row.iter_mut().zip(xc.row(i)) {
+            *o = v * scale;
+        }
+    }
     // augmented operands: [x, |x|², 1] · [−2y, 1, |y|²] = |x|² + |y|² − 2 x·y
     let w = d + 2;
     let mut norms = vec![0.0f32; n];
-    let mut a = vec![0.0f32; n * w];
-    let mut b = vec![0.0f32; n * w];
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    if d > DIRECT_MAX_D {
+        a = vec![0.0f32; n * w];
+        b = vec![0.0f32; n * w];
+    }
     for i in 0..n {
         let row = &xs[i * d..(i + 1) * d];
         let nrm = row
             .iter()
             .map(|&v| f64::from(v) * f64::from(v))
             .sum::<f64>() as f32;
-        let (ar, br) = (&mut a[i * w..(i + 1) * w], &mut b[i * w..(i + 1) * w]);
-        for p in 0..d {
-            ar[p] = row[p];
-            br[p] = -2.0 * row[p];
-        }
-        ar[d] = nrm;
-        ar[d + 1] = 1.0;
-        br[d] = 1.0;
-        br[d + 1] = nrm;
         norms[i] = nrm;
-    }
-    // one-hot membership, transposed: s_cols x n
-    let mut mt = vec![0.0f32; s_cols * n];
-    for (lab, &off) in labelings.iter().zip(&offsets) {
-        for (i, &l) in lab.codes.iter().enumerate() {
-            mt[(off + l) * n + i] = 1.0;
+        if d > DIRECT_MAX_D {
+            let (ar, br) = (&mut a[i * w..(i + 1) * w], &mut b[i * w..(i + 1) * w]);
+            for p in 0..d {
+                ar[p] = row[p];
+                br[p] = -2.0 * row[p];
+            }
+            ar[d] = nrm;
+            ar[d + 1] = 1.0;
+            br[d] = 1.0;
+            br[d + 1] = nrm;
         }
     }
     // fixed point: every per-row total is at most n · 2√d (|x| <= 1); keep 2 bits of headroom
     let bound = (n as f64) * 2.0 * (d as f64).sqrt() * 4.0;
     let fix = 2.0f64.powi((62.0 - bound.log2().ceil()).min(60.0) as i32);
+    let to_fix = |v: f32| (f64::from(v) * fix) as i64;
     let slots: Vec<std::sync::Mutex<Vec<i64>>> = (0..rayon::current_num_threads()
         .clamp(1, MAX_SLOTS))
         .map(|_| std::sync::Mutex::new(vec![0i64; n * s_cols]))
@@ -124,10 +133,10 @@ pub(crate) fn multi_silhouette(
     } else {
         Vec::new()
     };
-    let (nrm, xs, mt, xt) = (&norms, &xs, &mt, &xt);
+    let (nrm, xs, xt, runs) = (&norms, &xs, &xt, &runs);
     pairs.par_iter().for_each_init(
-        || (Vec::<f32>::new(), Vec::<f32>::new(), Vec::<f32>::new()),
-        |(tile, si, sj), &(bi, bj)| {
+        || (Vec::<f32>::new(), Vec::<i64>::new(), Vec::<f32>::new()),
+        |(tile, sums, col), &(bi, bj)| {
             let (r0, c0) = (bi * TILE, bj * TILE);
             let (rb, cb) = (TILE.min(n - r0), TILE.min(n - c0));
             tile.resize(rb * cb, 0.0);
@@ -148,52 +157,48 @@ pub(crate) fn multi_silhouette(
                     tile[r * cb + r] = 0.0;
                 }
             }
-            // rows of I: tile (rb x cb) · M_J (cb x S)
-            si.resize(rb * s_cols, 0.0);
-            let m_j = Mat {
-                data: &mt[c0..],
-                rows: s_cols,
-                cols: cb,
-                ld: n,
+            let runs_j = runs.within(c0, cb);
+            let runs_i = if bi == bj {
+                Vec::new()
+            } else {
+                runs.within(r0, rb)
             };
-            gemm_abt(Mat::new(tile, rb, cb), m_j, si, s_cols, false);
-            // rows of J: tileᵀ (cb x rb) · M_I (rb x S), computed as M_Iᵀ (S x rb) · tile
-            // (rb x cb) written transposed
-            if bi != bj {
-                sj.resize(cb * s_cols, 0.0);
-                gemm_strided(
-                    (s_cols, cb, rb),
-                    Strided {
-                        data: &mt[r0..],
-                        rs: n,
-                        cs: 1,
-                    },
-                    Strided {
-                        data: tile,
-                        rs: cb,
-                        cs: 1,
-                    },
-                    sj,
-                    (1, s_cols),
-                    false,
-                );
+            // rows of I: the sum over each run of columns of J
+            sums.clear();
+            for row in tile.chunks_exact(cb) {
+                sums.extend(runs_j.iter().map(|&(s, e)| to_fix(sum_f32(&row[s..e]))));
+            }
+            // columns of J: the sum over each run of rows of I
+            for &(s, e) in &runs_i {
+                col.clear();
+                col.extend_from_slice(&tile[s * cb..(s + 1) * cb]);
+                for row in tile[(s + 1) * cb..e * cb].chunks_exact(cb) {
+                    for (c, &v) in col.iter_mut().zip(row) {
+                        *c += v;
+                    }
+                }
+                sums.extend(col.iter().map(|&v| to_fix(v)));
             }
             let slot = rayon::current_thread_index().unwrap_or(0) % slots.len();
             let mut acc = slots[slot]
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for (t, &v) in acc[r0 * s_cols..(r0 + rb) * s_cols]
-                .iter_mut()
-                .zip(si.iter())
-            {
-                *t += (f64::from(v) * fix) as i64;
+            let mut it = sums.iter();
+            for r in 0..rb {
+                let at = (r0 + r) * s_cols;
+                for (&(s, _), &v) in runs_j.iter().zip(&mut it) {
+                    for &c in runs.cols(c0 + s) {
+                        acc[at + c] += v;
+                    }
+                }
             }
-            if bi != bj {
-                for (t, &v) in acc[c0 * s_cols..(c0 + cb) * s_cols]
-                    .iter_mut()
-                    .zip(sj.iter())
-                {
-                    *t += (f64::from(v) * fix) as i64;
+            for &(s, _) in &runs_i {
+                let cols = runs.cols(r0 + s);
+                for (j, &v) in (&mut it).take(cb).enumerate() {
+                    let at = (c0 + j) * s_cols;
+                    for &c in cols {
+                        acc[at + c] += v;
+                    }
                 }
             }
         },
@@ -207,9 +212,9 @@ pub(crate) fn multi_silhouette(
         .collect();
     let mut res = vec![Array1::<f64>::zeros(n); n_lab];
     let mut sums = vec![0.0f64; s_cols];
-    for i in 0..n {
+    for (p, &i) in runs.order.iter().enumerate() {
         for (c, s) in sums.iter_mut().enumerate() {
-            let total: i64 = slots.iter().map(|v| v[i * s_cols + c]).sum();
+            let total: i64 = slots.iter().map(|v| v[p * s_cols + c]).sum();
             *s = total as f64 / fix;
         }
         for (li, lab) in labelings.iter().enumerate() {
@@ -219,6 +224,74 @@ pub(crate) fn multi_silhouette(
         }
     }
     Ok(res)
+}
+
+/// The samples ordered by their tuple of labels, so that samples with the same label under
+/// every labeling ("a run") are contiguous.
+struct Runs {
+    /// `order[p]`: the sample at position `p`.
+    order: Vec<usize>,
+    /// `end[p]`: one past the last position of the run holding position `p`.
+    end: Vec<usize>,
+    /// `cols[p * n_lab..][..n_lab]`: the per-cluster sum columns (`offset + label`, one per
+    /// labeling) of the sample at position `p`.
+    cols: Vec<usize>,
+    n_lab: usize,
+}
+
+impl Runs {
+    fn new(labelings: &[Coded<'_>], offsets: &[usize], n: usize) -> Self {
+        let n_lab = labelings.len();
+        let key = |i: usize| labelings.iter().map(move |l| l.codes[i]);
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_unstable_by(|&x, &y| key(x).cmp(key(y)).then(x.cmp(&y)));
+        let cols: Vec<usize> = order
+            .iter()
+            .flat_map(|&i| key(i).zip(offsets).map(|(l, &o)| o + l))
+            .collect();
+        let mut end = vec![n; n];
+        for p in (0..n.saturating_sub(1)).rev() {
+            let same = cols[p * n_lab..(p + 1) * n_lab] == cols[(p + 1) * n_lab..(p + 2) * n_lab];
+            end[p] = if same { end[p + 1] } else { p + 1 };
+        }
+        Self {
+            order,
+            end,
+            cols,
+            n_lab,
+        }
+    }
+
+    /// The runs met in positions `start..start + len`, as ranges relative to `start`.
+    fn within(&self, start: usize, len: usize) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut s = 0;
+        while s < len {
+            let e = (self.end[start + s] - start).min(len);
+            out.push((s, e));
+            s = e;
+        }
+        out
+    }
+
+    /// The sum columns of the sample at position `p`.
+    fn cols(&self, p: usize) -> &[usize] {
+        &self.cols[p * self.n_lab..(p + 1) * self.n_lab]
+    }
+}
+
+/// Sum of `v` in eight interleaved lanes (vectorisable; a fixed order).
+#[inline]
+fn sum_f32(v: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let mut chunks = v.chunks_exact(8);
+    for c in &mut chunks {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a += x;
+        }
+    }
+    let tail: f32 = chunks.remainder().iter().sum();
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }
 
 /// Up to this many features, distance tiles are computed directly from coordinate differences

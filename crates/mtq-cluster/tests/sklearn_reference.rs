@@ -164,9 +164,15 @@ fn kmeans_best_of_10_within_one_percent_of_sklearn_and_k2_chosen() {
                     scores[[ki, 0]]
                 );
             }
-            // the shared-distance sweep gives the same silhouette as the one-K function
+            // the shared-distance sweep gives the same silhouette as the one-K function (up to
+            // the f32 rounding of partial sums, which group the samples differently)
             let single = silhouette_score(x.view(), sc.model.labels()).unwrap();
-            assert!((single - sc.silhouette).abs() < 1e-9, "{layer} K={}", sc.k);
+            assert!(
+                (single - sc.silhouette).abs() < 1e-7,
+                "{layer} K={}: {single} alone, {} in the sweep",
+                sc.k,
+                sc.silhouette
+            );
             assert_eq!(
                 sc.davies_bouldin,
                 davies_bouldin_score(x.view(), sc.model.labels()).unwrap()
@@ -336,7 +342,13 @@ fn blocked_gemm_silhouette_is_close_to_exact_f64() {
         .to_owned();
     let blobs = f32_2d("blobs_x.npy").mapv(|v| v + 1000.0);
     let lab_b = labels_1d("blobs_y.npy");
-    for (x, lab) in [(h1.view(), lab_h1.view()), (blobs.view(), lab_b.view())] {
+    // many small clusters: runs of one to a few samples, crossing the 256-row tiles
+    let lab_many: ndarray::Array1<usize> = (0..700).map(|i| (i * 7919) % 301).collect();
+    for (x, lab) in [
+        (h1.view(), lab_h1.view()),
+        (blobs.view(), lab_b.view()),
+        (h1.view(), lab_many.view()),
+    ] {
         let want = silhouette_f64(x, lab);
         let got = silhouette_samples(x, lab).unwrap();
         let worst = got
