@@ -5,23 +5,46 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::data::sq_dist;
+use crate::kernel::{Centres, Packed, sq_dists};
 
 /// Rows per parallel block (fixed: the grouping of partial sums never depends on threads).
 const BLOCK: usize = 1024;
 
-/// Greedy k-means++ as scikit-learn's `_kmeans_plusplus` (unit sample weights).
-pub(crate) fn plusplus(x: &Array2<f32>, k: usize, rng: &mut ChaCha8Rng) -> Array2<f32> {
+/// Greedy k-means++ as scikit-learn's `_kmeans_plusplus` (unit sample weights); squared
+/// distances from `|x|² + |c|² − 2 x·c` (clamped at 0), as scikit-learn's.
+pub(crate) fn plusplus(
+    x: &Array2<f32>,
+    packed: &Packed,
+    k: usize,
+    rng: &mut ChaCha8Rng,
+) -> Array2<f32> {
     let (n, d) = x.dim();
     let xs = x.as_slice().unwrap_or_default();
     let row = |i: usize| &xs[i * d..(i + 1) * d];
+    let x_norms: Vec<f32> = xs
+        .chunks_exact(d)
+        .map(|r| r.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() as f32)
+        .collect();
+    // squared distances of every row to the given rows, `n x rows.len()`
+    let dists_to = |rows: &[usize]| -> Vec<f32> {
+        let t = rows.len();
+        let cs: Vec<f32> = rows.iter().flat_map(|&i| row(i).iter().copied()).collect();
+        let c = Centres::new(&cs, t, d);
+        let mut out = vec![0.0f32; n * t];
+        out.par_chunks_mut(BLOCK * t)
+            .enumerate()
+            .for_each(|(b, o)| {
+                let r0 = b * BLOCK;
+                let len = o.len() / t;
+                sq_dists(packed.rows(r0, len), &x_norms[r0..r0 + len], &c, o);
+            });
+        out
+    };
     let n_trials = 2 + (k as f64).ln() as usize;
     let mut centers = Array2::<f32>::zeros((k, d));
     let first = rng.random_range(0..n);
     centers.row_mut(0).assign(&x.row(first));
-    let mut closest: Vec<f64> = (0..n)
-        .map(|i| f64::from(sq_dist(row(i), row(first))))
-        .collect();
+    let mut closest: Vec<f64> = dists_to(&[first]).into_iter().map(f64::from).collect();
     let mut pot = block_sum(&closest);
     let mut cum = vec![0.0f64; n];
     for c in 1..k {
@@ -37,21 +60,17 @@ pub(crate) fn plusplus(x: &Array2<f32>, k: usize, rng: &mut ChaCha8Rng) -> Array
             })
             .collect();
         // distances to every candidate, min with the current closest, potentials per candidate
-        let mut trial: Vec<Vec<f64>> = vec![vec![0.0; n]; n_trials];
-        let mut pots = vec![0.0f64; n_trials];
-        for (t, &cand) in cands.iter().enumerate() {
-            let cr = row(cand);
-            trial[t]
-                .par_chunks_mut(BLOCK)
-                .zip(closest.par_chunks(BLOCK))
-                .enumerate()
-                .for_each(|(b, (out, cl))| {
-                    for (j, (o, &c0)) in out.iter_mut().zip(cl).enumerate() {
-                        *o = c0.min(f64::from(sq_dist(row(b * BLOCK + j), cr)));
-                    }
-                });
-            pots[t] = block_sum(&trial[t]);
-        }
+        let dist = dists_to(&cands);
+        let trial: Vec<Vec<f64>> = (0..n_trials)
+            .map(|t| {
+                closest
+                    .iter()
+                    .zip(dist.chunks_exact(n_trials))
+                    .map(|(&c0, dr)| c0.min(f64::from(dr[t])))
+                    .collect()
+            })
+            .collect();
+        let pots: Vec<f64> = trial.iter().map(|v| block_sum(v)).collect();
         let mut best = 0;
         for t in 1..n_trials {
             if pots[t] < pots[best] {
@@ -59,7 +78,7 @@ pub(crate) fn plusplus(x: &Array2<f32>, k: usize, rng: &mut ChaCha8Rng) -> Array
             }
         }
         pot = pots[best];
-        closest = std::mem::take(&mut trial[best]);
+        closest = trial.into_iter().nth(best).unwrap_or_default();
         centers.row_mut(c).assign(&x.row(cands[best]));
     }
     centers

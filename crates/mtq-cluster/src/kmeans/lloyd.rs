@@ -1,12 +1,12 @@
-//! Lloyd's iteration on row blocks: one `gemm` per block for all sample-centroid products,
-//! per-block partial sums reduced in block order (bit-identical whatever the thread count).
+//! Lloyd's iteration on row blocks: the nearest-centre kernel per block, per-block partial sums
+//! reduced in block order (bit-identical whatever the thread count).
 
 use ndarray::Array2;
 use rayon::prelude::*;
 
 use super::Run;
 use crate::data::sq_dist;
-use crate::kernel::{Mat, gemm_abt};
+use crate::kernel::{Centres, Packed, add_rows, nearest};
 
 /// Rows per block.
 pub(crate) const CHUNK: usize = 1024;
@@ -39,59 +39,15 @@ impl Partial {
     }
 }
 
-/// Labels of the rows of block `x_block` (nearest centre, ties to the lower index), written to
-/// `labels`; `buf` is a reused scratch buffer. Returns how many labels changed.
-pub(crate) fn assign_block(
-    x_block: Mat<'_>,
-    centers: Mat<'_>,
-    c_norms: &[f32],
-    buf: &mut Vec<f32>,
-    labels: &mut [usize],
-) -> usize {
-    let k = centers.rows;
-    buf.resize(x_block.rows * k, 0.0);
-    gemm_abt(x_block, centers, buf, k, false);
-    let mut changed = 0;
-    for (dots, l) in buf.chunks_exact(k).zip(labels.iter_mut()) {
-        let mut best = 0;
-        let mut best_v = f32::INFINITY;
-        for (j, (&dot, &cn)) in dots.iter().zip(c_norms).enumerate() {
-            let v = cn - 2.0 * dot;
-            if v < best_v {
-                best_v = v;
-                best = j;
-            }
-        }
-        if *l != best {
-            changed += 1;
-            *l = best;
-        }
-    }
-    changed
-}
-
-/// Squared norms of the rows of `c`.
-pub(crate) fn norms(c: &Array2<f32>) -> Vec<f32> {
-    c.rows()
-        .into_iter()
-        .map(|r| r.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() as f32)
-        .collect()
-}
-
 /// Labels of every row of `x` against `centers`; returns the number changed.
 pub(crate) fn assign_all(x: &Array2<f32>, centers: &Array2<f32>, labels: &mut [usize]) -> usize {
-    let d = x.ncols();
-    let xs = x.as_slice().unwrap_or_default();
-    let cs = centers.as_slice().unwrap_or_default();
-    let cn = norms(centers);
-    let cmat = Mat::new(cs, centers.nrows(), d);
-    let xm = Mat::new(xs, x.nrows(), d);
+    let (n, d) = x.dim();
+    let packed = Packed::new(x.as_slice().unwrap_or_default(), n, d);
+    let c = Centres::new(centers.as_slice().unwrap_or_default(), centers.nrows(), d);
     labels
         .par_chunks_mut(CHUNK)
         .enumerate()
-        .map_init(Vec::new, |buf, (b, lab)| {
-            assign_block(xm.rows(b * CHUNK, lab.len()), cmat, &cn, buf, lab)
-        })
+        .map(|(b, lab)| nearest(packed.rows(b * CHUNK, lab.len()), &c, lab))
         .collect::<Vec<_>>()
         .iter()
         .sum()
@@ -222,29 +178,37 @@ pub(crate) fn finish(
 
 /// One Lloyd run from `centers` (scikit-learn's loop: stop on unchanged labels or small shift,
 /// then a final assignment to the final centres).
-pub(crate) fn run(x: &Array2<f32>, mut centers: Array2<f32>, max_iter: usize, tol: f64) -> Run {
+pub(crate) fn run(
+    x: &Array2<f32>,
+    packed: &Packed,
+    mut centers: Array2<f32>,
+    max_iter: usize,
+    tol: f64,
+) -> Run {
     let (n, d) = x.dim();
     let k = centers.nrows();
     let xs = x.as_slice().unwrap_or_default();
-    let xm = Mat::new(xs, n, d);
     let mut labels = vec![usize::MAX; n];
     let mut strict = false;
     let mut n_iter = 0;
     for it in 0..max_iter {
         n_iter = it + 1;
-        let cs = centers.as_slice().unwrap_or_default();
-        let cn = norms(&centers);
-        let cmat = Mat::new(cs, k, d);
+        let c = Centres::new(centers.as_slice().unwrap_or_default(), k, d);
         let parts: Vec<Partial> = labels
             .par_chunks_mut(CHUNK)
             .enumerate()
-            .map_init(Vec::new, |buf, (b, lab)| {
-                let xb = xm.rows(b * CHUNK, lab.len());
-                let changed = assign_block(xb, cmat, &cn, buf, lab);
+            .map_init(Vec::new, |sums32, (b, lab)| {
+                let changed = nearest(packed.rows(b * CHUNK, lab.len()), &c, lab);
+                sums32.clear();
+                sums32.resize(k * d, 0.0f32);
+                add_rows(&xs[b * CHUNK * d..(b * CHUNK + lab.len()) * d], lab, sums32);
                 let mut p = Partial::new(k, d);
                 p.changed = changed;
-                for (j, &l) in lab.iter().enumerate() {
-                    p.add_row(l, &xs[(b * CHUNK + j) * d..(b * CHUNK + j + 1) * d]);
+                for (s, &v) in p.sums.iter_mut().zip(sums32.iter()) {
+                    *s = f64::from(v);
+                }
+                for &l in lab.iter() {
+                    p.counts[l] += 1;
                 }
                 p
             })

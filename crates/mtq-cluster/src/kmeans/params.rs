@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use super::{KMeans, Run, hamerly, init, lloyd};
 use crate::data::{self, check_data};
 use crate::error::{ClusterError, Result};
+use crate::kernel::Packed;
 
 /// How the initial centroids are chosen.
 #[derive(Debug, Clone, PartialEq)]
@@ -192,18 +193,19 @@ impl KMeansParams {
         } else {
             self.n_init
         };
+        let packed = Packed::new(xc.as_slice().unwrap_or_default(), n, d);
         let results: Vec<Run> = (0..runs)
             .into_par_iter()
             .map(|i| {
                 let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
                 rng.set_stream(i as u64);
                 let centers = match &self.init {
-                    Init::KMeansPlusPlus => init::plusplus(&xc, self.k, &mut rng),
+                    Init::KMeansPlusPlus => init::plusplus(&xc, &packed, self.k, &mut rng),
                     Init::Random => init::random(&xc, self.k, &mut rng),
                     Init::Given(c) => data::centered(c.view(), &mean),
                 };
                 match self.algorithm {
-                    Algorithm::Lloyd => lloyd::run(&xc, centers, self.max_iter, tol_abs),
+                    Algorithm::Lloyd => lloyd::run(&xc, &packed, centers, self.max_iter, tol_abs),
                     Algorithm::Hamerly => hamerly::run(&xc, centers, self.max_iter, tol_abs),
                 }
             })
