@@ -206,8 +206,12 @@ fn digit_names(d: &[usize]) -> String {
 
 fn run(args: &Args) -> Res<()> {
     let p = Progress(Instant::now());
+    // From files, decode only the digits the study uses (a fifth of the memory of all 70,000).
+    let mut digits: Vec<usize> = args.classes.iter().chain(&args.inject).copied().collect();
+    digits.sort_unstable();
+    digits.dedup();
     let mnist = match &args.mnist_dir {
-        Some(dir) => Mnist::from_dir(dir)?,
+        Some(dir) => Mnist::from_dir_classes(dir, &digits)?,
         None => Mnist::embedded()?,
     };
     let train = mnist.train().select_classes(&args.classes)?;
@@ -217,6 +221,7 @@ fn run(args: &Args) -> Res<()> {
         .iter()
         .map(|&d| mnist.test().select_classes(&[d]))
         .collect::<Result<_, _>>()?;
+    drop(mnist);
     p.say(&format!(
         "data: {} training and {} test images of {}; unseen: {}",
         train.n_samples(),

@@ -96,11 +96,32 @@ impl IdxImages {
 
     /// The pixels as `f32` grey levels scaled to `[0, 1]` (divided by 255).
     pub fn to_unit_f32(&self) -> Array2<f32> {
-        // A table of the 256 quotients: the same values as `f32::from(p) / 255.0`, no division.
-        let table: [f32; 256] =
-            std::array::from_fn(|p| f32::from(u8::try_from(p).unwrap_or(u8::MAX)) / 255.0);
+        let table = unit_table();
         self.pixels.mapv(|p| table[usize::from(p)])
     }
+
+    /// The images at `indices` (each below [`len`](Self::len)), in that order, as `f32` grey
+    /// levels scaled to `[0, 1]`, one row each.
+    ///
+    /// # Errors
+    /// [`DataError::IndexOutOfRange`] if an index is not below [`len`](Self::len).
+    pub fn select_unit_f32(&self, indices: &[usize]) -> Result<Array2<f32>> {
+        let n_samples = self.len();
+        if let Some(&index) = indices.iter().find(|&&i| i >= n_samples) {
+            return Err(DataError::IndexOutOfRange { index, n_samples });
+        }
+        let table = unit_table();
+        let mut out = Array2::<f32>::zeros((indices.len(), self.pixels.ncols()));
+        for (mut row, &i) in out.rows_mut().into_iter().zip(indices) {
+            row.zip_mut_with(&self.pixels.row(i), |o, &p| *o = table[usize::from(p)]);
+        }
+        Ok(out)
+    }
+}
+
+/// The 256 grey levels divided by 255: the same values as `f32::from(p) / 255.0`, no division.
+fn unit_table() -> [f32; 256] {
+    std::array::from_fn(|p| f32::from(u8::try_from(p).unwrap_or(u8::MAX)) / 255.0)
 }
 
 /// Reads an IDX image file (magic [`IMAGES_MAGIC`]) from any reader, raw or gzip.

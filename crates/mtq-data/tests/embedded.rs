@@ -115,3 +115,32 @@ fn ones_and_sevens_are_selected_and_relabelled() {
             .all(|(row, &id)| row == mnist.test().features().row(id))
     );
 }
+
+#[test]
+fn loading_only_some_digits_equals_selecting_them_from_the_whole_set() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist-10k");
+    let all = Mnist::from_dir(dir).unwrap();
+    assert_eq!(all, Mnist::embedded().unwrap());
+    let some = Mnist::from_dir_classes(dir, &[7, 1, 4]).unwrap();
+    for (full, part, counts) in [
+        (all.train(), some.train(), TRAIN_COUNTS),
+        (all.test(), some.test(), TEST_COUNTS),
+    ] {
+        assert_eq!(part.n_samples(), counts[1] + counts[4] + counts[7]);
+        assert_eq!(part.classes(), full.classes());
+        assert_eq!(part.image_shape(), full.image_shape());
+        for classes in [vec![1, 7], vec![4]] {
+            let a = full.select_classes(&classes).unwrap();
+            let b = part.select_classes(&classes).unwrap();
+            assert_eq!(a, b, "classes {classes:?}");
+        }
+    }
+    for (bad, what) in [
+        (vec![], "no class given"),
+        (vec![1, 1], "class 1 listed twice"),
+        (vec![3, 10], "class 10"),
+    ] {
+        let err = Mnist::from_dir_classes(dir, &bad).unwrap_err().to_string();
+        assert!(err.contains(what), "{err}");
+    }
+}
