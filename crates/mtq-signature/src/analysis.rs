@@ -287,23 +287,10 @@ impl SignatureAnalysis {
         // estimated on at most MEDIAN_ROWS evenly spaced reference rows (exact for small sets).
         let step = x.nrows().div_ceil(MEDIAN_ROWS).max(1);
         let rows: Vec<usize> = (0..x.nrows()).step_by(step).collect();
-        let mut d1: Vec<f32> = rows
-            .par_iter()
-            .map(|&i| {
-                x.rows()
-                    .into_iter()
-                    .enumerate()
-                    .filter(|(j, _)| *j != i)
-                    .map(|(_, r)| {
-                        r.iter()
-                            .zip(x.row(i).iter())
-                            .map(|(a, b)| (a - b) * (a - b))
-                            .sum::<f32>()
-                    })
-                    .fold(f32::INFINITY, f32::min)
-                    .sqrt()
-            })
-            .collect();
+        let mut d1: Vec<f32> = knn_raw
+            .member_distances(&rows, 1)?
+            .into_raw_vec_and_offset()
+            .0;
         d1.sort_by(f32::total_cmp);
         let knn1_median = f64::from(d1[d1.len() / 2]).max(f64::MIN_POSITIVE);
         let mahalanobis = Mahalanobis::fit(

@@ -76,7 +76,29 @@ impl KnnIndex {
         k_max: usize,
         exclude_self: bool,
     ) -> Result<Array2<f32>> {
-        Ok(self.search(queries, k_max, exclude_self, false)?.0)
+        let skip = exclude_self.then_some(Skip::Same);
+        Ok(self.search(queries, k_max, skip, false)?.0)
+    }
+
+    /// The `k_max` smallest distances from reference rows `rows` to the other reference rows
+    /// (each row left out of its own search), sorted ascending: leave-one-out distances of a
+    /// subset of the reference.
+    ///
+    /// # Errors
+    /// [`SignatureError::BadNeighbours`] unless `1 <= k_max <= ` reference rows − 1;
+    /// [`SignatureError::RowMismatch`] if a row is not a reference row.
+    pub fn member_distances(&self, rows: &[usize], k_max: usize) -> Result<Array2<f32>> {
+        if let Some(&bad) = rows.iter().find(|&&r| r >= self.len()) {
+            return Err(SignatureError::RowMismatch {
+                what: "reference row".into(),
+                expected: self.len(),
+                found: bad,
+            });
+        }
+        let queries = self.reference.select(Axis(0), rows);
+        Ok(self
+            .search(queries.view(), k_max, Some(Skip::Rows(rows)), false)?
+            .0)
     }
 
     /// As [`KnnIndex::distances`], and also the same search with every row (query and
@@ -91,17 +113,17 @@ impl KnnIndex {
         k_max: usize,
         exclude_self: bool,
     ) -> Result<(Array2<f32>, Array2<f32>)> {
-        self.search(queries, k_max, exclude_self, true)
+        self.search(queries, k_max, exclude_self.then_some(Skip::Same), true)
     }
 
     fn search(
         &self,
         queries: ArrayView2<'_, f32>,
         k_max: usize,
-        exclude_self: bool,
+        skip: Option<Skip<'_>>,
         with_l2: bool,
     ) -> Result<Pair> {
-        let usable = self.len() - usize::from(exclude_self && !self.is_empty());
+        let usable = self.len() - usize::from(skip.is_some() && !self.is_empty());
         if k_max == 0 || k_max > usable {
             return Err(SignatureError::BadNeighbours {
                 k: k_max,
@@ -115,7 +137,7 @@ impl KnnIndex {
                 found: queries.ncols(),
             });
         }
-        if exclude_self && queries.nrows() != self.len() {
+        if matches!(skip, Some(Skip::Same)) && queries.nrows() != self.len() {
             return Err(SignatureError::RowMismatch {
                 what: "leave-one-out kNN query".into(),
                 expected: self.len(),
@@ -137,7 +159,11 @@ impl KnnIndex {
                 let mut buf: Vec<f32> = Vec::with_capacity(self.len());
                 for (r, (g, qrow)) in gram.rows().into_iter().zip(q.rows()).enumerate() {
                     let qn = qrow.dot(&qrow);
-                    let skip = exclude_self.then_some(start + r);
+                    let skip = match skip {
+                        Some(Skip::Same) => Some(start + r),
+                        Some(Skip::Rows(rows)) => Some(rows[start + r]),
+                        None => None,
+                    };
                     fill(&mut buf, g, &self.sq_norms, |v, rn| {
                         (qn + rn - 2.0 * v).max(0.0)
                     });
@@ -169,6 +195,15 @@ impl KnnIndex {
 
 /// Raw and L2-normalised kNN distances.
 type Pair = (Array2<f32>, Array2<f32>);
+
+/// Which reference row each query row is, to leave it out of its own search.
+#[derive(Clone, Copy)]
+enum Skip<'a> {
+    /// Query row `i` is reference row `i`.
+    Same,
+    /// Query row `i` is reference row `rows[i]`.
+    Rows(&'a [usize]),
+}
 
 /// `1 / sqrt(sq_norm)`, or 0 for a zero row.
 fn inv_norm(sq_norm: f32) -> f32 {
@@ -507,6 +542,25 @@ mod tests {
         for (a, b) in got.iter().zip(want.iter()) {
             assert!((a - b).abs() < 1e-4);
         }
+    }
+
+    #[test]
+    fn member_distances_leave_each_chosen_row_out() {
+        let r = data(QUERY_BLOCK + 60, 3, 4);
+        let idx = KnnIndex::new(r.view());
+        let rows: Vec<usize> = (0..r.nrows()).rev().step_by(3).collect();
+        let got = idx.member_distances(&rows, 2).unwrap();
+        let want = brute_knn(&r, &r, 2, true);
+        assert_eq!(got.dim(), (rows.len(), 2));
+        for (g, &i) in got.rows().into_iter().zip(&rows) {
+            for (a, b) in g.iter().zip(want.row(i)) {
+                assert!((a - b).abs() < 1e-4, "row {i}: {a} vs {b}");
+            }
+        }
+        assert!(matches!(
+            idx.member_distances(&[0, r.nrows()], 1),
+            Err(SignatureError::RowMismatch { .. })
+        ));
     }
 
     #[test]
