@@ -1,6 +1,7 @@
 //! Input checks and the centred, contiguous copy the kernels work on.
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use rayon::prelude::*;
 
 use crate::error::{ClusterError, Result};
 
@@ -17,7 +18,12 @@ pub(crate) fn check_data(x: ArrayView2<'_, f32>) -> Result<()> {
 
 /// The first non-finite value of `x`, as `(row, col, value)`.
 pub(crate) fn check_finite(x: ArrayView2<'_, f32>) -> std::result::Result<(), (usize, usize, f32)> {
-    if x.iter().all(|v| v.is_finite()) {
+    let all_finite = match x.as_slice() {
+        // no early exit: the fold vectorises
+        Some(s) => s.iter().fold(true, |a, v| a & v.is_finite()),
+        None => x.iter().all(|v| v.is_finite()),
+    };
+    if all_finite {
         return Ok(());
     }
     for ((row, col), &value) in x.indexed_iter() {
@@ -39,15 +45,39 @@ pub(crate) fn check_labels(n_samples: usize, labels: ArrayView1<'_, usize>) -> R
     Ok(())
 }
 
-/// Column means of `x`, in f64, summed in row order.
+/// Rows per block of the column sums (fixed: the grouping never depends on the threads).
+const SUM_BLOCK: usize = 1024;
+
+/// Column means of `x`, in f64: per block of rows a sum in row order, blocks added in order.
 pub(crate) fn column_mean(x: ArrayView2<'_, f32>) -> Array1<f64> {
-    let mut mean = Array1::<f64>::zeros(x.ncols());
-    for row in x.rows() {
-        for (m, &v) in mean.iter_mut().zip(row.iter()) {
-            *m += f64::from(v);
+    let (n, d) = x.dim();
+    let owned;
+    let xs = match x.as_slice() {
+        Some(s) => s,
+        None => {
+            owned = x.as_standard_layout().into_owned();
+            owned.as_slice().unwrap_or_default()
+        }
+    };
+    let parts: Vec<Vec<f64>> = xs
+        .par_chunks(SUM_BLOCK * d.max(1))
+        .map(|block| {
+            let mut s = vec![0.0f64; d];
+            for row in block.chunks_exact(d.max(1)) {
+                for (a, &v) in s.iter_mut().zip(row) {
+                    *a += f64::from(v);
+                }
+            }
+            s
+        })
+        .collect();
+    let mut mean = Array1::<f64>::zeros(d);
+    for p in &parts {
+        for (m, &v) in mean.iter_mut().zip(p) {
+            *m += v;
         }
     }
-    let n = x.nrows().max(1) as f64;
+    let n = n.max(1) as f64;
     mean.mapv_inplace(|m| m / n);
     mean
 }
@@ -55,11 +85,29 @@ pub(crate) fn column_mean(x: ArrayView2<'_, f32>) -> Array1<f64> {
 /// A contiguous row-major copy of `x` minus `mean` (distances do not change; the norms in
 /// `|x|² + |y|² − 2x·y` shrink, and so does the cancellation error of that formula).
 pub(crate) fn centered(x: ArrayView2<'_, f32>, mean: &Array1<f64>) -> Array2<f32> {
-    let mut out = Array2::<f32>::zeros(x.raw_dim());
-    for (mut o, r) in out.axis_iter_mut(Axis(0)).zip(x.rows()) {
-        for ((o, &v), &m) in o.iter_mut().zip(r.iter()).zip(mean.iter()) {
-            *o = (f64::from(v) - m) as f32;
-        }
+    let (n, d) = x.dim();
+    let mut out = Array2::<f32>::zeros((n, d));
+    let mean: Vec<f64> = mean.to_vec();
+    if let Some(o) = out.as_slice_mut() {
+        o.par_chunks_mut(SUM_BLOCK * d.max(1))
+            .enumerate()
+            .for_each(|(b, block)| {
+                for (r, orow) in block.chunks_exact_mut(d.max(1)).enumerate() {
+                    let xr = x.row(b * SUM_BLOCK + r);
+                    match xr.as_slice() {
+                        Some(xr) => {
+                            for ((o, &v), &m) in orow.iter_mut().zip(xr).zip(&mean) {
+                                *o = (f64::from(v) - m) as f32;
+                            }
+                        }
+                        None => {
+                            for ((o, &v), &m) in orow.iter_mut().zip(xr.iter()).zip(&mean) {
+                                *o = (f64::from(v) - m) as f32;
+                            }
+                        }
+                    }
+                }
+            });
     }
     out
 }

@@ -200,12 +200,18 @@ pub(crate) struct Packed {
 impl Packed {
     /// Packs `rows x d` row-major data.
     pub(crate) fn new(x: &[f32], rows: usize, d: usize) -> Self {
+        use rayon::prelude::*;
         let mut blocks = vec![[0.0f32; LANES]; rows.div_ceil(LANES) * d];
-        for (i, row) in x.chunks_exact(d.max(1)).take(rows).enumerate() {
-            for (p, &v) in row.iter().enumerate() {
-                blocks[(i / LANES) * d + p][i % LANES] = v;
-            }
-        }
+        blocks
+            .par_chunks_mut(d.max(1))
+            .zip(x.par_chunks(LANES * d.max(1)))
+            .for_each(|(block, src)| {
+                for (l, row) in src.chunks_exact(d.max(1)).enumerate() {
+                    for (b, &v) in block.iter_mut().zip(row) {
+                        b[l] = v;
+                    }
+                }
+            });
         Self { blocks, rows, d }
     }
 
