@@ -78,10 +78,11 @@ impl KSweep {
 /// Calinski-Harabasz; the chosen K has the highest silhouette, ties to the smaller K (the
 /// reference study's rule, with `ks = 2..=10`).
 ///
-/// The silhouettes of all K come from ONE pass over the pairwise distances: per block of rows
-/// the distance block is computed once, and one more matrix product with the stacked one-hot
-/// memberships of all K (n x ΣK) gives every per-cluster distance sum. The sweep thus costs
-/// about one silhouette, not `|ks|` of them as a loop over `silhouette_score` does.
+/// The silhouettes of all K come from ONE pass over the pairwise distances: the samples are
+/// ordered by their tuple of labels (one per K), each distance tile is computed once, and its
+/// sums over runs of samples that share every label feed every K's per-cluster distance sums
+/// at once. The sweep thus costs about one silhouette, not `|ks|` of them as a loop over
+/// `silhouette_score` does.
 ///
 /// ```
 /// use mtq_cluster::{KMeansParams, select_k};

@@ -38,9 +38,11 @@
 //!
 //! # Determinism
 //! Every random choice takes a `seed`; restart `i` draws from `ChaCha8Rng` stream `i`. Work is
-//! split in fixed row blocks whose partial sums are added in block order, and every
-//! matrix product runs single-threaded inside its block, so results are bit-identical whatever
-//! the size of the rayon pool the caller runs them in. The crate never builds a thread pool.
+//! split in fixed row blocks whose partial sums are added in block order (the silhouette's as
+//! 64-bit fixed-point integers), and every matrix product or kernel runs single-threaded inside
+//! its block, so results are bit-identical whatever the size of the rayon pool the caller runs
+//! them in. The crate never builds a thread pool. (The SIMD kernels are chosen at run time:
+//! a CPU without AVX2 + FMA may round differently, as with any BLAS.)
 //!
 //! # Crate features
 //! None. f32 data only.

@@ -26,8 +26,8 @@ pub enum Init {
 /// The iteration used to fit; all give the same fixed points (exact algorithms).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
-    /// Lloyd's iteration: every sample against every centroid each iteration, as one matrix
-    /// product per block of 1,024 rows.
+    /// Lloyd's iteration: every sample against every centroid each iteration (a SIMD kernel
+    /// over blocks of 1,024 rows; AVX2 + FMA when the CPU has them).
     Lloyd,
     /// Hamerly's accelerated iteration: one upper and one lower distance bound per sample skip
     /// most distance computations once centroids settle (triangle inequality, exact result).
