@@ -31,7 +31,14 @@ pub struct KnnIndex {
     /// `1 / |r|` per reference row (0 for an all-zero row): L2-normalised distances come from the
     /// same dot products as the raw ones.
     inv_norms: Array1<f32>,
+    /// For at most [`DIRECT_MAX_D`] features, the reference transposed (`d x n`): distances are
+    /// then computed from coordinate differences (no cancellation between nearby points far
+    /// from the origin, such as the probabilities of a softmax layer).
+    columns: Option<Array2<f32>>,
 }
+
+/// Up to this many features, kNN distances come from coordinate differences.
+const DIRECT_MAX_D: usize = 4;
 
 impl KnnIndex {
     /// Keeps a copy of `reference` (rows = samples) and its squared row norms.
@@ -39,10 +46,13 @@ impl KnnIndex {
     pub fn new(reference: ArrayView2<'_, f32>) -> Self {
         let sq_norms = reference.map_axis(Axis(1), |r| r.dot(&r));
         let inv_norms = sq_norms.mapv(inv_norm);
+        let columns = (reference.ncols() <= DIRECT_MAX_D)
+            .then(|| reference.t().as_standard_layout().into_owned());
         Self {
             reference: reference.to_owned(),
             sq_norms,
             inv_norms,
+            columns,
         }
     }
 
@@ -64,7 +74,8 @@ impl KnnIndex {
     /// reference set itself).
     ///
     /// Distances come from `|q|^2 + |r|^2 - 2 q.r` over blocks of queries times the whole
-    /// reference (one matrix product per block), clamped at 0.
+    /// reference (one matrix product per block), clamped at 0; with at most 4 features, from
+    /// coordinate differences (exact for close points far from the origin, as softmax outputs).
     ///
     /// # Errors
     /// [`SignatureError::BadNeighbours`] unless `1 <= k_max <= ` usable reference rows;
@@ -152,29 +163,41 @@ impl KnnIndex {
             .map(|&start| {
                 let end = (start + QUERY_BLOCK).min(n_q);
                 let q = queries.slice_axis(Axis(0), Slice::from(start..end));
-                let gram = q.dot(&self.reference.t());
+                let gram = match self.columns {
+                    Some(_) => Array2::zeros((0, 0)),
+                    None => q.dot(&self.reference.t()),
+                };
                 let rows = end - start;
                 let mut raw = Array2::zeros((rows, k_max));
                 let mut l2 = Array2::zeros((if with_l2 { rows } else { 0 }, k_max));
                 let mut buf: Vec<f32> = Vec::with_capacity(self.len());
-                for (r, (g, qrow)) in gram.rows().into_iter().zip(q.rows()).enumerate() {
+                for (r, qrow) in q.rows().into_iter().enumerate() {
                     let qn = qrow.dot(&qrow);
                     let skip = match skip {
                         Some(Skip::Same) => Some(start + r),
                         Some(Skip::Rows(rows)) => Some(rows[start + r]),
                         None => None,
                     };
-                    fill(&mut buf, g, &self.sq_norms, |v, rn| {
-                        (qn + rn - 2.0 * v).max(0.0)
-                    });
+                    let qi = inv_norm(qn);
+                    if let Some(cols) = &self.columns {
+                        direct_fill(&mut buf, qrow, cols, None);
+                    } else {
+                        fill(&mut buf, gram.row(r), &self.sq_norms, |v, rn| {
+                            (qn + rn - 2.0 * v).max(0.0)
+                        });
+                    }
                     smallest_into(&mut buf, skip, k_max, raw.row_mut(r));
                     if with_l2 {
-                        let qi = inv_norm(qn);
-                        let qh = if qi > 0.0 { 1.0 } else { 0.0 };
-                        fill(&mut buf, g, &self.inv_norms, |v, ri| {
-                            let rh = if ri > 0.0 { 1.0 } else { 0.0 };
-                            (qh + rh - 2.0 * v * qi * ri).max(0.0)
-                        });
+                        if let Some(cols) = &self.columns {
+                            let qh = qrow.mapv(|v| v * qi);
+                            direct_fill(&mut buf, qh.view(), cols, Some(&self.inv_norms));
+                        } else {
+                            let qh = if qi > 0.0 { 1.0 } else { 0.0 };
+                            fill(&mut buf, gram.row(r), &self.inv_norms, |v, ri| {
+                                let rh = if ri > 0.0 { 1.0 } else { 0.0 };
+                                (qh + rh - 2.0 * v * qi * ri).max(0.0)
+                            });
+                        }
                         smallest_into(&mut buf, skip, k_max, l2.row_mut(r));
                     }
                 }
@@ -225,6 +248,41 @@ fn fill(
     match (g.as_slice(), per_ref.as_slice()) {
         (Some(gs), Some(rs)) => buf.extend(gs.iter().zip(rs).map(|(&v, &r)| f(v, r))),
         _ => buf.extend(g.iter().zip(per_ref.iter()).map(|(&v, &r)| f(v, r))),
+    }
+}
+
+/// `buf[j] = Σ_p (q_p − scale_j · cols[p, j])²` from coordinate differences (`scale`: the
+/// reference rows' inverse norms for L2-normalised distances, else 1).
+fn direct_fill(
+    buf: &mut Vec<f32>,
+    q: ArrayView1<'_, f32>,
+    cols: &Array2<f32>,
+    scale: Option<&Array1<f32>>,
+) {
+    buf.clear();
+    buf.resize(cols.ncols(), 0.0);
+    for (&qv, col) in q.iter().zip(cols.rows()) {
+        match (col.as_slice(), scale.and_then(|s| s.as_slice())) {
+            (Some(c), Some(sc)) => {
+                for ((b, &v), &s) in buf.iter_mut().zip(c).zip(sc) {
+                    let diff = qv - v * s;
+                    *b += diff * diff;
+                }
+            }
+            (Some(c), None) if scale.is_none() => {
+                for (b, &v) in buf.iter_mut().zip(c) {
+                    let diff = qv - v;
+                    *b += diff * diff;
+                }
+            }
+            _ => {
+                for (j, (b, &v)) in buf.iter_mut().zip(col.iter()).enumerate() {
+                    let s = scale.map_or(1.0, |s| s[j]);
+                    let diff = qv - v * s;
+                    *b += diff * diff;
+                }
+            }
+        }
     }
 }
 
@@ -561,6 +619,24 @@ mod tests {
             idx.member_distances(&[0, r.nrows()], 1),
             Err(SignatureError::RowMismatch { .. })
         ));
+    }
+
+    #[test]
+    fn low_dimensional_neighbours_keep_their_precision() {
+        // softmax-like points near (1, 0), a few 1e-6 apart: the expansion would lose them
+        let r = Array2::from_shape_fn((300, 2), |(i, j)| {
+            let t = i as f32 * 3e-6;
+            if j == 0 { 0.999 - t } else { 0.001 + t }
+        });
+        let q = Array2::from_shape_fn((5, 2), |(i, j)| r[[i * 50, j]] + 1e-6);
+        let idx = KnnIndex::new(r.view());
+        let (raw, l2) = idx.distances_raw_and_l2(q.view(), 1, false).unwrap();
+        let want = brute_knn(&r, &q, 1, false);
+        let want_l2 = brute_knn(&l2_normalize(r.view()), &l2_normalize(q.view()), 1, false);
+        for ((a, b), (c, e)) in raw.iter().zip(&want).zip(l2.iter().zip(&want_l2)) {
+            assert!((a - b).abs() <= 1e-3 * b, "{a} vs {b}");
+            assert!((c - e).abs() <= 1e-2 * e + 1e-9, "{c} vs {e}");
+        }
     }
 
     #[test]
