@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use super::Run;
 use super::lloyd::{CHUNK, Partial, finish, reduce, shift, stop, update_centers};
 use crate::data::sq_dist;
+use crate::kernel::Packed;
 
 /// Per-sample state of one block.
 struct Block<'a> {
@@ -18,7 +19,13 @@ struct Block<'a> {
 }
 
 /// One Hamerly run from `centers`; the same stopping rules as [`super::lloyd::run`].
-pub(crate) fn run(x: &Array2<f32>, mut centers: Array2<f32>, max_iter: usize, tol: f64) -> Run {
+pub(crate) fn run(
+    x: &Array2<f32>,
+    packed: &Packed,
+    mut centers: Array2<f32>,
+    max_iter: usize,
+    tol: f64,
+) -> Run {
     let (n, d) = x.dim();
     let k = centers.nrows();
     let xs = x.as_slice().unwrap_or_default();
@@ -124,5 +131,5 @@ pub(crate) fn run(x: &Array2<f32>, mut centers: Array2<f32>, max_iter: usize, to
             break;
         }
     }
-    finish(x, centers, labels, strict, n_iter)
+    finish(x, packed, centers, labels, strict, n_iter)
 }

@@ -39,11 +39,10 @@ impl Partial {
     }
 }
 
-/// Labels of every row of `x` against `centers`; returns the number changed.
-pub(crate) fn assign_all(x: &Array2<f32>, centers: &Array2<f32>, labels: &mut [usize]) -> usize {
-    let (n, d) = x.dim();
-    let packed = Packed::new(x.as_slice().unwrap_or_default(), n, d);
-    let c = Centres::new(centers.as_slice().unwrap_or_default(), centers.nrows(), d);
+/// Labels of every row of `packed` against `centers`; returns the number changed.
+pub(crate) fn assign_all(packed: &Packed, centers: &Array2<f32>, labels: &mut [usize]) -> usize {
+    let (k, d) = centers.dim();
+    let c = Centres::new(centers.as_slice().unwrap_or_default(), k, d);
     labels
         .par_chunks_mut(CHUNK)
         .enumerate()
@@ -159,13 +158,14 @@ pub(crate) fn stop(it: usize, changed: usize, shift: f64, tol: f64) -> Option<bo
 /// scikit-learn), then the exact inertia.
 pub(crate) fn finish(
     x: &Array2<f32>,
+    packed: &Packed,
     centers: Array2<f32>,
     mut labels: Vec<usize>,
     strict: bool,
     n_iter: usize,
 ) -> Run {
     if !strict {
-        assign_all(x, &centers, &mut labels);
+        assign_all(packed, &centers, &mut labels);
     }
     let inertia = inertia(x, &centers, &labels);
     Run {
@@ -223,5 +223,5 @@ pub(crate) fn run(
             break;
         }
     }
-    finish(x, centers, labels, strict, n_iter)
+    finish(x, packed, centers, labels, strict, n_iter)
 }

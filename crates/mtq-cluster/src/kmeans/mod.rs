@@ -13,6 +13,7 @@ use rayon::prelude::*;
 
 use crate::data::{self, check_data, sq_dist};
 use crate::error::{ClusterError, Result};
+use crate::kernel::Packed;
 
 /// The result of one run (centred coordinates).
 pub(crate) struct Run {
@@ -110,7 +111,9 @@ impl KMeans {
     pub fn predict(&self, x: ArrayView2<'_, f32>) -> Result<Array1<usize>> {
         let xc = self.prepare(x)?;
         let mut labels = vec![usize::MAX; xc.nrows()];
-        lloyd::assign_all(&xc, &self.centered, &mut labels);
+        let (n, d) = xc.dim();
+        let packed = Packed::new(xc.as_slice().unwrap_or_default(), n, d);
+        lloyd::assign_all(&packed, &self.centered, &mut labels);
         Ok(Array1::from(labels))
     }
 

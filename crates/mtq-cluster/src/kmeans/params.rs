@@ -206,7 +206,9 @@ impl KMeansParams {
                 };
                 match self.algorithm {
                     Algorithm::Lloyd => lloyd::run(&xc, &packed, centers, self.max_iter, tol_abs),
-                    Algorithm::Hamerly => hamerly::run(&xc, centers, self.max_iter, tol_abs),
+                    Algorithm::Hamerly => {
+                        hamerly::run(&xc, &packed, centers, self.max_iter, tol_abs)
+                    }
                 }
             })
             .collect();
