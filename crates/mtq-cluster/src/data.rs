@@ -48,7 +48,31 @@ pub(crate) fn check_labels(n_samples: usize, labels: ArrayView1<'_, usize>) -> R
 /// Rows per block of the column sums (fixed: the grouping never depends on the threads).
 const SUM_BLOCK: usize = 1024;
 
-/// Column means of `x`, in f64: per block of rows a sum in row order, blocks added in order.
+/// Per-column sums of `f(value)` over the rows of `xs` (row-major, `d` columns), in f64: per
+/// block of rows a sum in row order, blocks added in order.
+pub(crate) fn column_sums(xs: &[f32], d: usize, f: impl Fn(f64) -> f64 + Sync) -> Vec<f64> {
+    let parts: Vec<Vec<f64>> = xs
+        .par_chunks(SUM_BLOCK * d.max(1))
+        .map(|block| {
+            let mut s = vec![0.0f64; d];
+            for row in block.chunks_exact(d.max(1)) {
+                for (a, &v) in s.iter_mut().zip(row) {
+                    *a += f(f64::from(v));
+                }
+            }
+            s
+        })
+        .collect();
+    let mut total = vec![0.0f64; d];
+    for p in &parts {
+        for (t, &v) in total.iter_mut().zip(p) {
+            *t += v;
+        }
+    }
+    total
+}
+
+/// Column means of `x`, in f64 (sums as [`column_sums`]).
 pub(crate) fn column_mean(x: ArrayView2<'_, f32>) -> Array1<f64> {
     let (n, d) = x.dim();
     let owned;
@@ -59,27 +83,11 @@ pub(crate) fn column_mean(x: ArrayView2<'_, f32>) -> Array1<f64> {
             owned.as_slice().unwrap_or_default()
         }
     };
-    let parts: Vec<Vec<f64>> = xs
-        .par_chunks(SUM_BLOCK * d.max(1))
-        .map(|block| {
-            let mut s = vec![0.0f64; d];
-            for row in block.chunks_exact(d.max(1)) {
-                for (a, &v) in s.iter_mut().zip(row) {
-                    *a += f64::from(v);
-                }
-            }
-            s
-        })
-        .collect();
-    let mut mean = Array1::<f64>::zeros(d);
-    for p in &parts {
-        for (m, &v) in mean.iter_mut().zip(p) {
-            *m += v;
-        }
-    }
     let n = n.max(1) as f64;
-    mean.mapv_inplace(|m| m / n);
-    mean
+    column_sums(xs, d, |v| v)
+        .into_iter()
+        .map(|s| s / n)
+        .collect()
 }
 
 /// A contiguous row-major copy of `x` minus `mean` (distances do not change; the norms in
@@ -123,6 +131,13 @@ pub(crate) fn encode(labels: ArrayView1<'_, usize>) -> (Vec<usize>, Vec<usize>) 
         .map(|l| uniq.binary_search(l).unwrap_or_default())
         .collect();
     (codes, uniq)
+}
+
+/// Squared Euclidean norm of `row`, accumulated in f64.
+pub(crate) fn sq_norm(row: &[f32]) -> f32 {
+    row.iter()
+        .map(|&v| f64::from(v) * f64::from(v))
+        .sum::<f64>() as f32
 }
 
 /// Squared Euclidean distance between two equal-length slices, accumulated in f32 lanes.

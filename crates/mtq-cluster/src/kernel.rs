@@ -5,6 +5,10 @@
 
 #![allow(unsafe_code)]
 
+use rayon::prelude::*;
+
+use crate::data::sq_norm;
+
 /// Row-major matrix view on a slice: `rows x cols`, row `i` starting at `i * ld`.
 #[derive(Clone, Copy)]
 pub(crate) struct Mat<'a> {
@@ -200,7 +204,6 @@ pub(crate) struct Packed {
 impl Packed {
     /// Packs `rows x d` row-major data.
     pub(crate) fn new(x: &[f32], rows: usize, d: usize) -> Self {
-        use rayon::prelude::*;
         let mut blocks = vec![[0.0f32; LANES]; rows.div_ceil(LANES) * d];
         blocks
             .par_chunks_mut(d.max(1))
@@ -256,10 +259,7 @@ impl Centres {
             for (p, &v) in row.iter().enumerate() {
                 groups[(j / GROUP) * d + p][j % GROUP] = v;
             }
-            norms[j] = row
-                .iter()
-                .map(|&v| f64::from(v) * f64::from(v))
-                .sum::<f64>() as f32;
+            norms[j] = sq_norm(row);
         }
         Self {
             groups,

@@ -16,7 +16,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::data::{self, check_data, check_labels, encode, sq_dist};
+use crate::data::{self, check_data, check_labels, encode, sq_dist, sq_norm};
 use crate::error::{ClusterError, Result};
 use crate::kernel::{Mat, gemm_abt, sqrt_clamp_flag};
 
@@ -95,10 +95,7 @@ pub(crate) fn multi_silhouette(
     }
     for i in 0..n {
         let row = &xs[i * d..(i + 1) * d];
-        let nrm = row
-            .iter()
-            .map(|&v| f64::from(v) * f64::from(v))
-            .sum::<f64>() as f32;
+        let nrm = sq_norm(row);
         norms[i] = nrm;
         if d > DIRECT_MAX_D {
             let (ar, br) = (&mut a[i * w..(i + 1) * w], &mut b[i * w..(i + 1) * w]);

@@ -5,6 +5,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use crate::data::sq_norm;
 use crate::kernel::{Centres, Packed, sq_dists};
 
 /// Rows per parallel block (fixed: the grouping of partial sums never depends on threads).
@@ -21,10 +22,7 @@ pub(crate) fn plusplus(
     let (n, d) = x.dim();
     let xs = x.as_slice().unwrap_or_default();
     let row = |i: usize| &xs[i * d..(i + 1) * d];
-    let x_norms: Vec<f32> = xs
-        .chunks_exact(d)
-        .map(|r| r.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() as f32)
-        .collect();
+    let x_norms: Vec<f32> = xs.chunks_exact(d).map(sq_norm).collect();
     // squared distances of every row to the given rows, `n x rows.len()`
     let dists_to = |rows: &[usize]| -> Vec<f32> {
         let t = rows.len();

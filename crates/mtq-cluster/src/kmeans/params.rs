@@ -226,33 +226,12 @@ impl KMeansParams {
     }
 }
 
-/// Mean over features of the per-feature variance (data already centred, contiguous): per
-/// block of rows sums in row order, blocks added in order.
+/// Mean over features of the per-feature variance (data already centred, contiguous).
 fn mean_variance(xc: &Array2<f32>) -> f64 {
     let (n, d) = xc.dim();
-    let parts: Vec<(Vec<f64>, Vec<f64>)> = xc
-        .as_slice()
-        .unwrap_or_default()
-        .par_chunks(1024 * d.max(1))
-        .map(|block| {
-            let (mut s, mut s2) = (vec![0.0f64; d], vec![0.0f64; d]);
-            for row in block.chunks_exact(d.max(1)) {
-                for ((a, a2), &v) in s.iter_mut().zip(s2.iter_mut()).zip(row) {
-                    let v = f64::from(v);
-                    *a += v;
-                    *a2 += v * v;
-                }
-            }
-            (s, s2)
-        })
-        .collect();
-    let (mut s, mut s2) = (vec![0.0f64; d], vec![0.0f64; d]);
-    for (p, p2) in &parts {
-        for ((a, a2), (&v, &v2)) in s.iter_mut().zip(s2.iter_mut()).zip(p.iter().zip(p2)) {
-            *a += v;
-            *a2 += v2;
-        }
-    }
+    let xs = xc.as_slice().unwrap_or_default();
+    let s = data::column_sums(xs, d, |v| v);
+    let s2 = data::column_sums(xs, d, |v| v * v);
     let n = n as f64;
     let var: f64 = s
         .iter()
