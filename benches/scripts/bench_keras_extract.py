@@ -2,7 +2,7 @@
 layer sub-model (h1, h2, softmax output) of the reference 784-32-64-2 network, on the 1,755 training
 1s and 7s and on the 60,000 synthetic inputs that `extract_throughput` uses (same formula).
 
-    MNIST_DIR=.../mnist-10k python benches/scripts/bench_keras_extract.py --peers-dir ../shared/peers
+    MNIST_DIR=.../mnist-10k python benches/scripts/bench_keras_extract.py --peers-dir benches/reference
 
 Median of --reps timed runs after one warm-up; prints one JSON object. Run it in the same minutes as
 `cargo run --release -p mtq-activations --example extract_throughput` for side-by-side ratios.

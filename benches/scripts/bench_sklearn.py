@@ -1,6 +1,6 @@
 """Speed baseline: scikit-learn K-means + silhouette "K sweep" on fixed .npy inputs.
 
-MTQ Paths copy of ../shared/peers/bench_sklearn.py, adapted: the data folder and the results folder
+MTQ Paths copy of the reference pipeline's bench_sklearn.py, adapted: the data folder and the results folder
 are options (--data-dir, default $MTQ_BENCH_DATA or /tmp/mtqdata; --out-dir, default <data-dir>/results)
 so that nothing is written beside the script. Run it with the Rust side by side via
 benches/scripts/side_by_side.sh. Everything timed is unchanged from the reference script.

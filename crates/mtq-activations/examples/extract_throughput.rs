@@ -8,7 +8,7 @@
 //!
 //! Batches in parallel (rayon's global pool) and sequential are timed interleaved, round by
 //! round, so machine load hits both alike; median and best of `--reps` rounds after one warm-up.
-//! Keras' figure is from `../shared/peers/README.md`: `predict(batch_size=256)` on the layer
+//! Keras' figure is from `benches/reference/README.md`: `predict(batch_size=256)` on the layer
 //! sub-model, 67 ms for the 1,755 images (26.2k samples/s); measure it side by side with a copy
 //! of `bench_keras.py` for a fair ratio. The goal is 30x.
 

@@ -3,7 +3,7 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, concatenate};
 
 use crate::error::{ActivationsError, Result};
-use crate::model::LayerKind;
+use crate::layer::LayerKind;
 
 /// One layer's activations: an `n x width` matrix with the layer's name, index and kind.
 #[derive(Debug, Clone, PartialEq)]

@@ -255,8 +255,10 @@ pub enum ActivationsError {
     },
     /// An error from the model.
     #[error(transparent)]
+    #[cfg(feature = "extract")]
     Model(#[from] mtq_model::ModelError),
     /// An internal candle error (tensor operation failure).
+    #[cfg(feature = "extract")]
     #[error("candle: {0}")]
     Candle(#[from] candle_core::Error),
 }

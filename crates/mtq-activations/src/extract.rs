@@ -7,7 +7,8 @@ use rayon::prelude::*;
 
 use crate::activations::{Activations, Layer, check_finite};
 use crate::error::{ActivationsError, Result};
-use crate::model::{LayerKind, LayerModel, LayerSpec};
+use crate::layer::{LayerKind, LayerSpec};
+use crate::model::LayerModel;
 
 /// How to extract activations: batch size and which layers; checked when extracting.
 ///

@@ -94,20 +94,28 @@
 //!
 //! # Crate features
 //!
-//! None. Models on other devices work through [`LayerModel::device`]; outputs are copied to
-//! the CPU batch by batch.
+//! - `extract` (default): [`LayerModel`], [`extract`] and [`ExtractParams`], which bring candle,
+//!   `mtq-model` and `mtq-data`. Without it the crate reads and writes `.npy` activations and
+//!   prepares them, with no neural-network code. Models on other devices work through
+//!   [`LayerModel::device`]; outputs are copied to the CPU batch by batch.
 
 mod activations;
 mod eigen;
 mod error;
+#[cfg(feature = "extract")]
 mod extract;
+mod layer;
+#[cfg(feature = "extract")]
 mod model;
 pub mod npy;
 mod prepare;
 
 pub use activations::{Activations, Layer};
 pub use error::{ActivationsError, Result};
+#[cfg(feature = "extract")]
 pub use extract::{ExtractParams, extract};
-pub use model::{LayerKind, LayerModel, LayerSpec, MLP_LOGITS, MLP_PROBS};
+pub use layer::{LayerKind, LayerSpec};
+#[cfg(feature = "extract")]
+pub use model::{LayerModel, MLP_LOGITS, MLP_PROBS};
 pub use npy::{Manifest, ManifestLayer, read_npy_labels, read_npy_matrix};
 pub use prepare::{FittedPreparation, Preparation};

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::activations::{Activations, Layer};
 use crate::error::{ActivationsError, Result};
-use crate::model::LayerKind;
+use crate::layer::LayerKind;
 
 /// The `format` string of a manifest.
 pub const MANIFEST_FORMAT: &str = "mtq-activations";

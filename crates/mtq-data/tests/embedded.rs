@@ -25,7 +25,7 @@ fn embedded_split_has_the_documented_shapes_and_class_counts() {
 
 /// Expected values read with the numpy reader of the Python reference pipeline:
 /// `from idx import load_mnist; (xtr, ytr), (xte, yte) = load_mnist("…/mnist-10k")`
-/// (`/work/shared/peers/idx.py`), then `ytr[:12]`, `xtr[0][14]`, `xtr[0].sum()`, `(xtr[0] > 0).sum()`,
+/// (`benches/reference/idx.py`), then `ytr[:12]`, `xtr[0][14]`, `xtr[0].sum()`, `(xtr[0] > 0).sum()`,
 /// `xtr.sum()` and the same for the last training image and for the test set.
 #[test]
 fn embedded_pixels_and_labels_match_the_numpy_reader() {

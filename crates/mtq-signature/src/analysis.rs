@@ -1,4 +1,4 @@
-//! [`SignatureAnalysis`]: the parameters, checked at [`fit`](SignatureAnalysis::fit), which builds
+//! [`SignatureParams`]: the parameters, checked at [`fit`](SignatureParams::fit), which builds
 //! a [`SignatureModel`] from a reference set.
 
 use std::collections::BTreeMap;
@@ -14,15 +14,16 @@ use crate::error::{Result, SignatureError};
 use crate::path::{PathRow, count_paths};
 use crate::redundancy::{LayerVerdict, PairAgreement, linear_cka, verdicts};
 use crate::samples::Samples;
+use crate::scores::ScoreId;
 use crate::stats::{LayerTable, layer_table};
 
 /// Reference rows used to estimate the median nearest-neighbour distance.
 const MEDIAN_ROWS: usize = 1000;
 
-/// Parameters of a signature analysis. Build with [`SignatureAnalysis::new`], adjust with the
-/// by-value setters, then [`fit`](SignatureAnalysis::fit) on a reference set.
+/// Parameters of a signature analysis. Build with [`SignatureParams::new`], adjust with the
+/// by-value setters, then [`fit`](SignatureParams::fit) on a reference set.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SignatureAnalysis {
+pub struct SignatureParams {
     layer_names: Vec<String>,
     class_names: Vec<String>,
     k_min: usize,
@@ -35,9 +36,10 @@ pub struct SignatureAnalysis {
     mahalanobis_ridge: f64,
     preparation: Preparation,
     layer_preparations: Vec<(usize, Preparation)>,
+    trusted: Option<ScoreId>,
 }
 
-impl SignatureAnalysis {
+impl SignatureParams {
     /// An analysis of the layers `layer_names` (in network order; a [`Samples`] gives one matrix
     /// per name) for a network over the classes `class_names` (labels index into it).
     ///
@@ -62,6 +64,7 @@ impl SignatureAnalysis {
             mahalanobis_ridge: 1e-3,
             preparation: Preparation::None,
             layer_preparations: Vec::new(),
+            trusted: None,
         }
     }
 
@@ -120,7 +123,7 @@ impl SignatureAnalysis {
         self
     }
 
-    /// The preparation of layer `index` only (overrides [`SignatureAnalysis::preparation`]).
+    /// The preparation of layer `index` only (overrides [`SignatureParams::preparation`]).
     #[must_use]
     pub fn layer_preparation(mut self, index: usize, preparation: Preparation) -> Self {
         self.layer_preparations.retain(|(i, _)| *i != index);
@@ -133,6 +136,21 @@ impl SignatureAnalysis {
             .iter()
             .find(|(i, _)| *i == index)
             .map_or(self.preparation, |(_, p)| *p)
+    }
+
+    /// Fixes in advance the score a study trusts (its `anomaly_score`), instead of the default
+    /// kNN distance (smallest k, L2-normalised rows) in the first layer. Choose it before looking
+    /// at the tasks it will be evaluated on, e.g. on a validation task of another unseen class.
+    #[must_use]
+    pub fn trusted_score(mut self, score: ScoreId) -> Self {
+        self.trusted = Some(score);
+        self
+    }
+
+    /// The score fixed with [`SignatureParams::trusted_score`], if any.
+    #[must_use]
+    pub fn trusted(&self) -> Option<&ScoreId> {
+        self.trusted.as_ref()
     }
 
     /// The analysed layers' names.
@@ -155,7 +173,7 @@ impl SignatureAnalysis {
             return Err(SignatureError::NoClasses);
         }
         if self.k_min < 2 || self.k_min > self.k_max {
-            return Err(SignatureError::BadKRange {
+            return Err(SignatureError::InvalidKRange {
                 k_min: self.k_min,
                 k_max: self.k_max,
             });
@@ -165,10 +183,10 @@ impl SignatureAnalysis {
         }
         let t = self.redundancy_threshold;
         if !(t > 0.0 && t <= 1.0) {
-            return Err(SignatureError::BadThreshold { value: t });
+            return Err(SignatureError::InvalidThreshold { value: t });
         }
         if !self.mahalanobis_ridge.is_finite() || self.mahalanobis_ridge < 0.0 {
-            return Err(SignatureError::BadRidge {
+            return Err(SignatureError::InvalidRidge {
                 value: self.mahalanobis_ridge,
             });
         }
@@ -183,7 +201,7 @@ impl SignatureAnalysis {
             });
         }
         if let Some(&k) = self.knn_ks.iter().find(|&&k| k == 0 || k > self.knn_k_max) {
-            return Err(SignatureError::BadNeighbours {
+            return Err(SignatureError::InvalidNeighbours {
                 k,
                 n_reference: self.knn_k_max,
             });
@@ -196,9 +214,9 @@ impl SignatureAnalysis {
     /// reference paths and the layer redundancy.
     ///
     /// # Errors
-    /// A parameter error ([`SignatureError::BadKRange`], [`SignatureError::ZeroInit`],
-    /// [`SignatureError::BadThreshold`], [`SignatureError::BadRidge`],
-    /// [`SignatureError::BadNeighbours`], [`SignatureError::NoLayers`],
+    /// A parameter error ([`SignatureError::InvalidKRange`], [`SignatureError::ZeroInit`],
+    /// [`SignatureError::InvalidThreshold`], [`SignatureError::InvalidRidge`],
+    /// [`SignatureError::InvalidNeighbours`], [`SignatureError::NoLayers`],
     /// [`SignatureError::NoClasses`]); a data error ([`SignatureError::MissingLabels`],
     /// [`SignatureError::LayerCountMismatch`], [`SignatureError::RowMismatch`],
     /// [`SignatureError::NonFinite`], [`SignatureError::LabelOutOfRange`],
@@ -468,21 +486,6 @@ pub struct Redundancy {
     pub verdicts: Vec<LayerVerdict>,
 }
 
-impl Redundancy {
-    /// The verdict in plain sentences.
-    #[must_use]
-    pub fn summary(&self) -> String {
-        if self.verdicts.is_empty() {
-            return "Only one layer: nothing to compare.".into();
-        }
-        self.verdicts
-            .iter()
-            .map(|v| v.sentence.as_str())
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-}
-
 /// The signatures of one set: per sample its cluster and distance to that cluster's centroid in
 /// every layer, and the network's prediction when probabilities were given.
 #[derive(Debug, Clone, PartialEq)]
@@ -523,7 +526,7 @@ impl Trace {
 /// A fitted signature analysis: trace any set, score it, and read the reference statistics.
 #[derive(Debug, Clone)]
 pub struct SignatureModel {
-    params: SignatureAnalysis,
+    params: SignatureParams,
     knn_ks: Vec<usize>,
     knn_k_max: usize,
     widths: Vec<usize>,
@@ -538,7 +541,7 @@ pub struct SignatureModel {
 impl SignatureModel {
     /// The parameters it was fitted with.
     #[must_use]
-    pub fn params(&self) -> &SignatureAnalysis {
+    pub fn params(&self) -> &SignatureParams {
         &self.params
     }
 

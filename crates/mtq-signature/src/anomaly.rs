@@ -78,7 +78,7 @@ impl KnnIndex {
     /// coordinate differences (exact for close points far from the origin, as softmax outputs).
     ///
     /// # Errors
-    /// [`SignatureError::BadNeighbours`] unless `1 <= k_max <= ` usable reference rows;
+    /// [`SignatureError::InvalidNeighbours`] unless `1 <= k_max <= ` usable reference rows;
     /// [`SignatureError::DimMismatch`] if the widths differ; [`SignatureError::RowMismatch`] if
     /// `exclude_self` is set and the query has another row count than the reference.
     pub fn distances(
@@ -96,7 +96,7 @@ impl KnnIndex {
     /// subset of the reference.
     ///
     /// # Errors
-    /// [`SignatureError::BadNeighbours`] unless `1 <= k_max <= ` reference rows − 1;
+    /// [`SignatureError::InvalidNeighbours`] unless `1 <= k_max <= ` reference rows − 1;
     /// [`SignatureError::RowMismatch`] if a row is not a reference row.
     pub fn member_distances(&self, rows: &[usize], k_max: usize) -> Result<Array2<f32>> {
         if let Some(&bad) = rows.iter().find(|&&r| r >= self.len()) {
@@ -136,7 +136,7 @@ impl KnnIndex {
     ) -> Result<Pair> {
         let usable = self.len() - usize::from(skip.is_some() && !self.is_empty());
         if k_max == 0 || k_max > usable {
-            return Err(SignatureError::BadNeighbours {
+            return Err(SignatureError::InvalidNeighbours {
                 k: k_max,
                 n_reference: usable,
             });
@@ -354,7 +354,7 @@ impl Mahalanobis {
     /// absolute term keeps an all-constant layer invertible).
     ///
     /// # Errors
-    /// [`SignatureError::BadRidge`], [`SignatureError::Empty`], [`SignatureError::RowMismatch`],
+    /// [`SignatureError::InvalidRidge`], [`SignatureError::Empty`], [`SignatureError::RowMismatch`],
     /// [`SignatureError::LabelOutOfRange`], and [`SignatureError::NotPositiveDefinite`] if the
     /// factorisation still fails.
     pub fn fit(
@@ -365,7 +365,7 @@ impl Mahalanobis {
         ridge: f64,
     ) -> Result<Self> {
         if !ridge.is_finite() || ridge < 0.0 {
-            return Err(SignatureError::BadRidge { value: ridge });
+            return Err(SignatureError::InvalidRidge { value: ridge });
         }
         let (n, d) = x.dim();
         if n == 0 || d == 0 {
@@ -645,14 +645,14 @@ mod tests {
         let idx = KnnIndex::new(r.view());
         assert!(matches!(
             idx.distances(r.view(), 4, true),
-            Err(SignatureError::BadNeighbours {
+            Err(SignatureError::InvalidNeighbours {
                 k: 4,
                 n_reference: 3
             })
         ));
         assert!(matches!(
             idx.distances(r.view(), 0, false),
-            Err(SignatureError::BadNeighbours { k: 0, .. })
+            Err(SignatureError::InvalidNeighbours { k: 0, .. })
         ));
         assert!(matches!(
             idx.distances(data(2, 3, 1).view(), 1, false),
@@ -725,7 +725,7 @@ mod tests {
         assert!(d[0] < 1e-6 && d[1] > 10.0);
         assert!(matches!(
             Mahalanobis::fit("h", x.view(), y.view(), 1, -1.0),
-            Err(SignatureError::BadRidge { .. })
+            Err(SignatureError::InvalidRidge { .. })
         ));
         assert!(matches!(
             Mahalanobis::fit("h", x.view(), array![0, 2, 0].view(), 2, 0.1),

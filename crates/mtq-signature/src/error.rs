@@ -1,7 +1,5 @@
 //! The crate's error type.
 
-use std::path::PathBuf;
-
 /// Everything that can go wrong while fitting, tracing, scoring or exporting signatures.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -28,7 +26,7 @@ pub enum SignatureError {
     },
     /// The K range is empty or starts below 2.
     #[error("K range {k_min}..={k_max} is invalid: need 2 <= k_min <= k_max")]
-    BadKRange {
+    InvalidKRange {
         /// Smallest K tried.
         k_min: usize,
         /// Largest K tried.
@@ -39,19 +37,19 @@ pub enum SignatureError {
     ZeroInit,
     /// The redundancy threshold is not in (0, 1].
     #[error("redundancy threshold {value} is not in (0, 1]")]
-    BadThreshold {
+    InvalidThreshold {
         /// The rejected threshold.
         value: f64,
     },
     /// The Mahalanobis ridge is negative or not finite.
     #[error("Mahalanobis ridge {value} must be finite and >= 0")]
-    BadRidge {
+    InvalidRidge {
         /// The rejected ridge.
         value: f64,
     },
     /// A kNN neighbour count is 0 or exceeds the reference set.
     #[error("kNN with k = {k} needs 1 <= k <= {n_reference} (reference rows)")]
-    BadNeighbours {
+    InvalidNeighbours {
         /// The rejected neighbour count.
         k: usize,
         /// Reference rows available.
@@ -157,21 +155,28 @@ pub enum SignatureError {
     /// Error from the activations crate (preparation, .npy files).
     #[error(transparent)]
     Activations(#[from] mtq_activations::ActivationsError),
-    /// A file could not be written or read.
-    #[error("cannot write or read {}", .path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
-    /// A report or export file could not be rendered or written.
+    /// Error from the data crate (feature `pipeline`; boxed, it is large).
+    #[cfg(feature = "pipeline")]
     #[error(transparent)]
-    Report(#[from] crate::report::ReportError),
-    /// JSON serialisation failed.
-    #[error("JSON serialisation failed")]
-    Json(#[from] serde_json::Error),
+    Data(Box<mtq_data::DataError>),
+    /// Error from the model crate (feature `pipeline`; boxed, it is large).
+    #[cfg(feature = "pipeline")]
+    #[error(transparent)]
+    Model(Box<mtq_model::ModelError>),
+}
+
+#[cfg(feature = "pipeline")]
+impl From<mtq_data::DataError> for SignatureError {
+    fn from(e: mtq_data::DataError) -> Self {
+        Self::Data(Box::new(e))
+    }
+}
+
+#[cfg(feature = "pipeline")]
+impl From<mtq_model::ModelError> for SignatureError {
+    fn from(e: mtq_model::ModelError) -> Self {
+        Self::Model(Box::new(e))
+    }
 }
 
 /// Result with [`SignatureError`] as the default error.

@@ -1,7 +1,7 @@
 //! Cluster-path signatures of a network's inputs: which cluster each sample falls in at every
 //! hidden layer, what those paths say about the network, and which samples are strangers.
 //!
-//! - [`SignatureAnalysis`] (builder: layers, K range, restarts, per-layer
+//! - [`SignatureParams`] (builder: layers, K range, restarts, per-layer
 //!   [`Preparation`], seed, redundancy threshold, kNN neighbour counts, Mahalanobis ridge) is
 //!   fitted on a reference set ([`Samples`]: one activation matrix per layer plus the true labels)
 //!   into a [`SignatureModel`]: per layer a K-means partition whose K maximises the silhouette
@@ -15,14 +15,23 @@
 //!   score, kNN distance for k up to 50 raw and L2-normalised, Mahalanobis, max-softmax), each
 //!   evaluated by [`roc()`] (AUROC, FPR at 95 % TPR) with [`evaluate`].
 //! - [`SignatureModel::study`] runs the whole study (reference, in-distribution test set,
-//!   injected unseen classes) into a [`StudyResult`]: the [`report::ReportData`] that the
-//!   [`report`] module renders (Sankey SVG, self-contained HTML, JSON), where each stranger class
-//!   goes ([`Stranger`]), and the per-sample table ([`SampleTable`], CSV / JSON).
+//!   injected unseen classes) into a [`StudyResult`]: every traced and scored set
+//!   ([`TracedSet`]), every score evaluated on every [`Task`], where each unseen class goes
+//!   ([`Stranger`]) and the score to trust ([`TrustedScore`], fixed in advance, never chosen on
+//!   the tasks it is judged on). Numbers and typed verdicts only: the `mtq-report` crate draws
+//!   and words them.
 //! - [`NpySet`] reads sets exported as `.npy` from any framework.
+//! - [`pipeline`] (feature `pipeline`, on by default) runs train -> extract -> study for an
+//!   MNIST configuration, and [`stability`](pipeline::stability) compares several seeds.
+//!
+//! # Crate features
+//! - `pipeline` (default): the [`pipeline`] module, which brings `mtq-data`, `mtq-model` and
+//!   candle. Without it the crate analyses activations you bring (e.g. `.npy` files) and
+//!   compiles no neural-network code.
 //!
 //! # Example
 //! ```
-//! use mtq_signature::{SignatureAnalysis, Samples};
+//! use mtq_signature::{Samples, ScoreId, ScoreKind, SignatureParams};
 //! use ndarray::{Array1, Array2};
 //!
 //! # fn main() -> Result<(), mtq_signature::SignatureError> {
@@ -33,7 +42,7 @@
 //! let h2 = h1.mapv(|v| 2.0 * v);
 //! let labels = Array1::from_iter((0..40).map(|i| i / 20));
 //! let reference = Samples::new(vec![h1.view(), h2.view()]).labels(labels.view());
-//! let model = SignatureAnalysis::new(["h1", "h2"], ["0", "1"])
+//! let model = SignatureParams::new(["h1", "h2"], ["0", "1"])
 //!     .k_range(2, 4)
 //!     .seed(0)
 //!     .fit(&reference)?;
@@ -47,7 +56,8 @@
 //! let stranger = Samples::new(vec![s1.view(), s2.view()]);
 //! let trace = model.trace(&stranger)?;
 //! let scores = model.scores(&stranger, &trace)?;
-//! let knn = scores.column("kNN h1 k=1").map_or(0.0, |c| c[0]);
+//! let knn_h1 = ScoreId::of_layer(ScoreKind::Knn { k: 1, l2: false }, "h1");
+//! let knn = scores.column(&knn_h1).map_or(0.0, |c| c[0]);
 //! assert!(knn > 10.0);
 //! # Ok(())
 //! # }
@@ -57,23 +67,27 @@ pub mod analysis;
 pub mod anomaly;
 mod clustering;
 pub mod error;
-pub mod export;
 pub mod npy_sets;
 pub mod path;
+#[cfg(feature = "pipeline")]
+pub mod pipeline;
 pub mod redundancy;
-pub mod report;
 pub mod roc;
 pub mod samples;
 pub mod scores;
+pub mod stability;
 pub mod stats;
 pub mod study;
 
-pub use analysis::{FittedLayer, KCurve, Redundancy, SignatureAnalysis, SignatureModel, Trace};
+pub use analysis::{FittedLayer, KCurve, Redundancy, SignatureModel, SignatureParams, Trace};
 pub use error::{Result, SignatureError};
-pub use export::{SampleRecord, SampleTable};
 pub use mtq_activations::{FittedPreparation, Preparation};
 pub use npy_sets::NpySet;
 pub use roc::{Roc, roc};
 pub use samples::Samples;
-pub use scores::{ScoreEvaluation, ScoreInfo, ScoreKind, ScoreTable, evaluate};
-pub use study::{Stranger, StudyInput, StudyResult};
+pub use scores::{ScoreEvaluation, ScoreId, ScoreKind, ScoreTable, evaluate};
+pub use stability::{ScoreStability, SeedRow, Stability, stability};
+pub use study::{
+    ClusterCount, SetRole, Stranger, StrangerPath, StudyInput, StudyResult, Task, TracedSet,
+    TrustRule, TrustedScore, UnseenSet,
+};

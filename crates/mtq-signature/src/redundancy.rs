@@ -57,8 +57,6 @@ pub struct LayerVerdict {
     pub ari: f64,
     /// Whether `ari >= threshold`: the layer's partition (nearly) repeats the previous one.
     pub redundant: bool,
-    /// One sentence saying so, with the figures.
-    pub sentence: String,
 }
 
 /// Judges each layer after the first against its predecessor from the consecutive-pair agreements
@@ -67,27 +65,11 @@ pub struct LayerVerdict {
 pub fn verdicts(consecutive: &[PairAgreement], threshold: f64) -> Vec<LayerVerdict> {
     consecutive
         .iter()
-        .map(|p| {
-            let redundant = p.ari >= threshold;
-            let cka = p.cka.map_or(String::new(), |c| format!(", linear CKA {c:.3}"));
-            let sentence = if redundant {
-                format!(
-                    "{} is redundant with {}: ARI {:.3} >= {threshold} (NMI {:.3}{cka}); its partition repeats the previous layer's.",
-                    p.b, p.a, p.ari, p.nmi
-                )
-            } else {
-                format!(
-                    "{} adds to {}: ARI {:.3} < {threshold} (NMI {:.3}{cka}); it regroups the samples.",
-                    p.b, p.a, p.ari, p.nmi
-                )
-            };
-            LayerVerdict {
-                layer: p.b.clone(),
-                previous: p.a.clone(),
-                ari: p.ari,
-                redundant,
-                sentence,
-            }
+        .map(|p| LayerVerdict {
+            layer: p.b.clone(),
+            previous: p.a.clone(),
+            ari: p.ari,
+            redundant: p.ari >= threshold,
         })
         .collect()
 }
@@ -140,7 +122,6 @@ mod tests {
         };
         let v = verdicts(&[p(0.97), p(0.5)], 0.95);
         assert!(v[0].redundant && !v[1].redundant);
-        assert!(v[0].sentence.contains("redundant"));
         assert_eq!(v[1].layer, "h2");
     }
 }

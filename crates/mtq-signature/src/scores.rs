@@ -7,9 +7,10 @@ use crate::analysis::{SignatureModel, Trace};
 use crate::error::{Result, SignatureError};
 use crate::roc::{Roc, roc};
 use crate::samples::Samples;
+use crate::study::Task;
 
 /// What a score measures. Higher always means "more anomalous".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 #[non_exhaustive]
 pub enum ScoreKind {
@@ -41,33 +42,110 @@ enum Knn {
     Skip,
 }
 
-/// One score column.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ScoreInfo {
-    /// Readable name, e.g. `kNN h1 k=1 (L2)`.
-    pub name: String,
-    /// The layer it reads, if one.
-    pub layer: Option<String>,
+/// The identity of one score: what it measures and the layer it reads. The one way the
+/// workspace names a score: compare `ScoreId`s, never their display strings.
+///
+/// `Display` gives the readable name used in reports (`kNN h1 k=1 (L2)`, `centroid distance h2`,
+/// `max-softmax (1 - p)`, ...); [`ScoreId::key`] a snake_case column key (`knn_h1_k1_l2`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ScoreId {
     /// What it measures.
     pub kind: ScoreKind,
+    /// The layer it reads: `Some` for the per-layer kinds (centroid distance, kNN, Mahalanobis),
+    /// `None` for max-softmax, path rarity and the combined score.
+    pub layer: Option<String>,
+}
+
+impl ScoreId {
+    /// A score that reads no single layer (max-softmax, path rarity, combined).
+    #[must_use]
+    pub fn global(kind: ScoreKind) -> Self {
+        Self { kind, layer: None }
+    }
+
+    /// A score of one layer.
+    #[must_use]
+    pub fn of_layer(kind: ScoreKind, layer: impl Into<String>) -> Self {
+        Self {
+            kind,
+            layer: Some(layer.into()),
+        }
+    }
+
+    /// The max-softmax baseline.
+    #[must_use]
+    pub fn max_softmax() -> Self {
+        Self::global(ScoreKind::MaxSoftmax)
+    }
+
+    /// A snake_case key for column names: `max_softmax`, `path_rarity`, `combined`,
+    /// `centroid_distance_h1`, `mahalanobis_h1`, `knn_h1_k5`, `knn_h1_k5_l2` (characters of the
+    /// layer name other than ASCII letters and digits become `_`).
+    #[must_use]
+    pub fn key(&self) -> String {
+        let layer = column_key(self.layer.as_deref().unwrap_or_default());
+        match self.kind {
+            ScoreKind::MaxSoftmax => "max_softmax".into(),
+            ScoreKind::PathRarity => "path_rarity".into(),
+            ScoreKind::Combined => "combined".into(),
+            ScoreKind::CentroidDistance => format!("centroid_distance_{layer}"),
+            ScoreKind::Mahalanobis => format!("mahalanobis_{layer}"),
+            ScoreKind::Knn { k, l2 } => {
+                format!("knn_{layer}_k{k}{}", if l2 { "_l2" } else { "" })
+            }
+        }
+    }
+}
+
+/// A name as a column key: ASCII letters lower-cased, digits kept, anything else `_`
+/// (`"conv 1/a"` -> `conv_1_a`).
+#[must_use]
+pub fn column_key(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+impl std::fmt::Display for ScoreId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let layer = self.layer.as_deref().unwrap_or("?");
+        match self.kind {
+            ScoreKind::MaxSoftmax => f.write_str("max-softmax (1 - p)"),
+            ScoreKind::PathRarity => f.write_str("path rarity"),
+            ScoreKind::Combined => {
+                f.write_str("combined (kNN-1 / reference median, mean over layers)")
+            }
+            ScoreKind::CentroidDistance => write!(f, "centroid distance {layer}"),
+            ScoreKind::Mahalanobis => write!(f, "Mahalanobis {layer}"),
+            ScoreKind::Knn { k, l2 } => {
+                write!(f, "kNN {layer} k={k}{}", if l2 { " (L2)" } else { "" })
+            }
+        }
+    }
 }
 
 /// Every score of every sample of one set.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoreTable {
     /// The score columns.
-    pub columns: Vec<ScoreInfo>,
+    pub columns: Vec<ScoreId>,
     /// `samples x columns` values; higher = more anomalous.
     pub values: Array2<f64>,
 }
 
 impl ScoreTable {
-    /// The column named `name`.
+    /// The column of score `id`.
     #[must_use]
-    pub fn column(&self, name: &str) -> Option<ArrayView1<'_, f64>> {
+    pub fn column(&self, id: &ScoreId) -> Option<ArrayView1<'_, f64>> {
         self.columns
             .iter()
-            .position(|c| c.name == name)
+            .position(|c| c == id)
             .map(|i| self.values.column(i))
     }
 }
@@ -75,10 +153,10 @@ impl ScoreTable {
 /// One score evaluated on one task.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScoreEvaluation {
-    /// Score name.
-    pub name: String,
-    /// Task, e.g. `1/7 test vs 4s`.
-    pub task: String,
+    /// The score.
+    pub score: ScoreId,
+    /// The task.
+    pub task: Task,
     /// The ROC curve with AUROC and FPR at 95 % TPR.
     pub roc: Roc,
 }
@@ -123,23 +201,14 @@ impl SignatureModel {
                 found: trace.len(),
             });
         }
-        let mut columns: Vec<ScoreInfo> = Vec::new();
+        let mut columns: Vec<ScoreId> = Vec::new();
         let mut values: Vec<Array1<f64>> = Vec::new();
-        let mut push = |name: String, layer: Option<&str>, kind: ScoreKind, v: Array1<f64>| {
-            columns.push(ScoreInfo {
-                name,
-                layer: layer.map(str::to_string),
-                kind,
-            });
+        let mut push = |kind: ScoreKind, v: Array1<f64>| {
+            columns.push(ScoreId::global(kind));
             values.push(v);
         };
         if let Some(p) = &trace.max_probability {
-            push(
-                "max-softmax (1 - p)".into(),
-                None,
-                ScoreKind::MaxSoftmax,
-                p.mapv(|v| 1.0 - f64::from(v)),
-            );
+            push(ScoreKind::MaxSoftmax, p.mapv(|v| 1.0 - f64::from(v)));
         }
         let total = self.n_reference() as f64;
         let rarity: Array1<f64> = (0..n)
@@ -148,28 +217,20 @@ impl SignatureModel {
                 -((c + 1.0) / (total + 1.0)).ln()
             })
             .collect();
-        push("path rarity".into(), None, ScoreKind::PathRarity, rarity);
+        push(ScoreKind::PathRarity, rarity);
         let prepared = self.prepare(set)?;
         let k_max = self.knn_k_max();
         let mut combined = Array1::<f64>::zeros(n);
-        let mut per_layer: Vec<(ScoreInfo, Array1<f64>)> = Vec::new();
+        let mut per_layer: Vec<(ScoreId, Array1<f64>)> = Vec::new();
         for (li, layer) in self.layers().iter().enumerate() {
             let name = layer.name();
             let x = prepared[li].view();
             per_layer.push((
-                ScoreInfo {
-                    name: format!("centroid distance {name}"),
-                    layer: Some(name.into()),
-                    kind: ScoreKind::CentroidDistance,
-                },
+                ScoreId::of_layer(ScoreKind::CentroidDistance, name),
                 trace.distances.column(li).mapv(f64::from),
             ));
             per_layer.push((
-                ScoreInfo {
-                    name: format!("Mahalanobis {name}"),
-                    layer: Some(name.into()),
-                    kind: ScoreKind::Mahalanobis,
-                },
+                ScoreId::of_layer(ScoreKind::Mahalanobis, name),
                 layer.mahalanobis().distances(x)?,
             ));
             let (raw, l2) = if knn == Knn::Skip {
@@ -182,25 +243,15 @@ impl SignatureModel {
             combined += &raw.column(0).mapv(|v| f64::from(v) / layer.knn1_median());
             for (is_l2, d) in [(false, &raw), (true, &l2)] {
                 for &k in self.knn_ks() {
-                    let suffix = if is_l2 { " (L2)" } else { "" };
                     per_layer.push((
-                        ScoreInfo {
-                            name: format!("kNN {name} k={k}{suffix}"),
-                            layer: Some(name.into()),
-                            kind: ScoreKind::Knn { k, l2: is_l2 },
-                        },
+                        ScoreId::of_layer(ScoreKind::Knn { k, l2: is_l2 }, name),
                         d.column(k - 1).mapv(f64::from),
                     ));
                 }
             }
         }
         combined /= self.layers().len() as f64;
-        push(
-            "combined (kNN-1 / reference median, mean over layers)".into(),
-            None,
-            ScoreKind::Combined,
-            combined,
-        );
+        push(ScoreKind::Combined, combined);
         for (info, v) in per_layer {
             columns.push(info);
             values.push(v);
@@ -225,7 +276,7 @@ impl SignatureModel {
 pub fn evaluate(
     negatives: &ScoreTable,
     positives: &ScoreTable,
-    task: &str,
+    task: &Task,
 ) -> Result<Vec<ScoreEvaluation>> {
     if negatives.columns != positives.columns {
         return Err(SignatureError::RowMismatch {
@@ -242,8 +293,8 @@ pub fn evaluate(
             let neg: Vec<f64> = negatives.values.column(j).to_vec();
             let pos: Vec<f64> = positives.values.column(j).to_vec();
             Ok(ScoreEvaluation {
-                name: info.name.clone(),
-                task: task.to_string(),
+                score: info.clone(),
+                task: task.clone(),
                 roc: roc(&neg, &pos)?,
             })
         })

@@ -1,7 +1,10 @@
 //! End-to-end tests of the analysis on synthetic activations: well-separated blobs whose answers
 //! are known (K, paths, redundancy, which samples are strangers).
 
-use mtq_signature::{Samples, SignatureAnalysis, SignatureError, StudyInput};
+use mtq_signature::{
+    Samples, ScoreId, ScoreKind, SetRole, SignatureError, SignatureParams, StudyInput, Task,
+    UnseenSet,
+};
 use ndarray::{Array1, Array2, Axis, Slice};
 
 /// Deterministic standard normals (LCG + Box-Muller): fixtures without an RNG dependency.
@@ -67,8 +70,8 @@ fn reference(seed: u64) -> (Array2<f32>, Array2<f32>, Array1<usize>) {
     (x, x2, y)
 }
 
-fn analysis() -> SignatureAnalysis {
-    SignatureAnalysis::new(["h1", "h2"], ["a", "b"])
+fn analysis() -> SignatureParams {
+    SignatureParams::new(["h1", "h2"], ["a", "b"])
         .k_range(2, 5)
         .n_init(3)
         .seed(7)
@@ -120,52 +123,57 @@ fn strangers_score_high_and_roc_separates_them() {
     let (s1, _) = blobs(&[(vec![6.0, 6.0], 0)], 25, 0.5, 3);
     let s2 = second_layer(&s1);
     let input = StudyInput {
-        title: "blobs".into(),
         seed: 7,
         test_accuracy: None,
-        reference_name: "train".into(),
         reference: Samples::new(vec![x1.view(), x2.view()]).labels(y.view()),
-        test_name: "test".into(),
         test: Some(Samples::new(vec![t1.view(), t2.view()]).labels(ty.view())),
-        injected: vec![("z".into(), Samples::new(vec![s1.view(), s2.view()]))],
-        facts: vec![],
-        notes: vec![],
+        unseen: vec![UnseenSet {
+            name: "z".into(),
+            samples: Samples::new(vec![s1.view(), s2.view()]),
+        }],
     };
     let res = m.study(&input).unwrap();
-    let task = "test vs zs";
-    assert_eq!(res.tasks(), vec![task.to_string()]);
-    for name in [
-        "kNN h1 k=1",
-        "kNN h2 k=5",
-        "Mahalanobis h1",
-        "centroid distance h1",
+    let task = Task { unseen: "z".into() };
+    assert_eq!(res.tasks, vec![task.clone()]);
+    let knn = |layer: &str, k| ScoreId::of_layer(ScoreKind::Knn { k, l2: false }, layer);
+    for score in [
+        knn("h1", 1),
+        knn("h2", 5),
+        ScoreId::of_layer(ScoreKind::Mahalanobis, "h1"),
+        ScoreId::of_layer(ScoreKind::CentroidDistance, "h1"),
     ] {
-        let auc = res.auroc(name, task).unwrap();
-        assert!(auc > 0.99, "{name}: {auc}");
+        let auc = res.auroc(&score, &task).unwrap();
+        assert!(auc > 0.99, "{score}: {auc}");
     }
     // Max-softmax is absent (no probabilities), so it is not evaluated.
-    assert!(res.auroc("max-softmax (1 - p)", task).is_none());
+    assert!(res.auroc(&ScoreId::max_softmax(), &task).is_none());
+    // The trusted score is fixed in advance: kNN k=1 on L2-normalised rows of the first layer.
+    assert_eq!(
+        res.trusted.score,
+        ScoreId::of_layer(ScoreKind::Knn { k: 1, l2: true }, "h1")
+    );
+    assert_eq!(res.trusted.rule, mtq_signature::TrustRule::FixedDefault);
     // The strangers sit between blobs: all of them in known clusters, counted.
     let s = &res.strangers[0];
     assert_eq!(s.n, 25);
-    assert_eq!(s.clusters[0].iter().map(|(_, c)| c).sum::<usize>(), 25);
+    assert_eq!(s.clusters[0].iter().map(|c| c.count).sum::<usize>(), 25);
     let shares: f64 = s.class_shares[0].iter().sum();
     assert!((shares - 1.0).abs() < 1e-9);
-    // The export holds every sample of every set.
-    assert_eq!(res.samples.samples.len(), 120 + 40 + 25);
-    let csv = res.samples.to_csv();
-    assert_eq!(csv.lines().count(), 1 + 120 + 40 + 25);
-    assert!(
-        csv.lines()
-            .next()
-            .unwrap()
-            .starts_with("set,id,true_label,predicted,h1_cluster")
+    assert_eq!(s.paths.iter().map(|p| p.count).sum::<usize>(), 25);
+    // Every set is traced, in order: reference, test, unseen.
+    let roles: Vec<&SetRole> = res.sets.iter().map(|t| &t.role).collect();
+    assert_eq!(
+        roles,
+        [
+            &SetRole::Reference,
+            &SetRole::Test,
+            &SetRole::Unseen("z".into())
+        ]
     );
-    // The report data is valid for the renderers (balanced Sankey, curves, ...).
-    mtq_signature::report::html_report(&res.report).unwrap();
-    mtq_signature::report::sankey_svg(&res.report.sankey).unwrap();
-    assert_eq!(res.report.sankey.groups.len(), 3);
-    assert!(res.report.sankey.groups[2].injected);
+    assert_eq!(
+        res.sets.iter().map(|t| t.len()).collect::<Vec<_>>(),
+        [120, 40, 25]
+    );
 }
 
 #[test]
@@ -186,14 +194,14 @@ fn same_seed_same_result() {
 fn parameters_are_checked_at_fit() {
     let (x1, x2, y) = reference(1);
     let s = Samples::new(vec![x1.view(), x2.view()]).labels(y.view());
-    let fit = |a: SignatureAnalysis| a.fit(&s).unwrap_err();
+    let fit = |a: SignatureParams| a.fit(&s).unwrap_err();
     assert!(matches!(
         fit(analysis().k_range(1, 4)),
-        SignatureError::BadKRange { k_min: 1, k_max: 4 }
+        SignatureError::InvalidKRange { k_min: 1, k_max: 4 }
     ));
     assert!(matches!(
         fit(analysis().k_range(5, 4)),
-        SignatureError::BadKRange { .. }
+        SignatureError::InvalidKRange { .. }
     ));
     assert!(matches!(
         fit(analysis().n_init(0)),
@@ -201,23 +209,23 @@ fn parameters_are_checked_at_fit() {
     ));
     assert!(matches!(
         fit(analysis().redundancy_threshold(0.0)),
-        SignatureError::BadThreshold { .. }
+        SignatureError::InvalidThreshold { .. }
     ));
     assert!(matches!(
         fit(analysis().redundancy_threshold(1.5)),
-        SignatureError::BadThreshold { .. }
+        SignatureError::InvalidThreshold { .. }
     ));
     assert!(matches!(
         fit(analysis().mahalanobis_ridge(-1.0)),
-        SignatureError::BadRidge { .. }
+        SignatureError::InvalidRidge { .. }
     ));
     assert!(matches!(
         fit(analysis().knn_ks(vec![0])),
-        SignatureError::BadNeighbours { k: 0, .. }
+        SignatureError::InvalidNeighbours { k: 0, .. }
     ));
     assert!(matches!(
         fit(analysis().knn_ks(vec![51])),
-        SignatureError::BadNeighbours { k: 51, .. }
+        SignatureError::InvalidNeighbours { k: 51, .. }
     ));
     assert!(matches!(
         fit(analysis().layer_preparation(2, mtq_activations::Preparation::Standardize)),
@@ -228,11 +236,11 @@ fn parameters_are_checked_at_fit() {
     ));
     let none: [&str; 0] = [];
     assert!(matches!(
-        SignatureAnalysis::new(none, ["a"]).fit(&s).unwrap_err(),
+        SignatureParams::new(none, ["a"]).fit(&s).unwrap_err(),
         SignatureError::NoLayers
     ));
     assert!(matches!(
-        SignatureAnalysis::new(["h1", "h2"], none)
+        SignatureParams::new(["h1", "h2"], none)
             .fit(&s)
             .unwrap_err(),
         SignatureError::NoClasses
@@ -335,26 +343,30 @@ fn results_do_not_depend_on_the_thread_count() {
                 .fit(&Samples::new(vec![x1.view(), x2.view()]).labels(y.view()))
                 .unwrap();
             let input = StudyInput {
-                title: "threads".into(),
                 seed: 7,
                 test_accuracy: None,
-                reference_name: "train".into(),
                 reference: Samples::new(vec![x1.view(), x2.view()]).labels(y.view()),
-                test_name: "test".into(),
                 test: Some(Samples::new(vec![x1.view(), x2.view()])),
-                injected: vec![("z".into(), Samples::new(vec![s1.view(), s2.view()]))],
-                facts: vec![],
-                notes: vec![],
+                unseen: vec![UnseenSet {
+                    name: "z".into(),
+                    samples: Samples::new(vec![s1.view(), s2.view()]),
+                }],
             };
             let res = m.study(&input).unwrap();
-            (
-                serde_json::to_string(&res.report).unwrap(),
-                res.samples.to_csv(),
-            )
+            let sets: Vec<_> = res
+                .sets
+                .iter()
+                .map(|t| (t.trace.clone(), t.scores.values.mapv(f64::to_bits)))
+                .collect();
+            let evals: Vec<_> = res
+                .evaluations
+                .iter()
+                .map(|e| (e.roc.auroc.to_bits(), e.roc.fpr.clone(), e.roc.tpr.clone()))
+                .collect();
+            (sets, evals, res.strangers)
         })
     };
     let one = run(1);
     let two = run(2);
-    assert_eq!(one.0, two.0);
-    assert_eq!(one.1, two.1);
+    assert_eq!(one, two);
 }

@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use mtq_signature::{NpySet, SignatureAnalysis, SignatureError, StudyInput};
+use mtq_signature::{
+    NpySet, ScoreId, ScoreKind, SignatureError, SignatureParams, StudyInput, Task, UnseenSet,
+};
 
 fn fixture(prefix: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -33,7 +35,7 @@ fn the_whole_study_runs_on_numpy_activations() {
     let train = NpySet::read(fixture("train"), &layers()).unwrap();
     let test = NpySet::read(fixture("test"), &layers()).unwrap();
     let unseen = NpySet::read(fixture("unseen"), &layers()).unwrap();
-    let model = SignatureAnalysis::new(layers(), ["a", "b"])
+    let model = SignatureParams::new(layers(), ["a", "b"])
         .k_range(2, 5)
         .n_init(3)
         .knn_ks(vec![1, 3])
@@ -41,28 +43,26 @@ fn the_whole_study_runs_on_numpy_activations() {
         .unwrap();
     assert_eq!(model.layers()[0].k(), 3);
     let input = StudyInput {
-        title: "numpy".into(),
         seed: 0,
         test_accuracy: None,
-        reference_name: "train".into(),
         reference: train.samples(),
-        test_name: "test".into(),
         test: Some(test.samples()),
-        injected: vec![("u".into(), unseen.samples())],
-        facts: vec![],
-        notes: vec![],
+        unseen: vec![UnseenSet {
+            name: "u".into(),
+            samples: unseen.samples(),
+        }],
     };
     let res = model.study(&input).unwrap();
     // The unseen point sits far from every blob in h1: kNN separates it perfectly.
-    assert!(res.auroc("kNN h1 k=1", "test vs us").unwrap() > 0.99);
-    assert_eq!(res.samples.samples.len(), 90 + 30 + 12);
-    assert!(
-        res.report
-            .sankey
-            .columns
-            .last()
-            .is_some_and(|c| c.title == "predicted")
+    let knn = ScoreId::of_layer(ScoreKind::Knn { k: 1, l2: false }, "h1");
+    let task = Task { unseen: "u".into() };
+    assert!(res.auroc(&knn, &task).unwrap() > 0.99);
+    assert_eq!(
+        res.sets.iter().map(|s| s.len()).collect::<Vec<_>>(),
+        [90, 30, 12]
     );
+    // The fixture has probabilities: every set has predictions.
+    assert!(res.sets.iter().all(|s| s.trace.predictions.is_some()));
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 #![allow(dead_code)]
 
-use mtq_signature::report::{
+use mtq_report::{
     AnomalyData, ClusterColumn, ClusterTable, Fact, LayerPair, LayerRoute, LayerVsLabels, PathRow,
     PathTable, RedundancyData, ReportData, RocCurve, SankeyColumn, SankeyData, SankeyGroup,
     SankeyLink, SankeyNode, ScoreRow, SetSize, Share, SilhouetteCurve, StrangerData, Summary,
@@ -284,6 +284,7 @@ pub fn report() -> ReportData {
         })
         .collect();
     ReportData {
+        schema_version: mtq_report::SCHEMA_VERSION,
         title: "MTQ Paths: MNIST 1 vs 7, seed 0".into(),
         summary: Summary {
             seed: 0,
@@ -297,10 +298,11 @@ pub fn report() -> ReportData {
             ],
             facts: vec![
                 Fact { label: "network".into(), value: "784 → 32 → 64 → 2, ReLU, 5 epochs".into() },
-                Fact { label: "K range".into(), value: "2..=10".into() },
+                Fact { label: "K range".into(), value: "2 to 10".into() },
             ],
         },
         notes: vec!["Seeds 0, 1, 2 agree on K = 2 in every layer and on the redundancy verdict.".into()],
+        stability: None,
         sankey: sankey(),
         silhouette_curves: vec![
             curve("h1", [0.587, 0.450, 0.381, 0.342, 0.310, 0.295, 0.281, 0.270, 0.262]),
@@ -327,6 +329,7 @@ pub fn report() -> ReportData {
             scores,
             roc_curves,
             trusted: SCORES[4].0.to_owned(),
+            trusted_key: "knn_h1_k5_l2".into(),
             rationale: "Few-neighbour distances in the first hidden layer separate the unseen digits best on both tasks; last-layer scores fold the 4s into the 7s.".into(),
         },
     }

@@ -1,23 +1,32 @@
-//! Reports: a standalone Sankey SVG, a self-contained HTML report and JSON, written atomically.
+//! Everything a person reads about a study: the Sankey SVG of the flows, the silhouette and ROC
+//! charts, the self-contained HTML report, `report.json`, the per-sample `samples.csv` /
+//! `samples.json`, and every English sentence (headline findings, verdicts, the trusted score's
+//! rationale, the stability across seeds).
 //!
-//! The analysis fills a [`ReportData`]; the renderers only read it, and check it first: bad data
-//! (a link to a missing node, a NaN score, counts above their totals…) is a typed
-//! [`ReportError`], never a wrong picture. Nothing here uses JavaScript, the network or external
-//! fonts.
+//! `mtq-signature` computes; this crate presents. [`Report::new`] turns a fitted
+//! [`SignatureModel`] and its [`StudyResult`] into a [`ReportData`] (every number the report
+//! shows, serialisable) and a [`SampleTable`]; [`write_report`] renders and writes all five files,
+//! each atomically. The renderers check the data first: bad data (a link to a missing node, a NaN
+//! score, counts above their totals...) is a typed [`ReportError`], never a wrong picture.
 //!
 //! - [`sankey_svg`] draws the flows (true class -> each layer's clusters -> predicted class),
 //!   [`sankey_layout`] gives its geometry;
 //! - [`silhouette_svg`] and [`roc_svg`] draw the silhouette curves and the ROC curves;
-//! - [`html_report`] puts everything in one HTML file, headline findings on top;
-//! - [`write_report`] writes `sankey.svg`, `report.html` and `report.json` with [`write_atomic`].
+//! - [`html_report`] puts everything in one HTML file, headline findings on top
+//!   ([`sentences::headlines`]);
+//! - [`write_report`] writes `sankey.svg`, `report.html`, `report.json`, `samples.csv` and
+//!   `samples.json` with [`write_atomic_all`].
+//!
+//! This crate needs no neural-network code: it builds on `mtq-signature` without its `pipeline`
+//! feature.
 //!
 //! # Example
 //! ```
-//! use mtq_signature::report::{
+//! use mtq_report::{
 //!     SankeyColumn, SankeyData, SankeyGroup, SankeyLink, SankeyNode, sankey_layout, sankey_svg,
 //! };
 //!
-//! # fn main() -> Result<(), mtq_signature::report::ReportError> {
+//! # fn main() -> Result<(), mtq_report::ReportError> {
 //! let node = |label: &str| SankeyNode { label: label.into() };
 //! let group = |label: &str, injected| SankeyGroup { label: label.into(), injected };
 //! let sankey = SankeyData {
@@ -54,9 +63,12 @@
 mod charts;
 mod data;
 mod error;
+mod from_study;
 mod html;
 mod markup;
+pub mod samples;
 mod sankey_svg;
+pub mod sentences;
 mod validate;
 mod write;
 
@@ -68,6 +80,36 @@ pub use data::{
     TaskScore,
 };
 pub use error::{ReportError, Result};
+pub use from_study::{ReportMeta, SCHEMA_VERSION, report_data};
 pub use html::html_report;
+pub use samples::SampleTable;
 pub use sankey_svg::{BandShape, LabelBox, NodeBox, SankeyLayout, sankey_layout, sankey_svg};
 pub use write::{ReportFiles, write_atomic, write_atomic_all, write_report};
+
+use mtq_signature::{SignatureModel, Stability, StudyResult};
+
+/// A study ready to write: the report's data and the per-sample table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// Every number the report shows (`report.json`).
+    pub data: ReportData,
+    /// One row per sample (`samples.csv`, `samples.json`).
+    pub samples: SampleTable,
+}
+
+impl Report {
+    /// The report of `result` (a study of `model`), named and worded with `meta`; with
+    /// `stability` when several seeds were run (`result` being one of them).
+    #[must_use]
+    pub fn new(
+        model: &SignatureModel,
+        result: &StudyResult,
+        meta: &ReportMeta,
+        stability: Option<&Stability>,
+    ) -> Self {
+        Self {
+            data: report_data(model, result, meta, stability),
+            samples: SampleTable::new(model, result),
+        }
+    }
+}

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::html::html_report;
 use super::sankey_svg::sankey_svg;
 use super::validate::check_report;
-use super::{ReportData, ReportError, Result};
+use crate::{Report, ReportError, Result};
 
 /// Distinguishes the temporary files of concurrent writes within one process.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -132,35 +132,55 @@ pub struct ReportFiles {
     pub html: PathBuf,
     /// Every number of the report, `report.json`.
     pub json: PathBuf,
+    /// One row per sample, `samples.csv`.
+    pub samples_csv: PathBuf,
+    /// The same rows as JSON records, `samples.json`.
+    pub samples_json: PathBuf,
 }
 
-/// Renders the report and writes `sankey.svg`, `report.html` and `report.json` into `dir`
-/// (created if missing), each atomically (see [`write_atomic_all`]). Everything is rendered before
-/// the first file is written, so bad data leaves the directory untouched.
+impl ReportFiles {
+    /// The five files in `dir`.
+    #[must_use]
+    pub fn in_dir(dir: &Path) -> Self {
+        Self {
+            sankey_svg: dir.join("sankey.svg"),
+            html: dir.join("report.html"),
+            json: dir.join("report.json"),
+            samples_csv: dir.join("samples.csv"),
+            samples_json: dir.join("samples.json"),
+        }
+    }
+}
+
+/// Renders the report and writes `sankey.svg`, `report.html`, `report.json`, `samples.csv` and
+/// `samples.json` into `dir` (created if missing), each atomically (see [`write_atomic_all`]).
+/// Everything is rendered before the first file is written, so bad data leaves the directory
+/// untouched.
 ///
 /// # Errors
 /// Any error of [`html_report`] for bad data, [`ReportError::Json`] if serialisation fails,
 /// [`ReportError::CreateDir`] if `dir` cannot be created, and the errors of [`write_atomic_all`].
-pub fn write_report(dir: impl AsRef<Path>, data: &ReportData) -> Result<ReportFiles> {
+pub fn write_report(dir: impl AsRef<Path>, report: &Report) -> Result<ReportFiles> {
     let dir = dir.as_ref();
+    let data = &report.data;
     check_report(data)?;
     let svg = sankey_svg(&data.sankey)?;
     let html = html_report(data)?;
     let mut json = serde_json::to_string_pretty(data)?;
     json.push('\n');
+    let csv = report.samples.to_csv();
+    let samples_json = report.samples.to_json()?;
     fs::create_dir_all(dir).map_err(|source| ReportError::CreateDir {
         path: dir.to_path_buf(),
         source,
     })?;
-    let files = ReportFiles {
-        sankey_svg: dir.join("sankey.svg"),
-        html: dir.join("report.html"),
-        json: dir.join("report.json"),
-    };
+    let files = ReportFiles::in_dir(dir);
     write_atomic_all(&[
         (&files.sankey_svg, svg.as_bytes()),
         (&files.html, html.as_bytes()),
         (&files.json, json.as_bytes()),
+        (&files.samples_csv, csv.as_bytes()),
+        (&files.samples_json, samples_json.as_bytes()),
     ])?;
     Ok(files)
 }

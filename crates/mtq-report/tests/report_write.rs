@@ -7,8 +7,8 @@ mod sample;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use mtq_signature::report::{
-    ReportData, ReportError, write_atomic, write_atomic_all, write_report,
+use mtq_report::{
+    Report, ReportData, ReportError, SampleTable, write_atomic, write_atomic_all, write_report,
 };
 
 /// A fresh, empty directory under the target dir, one per test.
@@ -145,15 +145,35 @@ fn readers_never_see_half_a_file() {
     assert_eq!(entries(&dir), vec!["big.bin".to_owned()]);
 }
 
+/// A report of the sample data, with an empty per-sample table.
+fn with_no_samples(data: ReportData) -> Report {
+    Report {
+        data,
+        samples: SampleTable {
+            columns: vec!["set".into()],
+            rows: Vec::new(),
+        },
+    }
+}
+
 #[test]
-fn write_report_writes_three_files_that_read_back() {
+fn write_report_writes_five_files_that_read_back() {
     let dir = scratch("report").join("nested").join("out");
-    let data = sample::report();
+    let data = with_no_samples(sample::report());
     let files = write_report(&dir, &data).unwrap();
     assert_eq!(
         entries(&dir),
-        vec!["report.html", "report.json", "sankey.svg"]
+        vec![
+            "report.html",
+            "report.json",
+            "samples.csv",
+            "samples.json",
+            "sankey.svg"
+        ]
     );
+    assert_eq!(fs::read_to_string(&files.samples_csv).unwrap(), "set\n");
+    assert_eq!(fs::read_to_string(&files.samples_json).unwrap(), "[]");
+    let data = &data.data;
     let json = fs::read_to_string(&files.json).unwrap();
     let back: ReportData = serde_json::from_str(&json).unwrap();
     assert_eq!(back.sankey, data.sankey);
@@ -168,8 +188,8 @@ fn write_report_writes_three_files_that_read_back() {
             .starts_with("<!DOCTYPE html>")
     );
     // Writing again replaces the files and leaves nothing else.
-    write_report(&dir, &data).unwrap();
-    assert_eq!(entries(&dir).len(), 3);
+    write_report(&dir, &with_no_samples(data.clone())).unwrap();
+    assert_eq!(entries(&dir).len(), 5);
 }
 
 #[test]
@@ -177,7 +197,7 @@ fn bad_data_writes_nothing() {
     let dir = scratch("bad").join("out");
     let mut data = sample::report();
     data.sankey.links[0].to = (1, 42);
-    let err = write_report(&dir, &data).unwrap_err();
+    let err = write_report(&dir, &with_no_samples(data)).unwrap_err();
     assert!(matches!(
         err,
         ReportError::MissingNode {
@@ -194,7 +214,7 @@ fn an_unwritable_directory_is_a_create_dir_error() {
     let base = scratch("blocked");
     let blocker = base.join("file");
     fs::write(&blocker, b"not a directory").unwrap();
-    let err = write_report(blocker.join("out"), &sample::report()).unwrap_err();
+    let err = write_report(blocker.join("out"), &with_no_samples(sample::report())).unwrap_err();
     assert!(
         matches!(&err, ReportError::CreateDir { path, .. } if *path == blocker.join("out")),
         "{err:?}"

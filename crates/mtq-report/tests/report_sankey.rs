@@ -6,12 +6,12 @@ mod sample;
 #[path = "report_fixtures/xml.rs"]
 mod xml;
 
-use mtq_signature::report::{
+use mtq_report::{
     LabelBox, ReportError, SankeyColumn, SankeyData, SankeyGroup, SankeyLink, SankeyNode,
     sankey_layout, sankey_svg,
 };
 
-fn all_boxes(lay: &mtq_signature::report::SankeyLayout) -> Vec<&LabelBox> {
+fn all_boxes(lay: &mtq_report::SankeyLayout) -> Vec<&LabelBox> {
     lay.labels
         .iter()
         .chain(&lay.titles)
@@ -155,7 +155,7 @@ fn bands_leave_and_enter_nodes_in_the_same_order() {
     }
 }
 
-fn node_y(lay: &mtq_signature::report::SankeyLayout, at: (usize, usize)) -> f64 {
+fn node_y(lay: &mtq_report::SankeyLayout, at: (usize, usize)) -> f64 {
     lay.nodes
         .iter()
         .find(|n| (n.column, n.node) == at)
@@ -213,7 +213,7 @@ fn a_busy_diagram_stays_legible() {
     }
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("mtq-report-demo");
     std::fs::create_dir_all(&dir).unwrap();
-    mtq_signature::report::write_atomic(dir.join("sankey-many.svg"), svg.as_bytes()).unwrap();
+    mtq_report::write_atomic(dir.join("sankey-many.svg"), svg.as_bytes()).unwrap();
 }
 
 #[test]

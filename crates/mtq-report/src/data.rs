@@ -1,7 +1,7 @@
 //! The plain data the renderers take: every number a report shows, and nothing else.
 //!
-//! The analysis fills these types; [`sankey_svg`](super::sankey_svg),
-//! [`html_report`](super::html_report) and [`write_report`](super::write_report) only read them.
+//! [`report_data`](crate::report_data) fills these types from a study; [`sankey_svg`](crate::sankey_svg),
+//! [`html_report`](crate::html_report) and [`write_report`](crate::write_report) only read them.
 //! Every type is `serde` (de)serialisable, so `report.json` holds exactly what the report shows.
 //! Names (layers, clusters, classes, scores) are free text: the renderers escape them.
 //! Clusters should be named by their majority class (e.g. `"h1:7"`), since raw ids are
@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 /// Everything one report shows, in the order the HTML report shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ReportData {
+    /// The version of this layout ([`SCHEMA_VERSION`](crate::SCHEMA_VERSION) when written here).
+    pub schema_version: u32,
     /// Title of the report (HTML `<title>` and top heading).
     pub title: String,
     /// Key facts of the run: seed, accuracy, layers, set sizes.
@@ -19,6 +21,9 @@ pub struct ReportData {
     /// Extra findings in plain sentences, shown under the headlines generated from the numbers
     /// (e.g. the stability of the results across seeds). May be empty.
     pub notes: Vec<String>,
+    /// How the study varies across seeds, when several were run.
+    #[serde(default)]
+    pub stability: Option<mtq_signature::Stability>,
     /// The flows: true class -> each layer's clusters -> predicted class.
     pub sankey: SankeyData,
     /// One silhouette curve per clustered layer.
@@ -271,8 +276,12 @@ pub struct AnomalyData {
     pub scores: Vec<ScoreRow>,
     /// ROC curves to draw (one chart per task, in order of first appearance).
     pub roc_curves: Vec<RocCurve>,
-    /// Name of the score to trust: one of `scores` when there are any; may be empty.
+    /// Name of the score to trust: one of `scores` when there are any; may be empty. Its values
+    /// are the `anomaly_score` column of the per-sample files.
     pub trusted: String,
+    /// The trusted score's column key in the per-sample files (e.g. `knn_h1_k1_l2`).
+    #[serde(default)]
+    pub trusted_key: String,
     /// Why, in plain sentences.
     pub rationale: String,
 }

@@ -8,9 +8,7 @@ mod xml;
 
 use serde_json::Value;
 
-use mtq_signature::report::{
-    ReportData, ReportError, html_report, roc_svg, silhouette_svg, write_report,
-};
+use mtq_report::{ReportData, ReportError, html_report, roc_svg, silhouette_svg, write_report};
 
 #[test]
 fn report_is_self_contained_well_formed_and_has_every_section() {
@@ -304,11 +302,18 @@ fn bad_report_data_is_a_typed_error() {
 
 /// Writes the demo report to `target/tmp/mtq-report-demo/` (report.html, sankey.svg,
 /// report.json) so it can be opened or rendered headless:
-/// `cargo test -p mtq-signature --test report_html demo` then open the printed folder.
+/// `cargo test -p mtq-report --test report_html demo` then open the printed folder.
 #[test]
 fn demo_report_is_written() {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("mtq-report-demo");
-    let files = write_report(&dir, &sample::report()).unwrap();
+    let report = mtq_report::Report {
+        data: sample::report(),
+        samples: mtq_report::SampleTable {
+            columns: vec!["set".into()],
+            rows: Vec::new(),
+        },
+    };
+    let files = write_report(&dir, &report).unwrap();
     println!("demo report in {}", dir.display());
     for f in [&files.html, &files.sankey_svg, &files.json] {
         assert!(

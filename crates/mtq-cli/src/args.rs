@@ -1,0 +1,193 @@
+//! The command line, declared with clap's derive API.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Trace the cluster path every input takes through a neural network's hidden layers.
+///
+/// Each hidden layer's activations are clustered with K-means (K chosen by the silhouette); a
+/// sample's signature is its cluster in every layer. The report shows the paths each class
+/// takes (Sankey), whether a layer is redundant, where classes never seen in training go, and
+/// how well path and distance scores flag them (ROC).
+#[derive(Debug, Parser)]
+#[command(name = "mtq", version, propagate_version = true, after_help = EXAMPLES)]
+pub struct Cli {
+    /// Print no progress on stderr (the findings still go to stdout).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// What to study.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXAMPLES: &str = "Examples:
+  mtq mnist                                   the reference study: 1 vs 7, 4s and 3s unseen
+  mtq mnist --classes 3,8 --inject 5 --hidden 32,64,32 --out report-38
+  mtq mnist --seeds 0,1,2                     stability across seeds
+  mtq mnist --mnist-dir path/to/mnist         the full 70,000 digits
+  mtq npy --layers h1,h2 --reference acts/train --test acts/test --unseen 4=acts/four";
+
+/// The studies `mtq` runs.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train an MLP on MNIST digits, inject unseen digits, and trace every sample's path.
+    #[command(after_help = "Examples:
+  mtq mnist
+  mtq mnist --classes 0,1,2,3,4,5,6,7 --inject 8,9 --mnist-dir path/to/mnist
+  mtq mnist --seeds 0,1,2 --out report")]
+    Mnist(MnistArgs),
+    /// Study activations exported from any framework as .npy files.
+    #[command(
+        after_help = "Each set is a PREFIX: PREFIX_<layer>.npy for every layer (samples x units,
+float32 or float64), PREFIX_labels.npy (integer class indices; required for the reference),
+optionally PREFIX_probs.npy (class probabilities, for predictions and max-softmax).
+
+Examples:
+  mtq npy --layers h1,h2 --reference acts/train --test acts/test --unseen 4=acts/four
+  mtq npy --layers h1,h2 --reference acts/train --classes cat,dog --k-max 6"
+    )]
+    Npy(NpyArgs),
+}
+
+/// Options shared by every study.
+#[derive(Debug, Args)]
+pub struct StudyArgs {
+    /// Smallest K tried per layer.
+    #[arg(long, default_value_t = 2, value_name = "K")]
+    pub k_min: usize,
+    /// Largest K tried per layer.
+    #[arg(long, default_value_t = 10, value_name = "K")]
+    pub k_max: usize,
+    /// Output folder (created if missing; checked before any work).
+    #[arg(long, default_value = "mtq-report", value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// Where the network runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeviceArg {
+    /// The CPU.
+    Cpu,
+    /// The first CUDA GPU (needs a build with `--features cuda`).
+    Cuda,
+}
+
+/// `mtq mnist`.
+#[derive(Debug, Args)]
+pub struct MnistArgs {
+    /// Digits the network learns.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1,7",
+        value_name = "D,D,.."
+    )]
+    pub classes: Vec<usize>,
+    /// Digits injected after training as unseen classes ('none' for none).
+    #[arg(long, default_value = "4,3", value_name = "D,D,..|none")]
+    pub inject: String,
+    /// Hidden layer widths.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "32,64",
+        value_name = "W,W,.."
+    )]
+    pub hidden: Vec<usize>,
+    /// Training epochs.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub epochs: usize,
+    /// Seed of everything (training, K-means, splits).
+    #[arg(long, default_value_t = 0, value_name = "S", conflicts_with = "seeds")]
+    pub seed: u64,
+    /// Several seeds: the report is the first seed's, with their stability.
+    #[arg(long, value_delimiter = ',', value_name = "S,S,..")]
+    pub seeds: Option<Vec<u64>>,
+    /// A folder with the four MNIST IDX files (raw or gzip); default: the embedded 10,000 digits.
+    #[arg(long, value_name = "DIR")]
+    pub mnist_dir: Option<PathBuf>,
+    /// Where the network runs.
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    pub device: DeviceArg,
+    /// K range and output.
+    #[command(flatten)]
+    pub study: StudyArgs,
+}
+
+/// `mtq npy`.
+#[derive(Debug, Args)]
+pub struct NpyArgs {
+    /// Layer names, in network order: PREFIX_<layer>.npy is read for each set.
+    #[arg(long, value_delimiter = ',', required = true, value_name = "L,L,..")]
+    pub layers: Vec<String>,
+    /// The reference set the clusters are fitted on (PREFIX_labels.npy required).
+    #[arg(long, value_name = "PREFIX")]
+    pub reference: PathBuf,
+    /// The in-distribution test set: the negatives of each anomaly task.
+    #[arg(long, value_name = "PREFIX")]
+    pub test: Option<PathBuf>,
+    /// A set of a class never seen in training (repeat for several).
+    #[arg(long, value_name = "NAME=PREFIX", value_parser = parse_unseen)]
+    pub unseen: Vec<(String, PathBuf)>,
+    /// Class names, in label order (default: 0, 1, ...).
+    #[arg(long, value_delimiter = ',', value_name = "NAME,NAME,..")]
+    pub classes: Option<Vec<String>>,
+    /// Seed of K-means.
+    #[arg(long, default_value_t = 0, value_name = "S")]
+    pub seed: u64,
+    /// K range and output.
+    #[command(flatten)]
+    pub study: StudyArgs,
+}
+
+fn parse_unseen(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((name, prefix)) if !name.is_empty() && !prefix.is_empty() => {
+            Ok((name.to_string(), PathBuf::from(prefix)))
+        }
+        _ => Err(format!("'{s}' is not NAME=PREFIX")),
+    }
+}
+
+impl MnistArgs {
+    /// The seeds to run: `--seeds`, else `--seed`.
+    pub fn seeds(&self) -> Vec<u64> {
+        self.seeds.clone().unwrap_or_else(|| vec![self.seed])
+    }
+
+    /// The injected digits: `--inject`, `none` for none.
+    pub fn inject(&self) -> Result<Vec<usize>, String> {
+        let s = self.inject.trim();
+        if s.eq_ignore_ascii_case("none") || s.is_empty() {
+            return Ok(Vec::new());
+        }
+        s.split(',')
+            .map(|d| {
+                d.trim()
+                    .parse()
+                    .map_err(|_| format!("--inject: '{d}' is not a digit (in '{s}')"))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        <Cli as clap::CommandFactory>::command().debug_assert();
+    }
+
+    #[test]
+    fn unseen_needs_name_and_prefix() {
+        assert_eq!(
+            parse_unseen("4=a/b").unwrap(),
+            ("4".to_string(), PathBuf::from("a/b"))
+        );
+        assert!(parse_unseen("4").is_err());
+        assert!(parse_unseen("=a").is_err());
+    }
+}

@@ -1,0 +1,259 @@
+//! Every English sentence of a report, written from the numbers: the headline findings, the
+//! redundancy verdict, why a score is trusted, and what changes across seeds.
+
+use std::fmt::Write as _;
+
+use mtq_signature::{Redundancy, Stability, StudyResult, TrustRule};
+
+use crate::data::ReportData;
+use crate::from_study::ReportMeta;
+use crate::markup::{num, pct};
+
+/// The redundancy verdict: one sentence per consecutive pair of layers.
+#[must_use]
+pub fn redundancy_verdict(red: &Redundancy) -> String {
+    if red.verdicts.is_empty() {
+        return "Only one layer: nothing to compare.".into();
+    }
+    red.verdicts
+        .iter()
+        .zip(&red.consecutive)
+        .map(|(v, p)| {
+            let cka = p.cka.map_or(String::new(), |c| format!(", linear CKA {c:.3}"));
+            let t = red.threshold;
+            if v.redundant {
+                format!(
+                    "{} is redundant with {}: ARI {:.3} >= {t} (NMI {:.3}{cka}); its partition repeats the previous layer's.",
+                    p.b, p.a, p.ari, p.nmi
+                )
+            } else {
+                format!(
+                    "{} adds to {}: ARI {:.3} < {t} (NMI {:.3}{cka}); it regroups the samples.",
+                    p.b, p.a, p.ari, p.nmi
+                )
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Why the trusted score is trusted: how it was chosen, and its AUROC beside the baseline's.
+#[must_use]
+pub fn trusted_rationale(result: &StudyResult, meta: &ReportMeta) -> String {
+    let t = &result.trusted;
+    let mut s = match t.rule {
+        TrustRule::UserChoice => format!("{} was fixed in advance by the user.", t.score),
+        _ => format!(
+            "{} is fixed in advance, before any task is evaluated: deep nearest neighbours on \
+             L2-normalised features (Sun et al., ICML 2022), in the first analysed layer, which keeps \
+             the most detail of the input; later layers are trained to fold every input into a known \
+             class. It is not chosen on the tasks below, so its AUROC there is an honest estimate.",
+            t.score
+        ),
+    };
+    let base = mtq_signature::ScoreId::max_softmax();
+    for task in &result.tasks {
+        if let Some(a) = result.auroc(&t.score, task) {
+            let _ = write!(s, " On {}: AUROC {a:.3}", meta.task_name(task));
+            if let Some(b) = result.auroc(&base, task) {
+                let _ = write!(s, " (max-softmax baseline {b:.3})");
+            }
+            s.push('.');
+        }
+    }
+    if result.tasks.is_empty() {
+        s.push_str(" No unseen set to evaluate it on.");
+    }
+    s
+}
+
+/// What changes across seeds, in a few sentences.
+#[must_use]
+pub fn stability_notes(st: &Stability, meta: &ReportMeta) -> Vec<String> {
+    let seeds: Vec<String> = st.seeds.iter().map(u64::to_string).collect();
+    let mut notes = vec![format!(
+        "Over seeds {}: chosen K per layer {}, redundancy verdict {}.",
+        seeds.join(", "),
+        if st.same_k { "agrees" } else { "differs" },
+        if st.same_redundancy {
+            "agrees"
+        } else {
+            "differs"
+        },
+    )];
+    let aris: Vec<String> = st
+        .layers
+        .iter()
+        .zip(&st.partition_ari)
+        .map(|(l, v)| {
+            let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            format!("{l} {lo:.3}-{hi:.3}")
+        })
+        .collect();
+    if st.seeds.len() > 1 {
+        notes.push(format!(
+            "The seeds' partitions of the reference set agree (ARI between pairs of seeds): {}.",
+            aris.join(", ")
+        ));
+    }
+    if let Some(best) = st.scores.first() {
+        let tasks: Vec<String> = st.tasks.iter().map(|t| meta.task_name(t)).collect();
+        let per: Vec<String> = best
+            .mean
+            .iter()
+            .zip(&best.sd)
+            .map(|(m, s)| format!("{m:.3} ± {s:.3}"))
+            .collect();
+        notes.push(format!(
+            "Best mean worst-case AUROC over seeds: {} ({}: {}); for information only, the trusted \
+             score stays the one fixed in advance.",
+            best.score,
+            tasks.join(" | "),
+            per.join(" | ")
+        ));
+    }
+    notes
+}
+
+/// The headline findings of a report in plain sentences, most important first: accuracy, chosen
+/// K, each class's main path, the redundancy verdict, where each unseen class goes, the trusted
+/// score and the weakest, then the notes. The HTML report and the `mtq` command show these.
+#[must_use]
+pub fn headlines(data: &ReportData) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(acc) = data.summary.test_accuracy {
+        out.push(format!(
+            "The network classifies {:.2} % of the test samples correctly.",
+            100.0 * acc
+        ));
+    }
+    if !data.silhouette_curves.is_empty() {
+        let ks: Vec<String> = data
+            .silhouette_curves
+            .iter()
+            .map(|c| {
+                let s =
+                    c.k.iter()
+                        .position(|&k| k == c.chosen_k)
+                        .map_or(f64::NAN, |i| c.silhouette[i]);
+                format!("{} K = {} (silhouette {})", c.layer, c.chosen_k, num(s, 3))
+            })
+            .collect();
+        out.push(format!("Clusters chosen by silhouette: {}.", ks.join(", ")));
+    }
+    for t in data.path_tables.iter().filter(|t| !t.injected) {
+        if let Some(top) = t.rows.iter().max_by_key(|r| r.count) {
+            out.push(format!(
+                "Class {}: {} ({} of {}) take {} and are predicted {}; {} distinct path{}.",
+                t.class,
+                pct(top.count, t.n_samples, 1),
+                top.count,
+                t.n_samples,
+                top.path.join(" → "),
+                top.predicted,
+                t.rows.len(),
+                if t.rows.len() == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    let red = &data.redundancy;
+    let redundant: Vec<String> = red
+        .pairs
+        .iter()
+        .filter(|p| p.redundant)
+        .map(|p| {
+            format!(
+                "{} repeats {} (ARI {} ≥ {}, NMI {})",
+                p.second,
+                p.first,
+                num(p.ari, 3),
+                num(red.threshold, 2),
+                num(p.nmi, 3)
+            )
+        })
+        .collect();
+    if !redundant.is_empty() {
+        out.push(format!("Redundant layer: {}.", redundant.join("; ")));
+    } else if let Some(p) = red.pairs.iter().max_by(|a, b| a.ari.total_cmp(&b.ari)) {
+        out.push(format!(
+            "No layer is redundant: the closest consecutive pair, {} and {}, has ARI {} (< {}).",
+            p.first,
+            p.second,
+            num(p.ari, 3),
+            num(red.threshold, 2)
+        ));
+    }
+    for st in &data.strangers {
+        let mut line = format!("Unseen class {} ({} samples):", st.class, st.n_samples);
+        if let Some(p) = st.predicted.iter().max_by_key(|p| p.count) {
+            let _ = write!(
+                line,
+                " predicted {} for {};",
+                p.label,
+                pct(p.count, st.n_samples, 1)
+            );
+        }
+        let routes: Vec<String> = st
+            .routes
+            .iter()
+            .filter_map(|r| {
+                r.shares.iter().max_by_key(|x| x.count).map(|x| {
+                    format!(
+                        "{} {} to {}",
+                        r.layer,
+                        pct(x.count, st.n_samples, 0),
+                        x.label
+                    )
+                })
+            })
+            .collect();
+        if !routes.is_empty() {
+            let _ = write!(line, " {};", routes.join(", "));
+        }
+        match st.unseen_paths {
+            0 => line.push_str(" no path unseen in training."),
+            n => {
+                let _ = write!(
+                    line,
+                    " {n} path(s) unseen in training, taken by {}.",
+                    st.samples_on_unseen_paths
+                );
+            }
+        }
+        out.push(line);
+    }
+    let an = &data.anomaly;
+    if let Some(row) = an.scores.iter().find(|r| r.name == an.trusted) {
+        let res: Vec<String> = row
+            .results
+            .iter()
+            .map(|r| format!("AUROC {} on {}", num(r.auroc, 3), r.task))
+            .collect();
+        out.push(format!(
+            "Anomaly score to trust: {} ({}).",
+            row.name,
+            res.join(", ")
+        ));
+    }
+    let mean_auroc = |r: &crate::data::ScoreRow| {
+        #[allow(clippy::cast_precision_loss)]
+        let n = r.results.len().max(1) as f64;
+        r.results.iter().map(|t| t.auroc).sum::<f64>() / n
+    };
+    if an.scores.len() > 1
+        && let Some(worst) = an
+            .scores
+            .iter()
+            .filter(|r| !r.results.is_empty())
+            .min_by(|a, b| mean_auroc(a).total_cmp(&mean_auroc(b)))
+    {
+        out.push(format!(
+            "Weakest score: {} (mean AUROC {:.3}).",
+            worst.name,
+            mean_auroc(worst)
+        ));
+    }
+    out.extend(data.notes.iter().cloned());
+    out
+}

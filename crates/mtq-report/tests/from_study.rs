@@ -1,0 +1,147 @@
+//! From a real study to the report: blobs whose answers are known, traced by `mtq-signature`,
+//! then every file `write_report` writes, checked.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+
+use mtq_report::{Report, ReportMeta, SCHEMA_VERSION, html_report, sankey_svg, write_report};
+use mtq_signature::{Samples, SignatureParams, StudyInput, UnseenSet};
+use ndarray::{Array1, Array2};
+
+/// Deterministic points around `centres` (a fixed LCG; no RNG dependency).
+fn blobs(centres: &[[f32; 2]], n_per: usize, seed: u64) -> Array2<f32> {
+    let mut s = seed;
+    let mut noise = || {
+        s = s
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((s >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+    };
+    Array2::from_shape_fn((centres.len() * n_per, 2), |(i, j)| {
+        centres[i / n_per][j] + noise()
+    })
+}
+
+fn study() -> (mtq_signature::SignatureModel, mtq_signature::StudyResult) {
+    let x = blobs(&[[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]], 40, 1);
+    let y = Array1::from_iter((0..120).map(|i| usize::from(i >= 80)));
+    let x2 = x.mapv(|v| 2.0 * v);
+    let t = blobs(&[[0.0, 0.0], [0.0, 10.0]], 20, 2);
+    let ty = Array1::from_iter((0..40).map(|i| usize::from(i >= 20)));
+    let t2 = t.mapv(|v| 2.0 * v);
+    let z = blobs(&[[6.0, 6.0]], 25, 3);
+    let z2 = z.mapv(|v| 2.0 * v);
+    let model = SignatureParams::new(["h1", "h2"], ["a", "b"])
+        .k_range(2, 5)
+        .n_init(3)
+        .seed(0)
+        .fit(&Samples::new(vec![x.view(), x2.view()]).labels(y.view()))
+        .unwrap();
+    let result = model
+        .study(&StudyInput {
+            seed: 7,
+            test_accuracy: Some(0.99),
+            reference: Samples::new(vec![x.view(), x2.view()]).labels(y.view()),
+            test: Some(Samples::new(vec![t.view(), t2.view()]).labels(ty.view())),
+            unseen: vec![UnseenSet {
+                name: "z".into(),
+                samples: Samples::new(vec![z.view(), z2.view()]),
+            }],
+        })
+        .unwrap();
+    (model, result)
+}
+
+#[test]
+fn a_study_becomes_a_valid_report_and_per_sample_files() {
+    let (model, result) = study();
+    let report = Report::new(&model, &result, &ReportMeta::new("blobs"), None);
+    let d = &report.data;
+    assert_eq!(d.schema_version, SCHEMA_VERSION);
+    // Renderable: a balanced Sankey, curves, tables.
+    html_report(d).unwrap();
+    sankey_svg(&d.sankey).unwrap();
+    assert_eq!(d.sankey.groups.len(), 3);
+    assert!(d.sankey.groups[2].injected);
+    // The trusted score is named, with how it was chosen, and evaluated on the one task.
+    assert_eq!(d.anomaly.trusted, "kNN h1 k=1 (L2)");
+    assert_eq!(d.anomaly.trusted_key, "knn_h1_k1_l2");
+    assert!(d.anomaly.rationale.contains("fixed in advance"));
+    assert!(d.anomaly.scores.iter().all(|s| s.results.len() == 1));
+    assert_eq!(d.anomaly.scores[0].results[0].task, "test vs z");
+    assert!(d.redundancy.verdict.contains("h2 is redundant with h1"));
+
+    // samples.csv: one row per sample, snake_case columns, set names people can filter on.
+    let csv = report.samples.to_csv();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(
+        header[..8],
+        [
+            "set",
+            "id",
+            "true_label",
+            "predicted",
+            "h1_cluster",
+            "h1_cluster_id",
+            "h1_distance",
+            "h2_cluster"
+        ]
+    );
+    assert!(header.contains(&"anomaly_score") && header.contains(&"knn_h1_k1_l2"));
+    assert!(header.iter().all(|h| {
+        h.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    }));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 120 + 40 + 25);
+    let count = |set: &str| rows.iter().filter(|r| r[0] == set).count();
+    assert_eq!(
+        (count("reference"), count("test"), count("unseen:z")),
+        (120, 40, 25)
+    );
+    // anomaly_score is the trusted column; the reference's own kNN cells are empty.
+    let a = header.iter().position(|h| *h == "anomaly_score").unwrap();
+    let k = header.iter().position(|h| *h == "knn_h1_k1_l2").unwrap();
+    assert!(rows.iter().all(|r| r[a] == r[k]));
+    assert!(
+        rows.iter()
+            .filter(|r| r[0] == "reference")
+            .all(|r| r[a].is_empty())
+    );
+    assert!(
+        rows.iter()
+            .filter(|r| r[0] != "reference")
+            .all(|r| !r[a].is_empty())
+    );
+
+    // samples.json: flat records with the same keys, null for the empty cells.
+    let json: serde_json::Value = serde_json::from_str(&report.samples.to_json().unwrap()).unwrap();
+    let records = json.as_array().unwrap();
+    assert_eq!(records.len(), 185);
+    let keys: Vec<&String> = records[0].as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), header.len());
+    assert!(records[0]["anomaly_score"].is_null());
+    assert!(records[184]["anomaly_score"].is_f64());
+    assert_eq!(records[184]["set"], "unseen:z");
+}
+
+#[test]
+fn write_report_writes_all_five_files() {
+    let (model, result) = study();
+    let report = Report::new(&model, &result, &ReportMeta::new("blobs"), None);
+    let dir = std::env::temp_dir().join(format!("mtq-report-five-{}", std::process::id()));
+    let files = write_report(&dir, &report).unwrap();
+    for f in [
+        &files.sankey_svg,
+        &files.html,
+        &files.json,
+        &files.samples_csv,
+        &files.samples_json,
+    ] {
+        assert!(std::fs::metadata(f).unwrap().len() > 100, "{}", f.display());
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&files.json).unwrap()).unwrap();
+    assert_eq!(json["schema_version"], SCHEMA_VERSION);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
