@@ -29,9 +29,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .epochs(5)
         .batch_size(32)
         .seed(seed)
-        .validation_split(0.1)
-        .verbose(true);
-    let history = mlp.train(&train, &cfg)?;
+        .validation_split(0.1);
+    let history = mlp.train_with(&train, &cfg, &mut |e| {
+        let val = match (e.val_loss, e.val_accuracy) {
+            (Some(l), Some(a)) => format!(", val_loss {l:.4}, val_accuracy {a:.4}"),
+            _ => String::new(),
+        };
+        eprintln!(
+            "epoch {}: loss {:.4}, accuracy {:.4}{val} ({:.3} s)",
+            e.epoch, e.loss, e.accuracy, e.seconds
+        );
+    })?;
     println!(
         "trained on {}, validated on {}",
         history.n_train, history.n_val

@@ -8,7 +8,7 @@
 //! * **Run.** [`Mlp::forward`] gives logits; [`Mlp::forward_all`] gives every hidden layer's
 //!   post-activation output, the logits and the softmax probabilities from one pass.
 //! * **Train.** [`Mlp::train`] with a [`TrainConfig`] (epochs, batch size, [`Optimizer`] Adam or
-//!   SGD with momentum, seed, validation split, verbose): mini-batch cross-entropy, seeded
+//!   SGD with momentum, seed, validation split; progress through a callback): mini-batch cross-entropy, seeded
 //!   reshuffling each epoch, a typed per-epoch [`History`]. Same seeds, same weights, bit for bit,
 //!   whatever the number of threads.
 //! * **Evaluate.** [`Mlp::evaluate`] (accuracy, loss, per-class accuracy, confusion matrix),
@@ -75,7 +75,8 @@ pub use error::{ModelError, Result};
 pub use eval::Evaluation;
 pub use io::{CONFIG_FILE, WEIGHTS_FILE};
 pub use mlp::{ForwardPass, Mlp};
-pub use train::{EpochStats, History, Optimizer, TrainConfig};
+pub use optim::Optimizer;
+pub use train::{EpochStats, History, TrainConfig};
 
 /// candle's core crate, re-exported so callers use the same version.
 pub use candle_core;

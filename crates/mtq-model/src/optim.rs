@@ -11,8 +11,99 @@ use std::cell::RefCell;
 use candle_core::backprop::GradStore;
 use candle_core::{CpuStorage, Layout, Tensor, Var};
 
-use crate::error::Result;
-use crate::train::Optimizer;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ModelError, Result};
+
+/// The update rule and its coefficients.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Optimizer {
+    /// Adam (Kingma & Ba), as Keras' `Adam`.
+    Adam {
+        /// Learning rate (Keras default 1e-3).
+        lr: f64,
+        /// Decay of the first moment, in `[0, 1)` (default 0.9).
+        beta1: f64,
+        /// Decay of the second moment, in `[0, 1)` (default 0.999).
+        beta2: f64,
+        /// Added to the root of the second moment, `> 0` (Keras default 1e-7).
+        eps: f64,
+    },
+    /// Stochastic gradient descent with (heavy-ball) momentum, as Keras' `SGD`.
+    Sgd {
+        /// Learning rate.
+        lr: f64,
+        /// Momentum in `[0, 1)`; 0 is plain SGD.
+        momentum: f64,
+    },
+}
+
+impl Optimizer {
+    /// Adam with learning rate `lr` and Keras' other defaults (0.9, 0.999, 1e-7).
+    pub fn adam(lr: f64) -> Self {
+        Self::Adam {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-7,
+        }
+    }
+
+    /// SGD with learning rate `lr` and `momentum`.
+    pub fn sgd(lr: f64, momentum: f64) -> Self {
+        Self::Sgd { lr, momentum }
+    }
+
+    /// The learning rate.
+    pub fn lr(&self) -> f64 {
+        match *self {
+            Self::Adam { lr, .. } | Self::Sgd { lr, .. } => lr,
+        }
+    }
+
+    pub(crate) fn check(&self) -> Result<()> {
+        let lr = self.lr();
+        if !(lr.is_finite() && lr > 0.0) {
+            return Err(ModelError::InvalidLearningRate { lr });
+        }
+        let unit = |name, value: f64| {
+            if (0.0..1.0).contains(&value) {
+                Ok(())
+            } else {
+                Err(ModelError::InvalidOptimizerParam {
+                    name,
+                    value,
+                    range: "[0, 1)",
+                })
+            }
+        };
+        match *self {
+            Self::Adam {
+                beta1, beta2, eps, ..
+            } => {
+                unit("beta1", beta1)?;
+                unit("beta2", beta2)?;
+                if !(eps.is_finite() && eps > 0.0) {
+                    return Err(ModelError::InvalidOptimizerParam {
+                        name: "eps",
+                        value: eps,
+                        range: "(0, inf)",
+                    });
+                }
+                Ok(())
+            }
+            Self::Sgd { momentum, .. } => unit("momentum", momentum),
+        }
+    }
+}
+
+impl Default for Optimizer {
+    /// `Optimizer::adam(1e-3)`.
+    fn default() -> Self {
+        Self::adam(1e-3)
+    }
+}
 
 /// Optimizer state of one variable.
 enum State {

@@ -12,115 +12,31 @@ use serde::{Deserialize, Serialize};
 use crate::data::{check_features, check_labels, gather_labels, gather_rows};
 use crate::error::{ModelError, Result};
 use crate::mlp::Mlp;
-
-/// The update rule and its coefficients.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Optimizer {
-    /// Adam (Kingma & Ba), as Keras' `Adam`.
-    Adam {
-        /// Learning rate (Keras default 1e-3).
-        lr: f64,
-        /// Decay of the first moment, in `[0, 1)` (default 0.9).
-        beta1: f64,
-        /// Decay of the second moment, in `[0, 1)` (default 0.999).
-        beta2: f64,
-        /// Added to the root of the second moment, `> 0` (Keras default 1e-7).
-        eps: f64,
-    },
-    /// Stochastic gradient descent with (heavy-ball) momentum, as Keras' `SGD`.
-    Sgd {
-        /// Learning rate.
-        lr: f64,
-        /// Momentum in `[0, 1)`; 0 is plain SGD.
-        momentum: f64,
-    },
-}
-
-impl Optimizer {
-    /// Adam with learning rate `lr` and Keras' other defaults (0.9, 0.999, 1e-7).
-    pub fn adam(lr: f64) -> Self {
-        Self::Adam {
-            lr,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-7,
-        }
-    }
-
-    /// SGD with learning rate `lr` and `momentum`.
-    pub fn sgd(lr: f64, momentum: f64) -> Self {
-        Self::Sgd { lr, momentum }
-    }
-
-    /// The learning rate.
-    pub fn lr(&self) -> f64 {
-        match *self {
-            Self::Adam { lr, .. } | Self::Sgd { lr, .. } => lr,
-        }
-    }
-
-    fn check(&self) -> Result<()> {
-        let lr = self.lr();
-        if !(lr.is_finite() && lr > 0.0) {
-            return Err(ModelError::InvalidLearningRate { lr });
-        }
-        let unit = |name, value: f64| {
-            if (0.0..1.0).contains(&value) {
-                Ok(())
-            } else {
-                Err(ModelError::InvalidOptimizerParam {
-                    name,
-                    value,
-                    range: "[0, 1)",
-                })
-            }
-        };
-        match *self {
-            Self::Adam {
-                beta1, beta2, eps, ..
-            } => {
-                unit("beta1", beta1)?;
-                unit("beta2", beta2)?;
-                if !(eps.is_finite() && eps > 0.0) {
-                    return Err(ModelError::InvalidOptimizerParam {
-                        name: "eps",
-                        value: eps,
-                        range: "(0, inf)",
-                    });
-                }
-                Ok(())
-            }
-            Self::Sgd { momentum, .. } => unit("momentum", momentum),
-        }
-    }
-}
-
-impl Default for Optimizer {
-    /// `Optimizer::adam(1e-3)`.
-    fn default() -> Self {
-        Self::adam(1e-3)
-    }
-}
+use crate::optim::Optimizer;
 
 /// How to train: a by-value builder whose values are checked when [`Mlp::train`] starts.
 ///
 /// Defaults (those of the reference Keras run): 5 epochs, batch size 32,
-/// [`Optimizer::adam`]`(1e-3)`, seed 0, no validation split, silent.
+/// [`Optimizer::adam`]`(1e-3)`, seed 0, no validation split. The fields are public to read; set
+/// them with the builder methods of the same names.
 ///
 /// ```
 /// use mtq_model::{Optimizer, TrainConfig};
 /// let cfg = TrainConfig::new().epochs(10).batch_size(64).optimizer(Optimizer::sgd(0.01, 0.9)).seed(3);
-/// assert_eq!(cfg.get_epochs(), 10);
+/// assert_eq!(cfg.epochs, 10);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
-    epochs: usize,
-    batch_size: usize,
-    optimizer: Optimizer,
-    seed: u64,
-    validation_split: f64,
-    verbose: bool,
+    /// Number of passes over the training data (at least 1).
+    pub epochs: usize,
+    /// Samples per gradient step (at least 1).
+    pub batch_size: usize,
+    /// The update rule.
+    pub optimizer: Optimizer,
+    /// Seed of the per-epoch shuffle.
+    pub seed: u64,
+    /// Fraction in `[0, 1)` held out for validation (the last samples).
+    pub validation_split: f64,
 }
 
 impl Default for TrainConfig {
@@ -138,7 +54,6 @@ impl TrainConfig {
             optimizer: Optimizer::default(),
             seed: 0,
             validation_split: 0.0,
-            verbose: false,
         }
     }
 
@@ -176,38 +91,6 @@ impl TrainConfig {
     pub fn validation_split(mut self, fraction: f64) -> Self {
         self.validation_split = fraction;
         self
-    }
-
-    /// Print one line per epoch to standard error.
-    #[must_use]
-    pub fn verbose(mut self, verbose: bool) -> Self {
-        self.verbose = verbose;
-        self
-    }
-
-    /// Number of epochs.
-    pub fn get_epochs(&self) -> usize {
-        self.epochs
-    }
-
-    /// Batch size.
-    pub fn get_batch_size(&self) -> usize {
-        self.batch_size
-    }
-
-    /// The optimizer.
-    pub fn get_optimizer(&self) -> Optimizer {
-        self.optimizer
-    }
-
-    /// The shuffling seed.
-    pub fn get_seed(&self) -> u64 {
-        self.seed
-    }
-
-    /// The validation fraction.
-    pub fn get_validation_split(&self) -> f64 {
-        self.validation_split
     }
 
     /// Checks every value.
@@ -296,7 +179,7 @@ impl Mlp {
     /// The training samples are reshuffled every epoch by a `ChaCha8Rng` seeded with
     /// [`TrainConfig::seed`]; with the same initial weights (same [`Mlp::new`] seed) and the
     /// same config, the trained weights are bit-identical on every run, whatever the number of
-    /// threads. Silent unless [`TrainConfig::verbose`] is set.
+    /// threads. Prints nothing: [`Mlp::train_with`] hears every epoch's statistics.
     ///
     /// # Errors
     /// The [`TrainConfig::check`] errors; [`ModelError::WidthMismatch`],
@@ -306,6 +189,20 @@ impl Mlp {
     /// [`ModelError::LossNotFinite`] (with the epoch and batch) if the loss becomes NaN or
     /// infinite, in which case training stops and the weights are those of the failing step.
     pub fn train(&mut self, dataset: &Dataset, cfg: &TrainConfig) -> Result<History> {
+        self.train_with(dataset, cfg, &mut |_| {})
+    }
+
+    /// As [`Mlp::train`], calling `on_epoch` with each epoch's statistics as it ends (for
+    /// progress display: the library prints nothing).
+    ///
+    /// # Errors
+    /// As [`Mlp::train`].
+    pub fn train_with(
+        &mut self,
+        dataset: &Dataset,
+        cfg: &TrainConfig,
+        on_epoch: &mut dyn FnMut(&EpochStats),
+    ) -> Result<History> {
         cfg.check()?;
         let x = dataset.features();
         let y = dataset.labels();
@@ -375,16 +272,7 @@ impl Mlp {
                 val_accuracy,
                 seconds: start.elapsed().as_secs_f64(),
             };
-            if cfg.verbose {
-                let val = match (stats.val_loss, stats.val_accuracy) {
-                    (Some(l), Some(a)) => format!(", val_loss {l:.4}, val_accuracy {a:.4}"),
-                    _ => String::new(),
-                };
-                eprintln!(
-                    "epoch {epoch}/{}: loss {:.4}, accuracy {:.4}{val} ({:.3} s)",
-                    cfg.epochs, stats.loss, stats.accuracy, stats.seconds
-                );
-            }
+            on_epoch(&stats);
             history.epochs.push(stats);
         }
         Ok(history)
