@@ -22,7 +22,7 @@ impl LayerKind {
     }
 }
 
-/// The name and kind of one output a [`LayerModel`] returns.
+/// The name and kind of one output a `LayerModel` returns.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LayerSpec {
     /// Name of the layer, unique within the model (e.g. `"h1"`).

@@ -20,7 +20,7 @@
 //! Empty cells (`null` in JSON): the kNN scores and the combined score of `reference` rows (a
 //! sample is its own nearest neighbour there; they are not computed), and `predicted` /
 //! `max_softmax` without probabilities. Layer names become keys with
-//! [`column_key`](mtq_signature::scores::column_key).
+//! [`column_key`].
 //!
 //! `samples.json` is a list of flat records with the CSV's columns: `pandas.read_json(path,
 //! orient="records")` reads it as is, as `pandas.read_csv` reads the CSV.
