@@ -207,3 +207,26 @@ fn cuda_without_the_feature_is_a_usage_error() {
     assert!(text(&out.stderr).contains("without CUDA"));
     let _ = std::fs::remove_dir_all(&out_dir);
 }
+
+#[test]
+fn mnist_study_runs_end_to_end() {
+    let out_dir = temp("mnist");
+    let out = mtq(&[
+        "mnist",
+        "--epochs",
+        "1",
+        "--k-max",
+        "3",
+        "--inject",
+        "4",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("Unseen class 4"), "{stdout}");
+    assert!(stdout.lines().last().unwrap().starts_with("report: "));
+    let json: String = std::fs::read_to_string(out_dir.join("report.json")).unwrap();
+    assert!(json.contains("\"schema_version\": 1"));
+    std::fs::remove_dir_all(&out_dir).unwrap();
+}

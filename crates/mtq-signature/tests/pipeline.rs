@@ -1,0 +1,80 @@
+//! The MNIST study as a library on the embedded sample: one seed's run is repeatable, and the
+//! stability of several seeds is measured on the same reference set.
+
+use mtq_signature::pipeline::{MnistStudy, Stage};
+use mtq_signature::{ScoreId, ScoreKind, SetRole, stability};
+
+fn quick() -> MnistStudy {
+    MnistStudy {
+        epochs: 1,
+        k_max: 3,
+        ..MnistStudy::new()
+    }
+}
+
+#[test]
+fn a_seed_runs_the_whole_study_and_repeats_exactly() {
+    let study = quick();
+    let data = study.load().unwrap();
+    assert_eq!((data.train.n_samples(), data.test.n_samples()), (1755, 442));
+    let mut stages = Vec::new();
+    let a = study.run(&data, 3, &mut |s| stages.push(s)).unwrap();
+    assert!(matches!(stages[0], Stage::Trained { seed: 3, .. }));
+    assert!(matches!(
+        stages.last(),
+        Some(Stage::Studied { seed: 3, .. })
+    ));
+    assert_eq!(a.network, [784, 32, 64, 2]);
+    assert_eq!(a.model.layer_names(), ["h1", "h2", "out"]);
+    let roles: Vec<SetRole> = a.result.sets.iter().map(|s| s.role.clone()).collect();
+    assert_eq!(
+        roles,
+        [
+            SetRole::Reference,
+            SetRole::Test,
+            SetRole::Unseen("4".into()),
+            SetRole::Unseen("3".into())
+        ]
+    );
+    assert_eq!(
+        a.result.trusted.score,
+        ScoreId::of_layer(ScoreKind::Knn { k: 1, l2: true }, "h1")
+    );
+    assert!(a.result.test_accuracy.unwrap() > 0.9);
+    let b = study.run(&data, 3, &mut |_| {}).unwrap();
+    assert_eq!(a.result.evaluations, b.result.evaluations);
+    assert_eq!(a.result.strangers, b.result.strangers);
+}
+
+#[test]
+fn stability_compares_seeds_on_the_same_reference() {
+    let study = quick();
+    let data = study.load().unwrap();
+    let runs: Vec<_> = [0, 1]
+        .iter()
+        .map(|&s| study.run(&data, s, &mut |_| {}).unwrap())
+        .collect();
+    let pairs: Vec<_> = runs.iter().map(|r| (&r.model, &r.result)).collect();
+    let s = stability(&pairs).unwrap();
+    assert_eq!(s.seeds, [0, 1]);
+    assert_eq!(s.per_seed.len(), 2);
+    assert_eq!(s.per_seed[1].ks.len(), 3);
+    assert_eq!(s.tasks.len(), 2);
+    // One pair of seeds per layer; the 1s/7s split is found by every seed.
+    assert!(s.partition_ari.iter().all(|v| v.len() == 1 && v[0] > 0.5));
+    // Scores sorted by their worst task's mean AUROC, best first.
+    assert!(
+        s.scores
+            .windows(2)
+            .all(|w| w[0].worst_mean >= w[1].worst_mean)
+    );
+    assert_eq!(s.rank_correlation.len(), 1);
+    // A run is its own perfect match.
+    let same = stability(&[pairs[0], pairs[0]]).unwrap();
+    assert!(same.same_k && same.same_redundancy);
+    assert!(
+        same.partition_ari
+            .iter()
+            .all(|v| (v[0] - 1.0).abs() < 1e-12)
+    );
+}
