@@ -29,7 +29,6 @@ use std::fmt::Write as _;
 
 use mtq_signature::scores::column_key;
 use mtq_signature::{SignatureModel, StudyResult, path::path_name};
-use serde_json::{Map, Value};
 
 use crate::error::Result;
 
@@ -153,35 +152,43 @@ impl SampleTable {
     /// # Errors
     /// [`ReportError::Json`](crate::ReportError::Json) if serialisation fails.
     pub fn to_json(&self) -> Result<String> {
-        let records: Vec<Value> = self
-            .rows
+        // Written directly (keys escaped once), not through a `serde_json::Value` per cell: the
+        // full-MNIST table has millions of cells.
+        let keys: Vec<String> = self
+            .columns
             .iter()
-            .map(|r| {
-                let m: Map<String, Value> =
-                    self.columns
-                        .iter()
-                        .zip(r)
-                        .map(|(k, c)| {
-                            let v = match c {
-                                Cell::Text(s) => Value::from(s.as_str()),
-                                Cell::Int(n) => Value::from(*n),
-                                Cell::Float(v) => serde_json::Number::from_f64(*v)
-                                    .map_or(Value::Null, Value::Number),
-                                // The shortest decimal of the f32, read back as that f64.
-                                Cell::Single(v) => v
-                                    .to_string()
-                                    .parse::<f64>()
-                                    .ok()
-                                    .and_then(serde_json::Number::from_f64)
-                                    .map_or(Value::Null, Value::Number),
-                            };
-                            (k.clone(), v)
-                        })
-                        .collect();
-                Value::Object(m)
-            })
-            .collect();
-        Ok(serde_json::to_string(&records)?)
+            .map(serde_json::to_string)
+            .collect::<std::result::Result<_, _>>()?;
+        let mut out = String::with_capacity(self.rows.len() * self.columns.len() * 24 + 2);
+        out.push('[');
+        for (i, r) in self.rows.iter().enumerate() {
+            out.push_str(if i == 0 { "{" } else { ",{" });
+            for (j, (k, c)) in keys.iter().zip(r).enumerate() {
+                if j > 0 {
+                    out.push(',');
+                }
+                out.push_str(k);
+                out.push(':');
+                match c {
+                    Cell::Text(t) => out.push_str(&serde_json::to_string(t)?),
+                    Cell::Int(n) => {
+                        let _ = write!(out, "{n}");
+                    }
+                    // `Debug` is the shortest round-trip form with an exponent when it is
+                    // shorter (`1e-7`, `2.5e20`): valid JSON numbers.
+                    Cell::Float(v) if v.is_finite() => {
+                        let _ = write!(out, "{v:?}");
+                    }
+                    Cell::Single(v) if v.is_finite() => {
+                        let _ = write!(out, "{v:?}");
+                    }
+                    Cell::Float(_) | Cell::Single(_) => out.push_str("null"),
+                }
+            }
+            out.push('}');
+        }
+        out.push(']');
+        Ok(out)
     }
 }
 
