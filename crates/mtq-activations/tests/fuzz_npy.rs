@@ -3,6 +3,9 @@
 //! panic and a peak heap proportional to the file's size (`mtq_testkit::Campaign`); a header
 //! claiming gigabytes must fail without allocating them.
 
+// Test helpers outside #[test] functions: a failure here is a test failure.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use mtq_activations::{Activations, Manifest, read_npy_labels, read_npy_matrix};

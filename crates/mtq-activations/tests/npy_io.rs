@@ -249,7 +249,7 @@ fn missing_manifest_is_an_io_error_with_its_path() {
 /// `data`.
 fn raw_npy(header: &str, data: &[u8]) -> Vec<u8> {
     let mut h = header.to_owned();
-    while (10 + h.len() + 1) % 64 != 0 {
+    while !(10 + h.len() + 1).is_multiple_of(64) {
         h.push(' ');
     }
     h.push('\n');

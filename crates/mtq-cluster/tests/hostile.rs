@@ -2,6 +2,9 @@
 //! all-zero data, huge and tiny magnitudes. Every `Ok` carries finite numbers; K above the
 //! number of distinct rows is refused by `fit` and capped (and said so) by `select_k`.
 
+// Test helpers outside #[test] functions: a failure here is a test failure.
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 
 use mtq_cluster::{

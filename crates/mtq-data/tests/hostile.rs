@@ -2,6 +2,9 @@
 //! file, label values too large to size a class list, and the memory each costs (measured with
 //! a counting allocator).
 
+// Test helpers outside #[test] functions: a failure here is a test failure.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::io::Write;

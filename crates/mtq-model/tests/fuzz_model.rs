@@ -3,6 +3,9 @@
 //! numbers). Asserts no panic and a peak heap near the files' size (`mtq_testkit::Campaign`);
 //! a file with a non-finite weight must be refused.
 
+// Test helpers outside #[test] functions: a failure here is a test failure.
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 
 use mtq_model::{Activation, CONFIG_FILE, Device, Mlp, MlpConfig, ModelError, WEIGHTS_FILE};

@@ -1,6 +1,9 @@
 //! The hostile-input cases of issue 13 (fixtures in `tests/fixtures/cases/`, see its README),
 //! each tested for the behaviour a user should get, with siblings of each kind.
 
+// Test helpers outside #[test] functions: a failure here is a test failure.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use mtq_activations::ActivationsError;

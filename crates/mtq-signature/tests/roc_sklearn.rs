@@ -2,6 +2,9 @@
 //! levels, signed zeros (`-0.0` ties `+0.0`), all scores equal. Fixture:
 //! `tests/fixtures/roc/roc_ties.json`, written by `make_roc_ties.py` beside it.
 
+// Test helpers outside #[test] functions: a failure here is a test failure.
+#![allow(clippy::unwrap_used)]
+
 use mtq_signature::roc;
 use serde_json::Value;
 
