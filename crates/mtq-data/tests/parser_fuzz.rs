@@ -12,7 +12,7 @@ mod common;
 use common::{gzip, image_bytes, images, label_bytes, labels};
 use mtq_data::DataError;
 use mtq_data::idx::{read_images, read_labels};
-use mtq_testkit::{Campaign, Mutator, PeakAlloc};
+use mtq_testkit::{Campaign, LOCK, Mutator, PeakAlloc};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -90,6 +90,10 @@ fn mutate(rng: &mut ChaCha8Rng, seed_bytes: &[u8]) -> Vec<u8> {
 
 #[test]
 fn arbitrary_bytes_never_panic() {
+    // Measured campaigns run in this binary: keep this test's allocations out of them.
+    let _quiet = LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut rng = ChaCha8Rng::seed_from_u64(2051);
     for _ in 0..CASES {
         let len = rng.random_range(0..64);
@@ -163,6 +167,10 @@ fn mutated_valid_files_never_panic_raw_or_gzip() {
 
 #[test]
 fn huge_claims_in_tiny_inputs_fail_fast() {
+    // Measured campaigns run in this binary: keep this test's allocations out of them.
+    let _quiet = LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     for _ in 0..CASES {
         let mut b = image_bytes(&images(1, 2, 2));

@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use mtq_model::{Activation, CONFIG_FILE, Device, Mlp, MlpConfig, ModelError, WEIGHTS_FILE};
-use mtq_testkit::{Campaign, Mutator, PeakAlloc};
+use mtq_testkit::{Campaign, LOCK, Mutator, PeakAlloc};
 
 #[global_allocator]
 static ALLOC: PeakAlloc = PeakAlloc;
@@ -89,6 +89,10 @@ fn mutated_configs_never_panic() {
 
 #[test]
 fn non_finite_weights_are_refused_on_load() {
+    // Measured campaigns run in this binary: keep this test's allocations out of them.
+    let _quiet = LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
         let dir = saved("nan");
         let path = dir.join(WEIGHTS_FILE);
@@ -116,6 +120,10 @@ fn non_finite_weights_are_refused_on_load() {
 
 #[test]
 fn oversized_files_are_refused_before_reading() {
+    // Measured campaigns run in this binary: keep this test's allocations out of them.
+    let _quiet = LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = saved("big");
     let cfg_path = dir.join(CONFIG_FILE);
     let mut text = std::fs::read_to_string(&cfg_path).unwrap();

@@ -136,6 +136,7 @@ fn header_claiming_16_gb_is_refused_without_allocating_it() {
     assert_eq!(*expected, Some(16_000_000_000));
     assert!(*available < 10_000);
     assert!(chain(&err).contains("ref_h1.npy"), "{}", chain(&err));
+    eprintln!("16 GB header case: peak heap {peak} bytes; {err}");
     assert!(peak < 1 << 20, "peak {peak} bytes");
     // The other sets of the case are fine.
     assert!(NpySet::read(case("npy_hdr_huge_shape_1e9", "test"), &layers()).is_ok());
@@ -152,6 +153,7 @@ fn a_label_of_2_pow_63_or_1e9_names_file_row_and_value() {
         "{err:?}"
     );
     assert!(err.to_string().contains("row 3"), "{err}");
+    eprintln!("2^63 label case: peak heap {peak} bytes; {}", chain(&err));
     assert!(peak < 1 << 20, "peak {peak} bytes");
     // Siblings: 10^9 as int64 and as float64, and a negative label.
     let dir = scratch_copy("npy_labels_2pow63");
