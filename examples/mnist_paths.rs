@@ -20,7 +20,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let run = study.run(&data, 0, &mut |stage| {
         if let Stage::Fitted { ks, .. } = stage {
             for (layer, k, silhouette) in ks {
-                eprintln!("{layer}: K = {k} (silhouette {silhouette:.3})");
+                match silhouette {
+                    Some(s) => eprintln!("{layer}: K = {k} (silhouette {s:.3})"),
+                    None => eprintln!("{layer}: constant layer, K undefined"),
+                }
             }
         }
     })?;

@@ -189,6 +189,14 @@ pub enum ActivationsError {
         #[source]
         source: serde_json::Error,
     },
+    /// The manifest file is larger than [`MAX_MANIFEST_BYTES`](crate::npy::MAX_MANIFEST_BYTES).
+    #[error("{}: manifest larger than {max} bytes", .path.display())]
+    ManifestTooLarge {
+        /// The manifest file.
+        path: PathBuf,
+        /// The limit in bytes.
+        max: u64,
+    },
     /// The manifest's `format` is not `"mtq-activations"`.
     #[error("{}: manifest format {found:?}, expected \"mtq-activations\"", .path.display())]
     ManifestFormat {
@@ -243,7 +251,8 @@ pub enum ActivationsError {
         /// Shape found in the file.
         found: Vec<usize>,
     },
-    /// A label or id file holds a negative value.
+    /// No longer returned (a negative label is an [`ActivationsError::LabelValue`], which
+    /// also covers fractional and too-large values); kept so that matching code compiles.
     #[error("{}: entry {index} is {value}, expected a non-negative integer", .path.display())]
     NegativeLabel {
         /// The `.npy` file.
@@ -252,6 +261,82 @@ pub enum ActivationsError {
         index: usize,
         /// The value.
         value: i64,
+    },
+    /// An `.npy` header that cannot be trusted: not an `.npy` file, too long, nested too deep,
+    /// or longer than the file itself.
+    #[error("{}: bad .npy header: {reason}", .path.display())]
+    NpyHeader {
+        /// The `.npy` file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The header promises more data than the file holds (checked before anything is
+    /// allocated).
+    #[error(
+        "{}: the header promises shape {shape:?} of {dtype} ({}) but only {available} bytes of data follow it",
+        .path.display(),
+        .expected.map_or_else(|| "more bytes than this machine can address".to_owned(), |b| format!("{b} bytes"))
+    )]
+    NpyTooShort {
+        /// The `.npy` file.
+        path: PathBuf,
+        /// The shape the header states.
+        shape: Vec<usize>,
+        /// The dtype the header states (numpy's name).
+        dtype: String,
+        /// Bytes of data the header promises (`None`: more than `usize::MAX`).
+        expected: Option<usize>,
+        /// Bytes present after the header.
+        available: u64,
+    },
+    /// An `.npy` file of a dtype this reader does not take here.
+    #[error("{}: dtype {dtype}, {expected} expected", .path.display())]
+    NpyDtype {
+        /// The `.npy` file.
+        path: PathBuf,
+        /// The dtype found (numpy's name, e.g. `float64`).
+        dtype: String,
+        /// What is accepted, e.g. `"integers"` or `"float32 or float64"`.
+        expected: &'static str,
+    },
+    /// An `.npy` file of another rank than expected.
+    #[error("{}: array of shape {shape:?}, a {expected}-D array expected", .path.display())]
+    NpyRank {
+        /// The `.npy` file.
+        path: PathBuf,
+        /// The shape found.
+        shape: Vec<usize>,
+        /// The rank expected.
+        expected: usize,
+    },
+    /// A label that is not a class index this crate accepts: not an integer, or above
+    /// [`MAX_LABEL`](crate::MAX_LABEL).
+    #[error("{}: row {row} holds label {value}, {reason}", .path.display())]
+    LabelValue {
+        /// The `.npy` file.
+        path: PathBuf,
+        /// Row (position) of the label.
+        row: usize,
+        /// The value as stored in the file.
+        value: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// A finite `float64` value too large for `float32` (it would become infinite).
+    #[error(
+        "{}: value {value:e} at row {row}, column {col} is beyond float32's range (|x| <= 3.4e38)",
+        .path.display()
+    )]
+    F32Range {
+        /// The `.npy` file.
+        path: PathBuf,
+        /// Row of the value.
+        row: usize,
+        /// Column of the value.
+        col: usize,
+        /// The value.
+        value: f64,
     },
     /// An error from the model.
     #[error(transparent)]

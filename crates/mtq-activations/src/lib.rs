@@ -108,6 +108,7 @@ mod layer;
 #[cfg(feature = "extract")]
 mod model;
 pub mod npy;
+mod npy_header;
 mod prepare;
 
 pub use activations::{Activations, Layer};
@@ -117,5 +118,6 @@ pub use extract::{ExtractParams, extract};
 pub use layer::{LayerKind, LayerSpec};
 #[cfg(feature = "extract")]
 pub use model::{LayerModel, MLP_LOGITS, MLP_PROBS};
-pub use npy::{Manifest, ManifestLayer, read_npy_labels, read_npy_matrix};
+pub use npy::{MAX_LABEL, Manifest, ManifestLayer, read_npy_ids, read_npy_labels, read_npy_matrix};
+pub use npy_header::{MAX_HEADER_BYTES, MAX_HEADER_DEPTH};
 pub use prepare::{FittedPreparation, Preparation};

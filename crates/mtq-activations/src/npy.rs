@@ -14,20 +14,26 @@
 //! To bring activations from PyTorch or Keras, write the same with numpy (`np.save`) and a
 //! hand-written manifest: `format`, `version`, `dtype`, `ids`, `index` and `kind` may be left
 //! out (ids default to `0..n`, index to the layer's position, kind to `hidden`). Layers may be
-//! `float32` or `float64` (converted to `f32`), in C or Fortran order; labels and ids any
-//! integer dtype with non-negative values.
+//! `float32` or `float64` (converted to `f32`; a finite value beyond `f32`'s range is an error),
+//! in C or Fortran order; labels and ids any integer dtype with non-negative values, or
+//! whole-valued floats (labels at most [`MAX_LABEL`]).
+//!
+//! Hostile files: every `.npy` header is checked against the file's size before an array is
+//! allocated (a header claiming 16 GB in a 10 KB file is an [`ActivationsError::NpyTooShort`]),
+//! and the manifest is read only up to [`MAX_MANIFEST_BYTES`].
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::path::{Component, Path, PathBuf};
 
-use ndarray::{Array1, Array2, Ix1, Ix2};
-use ndarray_npy::{ReadNpyError, ReadNpyExt, ReadableElement, WriteNpyExt};
+use ndarray::{Array1, Array2};
+use ndarray_npy::{ReadNpyExt, WriteNpyExt};
 use serde::{Deserialize, Serialize};
 
 use crate::activations::{Activations, Layer};
 use crate::error::{ActivationsError, Result};
 use crate::layer::LayerKind;
+use crate::npy_header;
 
 /// The `format` string of a manifest.
 pub const MANIFEST_FORMAT: &str = "mtq-activations";
@@ -122,30 +128,38 @@ fn open(path: &Path) -> Result<BufReader<File>> {
         })
 }
 
-/// Reads an `.npy` file as `T`; `Ok(None)` if its dtype is not `T`'s.
-fn read_as<T: ReadNpyExt>(path: &Path) -> Result<Option<T>> {
-    match T::read_npy(open(path)?) {
-        Ok(a) => Ok(Some(a)),
-        Err(ReadNpyError::WrongDescriptor(_)) => Ok(None),
-        Err(source) => Err(ActivationsError::NpyRead {
-            path: path.to_owned(),
-            source,
-        }),
-    }
+/// Reads an `.npy` file as `T` after [`npy_header::inspect`] has checked its header and size.
+fn read_checked<T: ReadNpyExt>(path: &Path) -> Result<T> {
+    T::read_npy(open(path)?).map_err(|source| ActivationsError::NpyRead {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Reads a 2-D `float32` or `float64` `.npy` file (C or Fortran order) as a standard-layout
 /// `f32` matrix; also returns the dtype found (`"float32"` or `"float64"`).
 fn read_matrix_dtype(path: &Path) -> Result<(Array2<f32>, &'static str)> {
-    let (a, dtype) = match read_as::<Array2<f32>>(path)? {
-        Some(a) => (a, "float32"),
-        None => match read_as::<Array2<f64>>(path)? {
-            Some(a) => (a.mapv(|v| v as f32), "float64"),
-            None => {
-                // report the descriptor error of the f32 attempt
-                return Err(npy_error::<f32, Ix2>(path));
-            }
-        },
+    let header = npy_header::inspect(path)?;
+    if header.shape.len() != 2 {
+        return Err(ActivationsError::NpyRank {
+            path: path.to_owned(),
+            shape: header.shape,
+            expected: 2,
+        });
+    }
+    let (a, dtype) = match header.dtype.as_str() {
+        "float32" => (read_checked::<Array2<f32>>(path)?, "float32"),
+        "float64" => (
+            to_f32(path, &read_checked::<Array2<f64>>(path)?)?,
+            "float64",
+        ),
+        _ => {
+            return Err(ActivationsError::NpyDtype {
+                path: path.to_owned(),
+                dtype: header.dtype,
+                expected: "float32 or float64",
+            });
+        }
     };
     let a = if a.is_standard_layout() {
         a
@@ -155,93 +169,151 @@ fn read_matrix_dtype(path: &Path) -> Result<(Array2<f32>, &'static str)> {
     Ok((a, dtype))
 }
 
-/// The error of reading `path` as an array of `T`.
-fn npy_error<T: ReadableElement, D: ndarray::Dimension>(path: &Path) -> ActivationsError {
-    match open(path) {
-        Err(e) => e,
-        Ok(reader) => match ndarray::Array::<T, D>::read_npy(reader) {
-            Err(source) => ActivationsError::NpyRead {
-                path: path.to_owned(),
-                source,
-            },
-            Ok(_) => ActivationsError::NpyRead {
-                path: path.to_owned(),
-                source: ReadNpyError::MissingData,
-            },
-        },
+/// `a` as `f32`; a finite value beyond `f32`'s range is an error (it would become infinite).
+/// NaN and infinities stay what they are (checked where the values are used).
+fn to_f32(path: &Path, a: &Array2<f64>) -> Result<Array2<f32>> {
+    let out = a.mapv(|v| v as f32);
+    if out.iter().all(|v| v.is_finite()) {
+        return Ok(out);
     }
+    for ((row, col), &v) in a.indexed_iter() {
+        if v.is_finite() && !(v as f32).is_finite() {
+            return Err(ActivationsError::F32Range {
+                path: path.to_owned(),
+                row,
+                col,
+                value: v,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Reads a 2-D `.npy` file of `float32` or `float64` values (C or Fortran order) as an `f32`
 /// matrix in standard layout; e.g. one layer's activations exported with `np.save`.
 ///
+/// The header is checked against the file's size before anything is allocated, so a file whose
+/// header claims more data than it holds fails without allocating the claim.
+///
 /// # Errors
-/// [`ActivationsError::Io`] if the file cannot be opened; [`ActivationsError::NpyRead`] for a
-/// bad header, another dtype, another rank, or a truncated file.
+/// [`ActivationsError::Io`] if the file cannot be opened; [`ActivationsError::NpyHeader`],
+/// [`ActivationsError::NpyTooShort`] for a header that cannot be trusted;
+/// [`ActivationsError::NpyRank`] for another rank; [`ActivationsError::NpyDtype`] for another
+/// dtype; [`ActivationsError::F32Range`] for a finite `float64` value beyond `f32`'s range;
+/// [`ActivationsError::NpyRead`] for a header or data ndarray-npy cannot read.
 pub fn read_npy_matrix(path: impl AsRef<Path>) -> Result<Array2<f32>> {
     Ok(read_matrix_dtype(path.as_ref())?.0)
 }
 
-/// Reads a 1-D `.npy` file of integers (any of `int8`..`int64`, `uint8`..`uint64`) as labels.
+/// Largest label (class index) accepted by [`read_npy_labels`]: 2^20 - 1, the bound of
+/// `mtq_data::Dataset` (`mtq_data::MAX_LABEL`, equal by a test). Labels are class indices; a
+/// value above this is taken for a corrupt or foreign file rather than for a network of more
+/// than a million classes, so that no class table is ever sized by a wild value.
+pub const MAX_LABEL: usize = (1 << 20) - 1;
+
+/// Reads a 1-D `.npy` file of labels (class indices) or ids.
+///
+/// Integer dtypes (`int8`..`int64`, `uint8`..`uint64`) are read as they are. Floating-point
+/// labels (`float32`, `float64`, as numpy writes `np.array([1., 0.])`) are accepted when every
+/// value is a whole number; `1.0` becomes `1`. Every value must lie in `0..=`[`MAX_LABEL`]. Use
+/// [`read_npy_ids`] for sample ids, which may be larger.
 ///
 /// # Errors
-/// [`ActivationsError::Io`], [`ActivationsError::NpyRead`] (bad header, non-integer dtype,
-/// another rank, truncated), [`ActivationsError::NegativeLabel`].
+/// [`ActivationsError::Io`]; [`ActivationsError::NpyHeader`], [`ActivationsError::NpyTooShort`],
+/// [`ActivationsError::NpyRead`] for an unreadable file; [`ActivationsError::NpyRank`] if not
+/// 1-D; [`ActivationsError::NpyDtype`] (e.g. `bool`, `complex128`, strings: integers expected);
+/// [`ActivationsError::LabelValue`] naming the file, row and value of a label that is negative,
+/// fractional, not finite or above [`MAX_LABEL`].
 pub fn read_npy_labels(path: impl AsRef<Path>) -> Result<Array1<usize>> {
-    let path = path.as_ref();
-    fn signed<T: Copy + Into<i64>>(path: &Path, a: Array1<T>) -> Result<Array1<usize>> {
-        a.iter()
+    read_indices(path.as_ref(), MAX_LABEL, "labels")
+}
+
+/// Reads a 1-D `.npy` file of sample ids (non-negative integers, any integer dtype, or
+/// whole-valued floats as [`read_npy_labels`]), without [`MAX_LABEL`]'s bound.
+///
+/// # Errors
+/// As [`read_npy_labels`], the bound being `usize::MAX` (and 2^53 for floats).
+pub fn read_npy_ids(path: impl AsRef<Path>) -> Result<Array1<usize>> {
+    read_indices(path.as_ref(), usize::MAX, "ids")
+}
+
+/// Largest float that is still an exact whole number (2^53).
+const MAX_EXACT_FLOAT: f64 = 9_007_199_254_740_992.0;
+
+fn read_indices(path: &Path, max: usize, what: &str) -> Result<Array1<usize>> {
+    let header = npy_header::inspect(path)?;
+    if header.shape.len() != 1 {
+        return Err(ActivationsError::NpyRank {
+            path: path.to_owned(),
+            shape: header.shape,
+            expected: 1,
+        });
+    }
+    let bad = |row: usize, value: String, reason: String| ActivationsError::LabelValue {
+        path: path.to_owned(),
+        row,
+        value,
+        reason,
+    };
+    let above = format!("above the largest accepted {what} value {max}");
+    let check_int = |row: usize, value: i128| -> Result<usize> {
+        if value < 0 {
+            return Err(bad(row, value.to_string(), "negative".into()));
+        }
+        match usize::try_from(value) {
+            Ok(v) if v <= max => Ok(v),
+            _ => Err(bad(row, value.to_string(), above.clone())),
+        }
+    };
+    let ints = |values: Vec<i128>| -> Result<Array1<usize>> {
+        values
+            .into_iter()
             .enumerate()
-            .map(|(index, &v)| {
-                let value: i64 = v.into();
-                usize::try_from(value).map_err(|_| ActivationsError::NegativeLabel {
-                    path: path.to_owned(),
-                    index,
-                    value,
-                })
-            })
+            .map(|(row, v)| check_int(row, v))
             .collect::<Result<Vec<_>>>()
             .map(Array1::from)
-    }
-    fn unsigned<T: Copy + Into<u64>>(path: &Path, a: Array1<T>) -> Result<Array1<usize>> {
-        a.iter()
-            .enumerate()
-            .map(|(index, &v)| {
-                let value: u64 = v.into();
-                usize::try_from(value).map_err(|_| ActivationsError::NegativeLabel {
-                    path: path.to_owned(),
-                    index,
-                    value: i64::try_from(value).unwrap_or(i64::MAX),
+    };
+    let widen = |v: Array1<i128>| v.to_vec();
+    match header.dtype.as_str() {
+        "int64" => ints(widen(read_checked::<Array1<i64>>(path)?.mapv(i128::from))),
+        "uint64" => ints(widen(read_checked::<Array1<u64>>(path)?.mapv(i128::from))),
+        "int32" => ints(widen(read_checked::<Array1<i32>>(path)?.mapv(i128::from))),
+        "uint32" => ints(widen(read_checked::<Array1<u32>>(path)?.mapv(i128::from))),
+        "int16" => ints(widen(read_checked::<Array1<i16>>(path)?.mapv(i128::from))),
+        "uint16" => ints(widen(read_checked::<Array1<u16>>(path)?.mapv(i128::from))),
+        "int8" => ints(widen(read_checked::<Array1<i8>>(path)?.mapv(i128::from))),
+        "uint8" => ints(widen(read_checked::<Array1<u8>>(path)?.mapv(i128::from))),
+        "float32" | "float64" => {
+            let values: Array1<f64> = if header.dtype == "float32" {
+                read_checked::<Array1<f32>>(path)?.mapv(f64::from)
+            } else {
+                read_checked::<Array1<f64>>(path)?
+            };
+            values
+                .iter()
+                .enumerate()
+                .map(|(row, &v)| {
+                    if !v.is_finite() || v.fract() != 0.0 {
+                        return Err(bad(
+                            row,
+                            v.to_string(),
+                            format!("not a whole number ({} {what})", header.dtype),
+                        ));
+                    }
+                    if v > MAX_EXACT_FLOAT {
+                        return Err(bad(row, format!("{v:e}"), above.clone()));
+                    }
+                    check_int(row, v as i128)
                 })
-            })
-            .collect::<Result<Vec<_>>>()
-            .map(Array1::from)
+                .collect::<Result<Vec<_>>>()
+                .map(Array1::from)
+        }
+        _ => Err(ActivationsError::NpyDtype {
+            path: path.to_owned(),
+            dtype: header.dtype,
+            expected: "integers (or whole-valued floats)",
+        }),
     }
-    if let Some(a) = read_as::<Array1<i64>>(path)? {
-        return signed(path, a);
-    }
-    if let Some(a) = read_as::<Array1<u64>>(path)? {
-        return unsigned(path, a);
-    }
-    if let Some(a) = read_as::<Array1<i32>>(path)? {
-        return signed(path, a);
-    }
-    if let Some(a) = read_as::<Array1<u32>>(path)? {
-        return unsigned(path, a);
-    }
-    if let Some(a) = read_as::<Array1<i16>>(path)? {
-        return signed(path, a);
-    }
-    if let Some(a) = read_as::<Array1<u16>>(path)? {
-        return unsigned(path, a);
-    }
-    if let Some(a) = read_as::<Array1<i8>>(path)? {
-        return signed(path, a);
-    }
-    if let Some(a) = read_as::<Array1<u8>>(path)? {
-        return unsigned(path, a);
-    }
-    Err(npy_error::<i64, Ix1>(path))
 }
 
 /// `dir.join(file)` if `file` is a plain relative path without `..`.
@@ -266,6 +338,69 @@ fn check_len(path: &Path, expected: usize, found: usize) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// Largest manifest read, in bytes (16 MiB: about 100,000 layers).
+pub const MAX_MANIFEST_BYTES: u64 = 16 << 20;
+
+fn read_manifest_text(path: &Path) -> Result<String> {
+    let io = |source| ActivationsError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = File::open(path).map_err(io)?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut std::io::Read::take(file, MAX_MANIFEST_BYTES + 1),
+        &mut text,
+    )
+    .map_err(io)?;
+    if text.len() as u64 > MAX_MANIFEST_BYTES {
+        return Err(ActivationsError::ManifestTooLarge {
+            path: path.to_owned(),
+            max: MAX_MANIFEST_BYTES,
+        });
+    }
+    Ok(text)
+}
+
+impl Manifest {
+    /// Parses and checks a manifest's JSON text (`path` names it in errors): the format, the
+    /// version and the dtype if stated. The files it names are not opened.
+    ///
+    /// # Errors
+    /// [`ActivationsError::ManifestJson`], [`ActivationsError::ManifestFormat`],
+    /// [`ActivationsError::ManifestVersion`], [`ActivationsError::ManifestDtype`].
+    pub fn from_json(text: &str, path: &Path) -> Result<Self> {
+        let manifest: Manifest =
+            serde_json::from_str(text).map_err(|source| ActivationsError::ManifestJson {
+                path: path.to_owned(),
+                source,
+            })?;
+        if manifest.format != MANIFEST_FORMAT {
+            return Err(ActivationsError::ManifestFormat {
+                path: path.to_owned(),
+                found: manifest.format,
+            });
+        }
+        if manifest.version != MANIFEST_VERSION {
+            return Err(ActivationsError::ManifestVersion {
+                path: path.to_owned(),
+                found: manifest.version,
+                supported: MANIFEST_VERSION,
+            });
+        }
+        if let Some(dtype) = &manifest.dtype
+            && dtype != "float32"
+            && dtype != "float64"
+        {
+            return Err(ActivationsError::ManifestDtype {
+                path: path.to_owned(),
+                dtype: dtype.clone(),
+            });
+        }
+        Ok(manifest)
+    }
 }
 
 impl Activations {
@@ -343,7 +478,8 @@ impl Activations {
     /// [`ActivationsError::ManifestJson`], [`ActivationsError::ManifestVersion`],
     /// [`ActivationsError::ManifestFileName`] (a path leaving the directory),
     /// [`ActivationsError::ManifestDtype`], [`ActivationsError::DtypeMismatch`],
-    /// [`ActivationsError::ShapeMismatch`], [`ActivationsError::NegativeLabel`]; and the
+    /// [`ActivationsError::ShapeMismatch`], [`ActivationsError::LabelValue`], [`ActivationsError::NpyHeader`],
+    /// [`ActivationsError::NpyTooShort`], [`ActivationsError::ManifestTooLarge`]; and the
     /// errors of [`Activations::new`] (no layers, duplicate names, NaN or infinity).
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
@@ -353,38 +489,8 @@ impl Activations {
             path.to_owned()
         };
         let dir = manifest_path.parent().unwrap_or(Path::new(".")).to_owned();
-        let text =
-            std::fs::read_to_string(&manifest_path).map_err(|source| ActivationsError::Io {
-                path: manifest_path.clone(),
-                source,
-            })?;
-        let manifest: Manifest =
-            serde_json::from_str(&text).map_err(|source| ActivationsError::ManifestJson {
-                path: manifest_path.clone(),
-                source,
-            })?;
-        if manifest.format != MANIFEST_FORMAT {
-            return Err(ActivationsError::ManifestFormat {
-                path: manifest_path,
-                found: manifest.format,
-            });
-        }
-        if manifest.version != MANIFEST_VERSION {
-            return Err(ActivationsError::ManifestVersion {
-                path: manifest_path,
-                found: manifest.version,
-                supported: MANIFEST_VERSION,
-            });
-        }
-        if let Some(dtype) = &manifest.dtype
-            && dtype != "float32"
-            && dtype != "float64"
-        {
-            return Err(ActivationsError::ManifestDtype {
-                path: manifest_path,
-                dtype: dtype.clone(),
-            });
-        }
+        let text = read_manifest_text(&manifest_path)?;
+        let manifest = Manifest::from_json(&text, &manifest_path)?;
         let n = manifest.n_samples;
         let labels_path = resolve(&manifest_path, &dir, &manifest.labels)?;
         let labels = read_npy_labels(&labels_path)?;
@@ -392,7 +498,7 @@ impl Activations {
         let ids = match &manifest.ids {
             Some(file) => {
                 let ids_path = resolve(&manifest_path, &dir, file)?;
-                let ids = read_npy_labels(&ids_path)?;
+                let ids = read_npy_ids(&ids_path)?;
                 check_len(&ids_path, n, ids.len())?;
                 ids
             }
@@ -425,5 +531,13 @@ impl Activations {
             );
         }
         Activations::new(layers, labels, ids)
+    }
+}
+
+#[cfg(all(test, feature = "extract"))]
+mod tests {
+    #[test]
+    fn label_bound_is_mtq_data_s() {
+        assert_eq!(super::MAX_LABEL, mtq_data::MAX_LABEL);
     }
 }

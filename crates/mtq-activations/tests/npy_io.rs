@@ -51,13 +51,22 @@ fn single_numpy_files() {
     let f = read_npy_matrix(fixtures().join("f32_fortran.npy")).unwrap();
     assert_eq!(f, h1());
     assert!(f.is_standard_layout());
-    for bad in ["f16.npy", "rank1.npy"] {
-        let err = read_npy_matrix(fixtures().join(bad)).unwrap_err();
-        assert!(
-            matches!(&err, ActivationsError::NpyRead { path, .. } if path.ends_with(bad)),
-            "{bad}: {err:?}"
-        );
-    }
+    // Another dtype and another rank are said, with the file.
+    let err = read_npy_matrix(fixtures().join("f16.npy")).unwrap_err();
+    assert!(
+        matches!(&err, ActivationsError::NpyDtype { path, dtype, .. }
+            if path.ends_with("f16.npy") && dtype == "float16"),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("dtype float16, float32 or float64 expected")
+    );
+    let err = read_npy_matrix(fixtures().join("rank1.npy")).unwrap_err();
+    assert!(
+        matches!(&err, ActivationsError::NpyRank { path, expected: 2, .. } if path.ends_with("rank1.npy")),
+        "{err:?}"
+    );
     assert_eq!(
         read_npy_labels(fixtures().join("labels_u8.npy"))
             .unwrap()
@@ -65,18 +74,15 @@ fn single_numpy_files() {
         [1, 7, 7, 1, 7]
     );
     let err = read_npy_labels(fixtures().join("labels_neg.npy")).unwrap_err();
-    assert!(matches!(
-        err,
-        ActivationsError::NegativeLabel {
-            index: 1,
-            value: -3,
-            ..
-        }
-    ));
-    // a float file is not a label file
+    assert!(
+        matches!(&err, ActivationsError::LabelValue { row: 1, value, reason, .. }
+            if value == "-3" && reason == "negative"),
+        "{err:?}"
+    );
+    // a float matrix is not a label file: its rank is said
     assert!(matches!(
         read_npy_labels(fixtures().join("numpy_set/h1.npy")),
-        Err(ActivationsError::NpyRead { .. })
+        Err(ActivationsError::NpyRank { expected: 1, .. })
     ));
     let err = read_npy_matrix(fixtures().join("missing.npy")).unwrap_err();
     assert!(matches!(err, ActivationsError::Io { path, .. } if path.ends_with("missing.npy")));
@@ -225,7 +231,8 @@ fn manifest_mismatches_are_typed_errors() {
         std::fs::write(&path, &bytes[..bytes.len() - 7]).unwrap();
     });
     assert!(
-        matches!(&err, ActivationsError::NpyRead { path, .. } if path.ends_with("layer0-h1.npy")),
+        matches!(&err, ActivationsError::NpyTooShort { path, expected: Some(60), available: 53, .. }
+            if path.ends_with("layer0-h1.npy")),
         "{err:?}"
     );
 }
@@ -236,4 +243,97 @@ fn missing_manifest_is_an_io_error_with_its_path() {
     let err = Activations::load(&dir).unwrap_err();
     assert!(matches!(&err, ActivationsError::Io { path, .. } if path.ends_with("manifest.json")));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Raw `.npy` bytes: version 1.0 preamble, `header` padded with spaces and a newline, then
+/// `data`.
+fn raw_npy(header: &str, data: &[u8]) -> Vec<u8> {
+    let mut h = header.to_owned();
+    while !(10 + h.len() + 1).is_multiple_of(64) {
+        h.push(' ');
+    }
+    h.push('\n');
+    let mut b = b"\x93NUMPY\x01\x00".to_vec();
+    b.extend_from_slice(&(h.len() as u16).to_le_bytes());
+    b.extend_from_slice(h.as_bytes());
+    b.extend_from_slice(data);
+    b
+}
+
+#[test]
+fn hostile_headers_are_refused_before_allocating() {
+    let dir = scratch("hostile-headers");
+    let path = dir.join("x.npy");
+    let write = |b: &[u8]| std::fs::write(&path, b).unwrap();
+    // 16 GB promised by 64 bytes of data
+    write(&raw_npy(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000, 4), }",
+        &[0; 64],
+    ));
+    let err = read_npy_matrix(&path).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            ActivationsError::NpyTooShort {
+                expected: Some(16_000_000_000),
+                available: 64,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // a shape whose byte count overflows usize
+    write(&raw_npy(
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }",
+        &[],
+    ));
+    assert!(matches!(
+        read_npy_matrix(&path),
+        Err(ActivationsError::NpyTooShort { expected: None, .. })
+    ));
+    // unclosed brackets: the literal parser would backtrack for minutes
+    write(&raw_npy(
+        &format!("{{'descr': {}'<f8', 'shape': (3,)}}", "[".repeat(24)),
+        &[0; 24],
+    ));
+    let err = read_npy_labels(&path).unwrap_err();
+    assert!(err.to_string().contains("brackets deep"), "{err}");
+    // a header length beyond the file
+    let mut b = raw_npy(
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }",
+        &[0; 24],
+    );
+    b[8..10].copy_from_slice(&60_000u16.to_le_bytes());
+    write(&b);
+    let err = read_npy_labels(&path).unwrap_err();
+    assert!(
+        err.to_string().contains("bytes but the file holds only"),
+        "{err}"
+    );
+    // float64 beyond float32's range is named, not turned into infinity
+    let mut data = Vec::new();
+    for v in [1.0f64, 2.0, 1e40, 4.0] {
+        data.extend_from_slice(&v.to_le_bytes());
+    }
+    write(&raw_npy(
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }",
+        &data,
+    ));
+    let err = read_npy_matrix(&path).unwrap_err();
+    assert!(
+        matches!(err, ActivationsError::F32Range { row: 1, col: 0, value, .. } if value == 1e40),
+        "{err}"
+    );
+    // a matrix of int64 says its dtype
+    write(&raw_npy(
+        "{'descr': '<i8', 'fortran_order': False, 'shape': (1, 1), }",
+        &[0; 8],
+    ));
+    let err = read_npy_matrix(&path).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("dtype int64, float32 or float64 expected"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

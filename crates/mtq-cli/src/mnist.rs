@@ -83,7 +83,10 @@ fn stage(s: &Stage) -> String {
         Stage::Fitted { seed, ks } => format!(
             "seed {seed}: chose K per layer by silhouette: {}",
             ks.iter()
-                .map(|(l, k, s)| format!("{l} K={k} ({s:.3})"))
+                .map(|(l, k, s)| match s {
+                    Some(s) => format!("{l} K={k} ({s:.3})"),
+                    None => format!("{l} constant (K undefined)"),
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         ),

@@ -50,12 +50,10 @@ pub fn run(args: &NpyArgs, progress: &Progress) -> Result<(), Failure> {
         model
             .layers()
             .iter()
-            .map(|l| format!(
-                "{} K={} ({:.3})",
-                l.name(),
-                l.k(),
-                l.curve().chosen_silhouette()
-            ))
+            .map(|l| match l.curve().chosen_silhouette() {
+                Some(s) => format!("{} K={} ({s:.3})", l.name(), l.k()),
+                None => format!("{} constant (K undefined)", l.name()),
+            })
             .collect::<Vec<_>>()
             .join(", ")
     ));

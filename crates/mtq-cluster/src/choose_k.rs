@@ -33,6 +33,7 @@ pub struct KScore {
 pub struct KSweep {
     scores: Vec<KScore>,
     best: usize,
+    requested_end: usize,
 }
 
 impl KSweep {
@@ -64,6 +65,20 @@ impl KSweep {
     #[must_use]
     pub fn inertia_curve(&self) -> Vec<(usize, f64)> {
         self.scores.iter().map(|s| (s.k, s.inertia)).collect()
+    }
+
+    /// The last K asked for when the data had fewer distinct rows than that (the sweep then
+    /// stopped at the number of distinct rows, [`KSweep::last_k`]); `None` if the whole range was
+    /// fitted.
+    #[must_use]
+    pub fn capped_from(&self) -> Option<usize> {
+        (self.last_k() < self.requested_end).then_some(self.requested_end)
+    }
+
+    /// The last K fitted.
+    #[must_use]
+    pub fn last_k(&self) -> usize {
+        self.scores.last().map_or(0, |s| s.k)
     }
 
     /// Consumes the sweep, giving the per-K scores.
@@ -99,8 +114,10 @@ impl KSweep {
 ///
 /// # Errors
 /// [`ClusterError::InvalidKRange`] if `ks` is empty, starts below 2 or reaches `n_samples`;
-/// the errors of [`KMeansParams::fit`]; [`ClusterError::InvalidClusterCount`] if a fit leaves
-/// fewer than 2 distinct clusters (data with fewer distinct points than K).
+/// [`ClusterError::TooFewDistinctRows`] if the data has fewer distinct rows than the first K
+/// (a constant or all-zero layer has 1); the errors of [`KMeansParams::fit`]. When the data has
+/// fewer distinct rows than the last K, the sweep stops at that number and
+/// [`KSweep::capped_from`] says so: no K ever gets a duplicated centroid.
 pub fn select_k(
     x: ArrayView2<'_, f32>,
     ks: RangeInclusive<usize>,
@@ -116,8 +133,16 @@ pub fn select_k(
             n_samples: n,
         });
     }
-    let models = ks
-        .clone()
+    // K above the number of distinct rows would duplicate centroids: the range is capped there
+    // (said by `KSweep::capped_from`), and data with fewer distinct rows than `start` is refused.
+    let n_distinct = data::distinct_rows(x, end);
+    if n_distinct < start {
+        return Err(ClusterError::TooFewDistinctRows {
+            k: start,
+            n_distinct,
+        });
+    }
+    let models = (start..=end.min(n_distinct))
         .map(|k| params.clone().k(k).fit(x))
         .collect::<Result<Vec<KMeans>>>()?;
     let mean = data::column_mean(x);
@@ -148,5 +173,9 @@ pub fn select_k(
             best = i;
         }
     }
-    Ok(KSweep { scores, best })
+    Ok(KSweep {
+        scores,
+        best,
+        requested_end: end,
+    })
 }

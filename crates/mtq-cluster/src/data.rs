@@ -1,5 +1,7 @@
 //! Input checks and the centred, contiguous copy the kernels work on.
 
+use std::collections::HashSet;
+
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use rayon::prelude::*;
 
@@ -158,4 +160,52 @@ pub(crate) fn sq_dist(a: &[f32], b: &[f32]) -> f32 {
         tail += d * d;
     }
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}
+
+/// Magnitudes of centred data outside `[2^-40, 2^40]` are brought to at most 1 by a power of
+/// two before squared distances are taken in `f32` (whose range ends at 2^128: a coordinate of
+/// 1e20 squares to infinity, one of 1e-30 to zero). Inside the window nothing is scaled, so
+/// ordinary data gives bit-for-bit the results it gave before.
+const SCALE_WINDOW_LOG2: i32 = 40;
+
+/// The power of two by which to multiply centred data whose largest magnitude is `max_abs` (1
+/// for ordinary magnitudes and for all-zero data; see [`SCALE_WINDOW_LOG2`]). Multiplying by a
+/// power of two is exact, so distances, labels and centroids only change scale.
+pub(crate) fn pow2_scale(max_abs: f32) -> f32 {
+    if max_abs == 0.0 || !max_abs.is_finite() {
+        return 1.0;
+    }
+    let e = max_abs.log2().ceil() as i32;
+    if e.abs() <= SCALE_WINDOW_LOG2 {
+        return 1.0;
+    }
+    2.0f32.powi((-e).clamp(-126, 126))
+}
+
+/// The largest absolute value of `xs`.
+pub(crate) fn max_abs(xs: &[f32]) -> f32 {
+    xs.par_chunks(SUM_BLOCK * 64)
+        .map(|c| c.iter().fold(0.0f32, |m, v| m.max(v.abs())))
+        .reduce(|| 0.0, f32::max)
+}
+
+/// Multiplies every value of `xs` by `scale` (no-op for 1).
+pub(crate) fn scale_in_place(xs: &mut [f32], scale: f32) {
+    if scale != 1.0 {
+        xs.par_chunks_mut(SUM_BLOCK * 64)
+            .for_each(|c| c.iter_mut().for_each(|v| *v *= scale));
+    }
+}
+
+/// Number of distinct rows of `x`, counting at most up to `limit` (the scan stops there, so on
+/// ordinary data it reads about `limit` rows). `-0.0` and `0.0` are the same coordinate.
+pub(crate) fn distinct_rows(x: ArrayView2<'_, f32>, limit: usize) -> usize {
+    let mut seen: HashSet<Vec<u32>> = HashSet::new();
+    for row in x.rows() {
+        seen.insert(row.iter().map(|&v| (v + 0.0).to_bits()).collect());
+        if seen.len() >= limit {
+            break;
+        }
+    }
+    seen.len()
 }

@@ -15,6 +15,15 @@ pub enum ClusterError {
         /// Rows of the data.
         n_samples: usize,
     },
+    /// More clusters were asked for than the data has distinct rows: K-means would return
+    /// duplicated centroids. `n_distinct` is exact when below `k`.
+    #[error("k = {k} clusters asked of data with only {n_distinct} distinct rows")]
+    TooFewDistinctRows {
+        /// Clusters asked for.
+        k: usize,
+        /// Distinct rows of the data.
+        n_distinct: usize,
+    },
     /// The data has no rows.
     #[error("the data has no samples (0 rows)")]
     EmptyInput,

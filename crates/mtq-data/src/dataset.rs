@@ -4,6 +4,11 @@ use ndarray::{Array1, Array2, Array3, ArrayView1, ArrayView2, ArrayView3, Axis};
 
 use crate::error::{DataError, Result};
 
+/// Largest label (class index) a [`Dataset`] takes, 2^20 - 1: the class list `0..=max label`
+/// is allocated from the labels, so a larger value is taken for corrupt input rather than for
+/// more than a million classes.
+pub const MAX_LABEL: usize = (1 << 20) - 1;
+
 /// Samples as rows of an `n x d` `f32` matrix, each with a class label and a stable id.
 ///
 /// * **Ids.** The id of a sample is its index in the file it was read from; it survives class
@@ -28,7 +33,9 @@ impl Dataset {
     /// `0..=max(labels)`.
     ///
     /// # Errors
-    /// [`DataError::LengthMismatch`] if the row and label counts differ.
+    /// [`DataError::LengthMismatch`] if the row and label counts differ,
+    /// [`DataError::LabelTooLarge`] if a label is above [`MAX_LABEL`] (the class list is sized
+    /// by the largest label, so a wild value is refused rather than allocated).
     pub fn new(features: Array2<f32>, labels: Array1<usize>) -> Result<Self> {
         let ids = Array1::from_iter(0..labels.len());
         Self::with_ids(features, labels, ids)
@@ -38,7 +45,8 @@ impl Dataset {
     ///
     /// # Errors
     /// [`DataError::LengthMismatch`] if the row and label counts differ,
-    /// [`DataError::IdsLengthMismatch`] if there is not one id per sample.
+    /// [`DataError::IdsLengthMismatch`] if there is not one id per sample,
+    /// [`DataError::LabelTooLarge`] if a label is above [`MAX_LABEL`].
     pub fn with_ids(
         features: Array2<f32>,
         labels: Array1<usize>,
@@ -54,6 +62,13 @@ impl Dataset {
             return Err(DataError::IdsLengthMismatch {
                 samples: labels.len(),
                 ids: ids.len(),
+            });
+        }
+        if let Some((index, &label)) = labels.iter().enumerate().find(|&(_, &l)| l > MAX_LABEL) {
+            return Err(DataError::LabelTooLarge {
+                index,
+                label,
+                max: MAX_LABEL,
             });
         }
         let n_classes = labels.iter().max().map_or(0, |&m| m + 1);

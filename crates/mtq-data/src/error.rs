@@ -47,7 +47,8 @@ pub enum DataError {
         path: PathBuf,
     },
 
-    /// The name ends in `.gz` but the content does not start with the gzip magic bytes `1f 8b`.
+    /// No longer returned: the content, not the name, decides whether a file is gzip (kept so
+    /// that code matching on it still compiles).
     #[error("{}: named .gz but not gzip (starts with {found:02x?}, expected [1f, 8b])", .path.display())]
     NotGzip {
         /// The file or source.
@@ -138,6 +139,30 @@ pub enum DataError {
     TooManyForIdx {
         /// Number of items.
         n: usize,
+    },
+
+    /// The header declares another number of items than the caller expects (see
+    /// [`idx::read_images_expecting`](crate::idx::read_images_expecting)); found before the
+    /// payload is read.
+    #[error("{}: header declares {declared} items, {expected} expected", .path.display())]
+    UnexpectedCount {
+        /// The file or source.
+        path: PathBuf,
+        /// Items the header declares.
+        declared: u32,
+        /// Items expected.
+        expected: usize,
+    },
+
+    /// A label too large to be a class index (above [`MAX_LABEL`](crate::MAX_LABEL)).
+    #[error("label {label} at sample {index} is above the largest class index accepted, {max}")]
+    LabelTooLarge {
+        /// Position of the sample.
+        index: usize,
+        /// The label.
+        label: usize,
+        /// The largest label accepted.
+        max: usize,
     },
 
     /// An image file and its label file disagree on the number of items.

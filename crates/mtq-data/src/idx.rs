@@ -3,11 +3,15 @@
 //! An IDX file is a big-endian header (a magic number, then one `u32` per dimension) followed by
 //! the payload. MNIST uses two kinds: images (magic [`IMAGES_MAGIC`], `n x rows x cols`) and
 //! labels (magic [`LABELS_MAGIC`], `n`). Gzip is recognised from its magic bytes `1f 8b`, never
-//! from the name alone; a name ending in `.gz` whose content is not gzip is an error.
+//! from the name: a raw file named `.gz`, or a gzip file without the suffix, is read for what
+//! it holds.
 //!
 //! The reader never allocates from the header: it reads at most `declared + 1` payload bytes,
 //! into a buffer that grows with the bytes actually present, so a header claiming billions of
-//! images fails with [`DataError::Truncated`] after reading what is really there.
+//! images fails with [`DataError::Truncated`] after reading what is really there. A gzip stream
+//! can honestly inflate about a thousandfold, so when the count is known from elsewhere (the
+//! label file), [`read_images_expecting`] checks it against the header before inflating a byte
+//! of the payload.
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Cursor, Read, Write};
@@ -126,16 +130,35 @@ fn unit_table() -> [f32; 256] {
 
 /// Reads an IDX image file (magic [`IMAGES_MAGIC`]) from any reader, raw or gzip.
 ///
-/// `name` identifies the source in errors; when it ends in `.gz` the content must be gzip.
+/// `name` identifies the source in errors; the content, not the name, says whether it is gzip.
 ///
 /// # Errors
-/// [`DataError::Empty`], [`DataError::NotGzip`], [`DataError::Decompress`],
+/// [`DataError::Empty`], [`DataError::Decompress`],
 /// [`DataError::HeaderTooShort`], [`DataError::BadMagic`], [`DataError::EmptyImage`],
 /// [`DataError::SizeOverflow`], [`DataError::Truncated`], [`DataError::TrailingData`], or
 /// [`DataError::Io`] if reading fails.
 pub fn read_images<R: Read>(reader: R, name: impl AsRef<Path>) -> Result<IdxImages> {
-    let path = name.as_ref();
-    let (dims, payload) = read_idx(reader, path, IMAGES_MAGIC, 3)?;
+    read_images_inner(reader, name.as_ref(), None)
+}
+
+/// Reads an IDX image file that must hold exactly `n_images` images (e.g. the count of its
+/// label file), raw or gzip. The count in the header is checked before any pixel is read or
+/// inflated, so a gzip stream whose header claims more images stops at the header: memory stays
+/// at the honest size of `n_images` images.
+///
+/// # Errors
+/// [`DataError::UnexpectedCount`] if the header declares another count; else as
+/// [`read_images`].
+pub fn read_images_expecting<R: Read>(
+    reader: R,
+    name: impl AsRef<Path>,
+    n_images: usize,
+) -> Result<IdxImages> {
+    read_images_inner(reader, name.as_ref(), Some(n_images))
+}
+
+fn read_images_inner<R: Read>(reader: R, path: &Path, expect: Option<usize>) -> Result<IdxImages> {
+    let (dims, payload) = read_idx(reader, path, IMAGES_MAGIC, 3, expect)?;
     let [n, rows, cols] = [dims[0], dims[1], dims[2]].map(|d| d as usize);
     let pixels =
         Array2::from_shape_vec((n, rows * cols), payload).map_err(|_| DataError::SizeOverflow {
@@ -152,11 +175,11 @@ pub fn read_images<R: Read>(reader: R, name: impl AsRef<Path>) -> Result<IdxImag
 /// # Errors
 /// As [`read_images`], except [`DataError::EmptyImage`].
 pub fn read_labels<R: Read>(reader: R, name: impl AsRef<Path>) -> Result<Array1<u8>> {
-    let (_, payload) = read_idx(reader, name.as_ref(), LABELS_MAGIC, 1)?;
+    let (_, payload) = read_idx(reader, name.as_ref(), LABELS_MAGIC, 1, None)?;
     Ok(Array1::from_vec(payload))
 }
 
-/// Reads an IDX image file from disk, raw or gzip.
+/// Reads an IDX image file from disk, raw or gzip (decided by the content, whatever the name).
 ///
 /// # Errors
 /// [`DataError::Io`] if the file cannot be opened, else as [`read_images`].
@@ -172,6 +195,16 @@ pub fn read_images_file(path: impl AsRef<Path>) -> Result<IdxImages> {
 pub fn read_labels_file(path: impl AsRef<Path>) -> Result<Array1<u8>> {
     let path = path.as_ref();
     read_labels(open(path)?, path)
+}
+
+/// Reads an IDX image file from disk that must hold exactly `n_images` images; see
+/// [`read_images_expecting`].
+///
+/// # Errors
+/// [`DataError::Io`] if the file cannot be opened, else as [`read_images_expecting`].
+pub fn read_images_file_expecting(path: impl AsRef<Path>, n_images: usize) -> Result<IdxImages> {
+    let path = path.as_ref();
+    read_images_expecting(open(path)?, path, n_images)
 }
 
 fn open(path: &Path) -> Result<BufReader<File>> {
@@ -291,6 +324,7 @@ fn read_idx<R: Read>(
     path: &Path,
     magic: u32,
     ndim: usize,
+    expect_items: Option<usize>,
 ) -> Result<(Vec<u32>, Vec<u8>)> {
     let io_err = |source| DataError::Io {
         path: path.to_path_buf(),
@@ -303,13 +337,8 @@ fn read_idx<R: Read>(
             path: path.to_path_buf(),
         });
     }
+    // The content decides, never the name: a raw file named `.gz` is read as raw.
     let gzip = got == 2 && prefix == GZIP_MAGIC;
-    if is_gz_name(path) && !gzip {
-        return Err(DataError::NotGzip {
-            path: path.to_path_buf(),
-            found: prefix[..got].to_vec(),
-        });
-    }
     let chained = Cursor::new(prefix).take(got as u64).chain(reader);
     if gzip {
         let decoder = MultiGzDecoder::new(chained);
@@ -317,17 +346,16 @@ fn read_idx<R: Read>(
             path: path.to_path_buf(),
             source,
         };
-        read_idx_body(decoder, path, magic, ndim, true, err)
+        read_idx_body(decoder, path, (magic, ndim, expect_items), true, err)
     } else {
-        read_idx_body(chained, path, magic, ndim, false, io_err)
+        read_idx_body(chained, path, (magic, ndim, expect_items), false, io_err)
     }
 }
 
 fn read_idx_body<R: Read>(
     mut stream: R,
     path: &Path,
-    magic: u32,
-    ndim: usize,
+    (magic, ndim, expect_items): (u32, usize, Option<usize>),
     gzip: bool,
     err: impl Fn(io::Error) -> DataError,
 ) -> Result<(Vec<u32>, Vec<u8>)> {
@@ -367,6 +395,17 @@ fn read_idx_body<R: Read>(
             path: path.to_path_buf(),
             rows: dims[1],
             cols: dims[2],
+        });
+    }
+    // Checked before the payload is read: a gzip stream is never inflated past what the
+    // caller's other file (the labels) allows.
+    if let Some(expected) = expect_items
+        && dims[0] as usize != expected
+    {
+        return Err(DataError::UnexpectedCount {
+            path: path.to_path_buf(),
+            declared: dims[0],
+            expected,
         });
     }
     let overflow = || DataError::SizeOverflow {

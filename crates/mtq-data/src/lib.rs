@@ -57,7 +57,7 @@ mod sampling;
 mod scale;
 
 pub use batch::{Batch, Batches};
-pub use dataset::Dataset;
+pub use dataset::{Dataset, MAX_LABEL};
 pub use error::{DataError, Result};
 pub use idx::IdxImages;
 pub use mnist::{

@@ -163,13 +163,12 @@ impl Mnist {
 
     /// Reads the two splits (each on its own thread), keeping the digits marked in `keep`.
     fn read_paths(paths: &MnistPaths, keep: &[bool; MNIST_CLASSES]) -> Result<Self> {
+        // Labels first: their count bounds how much of the image file is read (or inflated).
         let split = |images: &Path, labels: &Path| -> Result<Dataset> {
-            dataset_from_idx(
-                idx::read_images_file(images)?,
-                idx::read_labels_file(labels)?,
-                (images, labels),
-                keep,
-            )
+            let labels_idx = idx::read_labels_file(labels)?;
+            let images_idx = idx::read_images_file_expecting(images, labels_idx.len())
+                .map_err(|e| count_mismatch(e, labels))?;
+            dataset_from_idx(images_idx, labels_idx, (images, labels), keep)
         };
         let (train, test) = std::thread::scope(|scope| {
             let test = scope.spawn(|| split(&paths.test_images, &paths.test_labels));
@@ -239,14 +238,33 @@ fn read_split(
     labels: impl Read,
     labels_name: PathBuf,
 ) -> Result<Dataset> {
-    let images_idx = idx::read_images(images, &images_name)?;
     let labels_idx = idx::read_labels(labels, &labels_name)?;
+    let images_idx = idx::read_images_expecting(images, &images_name, labels_idx.len())
+        .map_err(|e| count_mismatch(e, &labels_name))?;
     dataset_from_idx(
         images_idx,
         labels_idx,
         (&images_name, &labels_name),
         &[true; MNIST_CLASSES],
     )
+}
+
+/// [`DataError::UnexpectedCount`] of an image file read against its label file, as the
+/// [`DataError::CountMismatch`] that names both files.
+fn count_mismatch(e: DataError, labels_path: &Path) -> DataError {
+    match e {
+        DataError::UnexpectedCount {
+            path,
+            declared,
+            expected,
+        } => DataError::CountMismatch {
+            images_path: path,
+            labels_path: labels_path.to_path_buf(),
+            images: declared as usize,
+            labels: expected,
+        },
+        e => e,
+    }
 }
 
 /// Checks counts and label range, then builds the `[0, 1]`-scaled data set of the images whose

@@ -142,9 +142,13 @@ impl MlpConfig {
         names
     }
 
-    /// Number of trainable parameters (weights and biases).
+    /// Number of trainable parameters (weights and biases); `usize::MAX` if it overflows (a
+    /// configuration read from a hostile file).
     pub fn n_params(&self) -> usize {
-        self.widths().windows(2).map(|w| w[0] * w[1] + w[1]).sum()
+        self.widths()
+            .windows(2)
+            .map(|w| w[0].saturating_mul(w[1]).saturating_add(w[1]))
+            .fold(0usize, usize::saturating_add)
     }
 }
 

@@ -114,6 +114,46 @@ pub enum ModelError {
         /// The loss value.
         loss: f32,
     },
+    /// A weight or bias became NaN or infinite during training (checked after every step, the
+    /// last one included); training stops with the weights of that step.
+    #[error("non-finite weight after epoch {epoch}, batch {batch}: {tensor}[{index}] = {value}")]
+    WeightNotFinite {
+        /// 1-based epoch.
+        epoch: usize,
+        /// 1-based batch within that epoch.
+        batch: usize,
+        /// The tensor, e.g. `h1.weight`.
+        tensor: String,
+        /// Flat (row-major) index of the value, or the tensor's length if only its sum
+        /// overflowed.
+        index: usize,
+        /// The value (or the overflowing sum).
+        value: f32,
+    },
+    /// A weights file holds a NaN or infinite value.
+    #[error("{}: tensor {tensor} holds {value} at flat index {index}", .path.display())]
+    NonFiniteWeight {
+        /// The weights file.
+        path: PathBuf,
+        /// The tensor.
+        tensor: String,
+        /// Flat (row-major) index of the value.
+        index: usize,
+        /// The value.
+        value: f32,
+    },
+    /// A model file larger than the configuration can honestly need.
+    #[error("{}: {size} bytes, more than the {max} bytes {why}", .path.display())]
+    FileTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size in bytes.
+        size: u64,
+        /// The largest size accepted.
+        max: u64,
+        /// What bounds it.
+        why: &'static str,
+    },
     /// A file could not be read or written.
     #[error("cannot access {}", .path.display())]
     Io {

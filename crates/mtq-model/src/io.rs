@@ -13,6 +13,32 @@ use crate::mlp::Mlp;
 pub const WEIGHTS_FILE: &str = "model.safetensors";
 /// File name of the configuration inside a model directory.
 pub const CONFIG_FILE: &str = "config.json";
+/// Largest configuration file read, in bytes (1 MiB).
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+/// Room allowed for the safetensors header (its JSON table of tensors) beyond the weights.
+const MAX_HEADER_BYTES: usize = 1 << 20;
+
+/// Reads `path` whole if it is at most `max` bytes (checked before reading).
+fn read_bounded(path: &Path, max: u64, why: &'static str) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let io = |source| ModelError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    if size > max {
+        return Err(ModelError::FileTooLarge {
+            path: path.to_path_buf(),
+            size,
+            max,
+            why,
+        });
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(max).read_to_end(&mut bytes).map_err(io)?;
+    Ok(bytes)
+}
 
 impl Mlp {
     /// Writes the model to directory `dir` (created if missing): [`CONFIG_FILE`] (the
@@ -68,10 +94,7 @@ impl Mlp {
     pub fn load(dir: impl AsRef<Path>, device: &Device) -> Result<Self> {
         let dir = dir.as_ref();
         let config_path = dir.join(CONFIG_FILE);
-        let json = std::fs::read(&config_path).map_err(|source| ModelError::Io {
-            path: config_path.clone(),
-            source,
-        })?;
+        let json = read_bounded(&config_path, MAX_CONFIG_BYTES, "a model config may hold")?;
         let config: MlpConfig =
             serde_json::from_slice(&json).map_err(|source| ModelError::ConfigJson {
                 path: config_path,
@@ -80,10 +103,13 @@ impl Mlp {
         config.check()?;
 
         let path = dir.join(WEIGHTS_FILE);
-        let bytes = std::fs::read(&path).map_err(|source| ModelError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        // The weights hold at most one float64 per parameter, plus the safetensors header.
+        let max = config
+            .n_params()
+            .checked_mul(8)
+            .and_then(|b| b.checked_add(MAX_HEADER_BYTES))
+            .map_or(u64::MAX, |b| b as u64);
+        let bytes = read_bounded(&path, max, "the configuration's parameters can fill")?;
         let mut tensors =
             candle_core::safetensors::load_buffer(&bytes, device).map_err(|source| {
                 ModelError::Weights {
@@ -114,7 +140,19 @@ impl Mlp {
                         found: t.dims().to_vec(),
                     });
                 }
-                init.push((key, t.to_dtype(candle_core::DType::F32)?));
+                let t = t.to_dtype(candle_core::DType::F32)?;
+                let values = t.flatten_all()?.to_vec1::<f32>()?;
+                if let Some((index, &value)) =
+                    values.iter().enumerate().find(|(_, v)| !v.is_finite())
+                {
+                    return Err(ModelError::NonFiniteWeight {
+                        path,
+                        tensor: key,
+                        index,
+                        value,
+                    });
+                }
+                init.push((key, t));
             }
         }
         if let Some(name) = tensors.into_keys().min() {

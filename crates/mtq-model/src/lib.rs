@@ -73,7 +73,7 @@ pub use config::{Activation, MlpConfig};
 pub use convert::{array_to_tensor, tensor_to_array};
 pub use error::{ModelError, Result};
 pub use eval::Evaluation;
-pub use io::{CONFIG_FILE, WEIGHTS_FILE};
+pub use io::{CONFIG_FILE, MAX_CONFIG_BYTES, WEIGHTS_FILE};
 pub use mlp::{ForwardPass, Mlp};
 pub use optim::Optimizer;
 pub use train::{EpochStats, History, TrainConfig};

@@ -187,7 +187,9 @@ impl Mlp {
     /// [`ModelError::NonFiniteInput`] for bad data; [`ModelError::DegenerateSplit`] if the
     /// validation split leaves no training sample or rounds to no validation sample;
     /// [`ModelError::LossNotFinite`] (with the epoch and batch) if the loss becomes NaN or
-    /// infinite, in which case training stops and the weights are those of the failing step.
+    /// infinite, [`ModelError::WeightNotFinite`] if a weight does after a step (checked after
+    /// every step, the last one included); training then stops with the weights of the failing
+    /// step.
     pub fn train(&mut self, dataset: &Dataset, cfg: &TrainConfig) -> Result<History> {
         self.train_with(dataset, cfg, &mut |_| {})
     }
@@ -257,6 +259,15 @@ impl Mlp {
                 loss_sum += f64::from(loss_value) * idx.len() as f64;
                 correct += count_correct(&logits, idx, y)?;
                 optim.step(&loss.backward()?)?;
+                if let Some((tensor, index, value)) = self.first_non_finite()? {
+                    return Err(ModelError::WeightNotFinite {
+                        epoch,
+                        batch: b + 1,
+                        tensor,
+                        index,
+                        value,
+                    });
+                }
             }
             let (val_loss, val_accuracy) = if n_val > 0 {
                 let (l, c) = self.loss_and_correct(x, y, &val)?;

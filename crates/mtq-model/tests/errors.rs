@@ -168,17 +168,48 @@ fn diverging_loss_stops_with_its_epoch() {
         .batch_size(8)
         .optimizer(Optimizer::sgd(1e30, 0.0));
     let err = m.train(&data, &cfg).expect_err("diverges");
+    // The first step's loss is finite; the step itself overflows the weights, caught at once.
     match err {
-        ModelError::LossNotFinite { epoch, batch, loss } => {
-            assert_eq!(epoch, 1);
-            assert!(
-                batch >= 2,
-                "the first batch's loss is computed before any step"
-            );
-            assert!(!loss.is_finite());
+        ModelError::WeightNotFinite {
+            epoch,
+            batch,
+            ref tensor,
+            value,
+            ..
+        } => {
+            assert_eq!((epoch, batch), (1, 1));
+            assert!(tensor.ends_with(".weight") || tensor.ends_with(".bias"));
+            assert!(!value.is_finite());
         }
-        other => panic!("expected LossNotFinite, got {other}"),
+        other => panic!("expected WeightNotFinite, got {other}"),
     }
+}
+
+#[test]
+fn a_non_finite_last_step_is_an_error_too() {
+    // One epoch of one batch: the only step is the last, whose loss is finite; before issue 13
+    // training returned Ok with infinite weights.
+    let data = toy(16, 3);
+    let x = data.features().mapv(|v| v * 1e18);
+    let data = Dataset::new(x, data.labels().to_owned()).expect("data");
+    let mut m = model(3);
+    let cfg = TrainConfig::new()
+        .epochs(1)
+        .batch_size(16)
+        .optimizer(Optimizer::sgd(1e30, 0.0));
+    let err = m.train(&data, &cfg).expect_err("diverges at the last step");
+    assert!(
+        matches!(
+            err,
+            ModelError::WeightNotFinite {
+                epoch: 1,
+                batch: 1,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("epoch 1, batch 1"), "{err}");
 }
 
 #[test]

@@ -118,9 +118,11 @@ impl Builder<'_> {
             sets,
             facts: meta.facts.clone(),
         };
+        // A constant layer has no silhouette curve (K undefined): see `KCurve::verdict`.
         let silhouette_curves = model
             .layers()
             .iter()
+            .filter(|l| !l.curve().ks.is_empty())
             .map(|l| SilhouetteCurve {
                 layer: l.name().to_string(),
                 k: l.curve().ks.clone(),

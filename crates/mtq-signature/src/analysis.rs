@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::anomaly::{KnnIndex, Mahalanobis};
-use crate::clustering;
+use crate::clustering::{self, SweepOutcome};
 use crate::error::{Result, SignatureError};
 use crate::path::{PathRow, count_paths};
 use crate::redundancy::{LayerVerdict, PairAgreement, linear_cka, verdicts};
@@ -172,6 +172,11 @@ impl SignatureParams {
         if self.class_names.is_empty() {
             return Err(SignatureError::NoClasses);
         }
+        for (i, name) in self.layer_names.iter().enumerate() {
+            if self.layer_names[..i].contains(name) {
+                return Err(SignatureError::DuplicateLayer { name: name.clone() });
+            }
+        }
         if self.k_min < 2 || self.k_min > self.k_max {
             return Err(SignatureError::InvalidKRange {
                 k_min: self.k_min,
@@ -217,7 +222,7 @@ impl SignatureParams {
     /// A parameter error ([`SignatureError::InvalidKRange`], [`SignatureError::ZeroInit`],
     /// [`SignatureError::InvalidThreshold`], [`SignatureError::InvalidRidge`],
     /// [`SignatureError::InvalidNeighbours`], [`SignatureError::NoLayers`],
-    /// [`SignatureError::NoClasses`]); a data error ([`SignatureError::MissingLabels`],
+    /// [`SignatureError::NoClasses`], [`SignatureError::DuplicateLayer`]); a data error ([`SignatureError::MissingLabels`],
     /// [`SignatureError::LayerCountMismatch`], [`SignatureError::RowMismatch`],
     /// [`SignatureError::NonFinite`], [`SignatureError::LabelOutOfRange`],
     /// [`SignatureError::TooFewSamples`]); or a clustering error.
@@ -289,7 +294,13 @@ impl SignatureParams {
             .seed
             .wrapping_add((li as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let preparation = self.preparation_of(li).fit(x)?;
-        let prepared = preparation.apply(x)?;
+        let mut prepared = preparation.apply(x)?;
+        // Activations near 1e20 (or of tiny magnitude) are brought near 1 by a power of two, the
+        // same for every set traced later, so f32 squared distances stay finite.
+        let scale = clustering::magnitude_scale(prepared.view());
+        if scale != 1.0 {
+            prepared.mapv_inplace(|v| v * scale);
+        }
         let x = prepared.view();
         let sweep = clustering::sweep(name, x, self.k_min, self.k_max, self.n_init, seed)?;
         let (clusters, _) = nearest(&sweep.centroids, x);
@@ -310,7 +321,15 @@ impl SignatureParams {
             .into_raw_vec_and_offset()
             .0;
         d1.sort_by(f32::total_cmp);
-        let knn1_median = f64::from(d1[d1.len() / 2]).max(f64::MIN_POSITIVE);
+        // A layer where most rows repeat has a zero median: the smallest positive distance
+        // stands in; a constant layer (no positive distance) gets 0 and no part in the
+        // combined score.
+        let median = f64::from(d1[d1.len() / 2]);
+        let knn1_median = if median > 0.0 {
+            median
+        } else {
+            d1.iter().find(|&&v| v > 0.0).map_or(0.0, |&v| f64::from(v))
+        };
         let mahalanobis = Mahalanobis::fit(
             name,
             x,
@@ -322,12 +341,18 @@ impl SignatureParams {
         Ok(FittedLayer {
             name: name.to_string(),
             preparation,
+            scale,
             curve: KCurve {
                 layer: name.to_string(),
                 ks: sweep.ks,
                 silhouette: sweep.silhouette,
-                inertia: sweep.inertia,
+                inertia: sweep
+                    .inertia
+                    .iter()
+                    .map(|i| i / f64::from(scale).powi(2))
+                    .collect(),
                 chosen_k: sweep.chosen_k,
+                outcome: sweep.outcome,
             },
             centroids: sweep.centroids,
             table,
@@ -345,13 +370,15 @@ impl SignatureParams {
         labels: ArrayView1<'_, usize>,
     ) -> Result<Redundancy> {
         let col = |i: usize| trace.clusters.column(i);
+        let pair = |i: usize| format!("{} vs {}", layers[i - 1].name, layers[i].name);
+        let vs_class = |i: usize| format!("{} vs class", layers[i].name);
         let mut consecutive = Vec::new();
         for i in 1..layers.len() {
             consecutive.push(PairAgreement {
                 a: layers[i - 1].name.clone(),
                 b: layers[i].name.clone(),
-                ari: clustering::ari(col(i - 1), col(i))?,
-                nmi: clustering::nmi(col(i - 1), col(i))?,
+                ari: clustering::ari(col(i - 1), col(i), &pair(i))?,
+                nmi: clustering::nmi(col(i - 1), col(i), &pair(i))?,
                 cka: Some(linear_cka(xs[i - 1], xs[i])),
             });
         }
@@ -360,8 +387,8 @@ impl SignatureParams {
             vs_labels.push(PairAgreement {
                 a: l.name.clone(),
                 b: "class".into(),
-                ari: clustering::ari(col(i), labels)?,
-                nmi: clustering::nmi(col(i), labels)?,
+                ari: clustering::ari(col(i), labels, &vs_class(i))?,
+                nmi: clustering::nmi(col(i), labels, &vs_class(i))?,
                 cka: None,
             });
         }
@@ -386,18 +413,34 @@ pub struct KCurve {
     pub silhouette: Vec<f64>,
     /// K-means inertia per K.
     pub inertia: Vec<f64>,
-    /// The K chosen.
+    /// The K chosen (1 for a [`SweepOutcome::Constant`] layer, whose `ks` is empty).
     pub chosen_k: usize,
+    /// Whether the K range was fitted in full, capped at the number of distinct rows, or the
+    /// layer is constant (K and silhouette undefined).
+    #[serde(default)]
+    pub outcome: SweepOutcome,
 }
 
 impl KCurve {
-    /// The silhouette at the chosen K.
+    /// The silhouette at the chosen K; `None` when it is undefined (a constant layer).
     #[must_use]
-    pub fn chosen_silhouette(&self) -> f64 {
+    pub fn chosen_silhouette(&self) -> Option<f64> {
         self.ks
             .iter()
             .position(|&k| k == self.chosen_k)
-            .map_or(f64::NAN, |i| self.silhouette[i])
+            .map(|i| self.silhouette[i])
+    }
+
+    /// The chosen K, `None` when it is undefined (a constant layer: one cluster, no sweep).
+    #[must_use]
+    pub fn defined_k(&self) -> Option<usize> {
+        (self.outcome != SweepOutcome::Constant).then_some(self.chosen_k)
+    }
+
+    /// One sentence for the report when the sweep was capped or the layer is constant.
+    #[must_use]
+    pub fn verdict(&self) -> Option<String> {
+        self.outcome.verdict(&self.layer)
     }
 }
 
@@ -406,6 +449,7 @@ impl KCurve {
 pub struct FittedLayer {
     name: String,
     preparation: FittedPreparation,
+    scale: f32,
     curve: KCurve,
     centroids: Array2<f32>,
     table: LayerTable,
@@ -421,6 +465,15 @@ impl FittedLayer {
         &self.name
     }
 
+    /// The power of two this layer's activations are multiplied by before clustering and
+    /// distances (1 unless their magnitude lies outside `[2^-40, 2^40]`). kNN and Mahalanobis
+    /// scores are in the scaled units; centroid distances in a [`Trace`] and the inertia are
+    /// given back in the activations' own units.
+    #[must_use]
+    pub fn scale(&self) -> f32 {
+        self.scale
+    }
+
     /// The K sweep.
     #[must_use]
     pub fn curve(&self) -> &KCurve {
@@ -433,7 +486,8 @@ impl FittedLayer {
         self.curve.chosen_k
     }
 
-    /// Centroids of the chosen clustering (`k x width`).
+    /// Centroids of the chosen clustering (`k x width`), in the scaled units of
+    /// [`FittedLayer::scale`].
     #[must_use]
     pub fn centroids(&self) -> &Array2<f32> {
         &self.centroids
@@ -452,7 +506,8 @@ impl FittedLayer {
     }
 
     /// Median leave-one-out nearest-neighbour distance in the reference set (the scale of the
-    /// combined score).
+    /// combined score); the smallest positive one if the median is 0, and 0 for a constant
+    /// layer (which then takes no part in the combined score).
     #[must_use]
     pub fn knn1_median(&self) -> f64 {
         self.knn1_median
@@ -685,7 +740,13 @@ fn prepare_all(layers: &[FittedLayer], xs: &[ArrayView2<'_, f32>]) -> Result<Vec
     layers
         .iter()
         .zip(xs)
-        .map(|(l, x)| Ok(l.preparation.apply(*x)?))
+        .map(|(l, x)| {
+            let mut p = l.preparation.apply(*x)?;
+            if l.scale != 1.0 {
+                p.mapv_inplace(|v| v * l.scale);
+            }
+            Ok(p)
+        })
         .collect()
 }
 
@@ -694,7 +755,10 @@ fn assign_all(layers: &[FittedLayer], xs: &[ArrayView2<'_, f32>]) -> Trace {
     let mut clusters = Array2::zeros((n, layers.len()));
     let mut distances = Array2::zeros((n, layers.len()));
     for (i, (l, x)) in layers.iter().zip(xs).enumerate() {
-        let (c, d) = nearest(&l.centroids, *x);
+        let (c, mut d) = nearest(&l.centroids, *x);
+        if l.scale != 1.0 {
+            d.mapv_inplace(|v| (f64::from(v) / f64::from(l.scale)) as f32);
+        }
         clusters.column_mut(i).assign(&c);
         distances.column_mut(i).assign(&d);
     }

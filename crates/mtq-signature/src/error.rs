@@ -149,6 +149,47 @@ pub enum SignatureError {
         /// The failing pivot value.
         pivot: f64,
     },
+    /// A clustering error on one layer (or pair of layers), naming it and the step.
+    #[error("layer {layer}, {what}")]
+    LayerCluster {
+        /// Layer name (or `a vs b` for a pair).
+        layer: String,
+        /// The set and step, e.g. `reference set, K sweep`.
+        what: String,
+        /// The clustering error.
+        #[source]
+        source: mtq_cluster::ClusterError,
+    },
+    /// A set's label is not one of the reference set's label values.
+    #[error("{set}: label {value} at row {row} is not one of the reference set's labels")]
+    LabelNotInReference {
+        /// The set.
+        set: String,
+        /// Row of the label.
+        row: usize,
+        /// The raw label value.
+        value: usize,
+    },
+    /// The same layer name is given twice.
+    #[error("layer {name:?} is listed twice; layer names must be unique")]
+    DuplicateLayer {
+        /// The repeated name.
+        name: String,
+    },
+    /// The two sides of an anomaly task have different scores: typically one set has class
+    /// probabilities (`<prefix>_probs.npy`) and the other not, so only one has the max-softmax
+    /// baseline. Give every set probabilities, or none.
+    #[error(
+        "task {task}: the scores differ between its sets (only the in-distribution set has {only_negatives:?}, only the anomalies have {only_positives:?}); give every set class probabilities, or none"
+    )]
+    ScoreColumns {
+        /// The task, e.g. `test vs unseen`.
+        task: String,
+        /// Scores only the negatives (in-distribution set) have.
+        only_negatives: Vec<String>,
+        /// Scores only the positives (anomalies) have.
+        only_positives: Vec<String>,
+    },
     /// Error from the clustering crate.
     #[error(transparent)]
     Cluster(#[from] mtq_cluster::ClusterError),

@@ -80,6 +80,7 @@ pub mod stats;
 pub mod study;
 
 pub use analysis::{FittedLayer, KCurve, Redundancy, SignatureModel, SignatureParams, Trace};
+pub use clustering::SweepOutcome;
 pub use error::{Result, SignatureError};
 pub use mtq_activations::{FittedPreparation, Preparation};
 pub use npy_sets::NpySet;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use mtq_activations::{read_npy_labels, read_npy_matrix};
 use ndarray::{Array1, Array2};
 
-use crate::error::Result;
+use crate::error::{Result, SignatureError};
 use crate::samples::Samples;
 
 /// One set read from `.npy` files; [`NpySet::samples`] borrows it as a [`Samples`].
@@ -26,9 +26,15 @@ impl NpySet {
     /// `<prefix>_labels.npy` (integers, 1-D) and `<prefix>_probs.npy` when they exist. `prefix`
     /// is a path whose last component is the file-name prefix, e.g. `data/train`.
     ///
+    /// Labels are class indices (integers, or whole-valued floats, at most
+    /// [`mtq_activations::MAX_LABEL`]); use [`NpySet::label_values`] and [`NpySet::relabel`] for
+    /// raw label values with gaps.
+    ///
     /// # Errors
-    /// [`SignatureError::Activations`](crate::SignatureError::Activations) for a missing or
-    /// malformed file (the error names it). Shapes are checked when the set is fitted or traced.
+    /// [`SignatureError::Activations`] for a missing or malformed file (the error names it: a
+    /// header promising more data than the file holds, a float64 value beyond float32's range,
+    /// a label that is negative, fractional or too large, with its row and value). Shapes are
+    /// checked when the set is fitted or traced.
     pub fn read(prefix: impl AsRef<Path>, layers: &[String]) -> Result<Self> {
         let prefix = prefix.as_ref();
         let file = |suffix: &str| -> PathBuf {
@@ -58,6 +64,41 @@ impl NpySet {
             labels,
             probabilities,
         })
+    }
+
+    /// The distinct label values of this set, in increasing order (empty without labels).
+    /// Memory is bounded by the number of distinct labels, never by their values.
+    #[must_use]
+    pub fn label_values(&self) -> Vec<usize> {
+        let mut v = self.labels.as_ref().map_or_else(Vec::new, |l| l.to_vec());
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// Re-codes the labels as indices into `classes`, a sorted list of raw label values
+    /// (typically the reference set's [`NpySet::label_values`]): value `classes[i]` becomes `i`.
+    ///
+    /// This is the sensible reading of raw labels with gaps: a reference labelled only `1` and
+    /// `7` has two classes, named `"1"` and `"7"` by the caller, not eight of which six are
+    /// empty. A set without labels is left as it is.
+    ///
+    /// # Errors
+    /// [`SignatureError::LabelNotInReference`] naming `set`, the row and the value of the first
+    /// label not in `classes`.
+    pub fn relabel(&mut self, set: &str, classes: &[usize]) -> Result<()> {
+        if let Some(labels) = &mut self.labels {
+            for (row, y) in labels.iter_mut().enumerate() {
+                *y = classes
+                    .binary_search(y)
+                    .map_err(|_| SignatureError::LabelNotInReference {
+                        set: set.to_owned(),
+                        row,
+                        value: *y,
+                    })?;
+            }
+        }
+        Ok(())
     }
 
     /// The set as [`Samples`] (labels and probabilities included when present).

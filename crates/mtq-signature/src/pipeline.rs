@@ -99,8 +99,9 @@ pub enum Stage {
     Fitted {
         /// The seed.
         seed: u64,
-        /// Per layer: name, chosen K, its silhouette.
-        ks: Vec<(String, usize, f64)>,
+        /// Per layer: name, chosen K, its silhouette (`None` for a constant layer, whose K and
+        /// silhouette are undefined: see `KCurve::verdict`).
+        ks: Vec<(String, usize, Option<f64>)>,
     },
     /// Every set is traced, scored and evaluated.
     Studied {

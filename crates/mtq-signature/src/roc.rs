@@ -22,6 +22,10 @@ pub struct Roc {
 
 /// Computes the ROC curve of `negatives` (in-distribution) against `positives` (anomalies).
 ///
+/// Equal scores are ties (`-0.0 == +0.0`, `inf == inf`): one point per distinct score, a tied
+/// positive/negative pair counts one half, as scikit-learn's `roc_curve` / `roc_auc_score`
+/// (checked against them on tie-heavy inputs in `tests/roc_sklearn.rs`).
+///
 /// # Errors
 /// [`SignatureError::RocNeedsBoth`] if either side is empty, [`SignatureError::NanScore`] if a score
 /// is NaN (infinities are fine: they sort at the ends).
@@ -47,10 +51,12 @@ pub fn roc(negatives: &[f64], positives: &[f64]) -> Result<Roc> {
             });
         }
     }
+    // `v + 0.0` turns -0.0 into +0.0: equal scores are ties whatever their sign bit, as in
+    // scikit-learn (which compares with `==`).
     let mut all: Vec<(f64, bool)> = negatives
         .iter()
-        .map(|&v| (v, false))
-        .chain(positives.iter().map(|&v| (v, true)))
+        .map(|&v| (v + 0.0, false))
+        .chain(positives.iter().map(|&v| (v + 0.0, true)))
         .collect();
     // Descending score; ties are grouped below, so their inner order does not matter.
     all.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -64,7 +70,7 @@ pub fn roc(negatives: &[f64], positives: &[f64]) -> Result<Roc> {
     while i < all.len() {
         let v = all[i].0;
         let (tp0, fp0) = (tp, fp);
-        while i < all.len() && all[i].0.total_cmp(&v).is_eq() {
+        while i < all.len() && all[i].0 == v {
             if all[i].1 {
                 tp += 1;
             } else {

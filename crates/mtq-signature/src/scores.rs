@@ -240,7 +240,10 @@ impl SignatureModel {
                 let loo = knn == Knn::LeaveOneOut;
                 layer.knn().distances_raw_and_l2(x, k_max, loo)?
             };
-            combined += &raw.column(0).mapv(|v| f64::from(v) / layer.knn1_median());
+            // A constant layer (median 0) carries no information: no part in the sum.
+            if layer.knn1_median() > 0.0 {
+                combined += &raw.column(0).mapv(|v| f64::from(v) / layer.knn1_median());
+            }
             for (is_l2, d) in [(false, &raw), (true, &l2)] {
                 for &k in self.knn_ks() {
                     per_layer.push((
@@ -271,18 +274,26 @@ impl SignatureModel {
 /// (anomalies) on one task, keeping the ROC curves.
 ///
 /// # Errors
-/// [`SignatureError::RowMismatch`] if the two tables have different columns (compared by
-/// count); the errors of [`roc`].
+/// [`SignatureError::ScoreColumns`] if the two tables have different columns, naming the
+/// scores only one side has (e.g. the max-softmax baseline when only one set has class
+/// probabilities); the errors of [`roc`].
 pub fn evaluate(
     negatives: &ScoreTable,
     positives: &ScoreTable,
     task: &Task,
 ) -> Result<Vec<ScoreEvaluation>> {
     if negatives.columns != positives.columns {
-        return Err(SignatureError::RowMismatch {
-            what: format!("score columns of task {task}"),
-            expected: negatives.columns.len(),
-            found: positives.columns.len(),
+        let names = |a: &ScoreTable, b: &ScoreTable| -> Vec<String> {
+            a.columns
+                .iter()
+                .filter(|c| !b.columns.contains(c))
+                .map(ToString::to_string)
+                .collect()
+        };
+        return Err(SignatureError::ScoreColumns {
+            task: task.to_string(),
+            only_negatives: names(negatives, positives),
+            only_positives: names(positives, negatives),
         });
     }
     negatives

@@ -87,7 +87,7 @@ fn fit_finds_the_blobs_names_clusters_and_counts_paths() {
     for l in m.layers() {
         assert_eq!(l.k(), 3, "layer {}", l.name());
         assert_eq!(l.curve().ks, vec![2, 3, 4, 5]);
-        assert!(l.curve().chosen_silhouette() > 0.8);
+        assert!(l.curve().chosen_silhouette().unwrap() > 0.8);
         assert!((l.table().overall_purity - 1.0).abs() < 1e-12);
         let mut names = l.cluster_names().to_vec();
         names.sort();

@@ -33,25 +33,30 @@ pub struct KMeans {
     centroids: Array2<f32>,
     centered: Array2<f32>,
     mean: Array1<f64>,
+    scale: f32,
     labels: Array1<usize>,
     inertia: f64,
     n_iter: usize,
 }
 
 impl KMeans {
-    pub(crate) fn from_run(run: Run, mean: Array1<f64>) -> Self {
+    /// The model from a run on data centred by `mean` and multiplied by `scale` (a power of
+    /// two): centroids and inertia are given back in the data's own units.
+    pub(crate) fn from_run(run: Run, mean: Array1<f64>, scale: f32) -> Self {
+        let unscale = 1.0 / f64::from(scale);
         let mut centroids = Array2::<f32>::zeros(run.centers.raw_dim());
         for (mut c, r) in centroids.axis_iter_mut(Axis(0)).zip(run.centers.rows()) {
             for ((c, &v), &m) in c.iter_mut().zip(r.iter()).zip(mean.iter()) {
-                *c = (f64::from(v) + m) as f32;
+                *c = (f64::from(v) * unscale + m) as f32;
             }
         }
         Self {
             centroids,
             centered: run.centers,
             mean,
+            scale,
             labels: Array1::from(run.labels),
-            inertia: run.inertia,
+            inertia: run.inertia * unscale * unscale,
             n_iter: run.n_iter,
         }
     }
@@ -100,7 +105,9 @@ impl KMeans {
                 actual: x.ncols(),
             });
         }
-        Ok(data::centered(x, &self.mean))
+        let mut xc = data::centered(x, &self.mean);
+        data::scale_in_place(xc.as_slice_mut().unwrap_or_default(), self.scale);
+        Ok(xc)
     }
 
     /// The nearest centroid of every row of `x` (ties to the lower index).
@@ -131,7 +138,8 @@ impl KMeans {
         if let Some(o) = out.as_slice_mut() {
             o.par_chunks_mut(k).enumerate().for_each(|(i, row)| {
                 for (j, v) in row.iter_mut().enumerate() {
-                    *v = sq_dist(&xs[i * d..(i + 1) * d], &cs[j * d..(j + 1) * d]).sqrt();
+                    *v = sq_dist(&xs[i * d..(i + 1) * d], &cs[j * d..(j + 1) * d]).sqrt()
+                        / self.scale;
                 }
             });
         }

@@ -36,6 +36,11 @@ pub enum Algorithm {
 
 /// K-means settings, checked when [`fit`](KMeansParams::fit) is called.
 ///
+/// Magnitudes: centred data whose largest magnitude lies outside `[2^-40, 2^40]` (activations
+/// near 1e20, or a layer of tiny variance) is multiplied by a power of two before fitting, so
+/// that squared distances stay finite and non-zero in `f32`; the centroids and the inertia are
+/// given back in the data's own units (the inertia in `f64`, finite for any finite `f32` data).
+///
 /// Defaults (scikit-learn's, with the study's `n_init = 10`): `n_init = 10`, `max_iter = 300`,
 /// `tol = 1e-4` (relative to the mean feature variance, as scikit-learn), `init =
 /// Init::KMeansPlusPlus`, `algorithm = Algorithm::Lloyd`, `seed = 0`.
@@ -161,7 +166,9 @@ impl KMeansParams {
     /// # Errors
     /// Any error of [`check`](Self::check); [`ClusterError::EmptyInput`],
     /// [`ClusterError::NoFeatures`], [`ClusterError::NonFinite`] for bad data;
-    /// [`ClusterError::TooFewSamples`] if `k > n_samples`; [`ClusterError::InitShape`] or
+    /// [`ClusterError::TooFewSamples`] if `k > n_samples`; [`ClusterError::TooFewDistinctRows`]
+    /// if `k` exceeds the number of distinct rows (K-means would duplicate a centroid; the count
+    /// stops at `k`, so ordinary data costs about `k` row reads); [`ClusterError::InitShape`] or
     /// [`ClusterError::NonFiniteInit`] for bad `Init::Given` centroids.
     pub fn fit(&self, x: ArrayView2<'_, f32>) -> Result<KMeans> {
         self.check()?;
@@ -185,8 +192,19 @@ impl KMeansParams {
             data::check_finite(c.view())
                 .map_err(|(row, col, value)| ClusterError::NonFiniteInit { row, col, value })?;
         }
+        let n_distinct = data::distinct_rows(x, self.k);
+        if n_distinct < self.k {
+            return Err(ClusterError::TooFewDistinctRows {
+                k: self.k,
+                n_distinct,
+            });
+        }
         let mean = data::column_mean(x);
-        let xc = data::centered(x, &mean);
+        let mut xc = data::centered(x, &mean);
+        // Huge or tiny magnitudes are brought near 1 by a power of two (exact), so squared
+        // distances neither overflow nor underflow in f32; undone on the results.
+        let scale = data::pow2_scale(data::max_abs(xc.as_slice().unwrap_or_default()));
+        data::scale_in_place(xc.as_slice_mut().unwrap_or_default(), scale);
         let tol_abs = self.tol * mean_variance(&xc);
         let runs = if matches!(self.init, Init::Given(_)) {
             1
@@ -202,7 +220,11 @@ impl KMeansParams {
                 let centers = match &self.init {
                     Init::KMeansPlusPlus => init::plusplus(&xc, &packed, self.k, &mut rng),
                     Init::Random => init::random(&xc, self.k, &mut rng),
-                    Init::Given(c) => data::centered(c.view(), &mean),
+                    Init::Given(c) => {
+                        let mut c = data::centered(c.view(), &mean);
+                        data::scale_in_place(c.as_slice_mut().unwrap_or_default(), scale);
+                        c
+                    }
                 };
                 match self.algorithm {
                     Algorithm::Lloyd => lloyd::run(&xc, &packed, centers, self.max_iter, tol_abs),
@@ -222,7 +244,7 @@ impl KMeansParams {
             .into_iter()
             .nth(best)
             .ok_or(ClusterError::ZeroInit)?;
-        Ok(KMeans::from_run(run, mean))
+        Ok(KMeans::from_run(run, mean, scale))
     }
 }
 

@@ -1,0 +1,385 @@
+//! The hostile-input cases of issue 13 (fixtures in `tests/fixtures/cases/`, see its README),
+//! each tested for the behaviour a user should get, with siblings of each kind.
+
+// Test helpers outside #[test] functions: a failure here is a test failure.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use mtq_activations::ActivationsError;
+use mtq_signature::{
+    NpySet, ScoreKind, SetRole, SignatureError, SignatureModel, SignatureParams, StudyInput,
+    StudyResult, SweepOutcome, UnseenSet,
+};
+use mtq_testkit::{LOCK, PeakAlloc, measure};
+use ndarray::{Array1, Array2};
+use ndarray_npy::write_npy;
+
+#[global_allocator]
+static ALLOC: PeakAlloc = PeakAlloc;
+
+fn case(dir: &str, prefix: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/cases")
+        .join(dir)
+        .join(prefix)
+}
+
+fn layers() -> Vec<String> {
+    vec!["h1".into(), "h2".into()]
+}
+
+/// A copy of a case directory in a fresh temp folder, to write siblings into.
+fn scratch_copy(dir: &str) -> PathBuf {
+    let out = std::env::temp_dir().join(format!("mtq-hostile-{dir}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).unwrap();
+    let src = case(dir, "");
+    for e in std::fs::read_dir(&src).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, out.join(p.file_name().unwrap())).unwrap();
+    }
+    out
+}
+
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s += &format!(": {c}");
+        cur = c.source();
+    }
+    s
+}
+
+fn fit(reference: &NpySet, classes: &[&str]) -> SignatureModel {
+    SignatureParams::new(layers(), classes.iter().copied())
+        .k_range(2, 6)
+        .n_init(3)
+        .knn_ks(vec![1, 3])
+        .fit(&reference.samples())
+        .unwrap()
+}
+
+fn study(
+    model: &SignatureModel,
+    reference: &NpySet,
+    test: &NpySet,
+    unseen: &NpySet,
+) -> StudyResult {
+    let input = StudyInput {
+        seed: 0,
+        test_accuracy: None,
+        reference: reference.samples(),
+        test: Some(test.samples()),
+        unseen: vec![UnseenSet {
+            name: "unseen".into(),
+            samples: unseen.samples(),
+        }],
+    };
+    model.study(&input).unwrap()
+}
+
+/// No `Ok` carries inf or NaN: every number of the sweep, the scores and the samples.
+fn assert_finite(model: &SignatureModel, res: &StudyResult) {
+    for l in model.layers() {
+        let c = l.curve();
+        assert!(
+            c.silhouette.iter().chain(&c.inertia).all(|v| v.is_finite()),
+            "{c:?}"
+        );
+        assert!(l.knn1_median().is_finite());
+    }
+    for e in &res.evaluations {
+        assert!(e.roc.auroc.is_finite(), "{} {}", e.score, e.task);
+        assert!(e.roc.fpr.iter().chain(&e.roc.tpr).all(|v| v.is_finite()));
+    }
+    for set in &res.sets {
+        assert!(
+            set.trace.distances.iter().all(|v| v.is_finite()),
+            "{:?}",
+            set.role
+        );
+        for (j, c) in set.scores.columns.iter().enumerate() {
+            // The study skips the reference set's kNN search by design (NaN = not computed).
+            let skipped = matches!(c.kind, ScoreKind::Knn { .. } | ScoreKind::Combined);
+            if set.role == SetRole::Reference && skipped {
+                continue;
+            }
+            assert!(
+                set.scores.values.column(j).iter().all(|v| v.is_finite()),
+                "{:?} {c}",
+                set.role
+            );
+        }
+    }
+}
+
+#[test]
+fn header_claiming_16_gb_is_refused_without_allocating_it() {
+    let _g = LOCK.lock().unwrap();
+    let (res, peak) = measure(|| NpySet::read(case("npy_hdr_huge_shape_1e9", "ref"), &layers()));
+    let err = res.unwrap_err();
+    let SignatureError::Activations(ActivationsError::NpyTooShort {
+        path,
+        shape,
+        dtype,
+        expected,
+        available,
+    }) = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert!(path.ends_with("npy_hdr_huge_shape_1e9/ref_h1.npy"));
+    assert_eq!(shape, &[1_000_000_000, 4]);
+    assert_eq!(dtype, "float32");
+    assert_eq!(*expected, Some(16_000_000_000));
+    assert!(*available < 10_000);
+    assert!(chain(&err).contains("ref_h1.npy"), "{}", chain(&err));
+    eprintln!("16 GB header case: peak heap {peak} bytes; {err}");
+    assert!(peak < 1 << 20, "peak {peak} bytes");
+    // The other sets of the case are fine.
+    assert!(NpySet::read(case("npy_hdr_huge_shape_1e9", "test"), &layers()).is_ok());
+}
+
+#[test]
+fn a_label_of_2_pow_63_or_1e9_names_file_row_and_value() {
+    let _g = LOCK.lock().unwrap();
+    let (res, peak) = measure(|| NpySet::read(case("npy_labels_2pow63", "ref"), &layers()));
+    let err = res.unwrap_err();
+    assert!(
+        matches!(&err, SignatureError::Activations(ActivationsError::LabelValue { path, row: 3, value, .. })
+            if path.ends_with("ref_labels.npy") && value == "9223372036854775808"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("row 3"), "{err}");
+    eprintln!("2^63 label case: peak heap {peak} bytes; {}", chain(&err));
+    assert!(peak < 1 << 20, "peak {peak} bytes");
+    // Siblings: 10^9 as int64 and as float64, and a negative label.
+    let dir = scratch_copy("npy_labels_2pow63");
+    let labels = || Array1::from_iter((0..300).map(|i| (i % 2) as i64));
+    for (value, text) in [(1_000_000_000i64, "1000000000"), (-4, "-4")] {
+        let mut y = labels();
+        y[17] = value;
+        write_npy(dir.join("ref_labels.npy"), &y).unwrap();
+        let (res, peak) = measure(|| NpySet::read(dir.join("ref"), &layers()));
+        let err = res.unwrap_err();
+        assert!(
+            matches!(&err, SignatureError::Activations(ActivationsError::LabelValue { row: 17, value, .. }) if value == text),
+            "{err:?}"
+        );
+        assert!(peak < 1 << 20, "peak {peak} bytes");
+    }
+    let mut y = labels().mapv(|v| v as f64);
+    y[5] = 1e9;
+    write_npy(dir.join("ref_labels.npy"), &y).unwrap();
+    let err = NpySet::read(dir.join("ref"), &layers()).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            SignatureError::Activations(ActivationsError::LabelValue { row: 5, .. })
+        ),
+        "{err:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn float_labels_are_read_when_whole_and_explained_when_not() {
+    let train = NpySet::read(case("npy_float_labels", "train"), &layers()).unwrap();
+    let y = train.labels.as_ref().unwrap();
+    assert_eq!(train.label_values(), [0, 1]);
+    assert_eq!(y.len(), train.layers[0].nrows());
+    let test = NpySet::read(case("npy_float_labels", "test"), &layers()).unwrap();
+    let unseen = NpySet::read(case("npy_float_labels", "unseen"), &layers()).unwrap();
+    let model = fit(&train, &["0", "1"]);
+    let res = study(&model, &train, &test, &unseen);
+    assert_finite(&model, &res);
+    // Siblings: a fractional label, and a dtype that is no number.
+    let dir = scratch_copy("npy_float_labels");
+    let mut y = y.mapv(|v| v as f64);
+    y[2] = 0.5;
+    write_npy(dir.join("train_labels.npy"), &y).unwrap();
+    let err = NpySet::read(dir.join("train"), &layers()).unwrap_err();
+    assert!(
+        err.to_string().contains("row 2") && err.to_string().contains("float64"),
+        "{err}"
+    );
+    write_npy(
+        dir.join("train_labels.npy"),
+        &Array1::from(vec![true, false]),
+    )
+    .unwrap();
+    let err = NpySet::read(dir.join("train"), &layers()).unwrap_err();
+    assert!(err.to_string().contains("dtype bool, integers"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_constant_layer_is_a_finding_and_the_study_completes() {
+    let reference = NpySet::read(case("npy_ref_constant", "ref"), &layers()).unwrap();
+    let test = NpySet::read(case("npy_ref_constant", "test"), &layers()).unwrap();
+    let unseen = NpySet::read(case("npy_ref_constant", "unseen"), &layers()).unwrap();
+    let model = fit(&reference, &["0", "1"]);
+    let h1 = &model.layers()[0];
+    assert_eq!(h1.curve().outcome, SweepOutcome::Constant);
+    assert_eq!(h1.curve().defined_k(), None);
+    assert_eq!(h1.curve().chosen_silhouette(), None);
+    assert!(h1.curve().ks.is_empty());
+    assert_eq!(h1.k(), 1);
+    let verdict = h1.curve().verdict().unwrap();
+    assert!(
+        verdict.contains("h1") && verdict.contains("no information"),
+        "{verdict}"
+    );
+    let h2 = &model.layers()[1];
+    assert_eq!(h2.curve().outcome, SweepOutcome::Clustered);
+    assert!(h2.curve().defined_k().is_some_and(|k| k >= 2));
+    let res = study(&model, &reference, &test, &unseen);
+    assert_finite(&model, &res);
+    // Every reference sample sits on the single h1 cluster.
+    assert!(
+        model
+            .reference_trace()
+            .clusters
+            .column(0)
+            .iter()
+            .all(|&c| c == 0)
+    );
+}
+
+#[test]
+fn activations_near_1e20_cluster_as_at_unit_scale() {
+    let train = NpySet::read(case("npy_large_magnitude", "train"), &layers()).unwrap();
+    let test = NpySet::read(case("npy_large_magnitude", "test"), &layers()).unwrap();
+    let unseen = NpySet::read(case("npy_large_magnitude", "unseen"), &layers()).unwrap();
+    let model = fit(&train, &["0", "1"]);
+    let res = study(&model, &train, &test, &unseen);
+    assert_finite(&model, &res);
+    // The same sets divided by 2^66 (exact) give the same clusters and the same paths.
+    let shrink = |s: &NpySet| NpySet {
+        layers: s
+            .layers
+            .iter()
+            .map(|x| x.mapv(|v| v * 2f32.powi(-66)))
+            .collect(),
+        labels: s.labels.clone(),
+        probabilities: s.probabilities.clone(),
+    };
+    let small = fit(&shrink(&train), &["0", "1"]);
+    for (a, b) in model.layers().iter().zip(small.layers()) {
+        assert_eq!(a.k(), b.k(), "{}", a.name());
+    }
+    assert_eq!(
+        model.reference_trace().clusters,
+        small.reference_trace().clusters
+    );
+    assert!(model.layers()[0].scale() < 1.0);
+}
+
+#[test]
+fn the_combined_score_ignores_a_constant_layer() {
+    // Both layers constant but for one row in h2: no division by a zero scale.
+    let n = 40;
+    let h1 = Array2::<f32>::zeros((n, 3));
+    let mut h2 = Array2::from_shape_fn((n, 2), |(i, j)| (i % 5) as f32 + j as f32);
+    h2[[0, 0]] = 9.0;
+    let labels = Array1::from_iter((0..n).map(|i| i % 2));
+    let set = NpySet {
+        layers: vec![h1, h2],
+        labels: Some(labels),
+        probabilities: None,
+    };
+    let model = fit(&set, &["a", "b"]);
+    assert_eq!(model.layers()[0].curve().outcome, SweepOutcome::Constant);
+    assert_eq!(model.layers()[0].knn1_median(), 0.0);
+    let res = study(&model, &set, &set, &set);
+    assert_finite(&model, &res);
+}
+
+#[test]
+fn labels_with_gaps_become_their_distinct_values() {
+    let mut set = NpySet::read(case("npy_float_labels", "train"), &layers()).unwrap();
+    set.labels = set.labels.map(|y| y.mapv(|v| if v == 0 { 1 } else { 7 }));
+    let classes = set.label_values();
+    assert_eq!(classes, [1, 7]);
+    set.relabel("reference", &classes).unwrap();
+    assert_eq!(set.label_values(), [0, 1]);
+    let names: Vec<String> = classes.iter().map(ToString::to_string).collect();
+    let model = SignatureParams::new(layers(), names)
+        .k_range(2, 4)
+        .n_init(2)
+        .knn_ks(vec![1])
+        .fit(&set.samples())
+        .unwrap();
+    assert_eq!(model.class_names(), ["1", "7"]);
+    // A test label the reference never had is named with its set and row.
+    let mut other = NpySet::read(case("npy_float_labels", "test"), &layers()).unwrap();
+    other.labels = other.labels.map(|y| y.mapv(|v| if v == 0 { 1 } else { 3 }));
+    let err = other.relabel("test", &classes).unwrap_err();
+    assert!(
+        matches!(err, SignatureError::LabelNotInReference { ref set, value: 3, .. } if set == "test"),
+        "{err}"
+    );
+}
+
+#[test]
+fn duplicate_layer_names_are_refused() {
+    let set = NpySet::read(case("npy_float_labels", "train"), &layers()).unwrap();
+    let mut s = set.samples();
+    s = s.labels(set.labels.as_ref().unwrap().view());
+    let err = SignatureParams::new(["h1", "h1"], ["0", "1"])
+        .fit(&s)
+        .unwrap_err();
+    assert!(
+        matches!(&err, SignatureError::DuplicateLayer { name } if name == "h1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_one_class_reference_set_is_studied() {
+    let mut set = NpySet::read(case("npy_float_labels", "train"), &layers()).unwrap();
+    set.labels = set.labels.map(|y| y.mapv(|_| 0));
+    let model = SignatureParams::new(layers(), ["only"])
+        .k_range(2, 4)
+        .n_init(2)
+        .knn_ks(vec![1])
+        .fit(&set.samples())
+        .unwrap();
+    let test = NpySet::read(case("npy_float_labels", "test"), &layers()).unwrap();
+    let mut test = test;
+    test.labels = test.labels.map(|y| y.mapv(|_| 0));
+    let unseen = NpySet::read(case("npy_float_labels", "unseen"), &layers()).unwrap();
+    let res = study(&model, &set, &test, &unseen);
+    assert_finite(&model, &res);
+}
+
+#[test]
+fn an_unseen_set_without_the_test_sets_probabilities_is_named() {
+    let reference = NpySet::read(case("npy_hdr_huge_shape_1e9", "test"), &layers()).unwrap();
+    let mut test = reference.clone();
+    let unseen = NpySet::read(case("npy_hdr_huge_shape_1e9", "unseen"), &layers()).unwrap();
+    assert!(reference.probabilities.is_some() && unseen.probabilities.is_some());
+    let mut unseen_bare = unseen.clone();
+    unseen_bare.probabilities = None;
+    test.labels = reference.labels.clone();
+    let model = fit(&reference, &["0", "1"]);
+    let input = StudyInput {
+        seed: 0,
+        test_accuracy: None,
+        reference: reference.samples(),
+        test: Some(test.samples()),
+        unseen: vec![UnseenSet {
+            name: "unseen".into(),
+            samples: unseen_bare.samples(),
+        }],
+    };
+    let err = model.study(&input).unwrap_err();
+    assert!(
+        matches!(&err, SignatureError::ScoreColumns { only_negatives, only_positives, .. }
+            if only_negatives.len() == 1 && only_negatives[0].starts_with("max-softmax") && only_positives.is_empty()),
+        "{err}"
+    );
+    assert!(err.to_string().contains("unseen"), "{err}");
+}
