@@ -130,7 +130,8 @@ pub struct NpyArgs {
     /// A set of a class never seen in training (repeat for several).
     #[arg(long, value_name = "NAME=PREFIX", value_parser = parse_unseen)]
     pub unseen: Vec<(String, PathBuf)>,
-    /// Class names, in label order (default: 0, 1, ...).
+    /// Class names, one per label index 0, 1, ... (default: the reference's distinct label
+    /// values, e.g. labels 1 and 7 give classes "1" and "7").
     #[arg(long, value_delimiter = ',', value_name = "NAME,NAME,..")]
     pub classes: Option<Vec<String>>,
     /// Seed of K-means.

@@ -11,26 +11,33 @@ use crate::progress::Progress;
 /// Runs `mtq npy`.
 pub fn run(args: &NpyArgs, progress: &Progress) -> Result<(), Failure> {
     let out = output::prepare(&args.study.out)?;
-    let reference = NpySet::read(&args.reference, &args.layers)?;
-    let labels = reference.labels.as_ref().ok_or_else(|| {
-        Failure::Usage(format!(
+    let mut reference = NpySet::read(&args.reference, &args.layers)?;
+    if reference.labels.is_none() {
+        return Err(Failure::Usage(format!(
             "--reference {}: the reference set needs {}_labels.npy",
             args.reference.display(),
             args.reference.display()
-        ))
-    })?;
-    let classes = match &args.classes {
-        Some(c) => c.clone(),
-        None => {
-            let n = labels.iter().max().map_or(0, |m| m + 1);
-            (0..n).map(|c| c.to_string()).collect()
-        }
-    };
-    let test = args
+        )));
+    }
+    let mut test = args
         .test
         .as_ref()
         .map(|p| NpySet::read(p, &args.layers))
         .transpose()?;
+    // Without --classes, the classes are the label values the reference has (labels 1 and 7
+    // make two classes named "1" and "7", not eight of which six are empty).
+    let classes = match &args.classes {
+        Some(c) => c.clone(),
+        None => {
+            let values = reference.label_values();
+            reference.relabel("reference", &values)?;
+            if let Some(t) = &mut test {
+                t.relabel("test", &values)?;
+            }
+            values.iter().map(usize::to_string).collect()
+        }
+    };
+    let n_reference = reference.labels.as_ref().map_or(0, |l| l.len());
     let unseen = args
         .unseen
         .iter()
@@ -38,7 +45,7 @@ pub fn run(args: &NpyArgs, progress: &Progress) -> Result<(), Failure> {
         .collect::<Result<Vec<_>, mtq_signature::SignatureError>>()?;
     progress.say(&format!(
         "read {} reference samples over layers {}",
-        labels.len(),
+        n_reference,
         args.layers.join(", ")
     ));
     let model = SignatureParams::new(args.layers.clone(), classes)

@@ -152,10 +152,37 @@ impl ReportFiles {
     }
 }
 
+/// Removes the temporary files (`.<name>.tmp-*`) that an earlier write of these files left behind
+/// when its process was killed before renaming them. Best effort: a file that cannot be removed
+/// stays.
+fn remove_stale_temporaries(dir: &Path, files: &ReportFiles) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let prefixes: Vec<String> = [
+        &files.sankey_svg,
+        &files.html,
+        &files.json,
+        &files.samples_csv,
+        &files.samples_json,
+    ]
+    .iter()
+    .filter_map(|p| p.file_name())
+    .map(|n| format!(".{}.tmp-", n.to_string_lossy()))
+    .collect();
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if prefixes.iter().any(|p| name.starts_with(p.as_str())) {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
 /// Renders the report and writes `sankey.svg`, `report.html`, `report.json`, `samples.csv` and
 /// `samples.json` into `dir` (created if missing), each atomically (see [`write_atomic_all`]).
 /// Everything is rendered before the first file is written, so bad data leaves the directory
-/// untouched.
+/// untouched; temporary files left by an earlier, killed write are removed first.
 ///
 /// # Errors
 /// Any error of [`html_report`] for bad data, [`ReportError::Json`] if serialisation fails,
@@ -175,6 +202,7 @@ pub fn write_report(dir: impl AsRef<Path>, report: &Report) -> Result<ReportFile
         source,
     })?;
     let files = ReportFiles::in_dir(dir);
+    remove_stale_temporaries(dir, &files);
     write_atomic_all(&[
         (&files.sankey_svg, svg.as_bytes()),
         (&files.html, html.as_bytes()),

@@ -187,6 +187,8 @@ fn write_report_writes_five_files_that_read_back() {
             .unwrap()
             .starts_with("<!DOCTYPE html>")
     );
+    // A temporary file left by a killed write is cleaned by the next one.
+    fs::write(dir.join(".report.html.tmp-999999-0"), b"half").unwrap();
     // Writing again replaces the files and leaves nothing else.
     write_report(&dir, &with_no_samples(data.clone())).unwrap();
     assert_eq!(entries(&dir).len(), 5);
