@@ -177,6 +177,28 @@ fn read_file(path: &Path) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Reads an `.npy` file of features without labels (e.g. the samples of an unseen class):
+/// any rank, dtype float32, float64, uint8, uint16, int32 or int64, as `f32` in standard layout.
+/// Give it to [`Dataset::from_array`] with the labels you choose.
+///
+/// # Errors
+/// [`DataError::Io`], [`DataError::NpyHeader`], [`DataError::NpyDtype`], [`DataError::NpySize`],
+/// [`DataError::NpyRead`], [`DataError::NpyNonFinite`], each naming the file.
+pub fn read_npy_features(path: impl AsRef<Path>) -> Result<ArrayD<f32>> {
+    let path = path.as_ref();
+    features_from_bytes(&read_file(path)?, path)
+}
+
+/// Reads a 1-D `.npy` file of non-negative integer labels (any integer dtype).
+///
+/// # Errors
+/// [`DataError::Io`], [`DataError::NpyHeader`], [`DataError::NpyDtype`], [`DataError::NpySize`],
+/// [`DataError::NpyRead`], [`DataError::NpyRank`], [`DataError::NpyLabel`], each naming the file.
+pub fn read_npy_labels(path: impl AsRef<Path>) -> Result<Array1<usize>> {
+    let path = path.as_ref();
+    labels_from_bytes(&read_file(path)?, path)
+}
+
 /// Inflates a gzip buffer (the embedded data sets).
 pub(crate) fn gunzip(bytes: &[u8], path: &Path) -> Result<Vec<u8>> {
     let mut out = Vec::new();

@@ -2,26 +2,25 @@
 //! and training wall time per seed, then their means.
 //!
 //! ```text
-//! cargo run --release -p mtq-model --example cnn_ones_vs_sevens [-- EPOCHS]
+//! cargo run --release -p mtq-model --example cnn_ones_vs_sevens [-- EPOCHS [BATCH [LR]]]
 //! ```
 
 use std::time::Instant;
 
 use mtq_data::Mnist;
-use mtq_model::{Cnn, CnnConfig, Device, TrainConfig};
+use mtq_model::{Cnn, CnnConfig, Device, Optimizer, TrainConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let epochs: usize = std::env::args()
-        .nth(1)
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(5);
+    let arg = |i: usize| std::env::args().nth(i);
+    let epochs: usize = arg(1).map(|s| s.parse()).transpose()?.unwrap_or(10);
+    let batch: usize = arg(2).map(|s| s.parse()).transpose()?.unwrap_or(32);
+    let lr: f64 = arg(3).map(|s| s.parse()).transpose()?.unwrap_or(1e-3);
     let mnist = Mnist::embedded()?;
     let train = mnist.train().select_classes(&[1, 7])?;
     let test = mnist.test().select_classes(&[1, 7])?;
     let config = CnnConfig::lenet(28, 28, 2);
     println!(
-        "{} training / {} test images, {config:?}, {} parameters, {epochs} epochs, batch 32, Adam 1e-3",
+        "{} training / {} test images, {config:?}, {} parameters, {epochs} epochs, batch {batch}, Adam {lr}",
         train.n_samples(),
         test.n_samples(),
         config.n_params()
@@ -30,7 +29,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for seed in 0..3u64 {
         let start = Instant::now();
         let mut cnn = Cnn::new(config.clone(), seed, &Device::Cpu)?;
-        cnn.train(&train, &TrainConfig::new().epochs(epochs).seed(seed))?;
+        let cfg = TrainConfig::new()
+            .epochs(epochs)
+            .batch_size(batch)
+            .optimizer(Optimizer::adam(lr))
+            .seed(seed);
+        cnn.train(&train, &cfg)?;
         let seconds = start.elapsed().as_secs_f64();
         let eval = cnn.evaluate(&test)?;
         let errors = eval.n_samples - (eval.accuracy * eval.n_samples as f64).round() as usize;

@@ -41,6 +41,10 @@ impl CnnConfig {
     /// layer of 64. Images of at least 16 x 16 use LeNet-5's 5 x 5 "valid" convolutions
     /// (28 x 28 -> 24 -> 12 -> 8 -> 4: 256 features into the dense layer); smaller ones (the
     /// 8 x 8 UCI digits) use 3 x 3 "same" convolutions (8 -> 8 -> 4 -> 4 -> 2: 64 features).
+    ///
+    /// On the embedded MNIST 1s and 7s, 10 epochs of Adam 1e-3 with batch 32 give a test
+    /// accuracy of 1.0000, 0.9910 and 0.9977 for seeds 0, 1, 2 (mean 0.9962; 5 epochs: 0.9932),
+    /// about 3.3 s of CPU per training on one thread (`examples/cnn_ones_vs_sevens.rs`).
     pub fn lenet(rows: usize, cols: usize, n_classes: usize) -> Self {
         let (kernel, padding) = if rows.min(cols) >= 16 { (5, 0) } else { (3, 1) };
         Self {
