@@ -27,8 +27,7 @@ use candle_core::{Device, Tensor};
 use mtq_model::ConvTap;
 use tract_onnx::pb;
 use tract_onnx::prelude::{
-    Framework, InferenceFact, InferenceModelExt, IntoRunnable, IntoTValue, TypedRunnableModel,
-    tvec,
+    Framework, InferenceFact, InferenceModelExt, IntoRunnable, IntoTValue, TypedRunnableModel, tvec,
 };
 use tract_onnx::tract_hir::internal::{DatumType, ShapeFactoid, TDim, Tensor as TractTensor};
 
@@ -287,7 +286,10 @@ impl OnnxModel {
         model
             .set_input_fact(
                 0,
-                InferenceFact::dt_shape(DatumType::F32, shape.into_iter().collect::<ShapeFactoid>()),
+                InferenceFact::dt_shape(
+                    DatumType::F32,
+                    shape.into_iter().collect::<ShapeFactoid>(),
+                ),
             )
             .map_err(onnx_err)?;
         model

@@ -124,7 +124,7 @@ fn cnn_maps_flattened_or_averaged_match_numpy() {
 fn unsupported_op_and_bad_files_are_typed_errors() {
     let err = OnnxModel::load(fixture("unsupported.onnx")).expect_err("unsupported");
     assert!(
-        matches!(&err, ActivationsError::OnnxUnsupportedOp { op, node, .. } if op == "NoSuchOp" && node == "mystery"),
+        matches!(&err, ActivationsError::OnnxUnsupportedOp { op, node, .. } if op == "com.example.NoSuchOp" && node == "mystery"),
         "{err}"
     );
     assert!(err.to_string().contains("mystery"), "{err}");

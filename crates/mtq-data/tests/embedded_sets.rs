@@ -116,8 +116,14 @@ fn from_npy_reads_files_written_by_numpy_layout() -> Result<(), Box<dyn std::err
     );
     let unseen = mtq_data::npy::read_npy_features(dir.join("x.npy"))?;
     let unseen = Dataset::from_array(unseen, ndarray::Array1::from_elem(4, 9))?;
-    assert_eq!((unseen.n_samples(), unseen.image_shape()), (4, Some((3, 2))));
-    assert_eq!(mtq_data::npy::read_npy_labels(dir.join("y.npy"))?.to_vec(), [3, 5, 3, 5]);
+    assert_eq!(
+        (unseen.n_samples(), unseen.image_shape()),
+        (4, Some((3, 2)))
+    );
+    assert_eq!(
+        mtq_data::npy::read_npy_labels(dir.join("y.npy"))?.to_vec(),
+        [3, 5, 3, 5]
+    );
     // a missing file names itself
     let err = Dataset::from_npy(dir.join("x.npy"), dir.join("missing.npy")).unwrap_err();
     assert!(err.to_string().contains("missing.npy"), "{err}");
