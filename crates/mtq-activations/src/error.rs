@@ -346,6 +346,41 @@ pub enum ActivationsError {
     #[cfg(feature = "extract")]
     #[error("candle: {0}")]
     Candle(#[from] candle_core::Error),
+    /// The file is not an ONNX model (feature `onnx`).
+    #[error("{}: not a readable ONNX model: {message}", .path.display())]
+    OnnxParse {
+        /// The file.
+        path: PathBuf,
+        /// What the parser reported.
+        message: String,
+    },
+    /// The ONNX graph uses an operator tract cannot run (feature `onnx`).
+    #[error("{}: node {node:?} uses operator {op:?}, which tract cannot run", .path.display())]
+    OnnxUnsupportedOp {
+        /// The file.
+        path: PathBuf,
+        /// The operator (`domain.op` outside the default domain).
+        op: String,
+        /// The node's name.
+        node: String,
+    },
+    /// The ONNX graph's input is not one tensor with a batch axis and fixed other axes
+    /// (feature `onnx`).
+    #[error("{}: unsupported graph input: {message}", .path.display())]
+    OnnxInput {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// tract failed to type, optimise or run the graph (feature `onnx`).
+    #[error("{}: tract: {message}", .path.display())]
+    Onnx {
+        /// The file.
+        path: PathBuf,
+        /// tract's error chain.
+        message: String,
+    },
 }
 
 /// `Result` with [`ActivationsError`] as the default error.

@@ -98,6 +98,10 @@
 //!   `mtq-model` and `mtq-data`. Without it the crate reads and writes `.npy` activations and
 //!   prepares them, with no neural-network code. Models on other devices work through
 //!   [`LayerModel::device`]; outputs are copied to the CPU batch by batch.
+//!   [`mtq_model::Cnn`] implements [`LayerModel`] too (`conv1, .., fc1, .., logits, probs`).
+//! - `onnx` (off by default; implies `extract`): `onnx::OnnxModel`, an ONNX classifier loaded
+//!   with tract-onnx (pure Rust, about 45 more crates to build) whose activations after each
+//!   `Gemm`/`MatMul`/`Conv`, logits and probabilities (or the nodes you name) are its layers.
 
 mod activations;
 mod eigen;
@@ -109,6 +113,8 @@ mod layer;
 mod model;
 pub mod npy;
 mod npy_header;
+#[cfg(feature = "onnx")]
+pub mod onnx;
 mod prepare;
 
 pub use activations::{Activations, Layer};
@@ -120,4 +126,6 @@ pub use layer::{LayerKind, LayerSpec};
 pub use model::{LayerModel, MLP_LOGITS, MLP_PROBS};
 pub use npy::{MAX_LABEL, Manifest, ManifestLayer, read_npy_ids, read_npy_labels, read_npy_matrix};
 pub use npy_header::{MAX_HEADER_BYTES, MAX_HEADER_DEPTH};
+#[cfg(feature = "onnx")]
+pub use onnx::OnnxModel;
 pub use prepare::{FittedPreparation, Preparation};

@@ -68,3 +68,34 @@ impl LayerModel for mtq_model::Mlp {
         Ok(out)
     }
 }
+
+impl LayerModel for mtq_model::Cnn {
+    fn device(&self) -> &Device {
+        mtq_model::Cnn::device(self)
+    }
+
+    fn input_dim(&self) -> usize {
+        self.config().input_dim()
+    }
+
+    /// `conv1, .., fc1, ..` (hidden; each convolution block as its
+    /// [`ConvTap`](mtq_model::ConvTap)), then `logits` and `probs`.
+    fn layers(&self) -> Vec<LayerSpec> {
+        let mut specs: Vec<LayerSpec> = self
+            .layer_names()
+            .into_iter()
+            .map(LayerSpec::hidden)
+            .collect();
+        specs.push(LayerSpec::logits(MLP_LOGITS));
+        specs.push(LayerSpec::probabilities(MLP_PROBS));
+        specs
+    }
+
+    fn forward_layers(&self, x: &Tensor) -> Result<Vec<Tensor>> {
+        let pass = self.forward_all(x)?;
+        let mut out = pass.hidden;
+        out.push(pass.logits);
+        out.push(pass.probs);
+        Ok(out)
+    }
+}

@@ -327,6 +327,111 @@ pub enum DataError {
         /// Features of the data given.
         found: usize,
     },
+
+    /// An `.npy` file whose header cannot be parsed (bad magic string, version or dictionary).
+    #[error("{}: not a valid .npy header: {message}", .path.display())]
+    NpyHeader {
+        /// The file or source.
+        path: PathBuf,
+        /// What the header parser reported.
+        message: String,
+    },
+
+    /// An `.npy` file of a dtype this reader does not accept (or big-endian).
+    #[error("{}: dtype {dtype:?} not supported, expected one of {accepted}", .path.display())]
+    NpyDtype {
+        /// The file or source.
+        path: PathBuf,
+        /// The dtype descriptor found, e.g. `"<f2"`.
+        dtype: String,
+        /// The dtypes accepted here.
+        accepted: &'static str,
+    },
+
+    /// An `.npy` payload whose length is not what the header's shape and dtype say.
+    #[error(
+        "{}: header declares shape {shape:?} ({} payload bytes) but {actual} bytes follow",
+        .path.display(),
+        .expected.map_or_else(|| "more than addressable".to_owned(), |e| e.to_string())
+    )]
+    NpySize {
+        /// The file or source.
+        path: PathBuf,
+        /// The shape the header declares.
+        shape: Vec<usize>,
+        /// Payload bytes the header implies (`None`: overflows `usize`).
+        expected: Option<usize>,
+        /// Payload bytes present.
+        actual: usize,
+    },
+
+    /// ndarray-npy could not decode an `.npy` payload whose header was accepted.
+    #[error("{}: cannot read .npy data: {message}", .path.display())]
+    NpyRead {
+        /// The file or source.
+        path: PathBuf,
+        /// What the decoder reported.
+        message: String,
+    },
+
+    /// An `.npy` array of the wrong rank.
+    #[error("{}: array of shape {shape:?}, expected rank {expected}", .path.display())]
+    NpyRank {
+        /// The file or source.
+        path: PathBuf,
+        /// The shape found.
+        shape: Vec<usize>,
+        /// The rank(s) accepted, in words.
+        expected: &'static str,
+    },
+
+    /// A NaN or infinite feature in an `.npy` file.
+    #[error("{}: non-finite value {value} at index {index:?}", .path.display())]
+    NpyNonFinite {
+        /// The file or source.
+        path: PathBuf,
+        /// Index of the value (one entry per axis).
+        index: Vec<usize>,
+        /// The value, as `f32`.
+        value: f32,
+    },
+
+    /// A label that is negative (or does not fit a `usize`).
+    #[error("{}: label {value} at index {index} is not a non-negative integer", .path.display())]
+    NpyLabel {
+        /// The file or source.
+        path: PathBuf,
+        /// Position of the label.
+        index: usize,
+        /// The label read.
+        value: i128,
+    },
+
+    /// The feature and label files disagree on the number of samples.
+    #[error(
+        "{} holds {samples} samples but {} holds {labels} labels",
+        .x_path.display(),
+        .y_path.display()
+    )]
+    NpyCountMismatch {
+        /// The feature file.
+        x_path: PathBuf,
+        /// The label file.
+        y_path: PathBuf,
+        /// Samples (first axis) of the features.
+        samples: usize,
+        /// Number of labels.
+        labels: usize,
+    },
+
+    /// An array that is neither `n x d` features nor `n x rows x cols` images.
+    #[error(
+        "array of shape {shape:?}: expected rank 2 (samples x features) or 3 (samples x rows x cols)"
+    )]
+    ArrayRank {
+        /// The shape given.
+        shape: Vec<usize>,
+    },
 }
 
 /// `Result` with [`DataError`] as the default error.

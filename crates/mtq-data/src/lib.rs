@@ -7,6 +7,12 @@
 //! * **MNIST.** [`Mnist::embedded`] decodes the 10,000 real digits shipped inside this crate
 //!   (8,000 train / 2,000 test), so examples and tests need no download; [`Mnist::from_dir`]
 //!   loads the full 60,000 + 10,000 from the four standard files.
+//! * **More data.** [`UciDigits::embedded`] (1,797 UCI 8 x 8 digits) and
+//!   [`BreastCancer::embedded`] (569 x 30 tabular, malignant vs benign) ship inside this crate
+//!   with their licence notes; [`Dataset::from_npy`] reads your own `X.npy` (features `n x d` or
+//!   images `n x rows x cols`) and `y.npy` (integer labels), [`Dataset::from_array`] the same
+//!   from arrays. [`Dataset::stratified_split_standardized`] splits with a seed, keeping class
+//!   proportions, and standardises with the training split's statistics only.
 //! * **Shaping.** [`Dataset`] holds `n x d` `f32` features, labels and stable sample ids:
 //!   class selection with relabelling ([`Dataset::select_classes`]), scaling ([`Scaler`]: fixed
 //!   range, min-max or standardisation fitted on one set and applied to another), flattened
@@ -50,17 +56,20 @@
 
 mod batch;
 mod dataset;
+mod embedded;
 mod error;
 pub mod idx;
 mod mnist;
+pub mod npy;
 mod sampling;
 mod scale;
 
 pub use batch::{Batch, Batches};
 pub use dataset::{Dataset, MAX_LABEL};
+pub use embedded::{BreastCancer, UciDigits};
 pub use error::{DataError, Result};
 pub use idx::IdxImages;
 pub use mnist::{
     MNIST_CLASSES, Mnist, MnistPaths, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS,
 };
-pub use scale::Scaler;
+pub use scale::{Scaler, StandardizedSplit};

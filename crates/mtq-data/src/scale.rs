@@ -144,6 +144,43 @@ impl Scaler {
     }
 }
 
+/// A train/test split whose features are standardised with the training split's statistics
+/// (made by [`Dataset::stratified_split_standardized`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StandardizedSplit {
+    /// The training split, standardised (per-feature mean 0, population standard deviation 1).
+    pub train: Dataset,
+    /// The test split, standardised with the training split's means and deviations.
+    pub test: Dataset,
+    /// The scaler fitted on the training split: apply it to any further data (e.g. unseen
+    /// classes) so it sees the same transformation.
+    pub scaler: Scaler,
+}
+
+impl Dataset {
+    /// A seeded, stratified train/test split ([`Dataset::stratified_split`]) followed by
+    /// standardisation ([`Scaler::standard`]) fitted on the training split only and applied to
+    /// both, as scikit-learn's `train_test_split(..., stratify=y)` then `StandardScaler` fitted
+    /// on the training part. No statistic of the test samples leaks into the scaling.
+    ///
+    /// # Errors
+    /// [`DataError::InvalidFraction`] unless `0 < test_fraction < 1`; [`DataError::EmptyFit`] if
+    /// the training split is empty; [`DataError::NonFinite`] on NaN or infinity.
+    pub fn stratified_split_standardized(
+        &self,
+        test_fraction: f64,
+        seed: u64,
+    ) -> Result<StandardizedSplit> {
+        let (train, test) = self.stratified_split(test_fraction, seed)?;
+        let scaler = Scaler::standard(train.features())?;
+        Ok(StandardizedSplit {
+            train: scaler.apply(&train)?,
+            test: scaler.apply(&test)?,
+            scaler,
+        })
+    }
+}
+
 fn nonzero(s: f32) -> f32 {
     if s > 0.0 && s.is_finite() { s } else { 1.0 }
 }
@@ -156,4 +193,43 @@ fn check_fit(x: ArrayView2<'_, f32>) -> Result<()> {
         return Err(DataError::NonFinite { row, col, value });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{Array1, Array2, Axis};
+
+    use super::*;
+
+    #[test]
+    fn standardized_split_uses_training_statistics_only() {
+        // feature 0 is the row index, feature 1 a constant: the test rows must be scaled with
+        // the training rows' mean and deviation, not their own
+        let x = Array2::from_shape_fn((40, 2), |(i, j)| if j == 0 { i as f32 } else { 3.0 });
+        let y = Array1::from_iter((0..40).map(|i| usize::from(i % 4 == 0)));
+        let d = Dataset::new(x, y).unwrap();
+        let s = d.stratified_split_standardized(0.25, 5).unwrap();
+        assert_eq!(s.test.class_counts(), [8, 2]);
+        let mean = s.train.features().mean_axis(Axis(0)).unwrap();
+        let std = s.train.features().std_axis(Axis(0), 0.0);
+        assert!(mean[0].abs() < 1e-5 && (std[0] - 1.0).abs() < 1e-5);
+        assert_eq!((mean[1], std[1]), (0.0, 0.0)); // constant: only centred
+        let (raw_train, raw_test) = d.stratified_split(0.25, 5).unwrap();
+        let m = raw_train.features().column(0).mean().unwrap();
+        let sd = raw_train.features().column(0).std(0.0);
+        for (scaled, raw) in s
+            .test
+            .features()
+            .column(0)
+            .iter()
+            .zip(raw_test.features().column(0))
+        {
+            assert!((scaled - (raw - m) / sd).abs() < 1e-5);
+        }
+        assert_eq!(s.test.ids(), raw_test.ids());
+        assert!(matches!(
+            d.stratified_split_standardized(1.0, 0),
+            Err(DataError::InvalidFraction { .. })
+        ));
+    }
 }

@@ -215,6 +215,88 @@ pub enum ModelError {
     /// An internal candle error (tensor operation failure).
     #[error("candle: {0}")]
     Candle(#[from] candle_core::Error),
+    /// A state_dict whose tensor names follow no recognised scheme.
+    #[error(
+        "{}: no layer weights found: expected PyTorch nn.Sequential names (0.weight, 0.bias, 2.weight, ..) or h1.weight, .., out.weight; found {names:?}",
+        .path.display()
+    )]
+    StateDictNaming {
+        /// The file.
+        path: PathBuf,
+        /// The tensor names found, sorted.
+        names: Vec<String>,
+    },
+    /// Sequential weights under two different prefixes.
+    #[error("{}: layer weights under two prefixes, {first:?} and {second:?}", .path.display())]
+    StateDictPrefixes {
+        /// The file.
+        path: PathBuf,
+        /// One prefix.
+        first: String,
+        /// Another.
+        second: String,
+    },
+    /// A weight that is not a matrix, or a bias that is not a vector.
+    #[error("{}: tensor {name:?} has shape {shape:?}, expected rank {expected}", .path.display())]
+    StateDictRank {
+        /// The file.
+        path: PathBuf,
+        /// Name of the tensor.
+        name: String,
+        /// Its shape.
+        shape: Vec<usize>,
+        /// The rank expected (2 for a weight, 1 for a bias).
+        expected: usize,
+    },
+    /// A layer whose input width is not the previous layer's output width.
+    #[error(
+        "{}: layer {layer} ({name:?}) takes {in_features} inputs but the previous layer gives {previous_out} (a Keras in x out kernel needs WeightLayout::InOut)",
+        .path.display()
+    )]
+    StateDictChain {
+        /// The file.
+        path: PathBuf,
+        /// Name of the weight.
+        name: String,
+        /// 1-based position of the layer.
+        layer: usize,
+        /// Its input width.
+        in_features: usize,
+        /// The previous layer's output width.
+        previous_out: usize,
+    },
+    /// A CNN with a zero kernel side or a block of zero filters.
+    #[error("CNN kernel side {kernel} and filter counts {filters:?} must all be at least 1")]
+    CnnKernel {
+        /// The kernel side.
+        kernel: usize,
+        /// The filters per block.
+        filters: Vec<usize>,
+    },
+    /// A CNN whose images are too small for its blocks.
+    #[error(
+        "CNN block {block} leaves no pixel of {rows} x {cols} images ({kernel} x {kernel} kernels, padding {padding}, 2 x 2 pooling per block)"
+    )]
+    CnnTooSmall {
+        /// 1-based block that leaves nothing.
+        block: usize,
+        /// Image rows.
+        rows: usize,
+        /// Image columns.
+        cols: usize,
+        /// Kernel side.
+        kernel: usize,
+        /// Padding.
+        padding: usize,
+    },
+    /// A convolution block number that does not exist.
+    #[error("no convolution block {block}: the network has blocks 1..={blocks}")]
+    CnnBlock {
+        /// The block asked for (1-based).
+        block: usize,
+        /// Number of blocks.
+        blocks: usize,
+    },
 }
 
 /// `Result` with [`ModelError`] as the default error.

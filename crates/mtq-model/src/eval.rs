@@ -1,7 +1,7 @@
 //! Evaluation: accuracy, per-class accuracy, confusion matrix, predicted probabilities.
 
 use mtq_data::Dataset;
-use ndarray::{Array1, Array2, ArrayView2, Axis, concatenate};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, concatenate};
 
 use crate::convert::{array_to_tensor, tensor_to_array};
 use crate::data::{check_features, check_labels};
@@ -71,32 +71,44 @@ impl Mlp {
         let y = dataset.labels();
         check_labels(y, self.config.n_classes)?;
         let probs = self.predict_proba(dataset.features())?;
-        let predictions = argmax_rows(probs.view());
-        let k = self.config.n_classes;
-        let mut confusion = Array2::<usize>::zeros((k, k));
-        let mut loss = 0f64;
-        for ((&t, &p), row) in y.iter().zip(&predictions).zip(probs.outer_iter()) {
-            confusion[[t, p]] += 1;
-            loss -= f64::from(row[t].max(f32::MIN_POSITIVE)).ln();
-        }
-        let n = y.len();
-        let correct: usize = (0..k).map(|c| confusion[[c, c]]).sum();
-        let per_class_accuracy = confusion
-            .outer_iter()
-            .enumerate()
-            .map(|(c, row)| {
-                let total: usize = row.sum();
-                (total > 0).then(|| row[c] as f64 / total as f64)
-            })
-            .collect();
-        Ok(Evaluation {
-            n_samples: n,
-            accuracy: correct as f64 / n as f64,
-            loss: loss / n as f64,
-            per_class_accuracy,
-            confusion,
-            predictions,
+        Ok(evaluation_from_probs(
+            y,
+            probs.view(),
+            self.config.n_classes,
+        ))
+    }
+}
+
+/// The [`Evaluation`] of probabilities `probs` (`n x k`) against labels `y` (checked `< k`).
+pub(crate) fn evaluation_from_probs(
+    y: ArrayView1<'_, usize>,
+    probs: ArrayView2<'_, f32>,
+    k: usize,
+) -> Evaluation {
+    let predictions = argmax_rows(probs);
+    let mut confusion = Array2::<usize>::zeros((k, k));
+    let mut loss = 0f64;
+    for ((&t, &p), row) in y.iter().zip(&predictions).zip(probs.outer_iter()) {
+        confusion[[t, p]] += 1;
+        loss -= f64::from(row[t].max(f32::MIN_POSITIVE)).ln();
+    }
+    let n = y.len();
+    let correct: usize = (0..k).map(|c| confusion[[c, c]]).sum();
+    let per_class_accuracy = confusion
+        .outer_iter()
+        .enumerate()
+        .map(|(c, row)| {
+            let total: usize = row.sum();
+            (total > 0).then(|| row[c] as f64 / total as f64)
         })
+        .collect();
+    Evaluation {
+        n_samples: n,
+        accuracy: correct as f64 / n as f64,
+        loss: loss / n as f64,
+        per_class_accuracy,
+        confusion,
+        predictions,
     }
 }
 

@@ -15,6 +15,14 @@
 //!   [`Mlp::predict_proba`], [`Mlp::predict`].
 //! * **Save / load.** [`Mlp::save`] / [`Mlp::load`]: weights as safetensors, config as JSON; a
 //!   missing tensor, a wrong shape or bad JSON is a typed [`ModelError`].
+//! * **Convolutional network.** [`Cnn`]: LeNet-style blocks (`k x k` convolution, ReLU, 2 x 2
+//!   max pooling) then dense layers ([`CnnConfig::lenet`]), seeded and deterministic like the
+//!   MLP, trained with the same [`TrainConfig`]; each block is tapped as one mean per channel
+//!   ([`ConvTap::ChannelMean`], the default) or as its flattened maps ([`ConvTap::Flatten`]).
+//! * **Weights trained elsewhere.** [`Mlp::from_state_dict`] reads a safetensors state_dict of a
+//!   PyTorch `nn.Sequential(Linear, ReLU, ..)` (`0.weight` `out x in`, `0.bias`, `2.weight`, ..)
+//!   or of this project's names, the architecture read from the shapes; Keras kernels (`in x
+//!   out`) with [`WeightLayout::InOut`] (see [`state_dict`]).
 //! * **Convert.** [`array_to_tensor`] and [`tensor_to_array`] between ndarray matrices (the
 //!   currency of mtq-data) and candle tensors; mtq-data itself stays free of candle.
 //!
@@ -58,7 +66,10 @@
 //!   the API assumes a CPU: pass a CUDA [`Device`] to [`Mlp::new`]; the fused CPU paths then give
 //!   way to candle's own operations.
 
+mod cnn;
+mod cnn_train;
 mod config;
+mod conv_ops;
 mod convert;
 mod data;
 mod dense;
@@ -67,8 +78,10 @@ mod eval;
 mod io;
 mod mlp;
 mod optim;
+pub mod state_dict;
 mod train;
 
+pub use cnn::{Cnn, CnnConfig, ConvTap};
 pub use config::{Activation, MlpConfig};
 pub use convert::{array_to_tensor, tensor_to_array};
 pub use error::{ModelError, Result};
@@ -76,6 +89,7 @@ pub use eval::Evaluation;
 pub use io::{CONFIG_FILE, MAX_CONFIG_BYTES, WEIGHTS_FILE};
 pub use mlp::{ForwardPass, Mlp};
 pub use optim::Optimizer;
+pub use state_dict::{StateDictNaming, WeightLayout};
 pub use train::{EpochStats, History, TrainConfig};
 
 /// candle's core crate, re-exported so callers use the same version.

@@ -1,0 +1,151 @@
+//! ONNX models made with the `onnx` helper API (`fixtures/onnx/make_onnx.py`): every tapped
+//! layer equals numpy's forward pass to 1e-5, through `LayerModel` and through `extract`.
+#![cfg(feature = "onnx")]
+
+use std::path::PathBuf;
+
+use mtq_activations::{
+    ActivationsError, ExtractParams, LayerKind, LayerModel, OnnxModel, read_npy_matrix,
+};
+use mtq_data::Dataset;
+use mtq_model::ConvTap;
+use ndarray::{Array1, Array2, Axis};
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/onnx")
+        .join(name)
+}
+
+fn reference(name: &str) -> Array2<f32> {
+    read_npy_matrix(fixture(name)).expect("reference .npy")
+}
+
+fn max_diff(a: &Array2<f32>, b: &Array2<f32>) -> f32 {
+    assert_eq!(a.dim(), b.dim());
+    a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs()))
+}
+
+/// Extracts every layer of `model` on `x` (batches of 4) and returns (name, kind, matrix).
+fn tapped(model: &OnnxModel, x: Array2<f32>) -> Vec<(String, LayerKind, Array2<f32>)> {
+    let n = x.nrows();
+    let data = Dataset::new(x, Array1::zeros(n)).expect("dataset");
+    let acts = ExtractParams::new(4)
+        .logits(true)
+        .probabilities(true)
+        .layers(model.layers().into_iter().map(|s| s.name))
+        .extract(model, &data)
+        .expect("extract");
+    acts.layers()
+        .iter()
+        .map(|l| (l.name().to_owned(), l.kind(), l.values().to_owned()))
+        .collect()
+}
+
+#[test]
+fn mlp_hidden_layers_logits_and_probabilities_match_numpy() {
+    let model = OnnxModel::load(fixture("mlp.onnx")).expect("load");
+    assert_eq!(model.input_dim(), 12);
+    let layers = tapped(&model, reference("mlp_x.npy"));
+    let names: Vec<(&str, LayerKind)> = layers.iter().map(|(n, k, _)| (n.as_str(), *k)).collect();
+    assert_eq!(
+        names,
+        [
+            ("relu1", LayerKind::Hidden),
+            ("relu2", LayerKind::Hidden),
+            ("fc3", LayerKind::Logits),
+            ("softmax", LayerKind::Probabilities)
+        ]
+    );
+    let mut worst = 0f32;
+    for (name, _, values) in &layers {
+        worst = worst.max(max_diff(values, &reference(&format!("mlp_{name}.npy"))));
+    }
+    eprintln!("ONNX MLP (tract): max |tapped - numpy| = {worst:e}");
+    assert!(worst <= 1e-5, "{worst}");
+}
+
+#[test]
+fn user_listed_nodes_are_tapped_in_order() {
+    let model = OnnxModel::load_with_layers(fixture("mlp.onnx"), ["fc1", "softmax"]).expect("load");
+    let layers = tapped(&model, reference("mlp_x.npy"));
+    assert_eq!(layers[0].0, "fc1");
+    assert_eq!(layers[0].1, LayerKind::Hidden);
+    assert_eq!(layers[1].1, LayerKind::Probabilities);
+    assert!(max_diff(&layers[0].2, &reference("mlp_fc1.npy")) <= 1e-5);
+    let err = OnnxModel::load_with_layers(fixture("mlp.onnx"), ["nope"]).expect_err("unknown");
+    assert!(
+        matches!(&err, ActivationsError::UnknownLayer { name, available } if name == "nope" && available.contains(&"relu2".to_owned())),
+        "{err}"
+    );
+}
+
+#[test]
+fn cnn_maps_flattened_or_averaged_match_numpy() {
+    let flat = OnnxModel::load(fixture("cnn.onnx"))
+        .expect("load")
+        .with_conv_tap(ConvTap::Flatten);
+    assert_eq!(flat.input_shape(), [1, 8, 8]);
+    let layers = tapped(&flat, reference("cnn_x.npy"));
+    let names: Vec<&str> = layers.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(names, ["relu1", "relu2", "relu3", "fc2", "softmax"]);
+    let mut worst = 0f32;
+    for (name, _, values) in &layers {
+        worst = worst.max(max_diff(values, &reference(&format!("cnn_{name}.npy"))));
+    }
+    eprintln!("ONNX CNN (tract), flattened maps: max |tapped - numpy| = {worst:e}");
+    assert!(worst <= 1e-5, "{worst}");
+    assert_eq!(layers[0].2.ncols(), 4 * 8 * 8);
+
+    // channel means (the default): numpy's maps averaged over each channel's h x w
+    let mean = OnnxModel::load(fixture("cnn.onnx")).expect("load");
+    let layers = tapped(&mean, reference("cnn_x.npy"));
+    for (name, channels) in [("relu1", 4), ("relu2", 6)] {
+        let got = &layers.iter().find(|(n, _, _)| n == name).expect("layer").2;
+        let maps = reference(&format!("cnn_{name}.npy"));
+        let hw = maps.ncols() / channels;
+        let want = Array2::from_shape_fn((maps.nrows(), channels), |(i, c)| {
+            maps.row(i).iter().skip(c * hw).take(hw).sum::<f32>() / hw as f32
+        });
+        let d = max_diff(got, &want);
+        eprintln!("ONNX CNN (tract), channel means of {name}: max |tapped - numpy| = {d:e}");
+        assert!(d <= 1e-5, "{name}: {d}");
+    }
+    // a pooling output named by the user
+    let pool = OnnxModel::load_with_layers(fixture("cnn.onnx"), ["pool2"])
+        .expect("load")
+        .with_conv_tap(ConvTap::Flatten);
+    let layers = tapped(&pool, reference("cnn_x.npy"));
+    assert!(max_diff(&layers[0].2, &reference("cnn_pool2.npy")) <= 1e-5);
+    assert_eq!(layers[0].2.len_of(Axis(1)), 6 * 2 * 2);
+}
+
+#[test]
+fn unsupported_op_and_bad_files_are_typed_errors() {
+    let err = OnnxModel::load(fixture("unsupported.onnx")).expect_err("unsupported");
+    assert!(
+        matches!(&err, ActivationsError::OnnxUnsupportedOp { op, node, .. } if op == "com.example.NoSuchOp" && node == "mystery"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("mystery"), "{err}");
+    let err = OnnxModel::load(fixture("make_onnx.py")).expect_err("not onnx");
+    assert!(matches!(err, ActivationsError::OnnxParse { .. }), "{err}");
+    let err = OnnxModel::load(fixture("missing.onnx")).expect_err("missing");
+    assert!(matches!(err, ActivationsError::Io { .. }), "{err}");
+    // data of the wrong width
+    let model = OnnxModel::load(fixture("mlp.onnx")).expect("load");
+    let data = Dataset::new(Array2::zeros((3, 5)), Array1::zeros(3)).expect("dataset");
+    let err = ExtractParams::new(4)
+        .extract(&model, &data)
+        .expect_err("width");
+    assert!(
+        matches!(
+            err,
+            ActivationsError::WidthMismatch {
+                expected: 12,
+                found: 5
+            }
+        ),
+        "{err}"
+    );
+}
