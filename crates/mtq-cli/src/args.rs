@@ -26,7 +26,8 @@ const EXAMPLES: &str = "Examples:
   mtq mnist --classes 3,8 --inject 5 --hidden 32,64,32 --out report-38
   mtq mnist --seeds 0,1,2                     stability across seeds
   mtq mnist --mnist-dir path/to/mnist         the full 70,000 digits
-  mtq npy --layers h1,h2 --reference acts/train --test acts/test --unseen 4=acts/four";
+  mtq npy --layers h1,h2 --reference acts/train --test acts/test --unseen 4=acts/four
+  mtq data --dataset breast-cancer             tabular data: malignant vs benign";
 
 /// The studies `mtq` runs.
 #[derive(Debug, Subcommand)]
@@ -48,6 +49,72 @@ Examples:
   mtq npy --layers h1,h2 --reference acts/train --classes cat,dog --k-max 6"
     )]
     Npy(NpyArgs),
+    /// The study on another real data set shipped with mtq: UCI 8x8 digits (1 vs 7, 4s and 3s
+    /// unseen) or Breast Cancer Wisconsin (30 features, malignant vs benign, no unseen class).
+    #[command(after_help = "Examples:
+  mtq data --dataset uci-digits
+  mtq data --dataset breast-cancer --hidden 16,8 --epochs 50")]
+    Data(DataArgs),
+}
+
+/// The data sets `mtq data` studies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DataSet {
+    /// UCI ML hand-written digits, 1,797 images of 8x8 (CC BY 4.0).
+    UciDigits,
+    /// Breast Cancer Wisconsin (Diagnostic), 569 x 30, standardised on the training split.
+    BreastCancer,
+}
+
+/// `mtq data`.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// The data set.
+    #[arg(long, value_enum)]
+    pub dataset: DataSet,
+    /// Digits the network learns (uci-digits).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1,7",
+        value_name = "D,D,.."
+    )]
+    pub classes: Vec<usize>,
+    /// Digits injected after training as unseen classes (uci-digits; 'none' for none).
+    #[arg(long, default_value = "4,3", value_name = "D,D,..|none")]
+    pub inject: String,
+    /// Hidden layer widths.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "32,64",
+        value_name = "W,W,.."
+    )]
+    pub hidden: Vec<usize>,
+    /// Training epochs.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub epochs: usize,
+    /// Seed of everything (split, training, K-means).
+    #[arg(long, default_value_t = 0, value_name = "S", conflicts_with = "seeds")]
+    pub seed: u64,
+    /// Several seeds (the split is the first seed's): their stability in the report.
+    #[arg(long, value_delimiter = ',', value_name = "S,S,..")]
+    pub seeds: Option<Vec<u64>>,
+    /// K range and output.
+    #[command(flatten)]
+    pub study: StudyArgs,
+}
+
+impl DataArgs {
+    /// The seeds to run: `--seeds`, else `--seed`.
+    pub fn seeds(&self) -> Vec<u64> {
+        self.seeds.clone().unwrap_or_else(|| vec![self.seed])
+    }
+
+    /// The injected digits: `--inject`, `none` for none.
+    pub fn inject(&self) -> Result<Vec<usize>, String> {
+        parse_digits(&self.inject)
+    }
 }
 
 /// Options shared by every study.
@@ -159,18 +226,23 @@ impl MnistArgs {
 
     /// The injected digits: `--inject`, `none` for none.
     pub fn inject(&self) -> Result<Vec<usize>, String> {
-        let s = self.inject.trim();
-        if s.eq_ignore_ascii_case("none") || s.is_empty() {
-            return Ok(Vec::new());
-        }
-        s.split(',')
-            .map(|d| {
-                d.trim()
-                    .parse()
-                    .map_err(|_| format!("--inject: '{d}' is not a digit (in '{s}')"))
-            })
-            .collect()
+        parse_digits(&self.inject)
     }
+}
+
+/// `4,3` -> `[4, 3]`; `none` or nothing -> `[]`.
+fn parse_digits(s: &str) -> Result<Vec<usize>, String> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("none") || s.is_empty() {
+        return Ok(Vec::new());
+    }
+    s.split(',')
+        .map(|d| {
+            d.trim()
+                .parse()
+                .map_err(|_| format!("--inject: '{d}' is not a digit (in '{s}')"))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! where the report is.
 
 mod args;
+mod data;
 mod failure;
 mod mnist;
 mod npy;
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
     let outcome = match &cli.command {
         Command::Mnist(a) => mnist::run(a, &progress),
         Command::Npy(a) => npy::run(a, &progress),
+        Command::Data(a) => data::run(a, &progress),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,8 +2,8 @@
 
 use mtq_model::Device;
 use mtq_report::{Report, ReportMeta, sentences, write_report};
-use mtq_signature::pipeline::{MnistStudy, Stage, StudyRun};
-use mtq_signature::stability;
+use mtq_signature::pipeline::{MnistStudy, Stage, StudyData, StudyRun};
+use mtq_signature::{Stability, stability};
 
 use crate::args::{DeviceArg, MnistArgs};
 use crate::failure::Failure;
@@ -22,6 +22,7 @@ pub fn run(args: &MnistArgs, progress: &Progress) -> Result<(), Failure> {
         k_max: args.study.k_max,
         mnist_dir: args.mnist_dir.clone(),
         device: device(args.device)?,
+        names: None,
     };
     let data = study.load()?;
     progress.say(&format!(
@@ -35,17 +36,7 @@ pub fn run(args: &MnistArgs, progress: &Progress) -> Result<(), Failure> {
             .collect::<Vec<_>>()
             .join(", ")
     ));
-    let runs = args
-        .seeds()
-        .into_iter()
-        .map(|seed| study.run(&data, seed, &mut |s| progress.say(&stage(&s))))
-        .collect::<Result<Vec<StudyRun>, _>>()?;
-    let stability = if runs.len() > 1 {
-        let pairs: Vec<_> = runs.iter().map(|r| (&r.model, &r.result)).collect();
-        Some(stability(&pairs)?)
-    } else {
-        None
-    };
+    let (runs, stability) = run_seeds(&study, &data, &args.seeds(), progress)?;
     let first = &runs[0];
     let meta = ReportMeta::mnist(&study, first);
     let report = Report::new(&first.model, &first.result, &meta, stability.as_ref());
@@ -58,8 +49,28 @@ pub fn run(args: &MnistArgs, progress: &Progress) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Runs the study once per seed, and their stability when there are several.
+pub fn run_seeds(
+    study: &MnistStudy,
+    data: &StudyData,
+    seeds: &[u64],
+    progress: &Progress,
+) -> Result<(Vec<StudyRun>, Option<Stability>), Failure> {
+    let runs = seeds
+        .iter()
+        .map(|&seed| study.run(data, seed, &mut |s| progress.say(&stage(&s))))
+        .collect::<Result<Vec<StudyRun>, _>>()?;
+    let stability = if runs.len() > 1 {
+        let pairs: Vec<_> = runs.iter().map(|r| (&r.model, &r.result)).collect();
+        Some(stability(&pairs)?)
+    } else {
+        None
+    };
+    Ok((runs, stability))
+}
+
 /// The device asked for; CUDA only in a build with the `cuda` feature.
-fn device(d: DeviceArg) -> Result<Device, Failure> {
+pub fn device(d: DeviceArg) -> Result<Device, Failure> {
     match d {
         DeviceArg::Cpu => Ok(Device::Cpu),
         DeviceArg::Cuda if cfg!(feature = "cuda") => Ok(Device::new_cuda(0)?),

@@ -230,3 +230,32 @@ fn mnist_study_runs_end_to_end() {
     assert!(json.contains("\"schema_version\": 1"));
     std::fs::remove_dir_all(&out_dir).unwrap();
 }
+
+#[test]
+fn data_studies_run_on_the_shipped_data_sets() {
+    for (set, expect) in [
+        ("uci-digits", "Unseen class 4"),
+        ("breast-cancer", "Class malignant"),
+    ] {
+        let out_dir = temp(set);
+        let out = mtq(&[
+            "data",
+            "--dataset",
+            set,
+            "--epochs",
+            "5",
+            "--k-max",
+            "4",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{set}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains(expect),
+            "{set}: {}",
+            text(&out.stdout)
+        );
+        assert!(out_dir.join("samples.csv").is_file());
+        std::fs::remove_dir_all(&out_dir).unwrap();
+    }
+}

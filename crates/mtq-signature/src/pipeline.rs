@@ -58,6 +58,9 @@ pub struct MnistStudy {
     pub mnist_dir: Option<PathBuf>,
     /// Where the network runs.
     pub device: Device,
+    /// Class names, if not the digits of [`MnistStudy::classes`] (e.g. `malignant`, `benign`
+    /// for a tabular data set run through [`MnistStudy::run`]).
+    pub names: Option<Vec<String>>,
 }
 
 impl Default for MnistStudy {
@@ -138,13 +141,16 @@ impl MnistStudy {
             k_max: 10,
             mnist_dir: None,
             device: Device::Cpu,
+            names: None,
         }
     }
 
-    /// The class names: the learned digits.
+    /// The class names: [`MnistStudy::names`] if set, else the learned digits.
     #[must_use]
     pub fn class_names(&self) -> Vec<String> {
-        self.classes.iter().map(usize::to_string).collect()
+        self.names
+            .clone()
+            .unwrap_or_else(|| self.classes.iter().map(usize::to_string).collect())
     }
 
     /// Loads the digits: from [`MnistStudy::mnist_dir`] (decoding only the digits used), else
@@ -174,7 +180,9 @@ impl MnistStudy {
         })
     }
 
-    /// Trains the network with `seed`, extracts every layer, fits the signatures (hidden layers
+    /// Trains the network with `seed` on `data` (any [`StudyData`]: MNIST from
+    /// [`MnistStudy::load`], or another data set whose labels index [`MnistStudy::class_names`]),
+    /// extracts every layer, fits the signatures (hidden layers
     /// and the probabilities as layer `out`) with the same seed and runs the study. `progress`
     /// hears each stage as it ends.
     ///
