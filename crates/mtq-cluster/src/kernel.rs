@@ -158,16 +158,28 @@ pub(crate) fn gemm_abt(a: Mat<'_>, b: Mat<'_>, out: &mut [f32], ld_out: usize, a
 }
 
 /// Square roots of `row` (clamped at 0) in place; returns whether any input was below
-/// `rel * (ni + ncols[j])` (an entry that may have lost precision to cancellation). Uses AVX2
-/// when the CPU has it (runtime check), plain code otherwise; same results either way
-/// (IEEE square root and comparisons are exact).
+/// `rel * (ni + ncols[j])` (an entry that may have lost precision to cancellation). Uses
+/// AVX-512F or AVX2 when the CPU has it (runtime check), plain code otherwise; same results
+/// either way (IEEE square root and comparisons are exact).
 pub(crate) fn sqrt_clamp_flag(row: &mut [f32], ni: f32, ncols: &[f32], rel: f32) -> bool {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of a
-        // `#[target_feature(enable = "avx2")]` function.
-        return unsafe { sqrt_clamp_flag_avx2(row, ni, ncols, rel) };
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F (checked just above), the only requirement
+            // of the `#[target_feature]` function.
+            return unsafe { sqrt_clamp_flag_avx512(row, ni, ncols, rel) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: as above, for AVX2.
+            return unsafe { sqrt_clamp_flag_avx2(row, ni, ncols, rel) };
+        }
     }
+    sqrt_clamp_flag_body(row, ni, ncols, rel)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn sqrt_clamp_flag_avx512(row: &mut [f32], ni: f32, ncols: &[f32], rel: f32) -> bool {
     sqrt_clamp_flag_body(row, ni, ncols, rel)
 }
 
@@ -741,6 +753,36 @@ mod tests {
                         .sum();
                     assert!((sums[j * d + p] - s).abs() < 1e-4);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn sqrt_clamp_flag_builds_agree() {
+        let ncols = values(77, 5).iter().map(|v| v.abs()).collect::<Vec<f32>>();
+        let base: Vec<f32> = values(77, 6).iter().map(|v| v * 2.0).collect();
+        let mut plain = base.clone();
+        let flag = sqrt_clamp_flag_body(&mut plain, 0.5, &ncols, 0.3);
+        assert!(plain.iter().all(|v| *v >= 0.0));
+        let mut got = base.clone();
+        assert_eq!(sqrt_clamp_flag(&mut got, 0.5, &ncols, 0.3), flag);
+        assert_eq!(got, plain);
+        #[cfg(target_arch = "x86_64")]
+        for (ok, f) in [
+            (
+                std::arch::is_x86_feature_detected!("avx2"),
+                sqrt_clamp_flag_avx2 as unsafe fn(&mut [f32], f32, &[f32], f32) -> bool,
+            ),
+            (
+                std::arch::is_x86_feature_detected!("avx512f"),
+                sqrt_clamp_flag_avx512,
+            ),
+        ] {
+            if ok {
+                let mut v = base.clone();
+                // SAFETY: the CPU has the feature (checked).
+                assert_eq!(unsafe { f(&mut v, 0.5, &ncols, 0.3) }, flag);
+                assert_eq!(v, plain);
             }
         }
     }
