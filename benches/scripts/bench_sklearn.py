@@ -10,7 +10,9 @@ activation arrays; the blobs are generated here once, deterministically):
     .venv/bin/python bench_sklearn.py --make-blobs            # writes data/blobs_*.npy if missing
     .venv/bin/python bench_sklearn.py --tag asis               # environment as it is
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench_sklearn.py --tag unset
-Options: --only NAME (one data set), --reps N (timed repetitions; default 5, 3 for 60k).
+Options: --only NAME (one data set), --reps N (timed repetitions; default 5, 3 for 60k),
+--alternatives (instead: K-means K = 2..10, n_init 1, seed 0 with scikit-learn, scikit-learn-intelex
+(oneDAL) and faiss-cpu (faiss.Kmeans, 20 iterations) on the same array, sums of per-K medians).
 
 What is timed (time.perf_counter, one process, library threads left at their defaults; one
 untimed warm-up call before the timed ones, except silhouette and sweep on the 60k set;
@@ -109,6 +111,44 @@ def bench_one(X, reps):
     return res
 
 
+def bench_alternatives(X, reps):
+    """K-means K = 2..10, n_init 1, k-means++ / seed 0 where the library has it: scikit-learn
+    (Lloyd), scikit-learn-intelex (oneDAL's KMeans, same parameters) and faiss-cpu
+    (faiss.Kmeans(niter=20, nredo=1, seed=0): its own initialisation, a fixed iteration count).
+    Per library the sum over K of per-K medians (one untimed warm-up per K)."""
+    from sklearn.cluster import KMeans
+
+    res = {}
+    libs = {"scikit-learn": lambda k: KMeans(n_clusters=k, n_init=1, init="k-means++",
+                                             algorithm="lloyd", random_state=0).fit(X)}
+    try:
+        from sklearnex.cluster import KMeans as KMeansX
+
+        libs["scikit-learn-intelex"] = lambda k: KMeansX(
+            n_clusters=k, n_init=1, init="k-means++", algorithm="lloyd", random_state=0).fit(X)
+    except ImportError as e:
+        print("  scikit-learn-intelex not available:", e)
+    try:
+        import faiss
+
+        def fk(k):
+            km = faiss.Kmeans(X.shape[1], k, niter=20, nredo=1, seed=0, verbose=False)
+            km.train(np.ascontiguousarray(X, dtype=np.float32))
+            return km
+
+        libs["faiss-cpu"] = fk
+    except ImportError as e:
+        print("  faiss-cpu not available:", e)
+    for name, fit in libs.items():
+        total = 0.0
+        for k in KS:
+            t, _, _ = timed(lambda: fit(k), reps)
+            total += t
+        res[name] = total
+        print(f"  {name:22s} KMeans K=2..10 n_init 1: {total*1e3:8.2f} ms", flush=True)
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tag", default="asis")
@@ -117,6 +157,7 @@ def main():
     ap.add_argument("--make-blobs", action="store_true")
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--out-dir", default=None)
+    ap.add_argument("--alternatives", action="store_true")
     args = ap.parse_args()
     global DATA
     if args.data_dir:
@@ -154,9 +195,14 @@ def main():
         X = np.load(os.path.join(DATA, fn))
         reps = args.reps or (3 if X.shape[0] >= 50000 else 5)
         print(f"{name} {X.shape} {X.dtype} reps={reps}", flush=True)
-        out["datasets"][name] = bench_one(X, reps)
+        if args.alternatives:
+            out["datasets"][name] = {"kmeans_alternatives_s": bench_alternatives(X, reps)}
+        else:
+            out["datasets"][name] = bench_one(X, reps)
 
-    if not args.only or args.only == "blobs_60000x64":
+    if args.alternatives:
+        args.tag += "_alternatives"
+    elif not args.only or args.only == "blobs_60000x64":
         X = np.load(os.path.join(DATA, DATASETS["blobs_60000x64"]))
         t, ts, m = timed(lambda: KMeans(n_clusters=8, n_init=10, init="k-means++",
                                         algorithm="lloyd", random_state=0).fit(X), 3)

@@ -3,7 +3,13 @@
 //!
 //! ```text
 //! cargo run --release -p mtq-cluster --example cluster_timings -- [DATA_DIR] [--only NAME] [--reps N] [--sweep-only]
+//! cargo run --release -p mtq-cluster --example cluster_timings -- [DATA_DIR] --only NAME --silhouette-sample S [--n-init M]
+//! cargo run --release -p mtq-cluster --example cluster_timings -- --blobs N --silhouette-sample S [--n-init M]
 //! ```
+//! With `--silhouette-sample S`, only the K sweep (K = 2..10, `n_init` M, default 10, seed 0)
+//! is timed, with its silhouette on S sampled rows (seed 0), and, for data read from
+//! `DATA_DIR`, the exact sweep too, to compare the chosen K. `--blobs N` generates seeded blobs
+//! in memory instead (`make_blobs(N, 64, 8, 1.0, 10.0, seed 0)`; the exact sweep is not run).
 //! `DATA_DIR` (default `/tmp/mtqdata`) holds `acts_h1_1755x32.npy`, `acts_h2_1755x64.npy`,
 //! `blobs_12000x64.npy`, `blobs_60000x64.npy` (`bench_sklearn.py --make-blobs --data-dir DIR`).
 //! Timed like the Python script: K-means `n_init = 1`, k-means++, seed 0, per K = 2..10;
@@ -12,7 +18,9 @@
 
 use std::time::Instant;
 
-use mtq_cluster::{Algorithm, KMeansParams, select_k, silhouette_score};
+use mtq_cluster::{
+    Algorithm, KMeansParams, KSweepParams, SilhouetteMode, make_blobs, select_k, silhouette_score,
+};
 use ndarray::Array2;
 use ndarray_npy::read_npy;
 
@@ -41,9 +49,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut only: Option<String> = None;
     let mut reps_arg: Option<usize> = None;
     let mut sweep_only = false;
+    let mut sample: Option<usize> = None;
+    let mut blobs: Option<usize> = None;
+    let mut n_init = 10;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
+            "--silhouette-sample" => sample = it.next().map(|v| v.parse()).transpose()?,
+            "--blobs" => blobs = it.next().map(|v| v.parse()).transpose()?,
+            "--n-init" => n_init = it.next().map(|v| v.parse()).transpose()?.unwrap_or(10),
             "--only" => only = it.next().cloned(),
             "--reps" => reps_arg = it.next().map(|v| v.parse()).transpose()?,
             "--sweep-only" => sweep_only = true,
@@ -51,6 +65,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     println!("threads {}", rayon::current_num_threads());
+    if let Some(size) = sample {
+        let (name, x) = match blobs {
+            Some(n) => {
+                let t = Instant::now();
+                let x = make_blobs(n, 64, 8, 1.0, 10.0, 0)?.0;
+                println!(
+                    "blobs {n}x64 generated in {:.2} s",
+                    t.elapsed().as_secs_f64()
+                );
+                (format!("blobs_{n}x64 (generated)"), x)
+            }
+            None => {
+                let name = only
+                    .clone()
+                    .ok_or("--silhouette-sample needs --only or --blobs")?;
+                let x: Array2<f32> = read_npy(format!("{dir}/{name}.npy"))?;
+                (name, x)
+            }
+        };
+        return sampled_sweep(&name, &x, size, n_init, blobs.is_none());
+    }
     for name in [
         "acts_h1_1755x32",
         "acts_h2_1755x64",
@@ -120,6 +155,59 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 );
             }
         }
+    }
+    Ok(())
+}
+
+/// The K sweep (K = 2..10, `n_init`, seed 0) with the silhouette on `size` sampled rows, and
+/// with `exact_too` the exact sweep, printing times, the chosen K and the standard errors.
+fn sampled_sweep(
+    name: &str,
+    x: &Array2<f32>,
+    size: usize,
+    n_init: usize,
+    exact_too: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (n, d) = x.dim();
+    println!("{name} {n}x{d}: K = 2..10, n_init {n_init}, silhouette on {size} sampled rows");
+    let params = KSweepParams::new(KMeansParams::new(2).n_init(n_init).seed(0));
+    let t = Instant::now();
+    let sw = params
+        .clone()
+        .silhouette(SilhouetteMode::Sampled { size, seed: 0 })
+        .fit(x.view(), 2..=10)?;
+    let t_s = t.elapsed().as_secs_f64();
+    for s in sw.scores() {
+        println!(
+            "  k={:2} inertia {:.6e} silhouette {:.5} ± {:.5} (n_iter {})",
+            s.k,
+            s.inertia,
+            s.silhouette,
+            s.silhouette_std_error,
+            s.model.n_iter()
+        );
+    }
+    println!(
+        "  sampled sweep {t_s:.3} s, best k {} (silhouette on {:?} rows)",
+        sw.best_k(),
+        sw.silhouette_sample_size()
+    );
+    if exact_too {
+        let t = Instant::now();
+        let ex = params
+            .silhouette(SilhouetteMode::Exact)
+            .fit(x.view(), 2..=10)?;
+        let t_e = t.elapsed().as_secs_f64();
+        let curve: Vec<String> = ex
+            .scores()
+            .iter()
+            .map(|s| format!("{}:{:.5}", s.k, s.silhouette))
+            .collect();
+        println!(
+            "  exact sweep {t_e:.3} s, best k {} (exact silhouettes {})",
+            ex.best_k(),
+            curve.join(" ")
+        );
     }
     Ok(())
 }

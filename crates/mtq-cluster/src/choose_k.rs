@@ -1,9 +1,13 @@
 //! Choosing K: fit K-means for every K of a range and score each fit, sharing the O(n² d)
-//! distance work of the exact silhouette between all K.
+//! distance work of the silhouette between all K; exact up to
+//! [`EXACT_SILHOUETTE_MAX_ROWS`] rows by default, on a seeded sample (scikit-learn's
+//! `sample_size`) above or when asked ([`KSweepParams::silhouette`]).
 
 use std::ops::RangeInclusive;
 
-use ndarray::ArrayView2;
+use ndarray::{Array1, ArrayView2, Axis};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 use crate::data::{self, check_data};
 use crate::error::{ClusterError, Result};
@@ -18,8 +22,13 @@ pub struct KScore {
     pub k: usize,
     /// K-means inertia (sum of squared distances to the centroids).
     pub inertia: f64,
-    /// Exact mean silhouette (higher is better).
+    /// Mean silhouette (higher is better): exact, or of the sampled rows (see
+    /// [`KSweep::silhouette_sample_size`]).
     pub silhouette: f64,
+    /// Standard error of a sampled silhouette as an estimate of the mean over all rows:
+    /// `sd(s_i) / √m · √(1 − m / n)` over the `m` sampled rows' values (finite-population
+    /// correction); 0 for the exact silhouette.
+    pub silhouette_std_error: f64,
     /// Davies-Bouldin index (lower is better).
     pub davies_bouldin: f64,
     /// Calinski-Harabasz index (higher is better).
@@ -34,9 +43,16 @@ pub struct KSweep {
     scores: Vec<KScore>,
     best: usize,
     requested_end: usize,
+    sample_size: Option<usize>,
 }
 
 impl KSweep {
+    /// Rows the silhouettes were computed on when sampled (`None`: exact, every row).
+    #[must_use]
+    pub fn silhouette_sample_size(&self) -> Option<usize> {
+        self.sample_size
+    }
+
     /// Per-K scores, in increasing K.
     #[must_use]
     pub fn scores(&self) -> &[KScore] {
@@ -88,10 +104,208 @@ impl KSweep {
     }
 }
 
+/// Up to this many rows, the K sweep's silhouette is exact by default
+/// ([`SilhouetteMode::Auto`]); the exact silhouette is O(n² d): about 2 s for 60,000 x 64 on
+/// two cores, and it grows with n².
+pub const EXACT_SILHOUETTE_MAX_ROWS: usize = 100_000;
+
+/// Rows drawn for the sampled silhouette of [`SilhouetteMode::Auto`] above
+/// [`EXACT_SILHOUETTE_MAX_ROWS`] rows (standard error about `0.5 / √20,000 ≈ 0.004` at most).
+pub const DEFAULT_SILHOUETTE_SAMPLE: usize = 20_000;
+
+/// How the K sweep computes each K's silhouette.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SilhouetteMode {
+    /// Exact up to [`EXACT_SILHOUETTE_MAX_ROWS`] rows; above, sampled with
+    /// [`DEFAULT_SILHOUETTE_SAMPLE`] rows and seed 0.
+    #[default]
+    Auto,
+    /// Exact, whatever the size (O(n² d) time, O(n) memory).
+    Exact,
+    /// scikit-learn's `silhouette_score(..., sample_size=size, random_state=seed)`: `size` rows
+    /// drawn without replacement (seeded `ChaCha8Rng`; the same rows for every K, as a fixed
+    /// `random_state` gives), the exact silhouette among them. Exact when `size >= n_samples`.
+    Sampled {
+        /// Rows drawn (at least 2).
+        size: usize,
+        /// Seed of the draw.
+        seed: u64,
+    },
+}
+
+/// Settings of a K sweep: the K-means settings of every fit and how the silhouette is computed.
+///
+/// ```
+/// use mtq_cluster::{KMeansParams, KSweepParams, SilhouetteMode};
+/// use ndarray::Array2;
+/// # fn main() -> mtq_cluster::Result<()> {
+/// let x = Array2::from_shape_fn((300, 2), |(i, j)| (i % 3) as f32 * 10.0 + ((i * 7 + j) % 10) as f32 * 0.05);
+/// let sweep = KSweepParams::new(KMeansParams::new(2).n_init(3))
+///     .silhouette_sample(Some(150))
+///     .fit(x.view(), 2..=5)?;
+/// assert_eq!(sweep.best_k(), 3);
+/// assert_eq!(sweep.silhouette_sample_size(), Some(150));
+/// assert!(sweep.best().silhouette_std_error < 0.05);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct KSweepParams {
+    kmeans: KMeansParams,
+    silhouette: SilhouetteMode,
+}
+
+impl KSweepParams {
+    /// Every fit with `kmeans` (its own `k` is ignored), silhouette [`SilhouetteMode::Auto`].
+    #[must_use]
+    pub fn new(kmeans: KMeansParams) -> Self {
+        Self {
+            kmeans,
+            silhouette: SilhouetteMode::Auto,
+        }
+    }
+
+    /// How the silhouette is computed.
+    #[must_use]
+    pub fn silhouette(mut self, mode: SilhouetteMode) -> Self {
+        self.silhouette = mode;
+        self
+    }
+
+    /// `Some(size)`: [`SilhouetteMode::Sampled`] with `size` rows and seed 0 (a command line's
+    /// `--silhouette-sample N`); `None`: [`SilhouetteMode::Auto`].
+    #[must_use]
+    pub fn silhouette_sample(self, size: Option<usize>) -> Self {
+        self.silhouette(match size {
+            Some(size) => SilhouetteMode::Sampled { size, seed: 0 },
+            None => SilhouetteMode::Auto,
+        })
+    }
+
+    /// Runs the sweep: see [`select_k`], which is `KSweepParams::new(params.clone()).fit(x, ks)`.
+    ///
+    /// # Errors
+    /// As [`select_k`], and [`ClusterError::InvalidSampleSize`] for a sample of fewer than 2
+    /// rows; with a sample, [`ClusterError::InvalidClusterCount`] if a fit's labels take fewer
+    /// than 2 values among the sampled rows.
+    pub fn fit(&self, x: ArrayView2<'_, f32>, ks: RangeInclusive<usize>) -> Result<KSweep> {
+        check_data(x)?;
+        let n = x.nrows();
+        let (start, end) = (*ks.start(), *ks.end());
+        if start < 2 || end < start || end >= n {
+            return Err(ClusterError::InvalidKRange {
+                start,
+                end,
+                n_samples: n,
+            });
+        }
+        let sample = match self.silhouette {
+            SilhouetteMode::Exact => None,
+            SilhouetteMode::Auto => {
+                (n > EXACT_SILHOUETTE_MAX_ROWS).then_some((DEFAULT_SILHOUETTE_SAMPLE, 0))
+            }
+            SilhouetteMode::Sampled { size, seed } => {
+                if size < 2 {
+                    return Err(ClusterError::InvalidSampleSize {
+                        sample_size: size,
+                        n_samples: n,
+                    });
+                }
+                (size < n).then_some((size, seed))
+            }
+        };
+        // K above the number of distinct rows would duplicate centroids: the range is capped
+        // there (said by `KSweep::capped_from`), and data with fewer distinct rows than `start`
+        // is refused.
+        let n_distinct = data::distinct_rows(x, end);
+        if n_distinct < start {
+            return Err(ClusterError::TooFewDistinctRows {
+                k: start,
+                n_distinct,
+            });
+        }
+        let models = (start..=end.min(n_distinct))
+            .map(|k| self.kmeans.clone().k(k).fit(x))
+            .collect::<Result<Vec<KMeans>>>()?;
+        // the rows the silhouette is computed on (sorted sample, or all)
+        let rows: Option<Vec<usize>> = sample.map(|(size, seed)| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let mut idx = rand::seq::index::sample(&mut rng, n, size).into_vec();
+            idx.sort_unstable();
+            idx
+        });
+        let sils = {
+            let centred = |v: ArrayView2<'_, f32>| data::centered(v, &data::column_mean(v));
+            let xc = match &rows {
+                Some(r) => centred(x.select(Axis(0), r).view()),
+                None => centred(x),
+            };
+            let codes: Vec<Vec<usize>> = models
+                .iter()
+                .map(|m| match &rows {
+                    Some(r) => r.iter().map(|&i| m.labels()[i]).collect(),
+                    None => m.labels().to_vec(),
+                })
+                .collect();
+            let labelings: Vec<Coded<'_>> = codes
+                .iter()
+                .zip(&models)
+                .map(|(c, m)| Coded { codes: c, k: m.k() })
+                .collect();
+            multi_silhouette(&xc, &labelings)?
+        };
+        let mut scores = Vec::with_capacity(models.len());
+        for (model, sil) in models.into_iter().zip(sils) {
+            let (silhouette, silhouette_std_error) = mean_and_std_error(&sil, n);
+            let labels = model.labels();
+            scores.push(KScore {
+                k: model.k(),
+                inertia: model.inertia(),
+                silhouette,
+                silhouette_std_error: if rows.is_some() {
+                    silhouette_std_error
+                } else {
+                    0.0
+                },
+                davies_bouldin: davies_bouldin_score(x, labels)?,
+                calinski_harabasz: calinski_harabasz_score(x, labels)?,
+                model,
+            });
+        }
+        let mut best = 0;
+        for (i, s) in scores.iter().enumerate() {
+            if s.silhouette > scores[best].silhouette {
+                best = i;
+            }
+        }
+        Ok(KSweep {
+            scores,
+            best,
+            requested_end: end,
+            sample_size: rows.map(|r| r.len()),
+        })
+    }
+}
+
+/// Mean of the `m` sampled silhouette values (in index order) and its standard error as an
+/// estimate of the mean over `n` rows: `sd / √m · √(1 − m / n)` (`sd` with `m − 1`).
+fn mean_and_std_error(s: &Array1<f64>, n: usize) -> (f64, f64) {
+    let m = s.len() as f64;
+    let mean = s.iter().sum::<f64>() / m;
+    if s.len() < 2 {
+        return (mean, 0.0);
+    }
+    let var = s.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (m - 1.0);
+    let fpc = (1.0 - m / n as f64).max(0.0);
+    (mean, (var / m * fpc).sqrt())
+}
+
 /// Fits K-means for every K in `ks` (every other setting taken from `params`, whose own `k` is
-/// ignored) and scores each fit with the exact silhouette, Davies-Bouldin and
-/// Calinski-Harabasz; the chosen K has the highest silhouette, ties to the smaller K (the
-/// reference study's rule, with `ks = 2..=10`).
+/// ignored) and scores each fit with the silhouette ([`SilhouetteMode::Auto`]: exact up to
+/// [`EXACT_SILHOUETTE_MAX_ROWS`] rows, a seeded sample of [`DEFAULT_SILHOUETTE_SAMPLE`] rows
+/// above; [`KSweepParams`] chooses), Davies-Bouldin and Calinski-Harabasz (all rows); the
+/// chosen K has the highest silhouette, ties to the smaller K (the reference study's rule,
+/// with `ks = 2..=10`).
 ///
 /// The silhouettes of all K come from ONE pass over the pairwise distances: the samples are
 /// ordered by their tuple of labels (one per K), each distance tile is computed once, and its
@@ -123,59 +337,5 @@ pub fn select_k(
     ks: RangeInclusive<usize>,
     params: &KMeansParams,
 ) -> Result<KSweep> {
-    check_data(x)?;
-    let n = x.nrows();
-    let (start, end) = (*ks.start(), *ks.end());
-    if start < 2 || end < start || end >= n {
-        return Err(ClusterError::InvalidKRange {
-            start,
-            end,
-            n_samples: n,
-        });
-    }
-    // K above the number of distinct rows would duplicate centroids: the range is capped there
-    // (said by `KSweep::capped_from`), and data with fewer distinct rows than `start` is refused.
-    let n_distinct = data::distinct_rows(x, end);
-    if n_distinct < start {
-        return Err(ClusterError::TooFewDistinctRows {
-            k: start,
-            n_distinct,
-        });
-    }
-    let models = (start..=end.min(n_distinct))
-        .map(|k| params.clone().k(k).fit(x))
-        .collect::<Result<Vec<KMeans>>>()?;
-    let mean = data::column_mean(x);
-    let xc = data::centered(x, &mean);
-    let codes: Vec<Vec<usize>> = models.iter().map(|m| m.labels().to_vec()).collect();
-    let labelings: Vec<Coded<'_>> = codes
-        .iter()
-        .zip(&models)
-        .map(|(c, m)| Coded { codes: c, k: m.k() })
-        .collect();
-    let sils = multi_silhouette(&xc, &labelings)?;
-    let mut scores = Vec::with_capacity(models.len());
-    for (model, sil) in models.into_iter().zip(sils) {
-        let silhouette = sil.iter().sum::<f64>() / n as f64;
-        let labels = model.labels();
-        scores.push(KScore {
-            k: model.k(),
-            inertia: model.inertia(),
-            silhouette,
-            davies_bouldin: davies_bouldin_score(x, labels)?,
-            calinski_harabasz: calinski_harabasz_score(x, labels)?,
-            model,
-        });
-    }
-    let mut best = 0;
-    for (i, s) in scores.iter().enumerate() {
-        if s.silhouette > scores[best].silhouette {
-            best = i;
-        }
-    }
-    Ok(KSweep {
-        scores,
-        best,
-        requested_end: end,
-    })
+    KSweepParams::new(params.clone()).fit(x, ks)
 }

@@ -158,16 +158,28 @@ pub(crate) fn gemm_abt(a: Mat<'_>, b: Mat<'_>, out: &mut [f32], ld_out: usize, a
 }
 
 /// Square roots of `row` (clamped at 0) in place; returns whether any input was below
-/// `rel * (ni + ncols[j])` (an entry that may have lost precision to cancellation). Uses AVX2
-/// when the CPU has it (runtime check), plain code otherwise; same results either way
-/// (IEEE square root and comparisons are exact).
+/// `rel * (ni + ncols[j])` (an entry that may have lost precision to cancellation). Uses
+/// AVX-512F or AVX2 when the CPU has it (runtime check), plain code otherwise; same results
+/// either way (IEEE square root and comparisons are exact).
 pub(crate) fn sqrt_clamp_flag(row: &mut [f32], ni: f32, ncols: &[f32], rel: f32) -> bool {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of a
-        // `#[target_feature(enable = "avx2")]` function.
-        return unsafe { sqrt_clamp_flag_avx2(row, ni, ncols, rel) };
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F (checked just above), the only requirement
+            // of the `#[target_feature]` function.
+            return unsafe { sqrt_clamp_flag_avx512(row, ni, ncols, rel) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: as above, for AVX2.
+            return unsafe { sqrt_clamp_flag_avx2(row, ni, ncols, rel) };
+        }
     }
+    sqrt_clamp_flag_body(row, ni, ncols, rel)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn sqrt_clamp_flag_avx512(row: &mut [f32], ni: f32, ncols: &[f32], rel: f32) -> bool {
     sqrt_clamp_flag_body(row, ni, ncols, rel)
 }
 
@@ -187,46 +199,95 @@ fn sqrt_clamp_flag_body(row: &mut [f32], ni: f32, ncols: &[f32], rel: f32) -> bo
     flag
 }
 
-/// Rows per SIMD vector of the K-means kernels (one 256-bit register of f32).
-pub(crate) const LANES: usize = 8;
+/// The widest vector instructions of this CPU the kernels use, detected at run time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Level {
+    /// Plain code (what the compiler emits for the build target).
+    Plain,
+    /// AVX2 + FMA: 256-bit vectors, fused multiply-add.
+    Avx2,
+    /// AVX-512F: 512-bit vectors, fused multiply-add.
+    Avx512,
+}
+
+impl Level {
+    /// The level of this CPU (`std`'s feature detection caches the CPUID query).
+    pub(crate) fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return Self::Avx512;
+            }
+            if has_avx2_fma() {
+                return Self::Avx2;
+            }
+        }
+        Self::Plain
+    }
+
+    /// Rows per block of [`Packed`] data for this level: one vector register of f32.
+    pub(crate) fn lanes(self) -> usize {
+        match self {
+            Self::Avx512 => 16,
+            Self::Avx2 | Self::Plain => 8,
+        }
+    }
+}
+
 /// Centres per pass of the K-means kernels.
 const GROUP: usize = 4;
 
-/// Data packed for the K-means kernels: blocks of [`LANES`] rows, feature-major within a block
-/// (`blocks[b * d + p][l]` is feature `p` of row `b * LANES + l`), the last block padded with
-/// zeros. Built once per fit: every iteration reads it.
+/// Data packed for the K-means kernels: blocks of `lanes` rows (8 or 16, one vector register),
+/// feature-major within a block (`data[(b * d + p) * lanes + l]` is feature `p` of row
+/// `b * lanes + l`), the last block padded with zeros. Built once per fit: every iteration
+/// reads it. The lane width only changes which rows share a vector: every dot product is the
+/// same sequential chain over the features whatever it is, so results do not depend on it.
 pub(crate) struct Packed {
-    blocks: Vec<[f32; LANES]>,
+    data: Vec<f32>,
     rows: usize,
     d: usize,
+    lanes: usize,
 }
 
 impl Packed {
-    /// Packs `rows x d` row-major data.
+    /// Packs `rows x d` row-major data for this CPU's widest kernel.
     pub(crate) fn new(x: &[f32], rows: usize, d: usize) -> Self {
-        let mut blocks = vec![[0.0f32; LANES]; rows.div_ceil(LANES) * d];
-        blocks
-            .par_chunks_mut(d.max(1))
-            .zip(x.par_chunks(LANES * d.max(1)))
+        Self::with_lanes(x, rows, d, Level::detect().lanes())
+    }
+
+    /// Packs `rows x d` row-major data in blocks of `lanes` (8 or 16) rows.
+    pub(crate) fn with_lanes(x: &[f32], rows: usize, d: usize, lanes: usize) -> Self {
+        assert!(lanes == 8 || lanes == 16, "8 or 16 lanes");
+        let dd = d.max(1);
+        let mut data = vec![0.0f32; rows.div_ceil(lanes) * d * lanes];
+        data.par_chunks_mut(dd * lanes)
+            .zip(x.par_chunks(lanes * dd))
             .for_each(|(block, src)| {
-                for (l, row) in src.chunks_exact(d.max(1)).enumerate() {
-                    for (b, &v) in block.iter_mut().zip(row) {
-                        b[l] = v;
+                for (l, row) in src.chunks_exact(dd).enumerate() {
+                    for (p, &v) in row.iter().enumerate() {
+                        block[p * lanes + l] = v;
                     }
                 }
             });
-        Self { blocks, rows, d }
+        Self {
+            data,
+            rows,
+            d,
+            lanes,
+        }
     }
 
-    /// Rows `start..start + len` (`start` a multiple of [`LANES`]).
+    /// Rows `start..start + len` (`start` a multiple of 16).
     pub(crate) fn rows(&self, start: usize, len: usize) -> PackedRows<'_> {
-        debug_assert_eq!(start % LANES, 0);
-        let from = (start / LANES * self.d).min(self.blocks.len());
-        let to = ((start + len).div_ceil(LANES) * self.d).min(self.blocks.len());
+        debug_assert_eq!(start % 16, 0);
+        let per_block = self.d * self.lanes;
+        let from = (start / self.lanes * per_block).min(self.data.len());
+        let to = ((start + len).div_ceil(self.lanes) * per_block).min(self.data.len());
         PackedRows {
-            blocks: &self.blocks[from..to],
+            data: &self.data[from..to],
             rows: len.min(self.rows.saturating_sub(start)),
             d: self.d,
+            lanes: self.lanes,
         }
     }
 }
@@ -234,9 +295,19 @@ impl Packed {
 /// A run of rows of a [`Packed`] matrix.
 #[derive(Clone, Copy)]
 pub(crate) struct PackedRows<'a> {
-    blocks: &'a [[f32; LANES]],
+    data: &'a [f32],
     rows: usize,
     d: usize,
+    lanes: usize,
+}
+
+impl<'a> PackedRows<'a> {
+    /// The blocks as arrays of `L` lanes (`L` must be the packing's lane count).
+    #[inline(always)]
+    fn blocks<const L: usize>(self) -> &'a [[f32; L]] {
+        debug_assert_eq!(self.lanes, L);
+        self.data.as_chunks::<L>().0
+    }
 }
 
 /// A few centres (or candidate centres) for the K-means kernels: groups of [`GROUP`] centres,
@@ -276,19 +347,19 @@ fn madd<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
     if FMA { a.mul_add(b, c) } else { a * b + c }
 }
 
-/// Dot products of two blocks of [`LANES`] rows (`x0`, `x1`: `d` features each) with the
+/// Dot products of two blocks of `L` rows (`x0`, `x1`: `d` features each) with the
 /// [`GROUP`] centres of `group`: `[block][centre][row lane]`. Each product is one sequential
 /// chain over the features, so its value never depends on where the row sits.
 #[inline(always)]
-fn dots<const FMA: bool>(
-    x0: &[[f32; LANES]],
-    x1: &[[f32; LANES]],
+fn dots<const FMA: bool, const L: usize>(
+    x0: &[[f32; L]],
+    x1: &[[f32; L]],
     group: &[[f32; GROUP]],
-) -> [[[f32; LANES]; GROUP]; 2] {
-    let mut acc = [[[0.0f32; LANES]; GROUP]; 2];
+) -> [[[f32; L]; GROUP]; 2] {
+    let mut acc = [[[0.0f32; L]; GROUP]; 2];
     for ((cv, a), b) in group.iter().zip(x0).zip(x1) {
         for j in 0..GROUP {
-            for l in 0..LANES {
+            for l in 0..L {
                 acc[0][j][l] = madd::<FMA>(a[l], cv[j], acc[0][j][l]);
                 acc[1][j][l] = madd::<FMA>(b[l], cv[j], acc[1][j][l]);
             }
@@ -297,42 +368,46 @@ fn dots<const FMA: bool>(
     acc
 }
 
-/// Calls `f(first_row, group, products)` for every pair of row blocks (2 x [`LANES`] rows; a
+/// Calls `f(first_row, group, products)` for every pair of row blocks (2 x `L` rows; a
 /// lone last block is computed twice) and every group of centres.
 #[inline(always)]
-fn for_each_dots<const FMA: bool>(
+fn for_each_dots<const FMA: bool, const L: usize>(
     x: PackedRows<'_>,
     c: &Centres,
-    mut f: impl FnMut(usize, usize, &[[[f32; LANES]; GROUP]; 2]),
+    mut f: impl FnMut(usize, usize, &[[[f32; L]; GROUP]; 2]),
 ) {
     let d = x.d;
-    for (pi, pair) in x.blocks.chunks(2 * d).enumerate() {
+    for (pi, pair) in x.blocks::<L>().chunks(2 * d).enumerate() {
         let (x0, x1) = if pair.len() == 2 * d {
             pair.split_at(d)
         } else {
             (pair, pair)
         };
         for (g, group) in c.groups.chunks_exact(d).enumerate() {
-            f(pi * 2 * LANES, g, &dots::<FMA>(x0, x1, group));
+            f(pi * 2 * L, g, &dots::<FMA, L>(x0, x1, group));
         }
     }
 }
 
 #[inline(always)]
-fn nearest_body<const FMA: bool>(x: PackedRows<'_>, c: &Centres, labels: &mut [usize]) -> usize {
-    let mut best_v = [[f32::INFINITY; LANES]; 2];
-    let mut best = [[0u32; LANES]; 2];
+fn nearest_body<const FMA: bool, const L: usize>(
+    x: PackedRows<'_>,
+    c: &Centres,
+    labels: &mut [usize],
+) -> usize {
+    let mut best_v = [[f32::INFINITY; L]; 2];
+    let mut best = [[0u32; L]; 2];
     let mut changed = 0;
     let n_groups = c.groups.len() / x.d.max(1);
-    for_each_dots::<FMA>(x, c, |r0, g, acc| {
+    for_each_dots::<FMA, L>(x, c, |r0, g, acc| {
         if g == 0 {
-            best_v = [[f32::INFINITY; LANES]; 2];
+            best_v = [[f32::INFINITY; L]; 2];
         }
         for (blk, a) in acc.iter().enumerate() {
             for (j, aj) in a.iter().enumerate() {
                 let cn = c.norms[g * GROUP + j];
                 let id = (g * GROUP + j) as u32;
-                for l in 0..LANES {
+                for l in 0..L {
                     let v = cn - 2.0 * aj[l];
                     let better = v < best_v[blk][l];
                     best_v[blk][l] = if better { v } else { best_v[blk][l] };
@@ -341,9 +416,9 @@ fn nearest_body<const FMA: bool>(x: PackedRows<'_>, c: &Centres, labels: &mut [u
             }
         }
         if g + 1 == n_groups {
-            let rows = labels.len().saturating_sub(r0).min(2 * LANES);
+            let rows = labels.len().saturating_sub(r0).min(2 * L);
             for (l, lab) in labels[r0..r0 + rows].iter_mut().enumerate() {
-                let b = best[l / LANES][l % LANES] as usize;
+                let b = best[l / L][l % L] as usize;
                 if *lab != b {
                     changed += 1;
                     *lab = b;
@@ -355,19 +430,19 @@ fn nearest_body<const FMA: bool>(x: PackedRows<'_>, c: &Centres, labels: &mut [u
 }
 
 #[inline(always)]
-fn sq_dists_body<const FMA: bool>(
+fn sq_dists_body<const FMA: bool, const L: usize>(
     x: PackedRows<'_>,
     x_norms: &[f32],
     c: &Centres,
     out: &mut [f32],
 ) {
     let (k, rows) = (c.k, x.rows);
-    for_each_dots::<FMA>(x, c, |r0, g, acc| {
+    for_each_dots::<FMA, L>(x, c, |r0, g, acc| {
         for (blk, a) in acc.iter().enumerate() {
             for (j, aj) in a.iter().enumerate().take(k.saturating_sub(g * GROUP)) {
                 let cj = g * GROUP + j;
                 for (l, &dot) in aj.iter().enumerate() {
-                    let i = r0 + blk * LANES + l;
+                    let i = r0 + blk * L + l;
                     if i < rows {
                         out[i * k + cj] = (x_norms[i] + c.norms[cj] - 2.0 * dot).max(0.0);
                     }
@@ -392,22 +467,76 @@ fn has_avx2_fma() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
 }
 
+/// The [`nearest`] and [`sq_dists`] bodies compiled for AVX2 + FMA and for AVX-512F (the
+/// compiler vectorises the lane loops: one register per 8 or 16 lanes).
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn nearest_avx2(x: PackedRows<'_>, c: &Centres, labels: &mut [usize]) -> usize {
-    nearest_body::<true>(x, c, labels)
+mod x86 {
+    use super::{Centres, PackedRows, add_rows_body, nearest_body, sq_dists_body};
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) fn nearest_avx2<const L: usize>(
+        x: PackedRows<'_>,
+        c: &Centres,
+        labels: &mut [usize],
+    ) -> usize {
+        nearest_body::<true, L>(x, c, labels)
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn nearest_avx512(x: PackedRows<'_>, c: &Centres, labels: &mut [usize]) -> usize {
+        nearest_body::<true, 16>(x, c, labels)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) fn sq_dists_avx2<const L: usize>(
+        x: PackedRows<'_>,
+        x_norms: &[f32],
+        c: &Centres,
+        out: &mut [f32],
+    ) {
+        sq_dists_body::<true, L>(x, x_norms, c, out);
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn sq_dists_avx512(
+        x: PackedRows<'_>,
+        x_norms: &[f32],
+        c: &Centres,
+        out: &mut [f32],
+    ) {
+        sq_dists_body::<true, 16>(x, x_norms, c, out);
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) fn add_rows_avx2(x: &[f32], labels: &[usize], sums: &mut [f32]) {
+        add_rows_body(x, labels, sums);
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn add_rows_avx512(x: &[f32], labels: &[usize], sums: &mut [f32]) {
+        add_rows_body(x, labels, sums);
+    }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn sq_dists_avx2(x: PackedRows<'_>, x_norms: &[f32], c: &Centres, out: &mut [f32]) {
-    sq_dists_body::<true>(x, x_norms, c, out);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn add_rows_avx2(x: &[f32], labels: &[usize], sums: &mut [f32]) {
-    add_rows_body(x, labels, sums);
+/// Runs `$body` for `$x`'s lane width at the widest level this CPU and the packing allow:
+/// AVX-512F with 16 lanes, AVX2 + FMA with 8 or 16, plain code otherwise.
+macro_rules! dispatch {
+    ($x:expr, avx512: $a512:expr, avx2: $a2:expr, plain: $plain:expr) => {{
+        #[cfg(target_arch = "x86_64")]
+        {
+            let level = Level::detect();
+            if level == Level::Avx512 && $x.lanes == 16 {
+                // SAFETY: the CPU has AVX-512F (detected just above), the only requirement of
+                // the `#[target_feature]` function.
+                return unsafe { $a512 };
+            }
+            if level != Level::Plain {
+                // SAFETY: the CPU has AVX2 and FMA (AVX-512F implies both).
+                return unsafe { $a2 };
+            }
+        }
+        $plain
+    }};
 }
 
 /// The nearest centre (`|c_j|² − 2 x·c_j` smallest, ties to the lower index) of every row of
@@ -415,13 +544,11 @@ fn add_rows_avx2(x: &[f32], labels: &[usize], sums: &mut [f32]) {
 pub(crate) fn nearest(x: PackedRows<'_>, c: &Centres, labels: &mut [usize]) -> usize {
     assert_eq!(x.rows, labels.len(), "rows and labels differ");
     assert_eq!(x.d, c.d, "feature counts differ");
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
-        // SAFETY: the CPU has AVX2 and FMA (checked just above), the only requirement of the
-        // `#[target_feature]` function.
-        return unsafe { nearest_avx2(x, c, labels) };
-    }
-    nearest_body::<false>(x, c, labels)
+    let sixteen = x.lanes == 16;
+    dispatch!(x,
+        avx512: x86::nearest_avx512(x, c, labels),
+        avx2: if sixteen { x86::nearest_avx2::<16>(x, c, labels) } else { x86::nearest_avx2::<8>(x, c, labels) },
+        plain: if sixteen { nearest_body::<false, 16>(x, c, labels) } else { nearest_body::<false, 8>(x, c, labels) })
 }
 
 /// Squared distances `max(|x|² + |c|² − 2 x·c, 0)` of every row of `x` (squared norms
@@ -430,21 +557,23 @@ pub(crate) fn sq_dists(x: PackedRows<'_>, x_norms: &[f32], c: &Centres, out: &mu
     assert_eq!(x.rows, x_norms.len(), "rows and norms differ");
     assert_eq!(x.d, c.d, "feature counts differ");
     assert_eq!(out.len(), x.rows * c.k, "output size");
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
-        // SAFETY: as in `nearest`.
-        return unsafe { sq_dists_avx2(x, x_norms, c, out) };
-    }
-    sq_dists_body::<false>(x, x_norms, c, out);
+    let sixteen = x.lanes == 16;
+    dispatch!(x,
+        avx512: x86::sq_dists_avx512(x, x_norms, c, out),
+        avx2: if sixteen { x86::sq_dists_avx2::<16>(x, x_norms, c, out) } else { x86::sq_dists_avx2::<8>(x, x_norms, c, out) },
+        plain: if sixteen { sq_dists_body::<false, 16>(x, x_norms, c, out) } else { sq_dists_body::<false, 8>(x, x_norms, c, out) })
 }
 
 /// Adds each row of `x` (row-major, one row per label) to the `sums` row of its label
 /// (`k x d`), in row order.
 pub(crate) fn add_rows(x: &[f32], labels: &[usize], sums: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
-        // SAFETY: as in `nearest`.
-        return unsafe { add_rows_avx2(x, labels, sums) };
+    match Level::detect() {
+        // SAFETY: the CPU has the features the called function enables (detected).
+        Level::Avx512 => return unsafe { x86::add_rows_avx512(x, labels, sums) },
+        // SAFETY: as above.
+        Level::Avx2 => return unsafe { x86::add_rows_avx2(x, labels, sums) },
+        Level::Plain => {}
     }
     add_rows_body(x, labels, sums);
 }
@@ -502,13 +631,73 @@ mod tests {
             .collect()
     }
 
+    /// Every compiled version of the nearest-centre and distance kernels this CPU can run, by
+    /// name: `(name, nearest, sq_dists)` for a packing of `lanes` lanes.
+    #[allow(clippy::type_complexity)]
+    fn kernel_paths(
+        lanes: usize,
+    ) -> Vec<(
+        &'static str,
+        Box<dyn Fn(PackedRows<'_>, &Centres, &mut [usize]) -> usize>,
+        Box<dyn Fn(PackedRows<'_>, &[f32], &Centres, &mut [f32])>,
+    )> {
+        let mut v: Vec<(
+            &'static str,
+            Box<dyn Fn(PackedRows<'_>, &Centres, &mut [usize]) -> usize>,
+            Box<dyn Fn(PackedRows<'_>, &[f32], &Centres, &mut [f32])>,
+        )> = Vec::new();
+        if lanes == 8 {
+            v.push((
+                "plain 8",
+                Box::new(nearest_body::<false, 8>),
+                Box::new(sq_dists_body::<false, 8>),
+            ));
+        } else {
+            v.push((
+                "plain 16",
+                Box::new(nearest_body::<false, 16>),
+                Box::new(sq_dists_body::<false, 16>),
+            ));
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            let level = Level::detect();
+            if level != Level::Plain {
+                // SAFETY (all closures below): the CPU has the features (detected above).
+                if lanes == 8 {
+                    v.push((
+                        "avx2 8",
+                        Box::new(|x, c, l| unsafe { x86::nearest_avx2::<8>(x, c, l) }),
+                        Box::new(|x, n, c, o| unsafe { x86::sq_dists_avx2::<8>(x, n, c, o) }),
+                    ));
+                } else {
+                    v.push((
+                        "avx2 16",
+                        Box::new(|x, c, l| unsafe { x86::nearest_avx2::<16>(x, c, l) }),
+                        Box::new(|x, n, c, o| unsafe { x86::sq_dists_avx2::<16>(x, n, c, o) }),
+                    ));
+                }
+            }
+            if level == Level::Avx512 && lanes == 16 {
+                v.push((
+                    "avx512 16",
+                    Box::new(|x, c, l| unsafe { x86::nearest_avx512(x, c, l) }),
+                    Box::new(|x, n, c, o| unsafe { x86::sq_dists_avx512(x, n, c, o) }),
+                ));
+            }
+        }
+        v.push(("dispatched", Box::new(nearest), Box::new(sq_dists)));
+        v
+    }
+
     #[test]
     fn kmeans_kernels_match_naive_on_ragged_shapes() {
-        // rows not a multiple of 16, centres not a multiple of 4, a chunk not starting at 0
-        for (n, d, k) in [(37, 5, 3), (16, 8, 4), (9, 3, 9), (50, 17, 1)] {
+        // rows not a multiple of 16 or 32 (a lone last block), centres not a multiple of 4, a
+        // chunk not starting at 0; every compiled path of both packings, fused-multiply-add
+        // paths bit-identical to each other
+        for (n, d, k) in [(37, 5, 3), (16, 8, 4), (9, 3, 9), (50, 17, 1), (83, 64, 10)] {
             let x = values(n * d, 7);
             let cs = values(k * d, 11);
-            let packed = Packed::new(&x, n, d);
             let c = Centres::new(&cs, k, d);
             let naive = |i: usize, j: usize| -> f32 {
                 (0..d).map(|p| (x[i * d + p] - cs[j * d + p]).powi(2)).sum()
@@ -520,30 +709,42 @@ mod tests {
                         .unwrap_or(0)
                 })
                 .collect();
-            let start = 16.min(n - n % LANES);
-            let rows = packed.rows(start, n - start);
-            let mut labels = vec![usize::MAX; n - start];
-            assert_eq!(nearest(rows, &c, &mut labels), n - start);
-            assert_eq!(labels, want[start..]);
-            let mut plain = vec![usize::MAX; n - start];
-            nearest_body::<false>(rows, &c, &mut plain);
-            assert_eq!(plain, labels);
+            let start = if n > 16 { 16 } else { 0 };
             let norms: Vec<f32> = x[start * d..]
                 .chunks_exact(d)
                 .map(|r| r.iter().map(|v| v * v).sum())
                 .collect();
-            let mut out = vec![-1.0f32; (n - start) * k];
-            sq_dists(rows, &norms, &c, &mut out);
-            for (i, o) in out.chunks_exact(k).enumerate() {
-                for (j, &v) in o.iter().enumerate() {
-                    assert!(
-                        (v - naive(start + i, j)).abs() < 1e-4,
-                        "{n} {d} {k}: {i} {j}"
-                    );
+            let mut fused: Option<Vec<f32>> = None;
+            for lanes in [8, 16] {
+                let packed = Packed::with_lanes(&x, n, d, lanes);
+                let rows = packed.rows(start, n - start);
+                for (name, near, dists) in kernel_paths(lanes) {
+                    let mut labels = vec![usize::MAX; n - start];
+                    assert_eq!(near(rows, &c, &mut labels), n - start, "{name}");
+                    assert_eq!(labels, want[start..], "{name}: {n} {d} {k}");
+                    let mut out = vec![-1.0f32; (n - start) * k];
+                    dists(rows, &norms, &c, &mut out);
+                    for (i, o) in out.chunks_exact(k).enumerate() {
+                        for (j, &v) in o.iter().enumerate() {
+                            assert!(
+                                (v - naive(start + i, j)).abs() < 1e-4,
+                                "{name}: {n} {d} {k}: {i} {j}"
+                            );
+                        }
+                    }
+                    if !name.starts_with("plain") {
+                        match &fused {
+                            Some(f) => assert_eq!(f, &out, "{name}: FMA paths differ"),
+                            None => fused = Some(out),
+                        }
+                    }
                 }
             }
             let mut sums = vec![0.0f32; k * d];
             add_rows(&x[start * d..], &want[start..], &mut sums);
+            let mut plain = vec![0.0f32; k * d];
+            add_rows_body(&x[start * d..], &want[start..], &mut plain);
+            assert_eq!(sums, plain);
             for j in 0..k {
                 for p in 0..d {
                     let s: f32 = (start..n)
@@ -553,6 +754,59 @@ mod tests {
                     assert!((sums[j * d + p] - s).abs() < 1e-4);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn sqrt_clamp_flag_builds_agree() {
+        let ncols = values(77, 5).iter().map(|v| v.abs()).collect::<Vec<f32>>();
+        let base: Vec<f32> = values(77, 6).iter().map(|v| v * 2.0).collect();
+        let mut plain = base.clone();
+        let flag = sqrt_clamp_flag_body(&mut plain, 0.5, &ncols, 0.3);
+        assert!(plain.iter().all(|v| *v >= 0.0));
+        let mut got = base.clone();
+        assert_eq!(sqrt_clamp_flag(&mut got, 0.5, &ncols, 0.3), flag);
+        assert_eq!(got, plain);
+        #[cfg(target_arch = "x86_64")]
+        for (ok, f) in [
+            (
+                std::arch::is_x86_feature_detected!("avx2"),
+                sqrt_clamp_flag_avx2 as unsafe fn(&mut [f32], f32, &[f32], f32) -> bool,
+            ),
+            (
+                std::arch::is_x86_feature_detected!("avx512f"),
+                sqrt_clamp_flag_avx512,
+            ),
+        ] {
+            if ok {
+                let mut v = base.clone();
+                // SAFETY: the CPU has the feature (checked).
+                assert_eq!(unsafe { f(&mut v, 0.5, &ncols, 0.3) }, flag);
+                assert_eq!(v, plain);
+            }
+        }
+    }
+
+    #[test]
+    fn packing_puts_each_value_in_its_lane() {
+        let (n, d) = (21, 3);
+        let x = values(n * d, 3);
+        for lanes in [8, 16] {
+            let p = Packed::with_lanes(&x, n, d, lanes);
+            assert_eq!(p.data.len(), n.div_ceil(lanes) * d * lanes);
+            for i in 0..n {
+                for q in 0..d {
+                    let (b, l) = (i / lanes, i % lanes);
+                    assert_eq!(p.data[(b * d + q) * lanes + l], x[i * d + q]);
+                }
+            }
+            // padding rows are zero
+            assert!(
+                p.data[(n / lanes * d) * lanes..]
+                    .iter()
+                    .enumerate()
+                    .all(|(t, &v)| t % lanes < n % lanes || v == 0.0)
+            );
         }
     }
 }

@@ -29,8 +29,9 @@
 //!   relocated as scikit-learn does; [`KMeans::predict`] and [`KMeans::transform`] for new data.
 //! - [`silhouette_score`], [`silhouette_samples`] (exact), [`silhouette_score_sampled`],
 //!   [`simplified_silhouette_score`]; see the [`silhouette`] module for which to use when.
-//! - [`select_k`] → [`KSweep`]: per K inertia, silhouette, Davies-Bouldin, Calinski-Harabasz,
-//!   the fitted model, and the chosen K.
+//! - [`select_k`] / [`KSweepParams`] → [`KSweep`]: per K inertia, silhouette (exact, or on a
+//!   seeded sample with its standard error: [`SilhouetteMode`]), Davies-Bouldin,
+//!   Calinski-Harabasz, the fitted model, and the chosen K.
 //! - [`contingency_matrix`], [`adjusted_rand_index`], [`normalized_mutual_info`], [`purity`],
 //!   [`davies_bouldin_score`], [`calinski_harabasz_score`].
 //!
@@ -57,7 +58,10 @@ pub mod metrics;
 pub mod silhouette;
 
 pub use blobs::make_blobs;
-pub use choose_k::{KScore, KSweep, select_k};
+pub use choose_k::{
+    DEFAULT_SILHOUETTE_SAMPLE, EXACT_SILHOUETTE_MAX_ROWS, KScore, KSweep, KSweepParams,
+    SilhouetteMode, select_k,
+};
 pub use error::{ClusterError, Result};
 pub use kmeans::{Algorithm, Init, KMeans, KMeansParams};
 pub use metrics::{

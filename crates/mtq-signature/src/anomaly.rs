@@ -1,14 +1,23 @@
 //! Distance-based anomaly scores against a reference set: exact k-nearest-neighbour distances
 //! (blocked, parallel, deterministic) and the Mahalanobis distance to the closest class mean under a
 //! shared covariance.
+//!
+//! The kNN search is this crate's only `unsafe` code: a bounds-checked call into the `gemm`
+//! crate for the distance tiles, and calls into AVX-512 / AVX2 builds of the tile scan chosen
+//! at run time (plain code on other CPUs).
+
+#![allow(unsafe_code)]
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, Slice};
 use rayon::prelude::*;
 
 use crate::error::{Result, SignatureError};
 
-/// Query rows per block of the kNN search: one block's distance rows stay in cache-sized memory.
-const QUERY_BLOCK: usize = 128;
+/// Query rows per block of the kNN search (one rayon task).
+const QUERY_BLOCK: usize = 256;
+/// Reference rows per distance tile: a `QUERY_BLOCK x REF_BLOCK` f32 tile (1 MiB) stays in
+/// a core's L2 cache while it is scanned.
+const REF_BLOCK: usize = 1024;
 
 /// Scales every row to unit Euclidean length; all-zero rows stay zero.
 #[must_use]
@@ -49,7 +58,7 @@ impl KnnIndex {
         let columns = (reference.ncols() <= DIRECT_MAX_D)
             .then(|| reference.t().as_standard_layout().into_owned());
         Self {
-            reference: reference.to_owned(),
+            reference: reference.as_standard_layout().into_owned(),
             sq_norms,
             inv_norms,
             columns,
@@ -73,9 +82,13 @@ impl KnnIndex {
     /// `i` is taken to be reference row `i` and that pair is skipped (leave-one-out scores of the
     /// reference set itself).
     ///
-    /// Distances come from `|q|^2 + |r|^2 - 2 q.r` over blocks of queries times the whole
-    /// reference (one matrix product per block), clamped at 0; with at most 4 features, from
-    /// coordinate differences (exact for close points far from the origin, as softmax outputs).
+    /// Distances come from `|q|^2 + |r|^2 - 2 q.r`, clamped at 0: tiles of 256 queries x 1,024
+    /// reference rows from one matrix product each (the `gemm` crate, AVX-512 or AVX2 kernels
+    /// chosen at run time), each tile scanned at once for the running `k_max` smallest of every
+    /// query (a vectorised test against the current k-th value, then insertion), so no full
+    /// distance row is ever stored. With at most 4 features, from coordinate differences (exact
+    /// for close points far from the origin, as softmax outputs). The result is exact (every
+    /// reference row is compared) and does not depend on the number of threads.
     ///
     /// # Errors
     /// [`SignatureError::InvalidNeighbours`] unless `1 <= k_max <= ` usable reference rows;
@@ -163,45 +176,15 @@ impl KnnIndex {
             .map(|&start| {
                 let end = (start + QUERY_BLOCK).min(n_q);
                 let q = queries.slice_axis(Axis(0), Slice::from(start..end));
-                let gram = match self.columns {
-                    Some(_) => Array2::zeros((0, 0)),
-                    None => q.dot(&self.reference.t()),
+                let skip_of = |r: usize| match skip {
+                    Some(Skip::Same) => Some(start + r),
+                    Some(Skip::Rows(rows)) => Some(rows[start + r]),
+                    None => None,
                 };
-                let rows = end - start;
-                let mut raw = Array2::zeros((rows, k_max));
-                let mut l2 = Array2::zeros((if with_l2 { rows } else { 0 }, k_max));
-                let mut buf: Vec<f32> = Vec::with_capacity(self.len());
-                for (r, qrow) in q.rows().into_iter().enumerate() {
-                    let qn = qrow.dot(&qrow);
-                    let skip = match skip {
-                        Some(Skip::Same) => Some(start + r),
-                        Some(Skip::Rows(rows)) => Some(rows[start + r]),
-                        None => None,
-                    };
-                    let qi = inv_norm(qn);
-                    if let Some(cols) = &self.columns {
-                        direct_fill(&mut buf, qrow, cols, None);
-                    } else {
-                        fill(&mut buf, gram.row(r), &self.sq_norms, |v, rn| {
-                            (qn + rn - 2.0 * v).max(0.0)
-                        });
-                    }
-                    smallest_into(&mut buf, skip, k_max, raw.row_mut(r));
-                    if with_l2 {
-                        if let Some(cols) = &self.columns {
-                            let qh = qrow.mapv(|v| v * qi);
-                            direct_fill(&mut buf, qh.view(), cols, Some(&self.inv_norms));
-                        } else {
-                            let qh = if qi > 0.0 { 1.0 } else { 0.0 };
-                            fill(&mut buf, gram.row(r), &self.inv_norms, |v, ri| {
-                                let rh = if ri > 0.0 { 1.0 } else { 0.0 };
-                                (qh + rh - 2.0 * v * qi * ri).max(0.0)
-                            });
-                        }
-                        smallest_into(&mut buf, skip, k_max, l2.row_mut(r));
-                    }
+                match &self.columns {
+                    Some(cols) => self.direct_block(q, cols, k_max, skip_of, with_l2),
+                    None => self.tiled_block(q, k_max, skip_of, with_l2),
                 }
-                (raw, l2)
             })
             .collect();
         let join = |pick: fn(&Pair) -> &Array2<f32>, n: usize| {
@@ -213,6 +196,94 @@ impl KnnIndex {
             }
         };
         Ok((join(|b| &b.0, n_q), join(|b| &b.1, l2_rows)))
+    }
+
+    /// One block of queries against the whole reference, from coordinate differences (at most
+    /// [`DIRECT_MAX_D`] features).
+    fn direct_block(
+        &self,
+        q: ArrayView2<'_, f32>,
+        cols: &Array2<f32>,
+        k_max: usize,
+        skip_of: impl Fn(usize) -> Option<usize>,
+        with_l2: bool,
+    ) -> Pair {
+        let rows = q.nrows();
+        let mut raw = Array2::zeros((rows, k_max));
+        let mut l2 = Array2::zeros((if with_l2 { rows } else { 0 }, k_max));
+        let mut buf: Vec<f32> = Vec::with_capacity(self.len());
+        for (r, qrow) in q.rows().into_iter().enumerate() {
+            let skip = skip_of(r);
+            direct_fill(&mut buf, qrow, cols, None);
+            smallest_into(&mut buf, skip, k_max, raw.row_mut(r));
+            if with_l2 {
+                let qi = inv_norm(qrow.dot(&qrow));
+                let qh = qrow.mapv(|v| v * qi);
+                direct_fill(&mut buf, qh.view(), cols, Some(&self.inv_norms));
+                smallest_into(&mut buf, skip, k_max, l2.row_mut(r));
+            }
+        }
+        (raw, l2)
+    }
+
+    /// One block of queries against the whole reference, tile by tile: a matrix product per
+    /// tile of [`REF_BLOCK`] reference rows, each tile scanned for the running smallest.
+    fn tiled_block(
+        &self,
+        q: ArrayView2<'_, f32>,
+        k_max: usize,
+        skip_of: impl Fn(usize) -> Option<usize>,
+        with_l2: bool,
+    ) -> Pair {
+        let (rows, d) = q.dim();
+        let n_ref = self.len();
+        let q = q.as_standard_layout();
+        let qs = q.as_slice().unwrap_or_default();
+        let refs = self.reference.as_slice().unwrap_or_default();
+        let rn = self.sq_norms.as_slice().unwrap_or_default();
+        let ri = self.inv_norms.as_slice().unwrap_or_default();
+        let query: Vec<QueryRow> = q
+            .rows()
+            .into_iter()
+            .enumerate()
+            .map(|(r, row)| {
+                let qn = row.dot(&row);
+                let qi = inv_norm(qn);
+                QueryRow {
+                    qn,
+                    qi,
+                    qh: if qi > 0.0 { 1.0 } else { 0.0 },
+                    skip: skip_of(r),
+                }
+            })
+            .collect();
+        let mut raw_best: Vec<Smallest> = (0..rows).map(|_| Smallest::new(k_max)).collect();
+        let mut l2_best: Vec<Smallest> = (0..if with_l2 { rows } else { 0 })
+            .map(|_| Smallest::new(k_max))
+            .collect();
+        let mut tile = vec![0.0f32; rows * REF_BLOCK];
+        for c0 in (0..n_ref).step_by(REF_BLOCK) {
+            let cb = REF_BLOCK.min(n_ref - c0);
+            let tile = &mut tile[..rows * cb];
+            gemm_abt(qs, &refs[c0 * d..(c0 + cb) * d], d, tile);
+            let t = Tile {
+                g: tile,
+                cb,
+                c0,
+                rn: &rn[c0..c0 + cb],
+                ri: &ri[c0..c0 + cb],
+            };
+            scan_tile(&t, &query, &mut raw_best, &mut l2_best);
+        }
+        let mut raw = Array2::zeros((rows, k_max));
+        let mut l2 = Array2::zeros((l2_best.len(), k_max));
+        for (b, out) in raw_best.iter_mut().zip(raw.rows_mut()) {
+            b.finish_into(out);
+        }
+        for (b, out) in l2_best.iter_mut().zip(l2.rows_mut()) {
+            b.finish_into(out);
+        }
+        (raw, l2)
     }
 }
 
@@ -228,26 +299,240 @@ enum Skip<'a> {
     Rows(&'a [usize]),
 }
 
+/// What the tile scan needs of one query row.
+struct QueryRow {
+    /// `|q|²`.
+    qn: f32,
+    /// `1 / |q|` (0 for a zero row).
+    qi: f32,
+    /// `|q^|²` of the normalised row: 1, or 0 for a zero row.
+    qh: f32,
+    /// The reference row left out of this query's search.
+    skip: Option<usize>,
+}
+
+/// One distance tile: `g[r * cb + j]` = query `r` · reference row `c0 + j`, with those
+/// reference rows' squared norms `rn` and inverse norms `ri`.
+struct Tile<'a> {
+    g: &'a [f32],
+    cb: usize,
+    c0: usize,
+    rn: &'a [f32],
+    ri: &'a [f32],
+}
+
+/// The running `k` smallest values of a stream (by `f32::total_cmp`).
+struct Smallest {
+    /// Up to [`SMALL_K`]: the `k` smallest so far, ascending (+inf-filled). Beyond: candidates
+    /// (every value below `worst` when it came), cut back to the `k` smallest when `2k` long.
+    head: Vec<f32>,
+    k: usize,
+    /// No value at or above this can be among the `k` smallest.
+    worst: f32,
+}
+
+impl Smallest {
+    fn new(k: usize) -> Self {
+        let head = if k <= SMALL_K {
+            vec![f32::INFINITY; k]
+        } else {
+            Vec::with_capacity(2 * k)
+        };
+        Self {
+            head,
+            k,
+            worst: f32::INFINITY,
+        }
+    }
+
+    /// Offers `v` (`>= +0.0` or +inf: on such values `<` is `f32::total_cmp`).
+    #[inline(always)]
+    fn insert(&mut self, v: f32) {
+        if v >= self.worst {
+            return;
+        }
+        let k = self.k;
+        if k <= SMALL_K {
+            // after every value <= v (stable, as an insertion from the back)
+            let head = &mut self.head;
+            let p = head.partition_point(|&h| h <= v);
+            head.copy_within(p..k - 1, p + 1);
+            head[p] = v;
+            self.worst = head[k - 1];
+        } else {
+            self.head.push(v);
+            if self.head.len() >= 2 * k {
+                self.head.select_nth_unstable_by(k - 1, f32::total_cmp);
+                self.head.truncate(k);
+                self.worst = self.head[k - 1];
+            }
+        }
+    }
+
+    /// The square roots of the `k` smallest, ascending (+inf where fewer came).
+    fn finish_into(&mut self, mut out: ndarray::ArrayViewMut1<'_, f32>) {
+        let k = self.k;
+        if self.head.len() > k {
+            self.head.select_nth_unstable_by(k - 1, f32::total_cmp);
+            self.head.truncate(k);
+        }
+        self.head.sort_unstable_by(f32::total_cmp);
+        self.head.resize(k, f32::INFINITY);
+        for (o, v) in out.iter_mut().zip(&self.head) {
+            *o = v.sqrt();
+        }
+    }
+}
+
+/// Feeds every distance of `tile` to its query's running smallest: raw `max(|q|² + |r|² −
+/// 2 q·r, 0)` and, when `l2` is not empty, normalised `max(|q^|² + |r^|² − 2 q·r / (|q| |r|), 0)`
+/// (the same expressions, so the same values, as a full distance row would give). AVX-512 or
+/// AVX2 build when the CPU has it.
+fn scan_tile(t: &Tile<'_>, query: &[QueryRow], raw: &mut [Smallest], l2: &mut [Smallest]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (checked just above), the only requirement of the
+            // `#[target_feature]` function.
+            return unsafe { scan_tile_avx512(t, query, raw, l2) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: as above, for AVX2.
+            return unsafe { scan_tile_avx2(t, query, raw, l2) };
+        }
+    }
+    scan_tile_body(t, query, raw, l2);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn scan_tile_avx512(t: &Tile<'_>, query: &[QueryRow], raw: &mut [Smallest], l2: &mut [Smallest]) {
+    scan_tile_body(t, query, raw, l2);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn scan_tile_avx2(t: &Tile<'_>, query: &[QueryRow], raw: &mut [Smallest], l2: &mut [Smallest]) {
+    scan_tile_body(t, query, raw, l2);
+}
+
+/// Values per vectorised test of the tile scan.
+const SCAN_W: usize = 16;
+
+#[inline(always)]
+fn scan_tile_body(t: &Tile<'_>, query: &[QueryRow], raw: &mut [Smallest], l2: &mut [Smallest]) {
+    for (r, qr) in query.iter().enumerate() {
+        let g = &t.g[r * t.cb..(r + 1) * t.cb];
+        let skip = qr
+            .skip
+            .and_then(|s| s.checked_sub(t.c0))
+            .filter(|&s| s < t.cb);
+        let qn = qr.qn;
+        scan_row(g, t.rn, skip, &mut raw[r], |v, rn| {
+            (qn + rn - 2.0 * v).max(0.0)
+        });
+        if let Some(best) = l2.get_mut(r) {
+            let (qh, qi) = (qr.qh, qr.qi);
+            scan_row(g, t.ri, skip, best, |v, ri| {
+                let rh = if ri > 0.0 { 1.0 } else { 0.0 };
+                (qh + rh - 2.0 * v * qi * ri).max(0.0)
+            });
+        }
+    }
+}
+
+/// Feeds `f(g[j], per_ref[j]) + 0.0` for every `j` except `skip` to `best` (`f` returns a
+/// value `>= 0` or +inf, never NaN; adding `+0.0` turns a `-0.0` into `+0.0`, so on these
+/// values `<` is `f32::total_cmp`). [`SCAN_W`] values at a time are computed and compared with
+/// the current k-th smallest first (vectorised); only a group holding a smaller value is
+/// looked at one by one.
+#[inline(always)]
+fn scan_row(
+    g: &[f32],
+    per_ref: &[f32],
+    skip: Option<usize>,
+    best: &mut Smallest,
+    f: impl Fn(f32, f32) -> f32,
+) {
+    let (gc, gr) = g.as_chunks::<SCAN_W>();
+    let (pc, pr) = per_ref[..g.len()].as_chunks::<SCAN_W>();
+    // `skip` as a position no chunk reaches when there is none
+    let skip = skip.unwrap_or(usize::MAX);
+    for (ci, (gv, pv)) in gc.iter().zip(pc).enumerate() {
+        let mut v = [0.0f32; SCAN_W];
+        let mut any = false;
+        for l in 0..SCAN_W {
+            v[l] = f(gv[l], pv[l]) + 0.0;
+            any |= v[l] < best.worst;
+        }
+        if any {
+            let j0 = ci * SCAN_W;
+            for (l, &x) in v.iter().enumerate() {
+                if x < best.worst && skip != j0 + l {
+                    best.insert(x);
+                }
+            }
+        }
+    }
+    let j0 = gc.len() * SCAN_W;
+    for (l, (&gv, &pv)) in gr.iter().zip(pr).enumerate() {
+        if skip != j0 + l {
+            best.insert(f(gv, pv) + 0.0);
+        }
+    }
+}
+
+/// `out[i * b_rows + j] = Σ_p a[i, p] · b[j, p]` for row-major `a` (`a.len() / d` rows) and
+/// `b` (`b_rows = b.len() / d` rows) of `d` features, by the `gemm` crate (single-threaded:
+/// callers parallelise over fixed blocks, so results never depend on the thread count).
+///
+/// # Panics
+/// If `d == 0` or the slices do not hold whole rows and the output (a bug in this module).
+fn gemm_abt(a: &[f32], b: &[f32], d: usize, out: &mut [f32]) {
+    assert!(
+        d > 0 && a.len().is_multiple_of(d) && b.len().is_multiple_of(d),
+        "whole rows"
+    );
+    let (m, n) = (a.len() / d, b.len() / d);
+    assert_eq!(out.len(), m * n, "output size");
+    if m == 0 || n == 0 {
+        return;
+    }
+    let to_isize = |v: usize| isize::try_from(v).expect("stride fits isize");
+    // SAFETY: lhs element (i, p) is a[i * d + p] (i < m, p < d: inside `a`), rhs element
+    // (p, j) is b[j * d + p] (inside `b`), dst element (i, j) is out[i * n + j] (inside
+    // `out`, checked above); `out` is borrowed mutably, so it aliases neither operand.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            d,
+            out.as_mut_ptr(),
+            1,
+            to_isize(n),
+            false,
+            a.as_ptr(),
+            1,
+            to_isize(d),
+            b.as_ptr(),
+            to_isize(d),
+            1,
+            1.0f32,
+            1.0f32,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
 /// `1 / sqrt(sq_norm)`, or 0 for a zero row.
 fn inv_norm(sq_norm: f32) -> f32 {
     if sq_norm > 0.0 {
         1.0 / sq_norm.sqrt()
     } else {
         0.0
-    }
-}
-
-/// `buf = [f(g[j], per_ref[j])]`, on plain slices when both are contiguous (vectorised).
-fn fill(
-    buf: &mut Vec<f32>,
-    g: ArrayView1<'_, f32>,
-    per_ref: &Array1<f32>,
-    f: impl Fn(f32, f32) -> f32,
-) {
-    buf.clear();
-    match (g.as_slice(), per_ref.as_slice()) {
-        (Some(gs), Some(rs)) => buf.extend(gs.iter().zip(rs).map(|(&v, &r)| f(v, r))),
-        _ => buf.extend(g.iter().zip(per_ref.iter()).map(|(&v, &r)| f(v, r))),
     }
 }
 
@@ -571,6 +856,110 @@ mod tests {
         assert_eq!(got.dim(), (QUERY_BLOCK + 37, 7));
         for (a, b) in got.iter().zip(want.iter()) {
             assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn tiled_knn_matches_brute_force_on_ragged_shapes() {
+        // several reference tiles (the last one ragged), a ragged query block, k on both
+        // sides of SMALL_K, a zero row, leave-one-out across tiles
+        let mut r = data(2 * REF_BLOCK + 77, 9, 8);
+        r.row_mut(REF_BLOCK + 3).fill(0.0);
+        let q = data(QUERY_BLOCK + 5, 9, 9);
+        let idx = KnnIndex::new(r.view());
+        for k in [1, 7, SMALL_K + 6] {
+            let (raw, l2) = idx.distances_raw_and_l2(q.view(), k, false).unwrap();
+            let want = brute_knn(&r, &q, k, false);
+            let want_l2 = brute_knn(&l2_normalize(r.view()), &l2_normalize(q.view()), k, false);
+            for (a, b) in raw.iter().zip(want.iter()) {
+                assert!((a - b).abs() < 1e-4, "k = {k}: {a} vs {b}");
+            }
+            for (a, b) in l2.iter().zip(want_l2.iter()) {
+                assert!((a - b).abs() < 1e-3, "k = {k} (L2): {a} vs {b}");
+            }
+        }
+        let loo = idx.distances(r.view(), 3, true).unwrap();
+        let want = brute_knn(&r, &r, 3, true);
+        for (a, b) in loo.iter().zip(want.iter()) {
+            assert!((a - b).abs() < 1e-4, "leave-one-out: {a} vs {b}");
+        }
+    }
+
+    type ScanFn = dyn Fn(&Tile<'_>, &[QueryRow], &mut [Smallest], &mut [Smallest]);
+
+    #[test]
+    fn every_tile_scan_build_gives_the_same_bits() {
+        let r = data(300, 16, 10);
+        let q = data(20, 16, 11);
+        let (rows, cb) = (q.nrows(), r.nrows());
+        let mut g = vec![0.0f32; rows * cb];
+        gemm_abt(q.as_slice().unwrap(), r.as_slice().unwrap(), 16, &mut g);
+        for (i, qr) in q.rows().into_iter().enumerate() {
+            for (j, rr) in r.rows().into_iter().enumerate() {
+                let want: f32 = qr.iter().zip(rr.iter()).map(|(a, b)| a * b).sum();
+                assert!((g[i * cb + j] - want).abs() < 1e-4);
+            }
+        }
+        let idx = KnnIndex::new(r.view());
+        let query: Vec<QueryRow> = q
+            .rows()
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let qn = row.dot(&row);
+                QueryRow {
+                    qn,
+                    qi: inv_norm(qn),
+                    qh: 1.0,
+                    skip: Some(i * 7),
+                }
+            })
+            .collect();
+        let t = Tile {
+            g: &g,
+            cb,
+            c0: 0,
+            rn: idx.sq_norms.as_slice().unwrap(),
+            ri: idx.inv_norms.as_slice().unwrap(),
+        };
+        let run = |f: &ScanFn| {
+            let mut raw: Vec<Smallest> = (0..rows).map(|_| Smallest::new(5)).collect();
+            let mut l2: Vec<Smallest> = (0..rows).map(|_| Smallest::new(5)).collect();
+            f(&t, &query, &mut raw, &mut l2);
+            let mut out = Array2::<f32>::zeros((2 * rows, 5));
+            for (b, o) in raw.iter_mut().chain(l2.iter_mut()).zip(out.rows_mut()) {
+                b.finish_into(o);
+            }
+            out
+        };
+        let plain = run(&scan_tile_body);
+        assert_eq!(run(&scan_tile), plain);
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (checked).
+                assert_eq!(
+                    run(&|t, q, a, b| unsafe { scan_tile_avx2(t, q, a, b) }),
+                    plain
+                );
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F (checked).
+                assert_eq!(
+                    run(&|t, q, a, b| unsafe { scan_tile_avx512(t, q, a, b) }),
+                    plain
+                );
+            }
+        }
+        // against a brute-force search of the same tile, skipped row left out
+        for (i, qr) in query.iter().enumerate() {
+            let mut d: Vec<f32> = (0..cb)
+                .filter(|&j| Some(j) != qr.skip)
+                .map(|j| (qr.qn + t.rn[j] - 2.0 * g[i * cb + j]).max(0.0))
+                .collect();
+            d.sort_by(f32::total_cmp);
+            let want: Vec<f32> = d[..5].iter().map(|v| v.sqrt()).collect();
+            assert_eq!(plain.row(i).to_vec(), want, "query {i}");
         }
     }
 
