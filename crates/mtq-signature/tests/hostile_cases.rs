@@ -18,6 +18,13 @@ use ndarray_npy::write_npy;
 #[global_allocator]
 static ALLOC: PeakAlloc = PeakAlloc;
 
+/// Every test holds the measurement lock: the counting allocator sees all threads, so a test
+/// allocating beside a measured one would inflate its peak.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn case(dir: &str, prefix: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/cases")
@@ -117,7 +124,7 @@ fn assert_finite(model: &SignatureModel, res: &StudyResult) {
 
 #[test]
 fn header_claiming_16_gb_is_refused_without_allocating_it() {
-    let _g = LOCK.lock().unwrap();
+    let _g = serial();
     let (res, peak) = measure(|| NpySet::read(case("npy_hdr_huge_shape_1e9", "ref"), &layers()));
     let err = res.unwrap_err();
     let SignatureError::Activations(ActivationsError::NpyTooShort {
@@ -144,7 +151,7 @@ fn header_claiming_16_gb_is_refused_without_allocating_it() {
 
 #[test]
 fn a_label_of_2_pow_63_or_1e9_names_file_row_and_value() {
-    let _g = LOCK.lock().unwrap();
+    let _g = serial();
     let (res, peak) = measure(|| NpySet::read(case("npy_labels_2pow63", "ref"), &layers()));
     let err = res.unwrap_err();
     assert!(
@@ -186,6 +193,7 @@ fn a_label_of_2_pow_63_or_1e9_names_file_row_and_value() {
 
 #[test]
 fn float_labels_are_read_when_whole_and_explained_when_not() {
+    let _g = serial();
     let train = NpySet::read(case("npy_float_labels", "train"), &layers()).unwrap();
     let y = train.labels.as_ref().unwrap();
     assert_eq!(train.label_values(), [0, 1]);
@@ -217,6 +225,7 @@ fn float_labels_are_read_when_whole_and_explained_when_not() {
 
 #[test]
 fn a_constant_layer_is_a_finding_and_the_study_completes() {
+    let _g = serial();
     let reference = NpySet::read(case("npy_ref_constant", "ref"), &layers()).unwrap();
     let test = NpySet::read(case("npy_ref_constant", "test"), &layers()).unwrap();
     let unseen = NpySet::read(case("npy_ref_constant", "unseen"), &layers()).unwrap();
@@ -250,6 +259,7 @@ fn a_constant_layer_is_a_finding_and_the_study_completes() {
 
 #[test]
 fn activations_near_1e20_cluster_as_at_unit_scale() {
+    let _g = serial();
     let train = NpySet::read(case("npy_large_magnitude", "train"), &layers()).unwrap();
     let test = NpySet::read(case("npy_large_magnitude", "test"), &layers()).unwrap();
     let unseen = NpySet::read(case("npy_large_magnitude", "unseen"), &layers()).unwrap();
@@ -279,6 +289,7 @@ fn activations_near_1e20_cluster_as_at_unit_scale() {
 
 #[test]
 fn the_combined_score_ignores_a_constant_layer() {
+    let _g = serial();
     // Both layers constant but for one row in h2: no division by a zero scale.
     let n = 40;
     let h1 = Array2::<f32>::zeros((n, 3));
@@ -299,6 +310,7 @@ fn the_combined_score_ignores_a_constant_layer() {
 
 #[test]
 fn labels_with_gaps_become_their_distinct_values() {
+    let _g = serial();
     let mut set = NpySet::read(case("npy_float_labels", "train"), &layers()).unwrap();
     set.labels = set.labels.map(|y| y.mapv(|v| if v == 0 { 1 } else { 7 }));
     let classes = set.label_values();
@@ -325,6 +337,7 @@ fn labels_with_gaps_become_their_distinct_values() {
 
 #[test]
 fn duplicate_layer_names_are_refused() {
+    let _g = serial();
     let set = NpySet::read(case("npy_float_labels", "train"), &layers()).unwrap();
     let mut s = set.samples();
     s = s.labels(set.labels.as_ref().unwrap().view());
@@ -339,6 +352,7 @@ fn duplicate_layer_names_are_refused() {
 
 #[test]
 fn a_one_class_reference_set_is_studied() {
+    let _g = serial();
     let mut set = NpySet::read(case("npy_float_labels", "train"), &layers()).unwrap();
     set.labels = set.labels.map(|y| y.mapv(|_| 0));
     let model = SignatureParams::new(layers(), ["only"])
@@ -357,6 +371,7 @@ fn a_one_class_reference_set_is_studied() {
 
 #[test]
 fn an_unseen_set_without_the_test_sets_probabilities_is_named() {
+    let _g = serial();
     let reference = NpySet::read(case("npy_hdr_huge_shape_1e9", "test"), &layers()).unwrap();
     let mut test = reference.clone();
     let unseen = NpySet::read(case("npy_hdr_huge_shape_1e9", "unseen"), &layers()).unwrap();
