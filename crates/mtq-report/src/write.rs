@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::html::html_report;
+use super::html::explorable_html;
 use super::sankey_svg::sankey_svg;
 use super::validate::check_report;
 use crate::{Report, ReportError, Result};
@@ -192,7 +192,7 @@ pub fn write_report(dir: impl AsRef<Path>, report: &Report) -> Result<ReportFile
     let data = &report.data;
     check_report(data)?;
     let svg = sankey_svg(&data.sankey)?;
-    let html = html_report(data)?;
+    let html = explorable_html(data, &report.explore)?;
     let mut json = serde_json::to_string_pretty(data)?;
     json.push('\n');
     let csv = report.samples.to_csv();
