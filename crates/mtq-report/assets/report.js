@@ -7,6 +7,7 @@
   "use strict";
   var D = JSON.parse(document.getElementById("mtq-data").textContent);
   var L = D.layers.length;
+  if (!L || !D.sets.length) { document.body.setAttribute("data-ready", "1"); return; } // keep the static page
   var NS = "http://www.w3.org/2000/svg";
   var PROTOS = 12, ATYPICAL = 12, ROUTES = 6, ROUTE_THUMBS = 10, TOP_ANOMALIES = 24;
   var groups = D.groups.slice();
@@ -116,7 +117,7 @@
     }).join("<br>");
   }
 
-  var W = 1120, H = 600, NODE_W = 14, PAD = 8, TOP = 28, LEFT = 90, RIGHT = 90;
+  var W = 860, H = 520, NODE_W = 12, PAD = 8, TOP = 26, LEFT = 70, RIGHT = 70;
   function drawSankey() {
     var fig = document.getElementById("sankey");
     var all = members(null), links = linkCounts(all), N = all.length;

@@ -6,7 +6,7 @@
 //! image as a thumbnail. Per layer: the K-tree, i.e. how the reference samples split as K grows
 //! over the K sweep's partitions (as clustree draws it).
 
-use mtq_signature::{SetRole, SignatureModel, StudyResult};
+use mtq_signature::{SetRole, SignatureModel, StudyResult, TracedSet};
 use serde::Serialize;
 
 use crate::markup::group_colour;
@@ -75,8 +75,9 @@ impl Thumbnails {
     }
 }
 
-/// Everything the interactive report draws from, serialised into `report.html`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Everything the interactive report draws from, serialised into `report.html`. The default is
+/// empty: the page then keeps its static Sankey.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ExploreData {
     /// The reference class names.
     pub classes: Vec<String>,
@@ -304,7 +305,6 @@ impl ExploreData {
     }
 }
 
-use mtq_signature::TracedSet;
 
 /// The K-tree of one layer from its sweep's labels of the reference (`labels` its true classes).
 fn ktree(curve: &mtq_signature::KCurve, labels: &[usize], n_classes: usize) -> KTree {

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use crate::ReportData;
 use crate::markup::esc;
 
-/// Writes the section (a `<details>` block, open by default).
+/// Writes the section (a `<details>` block, closed until clicked).
 pub(crate) fn section(s: &mut String, data: &ReportData, explorable: bool) {
     let set = |i: usize, fallback: &str| {
         data.summary
@@ -18,7 +18,7 @@ pub(crate) fn section(s: &mut String, data: &ReportData, explorable: bool) {
     let test = set(1, "test");
     let layer = data.summary.layers.first().map_or("h1", String::as_str);
     let layer = esc(layer);
-    s.push_str("<details class=\"howto\" open><summary><h2 id=\"how-to-read\">How to read this report</h2></summary><dl>");
+    s.push_str("<details class=\"howto\" id=\"how-to-read\"><summary><h2>How to read this report</h2> (click: every term, and which set each figure shows)</summary><dl>");
     let mut term = |t: &str, d: String| {
         let _ = write!(s, "<dt>{t}</dt><dd>{d}</dd>");
     };
