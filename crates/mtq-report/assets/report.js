@@ -117,7 +117,7 @@
     }).join("<br>");
   }
 
-  var W = 860, H = 520, NODE_W = 12, PAD = 8, TOP = 26, LEFT = 70, RIGHT = 70;
+  var W = 860, H = 520, NODE_W = 12, PAD = 8, TOP = 26, LEFT = 10, RIGHT = 96;
   function drawSankey() {
     var fig = document.getElementById("sankey");
     var all = members(null), links = linkCounts(all), N = all.length;
@@ -212,8 +212,7 @@
           select(nodeLabel(cc, n) + " (" + colTitle(cc) + ")", cc === 0 ? 0 : cc <= L ? cc - 1 : L - 1, function (s, i) { return nodeOf(s, i, cc) === n; });
         });
         svg.appendChild(r);
-        var left = c === nCols - 1;
-        svg.appendChild(el("svg:text", { x: left ? colX(c) - 4 : colX(c) + NODE_W + 4, y: b.y + b.h / 2 + 4, "text-anchor": left ? "end" : "start", class: "nlabel" }, nodeLabel(c, n) + " (" + totals[c][n] + ")"));
+        if (b.h >= 6) svg.appendChild(el("svg:text", { x: colX(c) + NODE_W + 4, y: b.y + b.h / 2 + 4, class: "nlabel" }, nodeLabel(c, n) + " (" + totals[c][n] + ")"));
       });
     }
     fig.innerHTML = "";
@@ -359,8 +358,8 @@
     box.appendChild(el("h3", {}, "Top " + Math.min(TOP_ANOMALIES, all.length) + " anomalies under the trusted score (" + D.score_name + "), over the test and unseen sets"));
     var g = el("div", { class: "thumbs" });
     all.slice(0, TOP_ANOMALIES).forEach(function (p) {
-      var s = D.sets[p[0]], cls = groups[grp(s, p[1])];
-      g.appendChild(thumb(p[0], p[1], sampleCaption(p[0], p[1]) + " · " + (cls ? cls.label : "?") + " · " + p[2]));
+      var s = D.sets[p[0]], cls = groups[grp(s, p[1])], known = s.key.indexOf("unseen:") !== 0 && cls;
+      g.appendChild(thumb(p[0], p[1], sampleCaption(p[0], p[1]) + (known ? " (" + cls.label + ")" : "") + " · " + p[2]));
     });
     box.appendChild(g);
   }

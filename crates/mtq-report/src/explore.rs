@@ -41,7 +41,10 @@ impl SetImages {
     /// The images of `set` from features in `[0, 1]` (one row of `width * height` per sample,
     /// row-major, e.g. MNIST's); values outside `[0, 1]` are clamped, NaN is 0.
     #[must_use]
-    pub fn from_unit_floats(set: impl Into<String>, features: impl IntoIterator<Item = f32>) -> Self {
+    pub fn from_unit_floats(
+        set: impl Into<String>,
+        features: impl IntoIterator<Item = f32>,
+    ) -> Self {
         Self {
             set: set.into(),
             pixels: features
@@ -243,9 +246,11 @@ impl ExploreData {
                     (_, Some(l)) => l.iter().map(|&y| y as i64).collect(),
                     (_, None) => vec![-1; n],
                 };
-                let predicted = s.trace.predictions.as_ref().map_or(vec![-1; n], |p| {
-                    p.iter().map(|&y| y as i64).collect()
-                });
+                let predicted = s
+                    .trace
+                    .predictions
+                    .as_ref()
+                    .map_or(vec![-1; n], |p| p.iter().map(|&y| y as i64).collect());
                 let trusted = s.scores.column(&result.trusted.score);
                 let score = (0..n)
                     .map(|i| {
@@ -297,14 +302,21 @@ impl ExploreData {
             with_predictions: n_layers > 0
                 && result.sets.iter().all(|s| s.trace.predictions.is_some()),
             score_name: result.trusted.score.to_string(),
-            thumb_width: if px > 0 { thumbs.map_or(0, |t| t.width) } else { 0 },
-            thumb_height: if px > 0 { thumbs.map_or(0, |t| t.height) } else { 0 },
+            thumb_width: if px > 0 {
+                thumbs.map_or(0, |t| t.width)
+            } else {
+                0
+            },
+            thumb_height: if px > 0 {
+                thumbs.map_or(0, |t| t.height)
+            } else {
+                0
+            },
             sets,
             ktrees,
         }
     }
 }
-
 
 /// The K-tree of one layer from its sweep's labels of the reference (`labels` its true classes).
 fn ktree(curve: &mtq_signature::KCurve, labels: &[usize], n_classes: usize) -> KTree {
@@ -315,7 +327,11 @@ fn ktree(curve: &mtq_signature::KCurve, labels: &[usize], n_classes: usize) -> K
     for (i, (lab, &k)) in curve.labels.iter().zip(&curve.ks).enumerate() {
         let mut counts = vec![vec![0usize; n_classes.max(1)]; k];
         for (j, &c) in lab.iter().enumerate() {
-            let y = labels.get(j).copied().unwrap_or(0).min(n_classes.saturating_sub(1));
+            let y = labels
+                .get(j)
+                .copied()
+                .unwrap_or(0)
+                .min(n_classes.saturating_sub(1));
             if let Some(row) = counts.get_mut(c as usize) {
                 row[y] += 1;
             }
@@ -323,7 +339,11 @@ fn ktree(curve: &mtq_signature::KCurve, labels: &[usize], n_classes: usize) -> K
         let size: Vec<usize> = counts.iter().map(|r| r.iter().sum()).collect();
         let maj: Vec<usize> = counts
             .iter()
-            .map(|r| (0..r.len()).max_by_key(|&y| (r[y], usize::MAX - y)).unwrap_or(0))
+            .map(|r| {
+                (0..r.len())
+                    .max_by_key(|&y| (r[y], usize::MAX - y))
+                    .unwrap_or(0)
+            })
             .collect();
         purity.push(
             counts

@@ -24,11 +24,15 @@ pub(crate) fn section(s: &mut String, data: &ReportData, explorable: bool) {
     };
     term(
         "reference",
-        format!("The set the clusters are fitted on: <b>{reference}</b>, the network's training samples of the classes it learned. Path counts, cluster names, the silhouette curves, the K-trees and the cluster tables are all computed on it."),
+        format!(
+            "The set the clusters are fitted on: <b>{reference}</b>, the network's training samples of the classes it learned. Path counts, cluster names, the silhouette curves, the K-trees and the cluster tables are all computed on it."
+        ),
     );
     term(
         "test",
-        format!("<b>{test}</b>: held-out samples of the learned classes, never used to fit anything; the negatives of the anomaly tasks."),
+        format!(
+            "<b>{test}</b>: held-out samples of the learned classes, never used to fit anything; the negatives of the anomaly tasks."
+        ),
     );
     term(
         "unseen (injected) class",
@@ -36,7 +40,9 @@ pub(crate) fn section(s: &mut String, data: &ReportData, explorable: bool) {
     );
     term(
         &format!("{layer}, cluster <code>{layer}:7</code>, <code>{layer}:7#2</code>"),
-        format!("A layer of the network (<code>out</code> = its class probabilities). Each layer's activations of the reference are clustered with K-means; a cluster is named by its layer and its majority class: <code>{layer}:7</code> is the cluster of layer {layer} whose members are mostly 7s, <code>{layer}:7#2</code> a second cluster of mostly 7s in the same layer."),
+        format!(
+            "A layer of the network (<code>out</code> = its class probabilities). Each layer's activations of the reference are clustered with K-means; a cluster is named by its layer and its majority class: <code>{layer}:7</code> is the cluster of layer {layer} whose members are mostly 7s, <code>{layer}:7#2</code> a second cluster of mostly 7s in the same layer."
+        ),
     );
     term(
         "K, silhouette, K-tree",
@@ -68,7 +74,10 @@ pub(crate) fn section(s: &mut String, data: &ReportData, explorable: bool) {
     );
     term(
         "trusted score, anomaly_score",
-        format!("The one score the report recommends, fixed in advance (see its rationale under Anomaly scores): <b>{}</b>. Its values are the <code>anomaly_score</code> column of <code>samples.csv</code>; higher = more anomalous.", esc(&data.anomaly.trusted)),
+        format!(
+            "The one score the report recommends, fixed in advance (see its rationale under Anomaly scores): <b>{}</b>. Its values are the <code>anomaly_score</code> column of <code>samples.csv</code>; higher = more anomalous.",
+            esc(&data.anomaly.trusted)
+        ),
     );
     term(
         "AUROC, FPR at 95 % TPR",

@@ -118,7 +118,11 @@ fn page(data: &ReportData, explore: Option<&ExploreData>) -> Result<String> {
     let _ = write!(
         s,
         "<figcaption>Shows the reference set ({}) and every unseen set, as <code>sankey.svg</code>. Band width is proportional to the number of samples; colours are true classes, hatched bands are classes never seen in training. {}</figcaption></figure>",
-        esc(data.summary.sets.first().map_or("reference", |x| x.name.as_str())),
+        esc(data
+            .summary
+            .sets
+            .first()
+            .map_or("reference", |x| x.name.as_str())),
         if explore.is_some() {
             "Hover a band or node for its counts per class; click it to select its samples; click a legend entry to hide a class (double-click: isolate it)."
         } else {

@@ -17,10 +17,17 @@ pub(crate) fn stability_section(s: &mut String, st: &Stability, trusted: &str) {
     );
     let pairs = st.layers.len().saturating_sub(1);
     if pairs > 0 {
-        let _ = write!(s, "<th colspan=\"{pairs}\">redundant with the previous layer</th>");
+        let _ = write!(
+            s,
+            "<th colspan=\"{pairs}\">redundant with the previous layer</th>"
+        );
     }
     for t in &st.tasks {
-        let _ = write!(s, "<th colspan=\"2\">AUROC, test vs {}</th>", esc(&t.unseen));
+        let _ = write!(
+            s,
+            "<th colspan=\"2\">AUROC, test vs {}</th>",
+            esc(&t.unseen)
+        );
     }
     s.push_str("</tr><tr>");
     for l in &st.layers {

@@ -186,7 +186,10 @@ fn explore_data_reproduces_the_sankey_bands() {
     assert!(x.sets[2].group.iter().all(|&g| g == 2));
     assert!(x.groups[2].injected);
     assert!(x.sets[2].score.iter().all(Option::is_some));
-    assert!(x.sets[0].score.iter().all(Option::is_none), "reference kNN not computed");
+    assert!(
+        x.sets[0].score.iter().all(Option::is_none),
+        "reference kNN not computed"
+    );
     // K-trees: one per layer, a row per K tried, every row a partition of the reference.
     for t in &x.ktrees {
         assert_eq!(t.ks, vec![2, 3, 4, 5]);
