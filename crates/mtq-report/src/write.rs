@@ -185,7 +185,7 @@ fn remove_stale_temporaries(dir: &Path, files: &ReportFiles) {
 /// untouched; temporary files left by an earlier, killed write are removed first.
 ///
 /// # Errors
-/// Any error of [`html_report`] for bad data, [`ReportError::Json`] if serialisation fails,
+/// Any error of [`explorable_html`] for bad data, [`ReportError::Json`] if serialisation fails,
 /// [`ReportError::CreateDir`] if `dir` cannot be created, and the errors of [`write_atomic_all`].
 pub fn write_report(dir: impl AsRef<Path>, report: &Report) -> Result<ReportFiles> {
     let dir = dir.as_ref();
