@@ -167,7 +167,7 @@
       defs.appendChild(pat);
     });
     svg.appendChild(defs);
-    for (c = 0; c < nCols; c++) svg.appendChild(el("svg:text", { x: colX(c) + NODE_W / 2, y: 14, "text-anchor": "middle", class: "coltitle" }, colTitle(c)));
+    for (c = 0; c < nCols; c++) svg.appendChild(el("svg:text", { x: c ? colX(c) + NODE_W / 2 : colX(0), y: 14, "text-anchor": c ? "middle" : "start", class: "coltitle" }, colTitle(c)));
     var sel = st.sel ? linkCounts(st.sel.list) : null;
     var bandsG = el("svg:g", { class: sel ? "bands dim" : "bands" });
     var curve = function (q, y0, y1, w) {
