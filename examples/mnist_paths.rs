@@ -42,7 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // The report: Sankey SVG, HTML, JSON and the per-sample CSV/JSON.
-    let meta = ReportMeta::mnist(&study, &run);
+    let meta = ReportMeta::mnist(&study, &data, &run);
     let report = Report::new(&run.model, &run.result, &meta, None);
     let files = write_report("target/mtq-report", &report)?;
     for line in sentences::headlines(&report.data) {

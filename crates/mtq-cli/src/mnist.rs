@@ -38,7 +38,7 @@ pub fn run(args: &MnistArgs, progress: &Progress) -> Result<(), Failure> {
     ));
     let (runs, stability) = run_seeds(&study, &data, &args.seeds(), progress)?;
     let first = &runs[0];
-    let meta = ReportMeta::mnist(&study, first);
+    let meta = ReportMeta::mnist(&study, &data, first);
     let report = Report::new(&first.model, &first.result, &meta, stability.as_ref());
     let files = write_report(&out, &report)?;
     progress.say(&format!("wrote the report in {}", out.display()));

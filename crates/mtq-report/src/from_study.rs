@@ -33,6 +33,8 @@ pub struct ReportMeta {
     pub test_name: String,
     /// Facts shown as is in the summary (e.g. `network: 784 -> 32 -> 64 -> 2`).
     pub facts: Vec<Fact>,
+    /// The samples' images, shown as thumbnails in `report.html` (image data only).
+    pub thumbnails: Option<crate::Thumbnails>,
 }
 
 impl ReportMeta {
@@ -44,6 +46,7 @@ impl ReportMeta {
             reference_name: "reference".into(),
             test_name: "test".into(),
             facts: Vec::new(),
+            thumbnails: None,
         }
     }
 
@@ -435,11 +438,13 @@ impl ReportMeta {
         d.iter().map(usize::to_string).collect::<Vec<_>>().join("/")
     }
 
-    /// The title, set names and facts of an MNIST study's report (feature `pipeline`).
+    /// The title, set names, facts and thumbnails (the digits of `data`) of an MNIST study's
+    /// report (feature `pipeline`).
     #[cfg(feature = "pipeline")]
     #[must_use]
     pub fn mnist(
         study: &mtq_signature::pipeline::MnistStudy,
+        data: &mtq_signature::pipeline::StudyData,
         run: &mtq_signature::pipeline::StudyRun,
     ) -> Self {
         let classes = Self::digits(&study.classes);
@@ -467,6 +472,7 @@ impl ReportMeta {
                 fact("epochs", run.epochs.to_string()),
                 fact("K range", format!("{} to {}", study.k_min, study.k_max)),
             ],
+            thumbnails: Some(crate::Thumbnails::mnist(data)),
         }
     }
 }

@@ -1,5 +1,11 @@
 //! The self-contained HTML report: headlines generated from the numbers, then every section,
-//! with the SVGs inline and the CSS inline. No script, no network, no external font.
+//! with the SVGs inline and the CSS inline. No network, no external font.
+//!
+//! [`html_report`] is the static page (no script). [`explorable_html`] adds the per-sample data
+//! (one JSON blob, see [`ExploreData`]) and an inline script (`assets/report.js`) that redraws
+//! the Sankey from it: hover and click nodes and bands, a panel of the selected samples with
+//! thumbnails, a legend to hide or isolate classes, a switch between sets, the unseen classes'
+//! routes, the top anomalies and the K-trees.
 
 use std::fmt::Write as _;
 
@@ -7,7 +13,10 @@ use super::charts::{roc_svg, silhouette_svg};
 use super::markup::{esc, num, pct};
 use super::sankey_svg::sankey_svg;
 use super::validate::check_report;
-use super::{AnomalyData, PathTable, RedundancyData, ReportData, Result, StrangerData};
+use super::{
+    AnomalyData, ExploreData, PathTable, RedundancyData, ReportData, ReportError, Result,
+    StrangerData,
+};
 
 /// Path rows shown per class; the JSON holds them all.
 const MAX_PATH_ROWS: usize = 12;
@@ -51,12 +60,30 @@ div.scroll table{margin:0}
 /// of the wrong length, counts above their totals, rates or indices outside their range, and a
 /// trusted score that is not among the scores.
 pub fn html_report(data: &ReportData) -> Result<String> {
+    page(data, None)
+}
+
+/// The report of [`html_report`], made explorable: the per-sample data of `explore` embedded as
+/// one JSON blob and an inline script drawing the interactive views from it (see the module
+/// documentation). Still one file, with no network access.
+///
+/// # Errors
+/// As [`html_report`], and [`ReportError::Json`] if `explore` cannot be serialised.
+pub fn explorable_html(data: &ReportData, explore: &ExploreData) -> Result<String> {
+    page(data, Some(explore))
+}
+
+const JS: &str = include_str!("../assets/report.js");
+const EXPLORE_CSS: &str = include_str!("../assets/report.css");
+
+fn page(data: &ReportData, explore: Option<&ExploreData>) -> Result<String> {
     check_report(data)?;
     let mut s = String::with_capacity(64 * 1024);
     let _ = write!(
         s,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/><title>{t}</title><style>{CSS}</style></head><body><main>\n<h1>{t}</h1>\n",
-        t = esc(&data.title)
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/><title>{t}</title><style>{CSS}{x}</style></head><body><main>\n<h1>{t}</h1>\n",
+        t = esc(&data.title),
+        x = if explore.is_some() { EXPLORE_CSS } else { "" }
     );
     let _ = writeln!(
         s,
@@ -67,20 +94,54 @@ pub fn html_report(data: &ReportData) -> Result<String> {
 
     s.push_str("<ul class=\"headlines\">\n");
     for line in crate::sentences::headlines(data) {
+        // Several seeds: the stability table below replaces the notes.
+        if data.stability.is_some() && data.notes.contains(&line) {
+            continue;
+        }
         let _ = writeln!(s, "<li>{}</li>", esc(&line));
     }
     s.push_str("</ul>\n");
 
     summary_section(&mut s, data);
+    if let Some(st) = &data.stability {
+        crate::stability_table::stability_section(&mut s, st, &data.anomaly.trusted);
+    }
+    crate::how_to_read::section(&mut s, data, explore.is_some());
 
-    s.push_str("<h2>How the samples flow</h2>\n<figure>");
+    s.push_str("<h2 id=\"flows\">How the samples flow</h2>\n");
+    if explore.is_some() {
+        s.push_str("<div id=\"controls\"></div><div class=\"explore\"><figure id=\"sankey\">");
+    } else {
+        s.push_str("<figure>");
+    }
     s.push_str(&sankey_svg(&data.sankey)?);
-    s.push_str("<figcaption>Band width is proportional to the number of samples; colours are true classes, hatched bands are classes never seen in training. Hover a band or node for its counts.</figcaption></figure>\n");
+    let _ = write!(
+        s,
+        "<figcaption>Shows the reference set ({}) and every unseen set, as <code>sankey.svg</code>. Band width is proportional to the number of samples; colours are true classes, hatched bands are classes never seen in training. {}</figcaption></figure>",
+        esc(data
+            .summary
+            .sets
+            .first()
+            .map_or("reference", |x| x.name.as_str())),
+        if explore.is_some() {
+            "Hover a band or node for its counts per class; click it to select its samples; click a legend entry to hide a class (double-click: isolate it)."
+        } else {
+            "Hover a band or node for its counts."
+        }
+    );
+    if explore.is_some() {
+        s.push_str("<aside id=\"panel\"><p class=\"note\">Click a node or a band to list its samples here.</p></aside></div>\n");
+    }
+    s.push('\n');
 
     if !data.silhouette_curves.is_empty() {
-        s.push_str("<h2>Choosing K per layer</h2>\n<figure>");
+        s.push_str("<h2>Choosing K per layer</h2>\n<div class=\"grid\"><figure>");
         s.push_str(&silhouette_svg(&data.silhouette_curves)?);
-        s.push_str("<figcaption>K-means for each K, scored by the mean silhouette; the K with the highest score is chosen.</figcaption></figure>\n");
+        s.push_str("<figcaption>Reference set. K-means for each K, scored by the mean silhouette; the K with the highest score is chosen.</figcaption></figure>");
+        if explore.is_some() {
+            s.push_str("<div id=\"ktrees\"></div>");
+        }
+        s.push_str("</div>\n");
     }
 
     if !data.cluster_tables.is_empty() {
@@ -131,11 +192,28 @@ pub fn html_report(data: &ReportData) -> Result<String> {
             stranger_table(&mut s, st);
         }
         s.push_str("</div>\n");
+        if explore.is_some() {
+            s.push_str("<div id=\"routes\"></div>\n");
+        }
     }
 
     anomaly_section(&mut s, &data.anomaly)?;
+    if explore.is_some() {
+        s.push_str("<div id=\"anomalies\"></div>\n");
+    }
 
-    s.push_str("</main></body></html>\n");
+    s.push_str("</main>");
+    if let Some(x) = explore {
+        // `</` cannot end the script early once escaped; JSON reads `<\/` as `</`.
+        let blob = serde_json::to_string(x)
+            .map_err(ReportError::from)?
+            .replace("</", "<\\/");
+        let _ = write!(
+            s,
+            "<script type=\"application/json\" id=\"mtq-data\">{blob}</script>\n<script>{JS}</script>"
+        );
+    }
+    s.push_str("</body></html>\n");
     Ok(s)
 }
 

@@ -63,12 +63,15 @@
 mod charts;
 mod data;
 mod error;
+pub mod explore;
 mod from_study;
+mod how_to_read;
 mod html;
 mod markup;
 pub mod samples;
 mod sankey_svg;
 pub mod sentences;
+mod stability_table;
 mod validate;
 mod write;
 
@@ -80,8 +83,9 @@ pub use data::{
     TaskScore,
 };
 pub use error::{ReportError, Result};
+pub use explore::{ExploreData, SetImages, Thumbnails};
 pub use from_study::{ReportMeta, SCHEMA_VERSION, report_data};
-pub use html::html_report;
+pub use html::{explorable_html, html_report};
 pub use samples::SampleTable;
 pub use sankey_svg::{BandShape, LabelBox, NodeBox, SankeyLayout, sankey_layout, sankey_svg};
 pub use write::{ReportFiles, write_atomic, write_atomic_all, write_report};
@@ -95,6 +99,8 @@ pub struct Report {
     pub data: ReportData,
     /// One row per sample (`samples.csv`, `samples.json`).
     pub samples: SampleTable,
+    /// The per-sample data of the interactive `report.html`.
+    pub explore: ExploreData,
 }
 
 impl Report {
@@ -110,6 +116,7 @@ impl Report {
         Self {
             data: report_data(model, result, meta, stability),
             samples: SampleTable::new(model, result),
+            explore: ExploreData::new(model, result, meta),
         }
     }
 }

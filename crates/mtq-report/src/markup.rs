@@ -2,11 +2,15 @@
 
 use std::fmt::Write as _;
 
-/// Colour-blind-safe colours (Okabe & Ito) for groups the network was trained on.
-pub(crate) const REFERENCE_COLOURS: [&str; 5] =
-    ["#0072B2", "#E69F00", "#009E73", "#56B4E9", "#F0E442"];
-/// Okabe & Ito colours kept for injected (unseen) groups, which are also hatched.
-pub(crate) const INJECTED_COLOURS: [&str; 3] = ["#D55E00", "#CC79A7", "#000000"];
+/// Twenty class colours, distinct, in an order that keeps the first ones colour-blind-safe:
+/// Okabe & Ito's eight (black last), then Paul Tol's "muted" nine, then three of Tol's
+/// "medium contrast"/"light" ones. Reference and injected classes take the next colours of this
+/// one sequence (so no two classes share a colour up to twenty); injected ones are also hatched.
+pub(crate) const CLASS_COLOURS: [&str; 20] = [
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
+    "#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255",
+    "#AA4499", "#6699CC", "#997700", "#EE99AA",
+];
 /// Colours for curves (Okabe & Ito order, black last).
 pub(crate) const CURVE_COLOURS: [&str; 7] = [
     "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
@@ -62,19 +66,10 @@ pub(crate) fn pct(part: usize, whole: usize, digits: usize) -> String {
     format!("{p:.digits$} %")
 }
 
-/// The colour of a band group: reference groups and injected groups draw from their own palettes.
+/// The colour of a band group: the `group`-th of [`CLASS_COLOURS`] (cycling beyond twenty).
 pub(crate) fn group_colour(groups: &[super::SankeyGroup], group: usize) -> &'static str {
-    let injected = groups.get(group).is_some_and(|g| g.injected);
-    let rank = groups
-        .iter()
-        .take(group)
-        .filter(|g| g.injected == injected)
-        .count();
-    if injected {
-        INJECTED_COLOURS[rank % INJECTED_COLOURS.len()]
-    } else {
-        REFERENCE_COLOURS[rank % REFERENCE_COLOURS.len()]
-    }
+    let _ = groups;
+    CLASS_COLOURS[group % CLASS_COLOURS.len()]
 }
 
 /// The hatching pattern of an injected group, to put in `<defs>`: its colour with light stripes.

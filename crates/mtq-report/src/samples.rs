@@ -228,6 +228,19 @@ mod tests {
     }
 
     #[test]
+    fn json_records_keep_column_order_and_null_nan() {
+        let t = SampleTable {
+            columns: vec!["set".into(), "z".into(), "a".into()],
+            rows: vec![vec![
+                Cell::Text("test".into()),
+                Cell::Float(f64::NAN),
+                Cell::Single(0.1),
+            ]],
+        };
+        assert_eq!(t.to_json().unwrap(), r#"[{"set":"test","z":null,"a":0.1}]"#);
+    }
+
+    #[test]
     fn dedupe_suffixes_repeats() {
         let mut c = vec!["a".to_string(), "a".into(), "a_2".into(), "b".into()];
         dedupe(&mut c);

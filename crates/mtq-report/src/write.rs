@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::html::html_report;
+use super::html::explorable_html;
 use super::sankey_svg::sankey_svg;
 use super::validate::check_report;
 use crate::{Report, ReportError, Result};
@@ -185,14 +185,14 @@ fn remove_stale_temporaries(dir: &Path, files: &ReportFiles) {
 /// untouched; temporary files left by an earlier, killed write are removed first.
 ///
 /// # Errors
-/// Any error of [`html_report`] for bad data, [`ReportError::Json`] if serialisation fails,
+/// Any error of [`explorable_html`] for bad data, [`ReportError::Json`] if serialisation fails,
 /// [`ReportError::CreateDir`] if `dir` cannot be created, and the errors of [`write_atomic_all`].
 pub fn write_report(dir: impl AsRef<Path>, report: &Report) -> Result<ReportFiles> {
     let dir = dir.as_ref();
     let data = &report.data;
     check_report(data)?;
     let svg = sankey_svg(&data.sankey)?;
-    let html = html_report(data)?;
+    let html = explorable_html(data, &report.explore)?;
     let mut json = serde_json::to_string_pretty(data)?;
     json.push('\n');
     let csv = report.samples.to_csv();

@@ -3,7 +3,10 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
-use mtq_report::{Report, ReportMeta, SCHEMA_VERSION, html_report, sankey_svg, write_report};
+use mtq_report::{
+    Report, ReportMeta, SCHEMA_VERSION, SetImages, Thumbnails, explorable_html, html_report,
+    sankey_svg, write_report,
+};
 use mtq_signature::{Samples, SignatureParams, StudyInput, UnseenSet};
 use ndarray::{Array1, Array2};
 
@@ -144,4 +147,103 @@ fn write_report_writes_all_five_files() {
         serde_json::from_slice(&std::fs::read(&files.json).unwrap()).unwrap();
     assert_eq!(json["schema_version"], SCHEMA_VERSION);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The explorable page's per-sample data gives back the Sankey's bands of `report.json` (the
+/// reference and unseen sets, as the page draws them by default), and is embedded whole.
+#[test]
+fn explore_data_reproduces_the_sankey_bands() {
+    let (model, result) = study();
+    let report = Report::new(&model, &result, &ReportMeta::new("blobs"), None);
+    let x = &report.explore;
+    assert_eq!(x.sets.len(), 3);
+    assert_eq!(x.layers, vec!["h1".to_string(), "h2".into()]);
+    assert!(!x.with_predictions);
+    let l = x.layers.len();
+    let mut bands = std::collections::BTreeMap::new();
+    for s in x.sets.iter().filter(|s| s.key != "test") {
+        assert_eq!(s.clusters.len(), s.ids.len() * l);
+        assert_eq!(s.distances.len(), s.ids.len() * l);
+        for i in 0..s.ids.len() {
+            let g = usize::try_from(s.group[i]).unwrap();
+            let mut prev = g;
+            for c in 0..l {
+                let n = s.clusters[i * l + c] as usize;
+                *bands.entry((c, prev, n, g)).or_insert(0usize) += 1;
+                prev = n;
+            }
+        }
+    }
+    let expected: std::collections::BTreeMap<_, _> = report
+        .data
+        .sankey
+        .links
+        .iter()
+        .map(|k| ((k.from.0, k.from.1, k.to.1, k.group), k.count))
+        .collect();
+    assert_eq!(bands, expected);
+    // The unseen set is the third band group; its scores are the trusted score's.
+    assert!(x.sets[2].group.iter().all(|&g| g == 2));
+    assert!(x.groups[2].injected);
+    assert!(x.sets[2].score.iter().all(Option::is_some));
+    assert!(
+        x.sets[0].score.iter().all(Option::is_none),
+        "reference kNN not computed"
+    );
+    // K-trees: one per layer, a row per K tried, every row a partition of the reference.
+    for t in &x.ktrees {
+        assert_eq!(t.ks, vec![2, 3, 4, 5]);
+        assert!(t.sizes.iter().all(|r| r.iter().sum::<usize>() == 120));
+        let moved: usize = t.edges.iter().filter(|e| e[0] == 0).map(|e| e[3]).sum();
+        assert_eq!(moved, 120);
+    }
+    // Embedded in the page as one JSON blob that parses back.
+    let html = explorable_html(&report.data, x).unwrap();
+    let start = html.find("id=\"mtq-data\">").unwrap() + "id=\"mtq-data\">".len();
+    let end = start + html[start..].find("</script>").unwrap();
+    let blob: serde_json::Value = serde_json::from_str(&html[start..end]).unwrap();
+    assert_eq!(blob["sets"][2]["key"], "unseen:z");
+    assert_eq!(html.matches("<script").count(), 2);
+}
+
+/// Thumbnails: 4-bit grey levels, two pixels a byte, only for the sets whose size matches.
+#[test]
+fn thumbnails_are_packed_and_checked_against_the_set_size() {
+    let (model, result) = study();
+    let mut meta = ReportMeta::new("blobs");
+    let n_ref = result.sets[0].len();
+    meta.thumbnails = Some(Thumbnails {
+        width: 2,
+        height: 2,
+        sets: vec![
+            SetImages::from_unit_floats("reference", (0..n_ref * 4).map(|i| (i % 4) as f32 / 3.0)),
+            // Wrong size: left out, not misread.
+            SetImages::from_unit_floats("unseen:z", vec![1.0; 3]),
+        ],
+    });
+    let report = Report::new(&model, &result, &meta, None);
+    let x = &report.explore;
+    assert_eq!((x.thumb_width, x.thumb_height), (2, 2));
+    assert_eq!(x.sets[0].thumb_rows.len(), n_ref);
+    // Pixels 0, 85, 170, 255 -> nibbles 0, 5, 10, 15 -> bytes 0x05, 0xAF -> "Ba8=" per image.
+    assert!(x.sets[0].thumbs.starts_with("Ba8F"));
+    assert!(x.sets[2].thumbs.is_empty() && x.sets[2].thumb_rows.is_empty());
+    assert!(x.sets[1].thumbs.is_empty());
+}
+
+/// Several seeds: one table row per seed (K per layer, verdicts, AUROCs), not sentences.
+#[test]
+fn several_seeds_make_one_table() {
+    let (model, result) = study();
+    let st = mtq_signature::stability(&[(&model, &result), (&model, &result)]).unwrap();
+    let report = Report::new(&model, &result, &ReportMeta::new("blobs"), Some(&st));
+    let html = html_report(&report.data).unwrap();
+    let table = &html[html.find("<table class=\"seeds\">").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    // Two seed rows (the same seed twice here), each with K per layer and both AUROCs.
+    assert_eq!(table.matches("<tr><td class=\"n\">7</td>").count(), 2);
+    assert!(table.contains("max-softmax"));
+    // The stability notes stay in report.json but are not repeated as headlines.
+    assert!(!report.data.notes.is_empty());
+    assert!(!html.contains(&report.data.notes[0]));
 }

@@ -312,6 +312,7 @@ fn demo_report_is_written() {
             columns: vec!["set".into()],
             rows: Vec::new(),
         },
+        explore: mtq_report::ExploreData::default(),
     };
     let files = write_report(&dir, &report).unwrap();
     println!("demo report in {}", dir.display());

@@ -153,6 +153,7 @@ fn with_no_samples(data: ReportData) -> Report {
             columns: vec!["set".into()],
             rows: Vec::new(),
         },
+        explore: mtq_report::ExploreData::default(),
     }
 }
 

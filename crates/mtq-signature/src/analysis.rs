@@ -353,6 +353,7 @@ impl SignatureParams {
                     .collect(),
                 chosen_k: sweep.chosen_k,
                 outcome: sweep.outcome,
+                labels: sweep.labels,
             },
             centroids: sweep.centroids,
             table,
@@ -419,6 +420,11 @@ pub struct KCurve {
     /// layer is constant (K and silhouette undefined).
     #[serde(default)]
     pub outcome: SweepOutcome,
+    /// The reference samples' K-means labels for each K tried (same order as `ks`; one `u32`
+    /// per sample and K): how the samples split as K grows, drawn as the report's K-tree.
+    /// Not serialised.
+    #[serde(skip)]
+    pub labels: Vec<Vec<u32>>,
 }
 
 impl KCurve {

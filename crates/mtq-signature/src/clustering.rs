@@ -67,6 +67,8 @@ pub(crate) struct Sweep {
     pub centroids: Array2<f32>,
     /// Whether the range was fitted in full, capped, or the layer is constant.
     pub outcome: SweepOutcome,
+    /// The K-means labels of every sample for each K tried (same order as `ks`), for the K-tree.
+    pub labels: Vec<Vec<u32>>,
 }
 
 /// K-means (k-means++, `n_init` restarts, `seed`) for every K in `k_min..=k_max`, each scored by
@@ -98,6 +100,7 @@ pub(crate) fn sweep(
                 chosen_k: 1,
                 centroids: x.slice(ndarray::s![0..1, ..]).to_owned(),
                 outcome: SweepOutcome::Constant,
+                labels: Vec::new(),
             });
         }
         Err(source) => {
@@ -123,6 +126,11 @@ pub(crate) fn sweep(
         chosen_k: best.k,
         centroids: best.model.centroids().to_owned(),
         outcome,
+        labels: sweep
+            .scores()
+            .iter()
+            .map(|s| s.model.labels().iter().map(|&c| c as u32).collect())
+            .collect(),
     })
 }
 
