@@ -259,3 +259,37 @@ fn data_studies_run_on_the_shipped_data_sets() {
         std::fs::remove_dir_all(&out_dir).unwrap();
     }
 }
+
+#[test]
+fn a_constant_layer_is_reported_as_a_finding() {
+    let case = |p: &str| {
+        format!(
+            "{}/../mtq-signature/tests/fixtures/cases/npy_ref_constant/{p}",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    };
+    let out_dir = temp("constant");
+    let unseen = format!("u={}", case("unseen"));
+    let out = mtq(&[
+        "npy",
+        "--layers",
+        "h1,h2",
+        "--reference",
+        &case("ref"),
+        "--test",
+        &case("test"),
+        "--unseen",
+        &unseen,
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("h1") && stdout.contains("no information"),
+        "{stdout}"
+    );
+    let json = std::fs::read_to_string(out_dir.join("report.json")).unwrap();
+    assert!(json.contains("no information"));
+    std::fs::remove_dir_all(&out_dir).unwrap();
+}

@@ -259,9 +259,17 @@ impl Builder<'_> {
             schema_version: SCHEMA_VERSION,
             title: meta.title.clone(),
             summary,
-            notes: stability
-                .map(|s| sentences::stability_notes(s, meta))
-                .unwrap_or_default(),
+            // Layers that could not be clustered as asked (constant, K capped) are findings.
+            notes: model
+                .layers()
+                .iter()
+                .filter_map(|l| l.curve().verdict())
+                .chain(
+                    stability
+                        .map(|s| sentences::stability_notes(s, meta))
+                        .unwrap_or_default(),
+                )
+                .collect(),
             stability: stability.cloned(),
             sankey: self.sankey(reference, &injected),
             silhouette_curves,
