@@ -72,49 +72,16 @@ pub struct DataArgs {
     /// The data set.
     #[arg(long, value_enum)]
     pub dataset: DataSet,
-    /// Digits the network learns (uci-digits).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "1,7",
-        value_name = "D,D,.."
-    )]
-    pub classes: Vec<usize>,
-    /// Digits injected after training as unseen classes (uci-digits; 'none' for none).
-    #[arg(long, default_value = "4,3", value_name = "D,D,..|none")]
-    pub inject: String,
-    /// Hidden layer widths.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "32,64",
-        value_name = "W,W,.."
-    )]
-    pub hidden: Vec<usize>,
+    /// Classes (`--classes`, `--inject`: uci-digits only), network, seeds (the split is the
+    /// first seed's).
+    #[command(flatten)]
+    pub train: TrainArgs,
     /// Training epochs.
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub epochs: usize,
-    /// Seed of everything (split, training, K-means).
-    #[arg(long, default_value_t = 0, value_name = "S", conflicts_with = "seeds")]
-    pub seed: u64,
-    /// Several seeds (the split is the first seed's): their stability in the report.
-    #[arg(long, value_delimiter = ',', value_name = "S,S,..")]
-    pub seeds: Option<Vec<u64>>,
     /// K range and output.
     #[command(flatten)]
     pub study: StudyArgs,
-}
-
-impl DataArgs {
-    /// The seeds to run: `--seeds`, else `--seed`.
-    pub fn seeds(&self) -> Vec<u64> {
-        self.seeds.clone().unwrap_or_else(|| vec![self.seed])
-    }
-
-    /// The injected digits: `--inject`, `none` for none.
-    pub fn inject(&self) -> Result<Vec<usize>, String> {
-        parse_digits(&self.inject)
-    }
 }
 
 /// Options shared by every study.
@@ -140,10 +107,10 @@ pub enum DeviceArg {
     Cuda,
 }
 
-/// `mtq mnist`.
+/// The classes, the network and the seeds of a study that trains its own network.
 #[derive(Debug, Args)]
-pub struct MnistArgs {
-    /// Digits the network learns.
+pub struct TrainArgs {
+    /// Digits (classes) the network learns.
     #[arg(
         long,
         value_delimiter = ',',
@@ -162,15 +129,23 @@ pub struct MnistArgs {
         value_name = "W,W,.."
     )]
     pub hidden: Vec<usize>,
-    /// Training epochs.
-    #[arg(long, default_value_t = 5, value_name = "N")]
-    pub epochs: usize,
-    /// Seed of everything (training, K-means, splits).
+    /// Seed of everything (split, training, K-means).
     #[arg(long, default_value_t = 0, value_name = "S", conflicts_with = "seeds")]
     pub seed: u64,
     /// Several seeds: the report is the first seed's, with their stability.
     #[arg(long, value_delimiter = ',', value_name = "S,S,..")]
     pub seeds: Option<Vec<u64>>,
+}
+
+/// `mtq mnist`.
+#[derive(Debug, Args)]
+pub struct MnistArgs {
+    /// Classes, network, seeds.
+    #[command(flatten)]
+    pub train: TrainArgs,
+    /// Training epochs.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub epochs: usize,
     /// A folder with the four MNIST IDX files (raw or gzip); default: the embedded 10,000 digits.
     #[arg(long, value_name = "DIR")]
     pub mnist_dir: Option<PathBuf>,
@@ -218,7 +193,7 @@ fn parse_unseen(s: &str) -> Result<(String, PathBuf), String> {
     }
 }
 
-impl MnistArgs {
+impl TrainArgs {
     /// The seeds to run: `--seeds`, else `--seed`.
     pub fn seeds(&self) -> Vec<u64> {
         self.seeds.clone().unwrap_or_else(|| vec![self.seed])

@@ -1,7 +1,7 @@
 //! `mtq data`: the study on the other real data sets shipped with `mtq-data`.
 
 use mtq_data::{BreastCancer, Dataset, UciDigits};
-use mtq_report::{Fact, Report, ReportMeta, sentences, write_report};
+use mtq_report::{Fact, Report, ReportMeta};
 use mtq_signature::pipeline::{MnistStudy, StudyData};
 
 use crate::args::{DataArgs, DataSet};
@@ -16,20 +16,21 @@ const TEST_FRACTION: f64 = 0.25;
 /// Runs `mtq data`.
 pub fn run(args: &DataArgs, progress: &Progress) -> Result<(), Failure> {
     let out = output::prepare(&args.study.out)?;
-    let seeds = args.seeds();
+    let seeds = args.train.seeds();
     let split_seed = seeds[0];
     let (data, names, what) = match args.dataset {
         DataSet::UciDigits => {
             let digits = UciDigits::embedded()?;
-            let learned = digits.select_classes(&args.classes)?;
+            let learned = digits.select_classes(&args.train.classes)?;
             let (train, test) = learned.stratified_split(TEST_FRACTION, split_seed)?;
             let unseen = args
+                .train
                 .inject()
                 .map_err(Failure::Usage)?
                 .iter()
                 .map(|&d| Ok((d.to_string(), digits.select_classes(&[d])?)))
                 .collect::<Result<Vec<(String, Dataset)>, mtq_data::DataError>>()?;
-            let names = args.classes.iter().map(usize::to_string).collect();
+            let names = args.train.classes.iter().map(usize::to_string).collect();
             (
                 StudyData {
                     train,
@@ -65,7 +66,7 @@ pub fn run(args: &DataArgs, progress: &Progress) -> Result<(), Failure> {
     let study = MnistStudy {
         classes: (0..data.train.classes().len()).collect(),
         unseen: Vec::new(),
-        hidden: args.hidden.clone(),
+        hidden: args.train.hidden.clone(),
         epochs: args.epochs,
         k_min: args.study.k_min,
         k_max: args.study.k_max,
@@ -97,11 +98,5 @@ pub fn run(args: &DataArgs, progress: &Progress) -> Result<(), Failure> {
         },
     ];
     let report = Report::new(&first.model, &first.result, &meta, stability.as_ref());
-    let files = write_report(&out, &report)?;
-    progress.say(&format!("wrote the report in {}", out.display()));
-    for line in sentences::headlines(&report.data) {
-        println!("{line}");
-    }
-    println!("report: {}", files.html.display());
-    Ok(())
+    output::finish(&out, &report, progress)
 }

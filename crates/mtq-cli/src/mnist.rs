@@ -1,7 +1,7 @@
 //! `mtq mnist`: the MNIST study, one seed or several.
 
 use mtq_model::Device;
-use mtq_report::{Report, ReportMeta, sentences, write_report};
+use mtq_report::{Report, ReportMeta};
 use mtq_signature::pipeline::{MnistStudy, Stage, StudyData, StudyRun};
 use mtq_signature::{Stability, stability};
 
@@ -14,9 +14,9 @@ use crate::progress::Progress;
 pub fn run(args: &MnistArgs, progress: &Progress) -> Result<(), Failure> {
     let out = output::prepare(&args.study.out)?;
     let study = MnistStudy {
-        classes: args.classes.clone(),
-        unseen: args.inject().map_err(Failure::Usage)?,
-        hidden: args.hidden.clone(),
+        classes: args.train.classes.clone(),
+        unseen: args.train.inject().map_err(Failure::Usage)?,
+        hidden: args.train.hidden.clone(),
         epochs: args.epochs,
         k_min: args.study.k_min,
         k_max: args.study.k_max,
@@ -36,17 +36,11 @@ pub fn run(args: &MnistArgs, progress: &Progress) -> Result<(), Failure> {
             .collect::<Vec<_>>()
             .join(", ")
     ));
-    let (runs, stability) = run_seeds(&study, &data, &args.seeds(), progress)?;
+    let (runs, stability) = run_seeds(&study, &data, &args.train.seeds(), progress)?;
     let first = &runs[0];
     let meta = ReportMeta::mnist(&study, &data, first);
     let report = Report::new(&first.model, &first.result, &meta, stability.as_ref());
-    let files = write_report(&out, &report)?;
-    progress.say(&format!("wrote the report in {}", out.display()));
-    for line in sentences::headlines(&report.data) {
-        println!("{line}");
-    }
-    println!("report: {}", files.html.display());
-    Ok(())
+    output::finish(&out, &report, progress)
 }
 
 /// Runs the study once per seed, and their stability when there are several.

@@ -1,6 +1,6 @@
 //! `mtq npy`: the study of activations exported as `.npy` files.
 
-use mtq_report::{Fact, Report, ReportMeta, sentences, write_report};
+use mtq_report::{Fact, Report, ReportMeta};
 use mtq_signature::{NpySet, SignatureParams, StudyInput, UnseenSet};
 
 use crate::args::NpyArgs;
@@ -84,11 +84,5 @@ pub fn run(args: &NpyArgs, progress: &Progress) -> Result<(), Failure> {
         value: args.reference.display().to_string(),
     });
     let report = Report::new(&model, &result, &meta, None);
-    let files = write_report(&out, &report)?;
-    progress.say(&format!("wrote the report in {}", out.display()));
-    for line in sentences::headlines(&report.data) {
-        println!("{line}");
-    }
-    println!("report: {}", files.html.display());
-    Ok(())
+    output::finish(&out, &report, progress)
 }

@@ -3,9 +3,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use mtq_report::ReportFiles;
+use mtq_report::{Report, ReportFiles, sentences, write_report};
 
 use crate::failure::Failure;
+use crate::progress::Progress;
 
 /// Checks that `out` can hold the report, creating it if missing: not empty, not an existing
 /// file, writable (a probe file is created and removed), and no report file in it read-only.
@@ -46,4 +47,19 @@ pub fn prepare(out: &Path) -> Result<PathBuf, Failure> {
         }
     }
     Ok(out.to_path_buf())
+}
+
+/// Writes the report into `out` (already [`prepare`]d), then prints the headline findings on
+/// stdout and, last, where the report is.
+///
+/// # Errors
+/// [`Failure::Run`] if a file cannot be rendered or written.
+pub fn finish(out: &Path, report: &Report, progress: &Progress) -> Result<(), Failure> {
+    let files = write_report(out, report)?;
+    progress.say(&format!("wrote the report in {}", out.display()));
+    for line in sentences::headlines(&report.data) {
+        println!("{line}");
+    }
+    println!("report: {}", files.html.display());
+    Ok(())
 }
