@@ -176,9 +176,13 @@ pub struct NpyArgs {
     /// values, e.g. labels 1 and 7 give classes "1" and "7").
     #[arg(long, value_delimiter = ',', value_name = "NAME,NAME,..")]
     pub classes: Option<Vec<String>>,
-    /// Seed of K-means.
+    /// Seed of K-means (and of the silhouette sample).
     #[arg(long, default_value_t = 0, value_name = "S")]
     pub seed: u64,
+    /// Estimate each K's silhouette on N seeded reference rows (scikit-learn's sample_size)
+    /// instead of all of them; default: exact up to 100,000 rows, 20,000 sampled above.
+    #[arg(long, value_name = "N")]
+    pub silhouette_sample: Option<usize>,
     /// K range and output.
     #[command(flatten)]
     pub study: StudyArgs,

@@ -1,7 +1,7 @@
 //! `mtq npy`: the study of activations exported as `.npy` files.
 
 use mtq_report::{Fact, Report, ReportMeta};
-use mtq_signature::{NpySet, SignatureParams, StudyInput, UnseenSet};
+use mtq_signature::{NpySet, SignatureParams, SilhouetteMode, StudyInput, UnseenSet};
 
 use crate::args::NpyArgs;
 use crate::failure::Failure;
@@ -51,6 +51,13 @@ pub fn run(args: &NpyArgs, progress: &Progress) -> Result<(), Failure> {
     let model = SignatureParams::new(args.layers.clone(), classes)
         .k_range(args.study.k_min, args.study.k_max)
         .seed(args.seed)
+        .silhouette(match args.silhouette_sample {
+            Some(size) => SilhouetteMode::Sampled {
+                size,
+                seed: args.seed,
+            },
+            None => SilhouetteMode::Auto,
+        })
         .fit(&reference.samples())?;
     progress.say(&format!(
         "chose K per layer by silhouette: {}",

@@ -174,7 +174,8 @@ fn npy_study_writes_the_report_and_says_where() {
     ] {
         assert!(out_dir.join(f).is_file(), "{f}");
     }
-    // --quiet: nothing on stderr, the same findings on stdout.
+    // --quiet: nothing on stderr, the same findings on stdout; a sampled silhouette
+    // (--silhouette-sample) still finds the fixture's three blobs in h1.
     let quiet = mtq(&[
         "--quiet",
         "npy",
@@ -184,11 +185,14 @@ fn npy_study_writes_the_report_and_says_where() {
         &fixture("train"),
         "--k-max",
         "5",
+        "--silhouette-sample",
+        "60",
         "--out",
         out_dir.to_str().unwrap(),
     ]);
     assert!(quiet.status.success());
     assert!(quiet.stderr.is_empty(), "{}", text(&quiet.stderr));
+    assert!(text(&quiet.stdout).contains("h1 K = 3"), "{}", text(&quiet.stdout));
     std::fs::remove_dir_all(&out_dir).unwrap();
 }
 

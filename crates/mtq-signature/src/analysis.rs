@@ -16,6 +16,7 @@ use crate::redundancy::{LayerVerdict, PairAgreement, linear_cka, verdicts};
 use crate::samples::Samples;
 use crate::scores::ScoreId;
 use crate::stats::{LayerTable, layer_table};
+use mtq_cluster::SilhouetteMode;
 
 /// Reference rows used to estimate the median nearest-neighbour distance.
 const MEDIAN_ROWS: usize = 1000;
@@ -37,6 +38,7 @@ pub struct SignatureParams {
     preparation: Preparation,
     layer_preparations: Vec<(usize, Preparation)>,
     trusted: Option<ScoreId>,
+    silhouette: SilhouetteMode,
 }
 
 impl SignatureParams {
@@ -65,6 +67,7 @@ impl SignatureParams {
             preparation: Preparation::None,
             layer_preparations: Vec::new(),
             trusted: None,
+            silhouette: SilhouetteMode::Auto,
         }
     }
 
@@ -136,6 +139,15 @@ impl SignatureParams {
             .iter()
             .find(|(i, _)| *i == index)
             .map_or(self.preparation, |(_, p)| *p)
+    }
+
+    /// How the silhouette of each K is computed: [`SilhouetteMode::Auto`] (default: exact up to
+    /// 100,000 reference rows, a seeded sample above), `Exact`, or `Sampled { size, seed }`
+    /// (scikit-learn's `silhouette_score(.., sample_size)`; the standard error is in the sweep).
+    #[must_use]
+    pub fn silhouette(mut self, mode: SilhouetteMode) -> Self {
+        self.silhouette = mode;
+        self
     }
 
     /// Fixes in advance the score a study trusts (its `anomaly_score`), instead of the default
@@ -302,7 +314,15 @@ impl SignatureParams {
             prepared.mapv_inplace(|v| v * scale);
         }
         let x = prepared.view();
-        let sweep = clustering::sweep(name, x, self.k_min, self.k_max, self.n_init, seed)?;
+        let sweep = clustering::sweep(
+            name,
+            x,
+            self.k_min,
+            self.k_max,
+            self.n_init,
+            seed,
+            self.silhouette,
+        )?;
         let (clusters, _) = nearest(&sweep.centroids, x);
         let table = layer_table(
             name,

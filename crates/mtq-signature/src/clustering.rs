@@ -2,7 +2,8 @@
 //! agreement (ARI / NMI).
 
 use mtq_cluster::{
-    ClusterError, KMeansParams, adjusted_rand_index, normalized_mutual_info, select_k,
+    ClusterError, KMeansParams, KSweepParams, SilhouetteMode, adjusted_rand_index,
+    normalized_mutual_info,
 };
 use ndarray::{Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
@@ -81,6 +82,7 @@ pub(crate) fn sweep(
     k_max: usize,
     n_init: usize,
     seed: u64,
+    silhouette: SilhouetteMode,
 ) -> Result<Sweep> {
     if x.nrows() <= k_max {
         return Err(SignatureError::TooFewSamples {
@@ -90,7 +92,10 @@ pub(crate) fn sweep(
         });
     }
     let params = KMeansParams::new(k_min).n_init(n_init).seed(seed);
-    let sweep = match select_k(x, k_min..=k_max, &params) {
+    let sweep = match KSweepParams::new(params)
+        .silhouette(silhouette)
+        .fit(x, k_min..=k_max)
+    {
         Ok(s) => s,
         Err(ClusterError::TooFewDistinctRows { n_distinct: 1, .. }) => {
             return Ok(Sweep {

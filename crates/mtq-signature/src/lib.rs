@@ -83,6 +83,7 @@ pub use analysis::{FittedLayer, KCurve, Redundancy, SignatureModel, SignaturePar
 pub use clustering::SweepOutcome;
 pub use error::{Result, SignatureError};
 pub use mtq_activations::{FittedPreparation, Preparation};
+pub use mtq_cluster::SilhouetteMode;
 pub use npy_sets::NpySet;
 pub use roc::{Roc, roc};
 pub use samples::Samples;
