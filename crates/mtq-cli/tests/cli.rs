@@ -192,7 +192,11 @@ fn npy_study_writes_the_report_and_says_where() {
     ]);
     assert!(quiet.status.success());
     assert!(quiet.stderr.is_empty(), "{}", text(&quiet.stderr));
-    assert!(text(&quiet.stdout).contains("h1 K = 3"), "{}", text(&quiet.stdout));
+    assert!(
+        text(&quiet.stdout).contains("h1 K = 3"),
+        "{}",
+        text(&quiet.stdout)
+    );
     std::fs::remove_dir_all(&out_dir).unwrap();
 }
 
