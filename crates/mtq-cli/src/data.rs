@@ -1,7 +1,7 @@
 //! `mtq data`: the study on the other real data sets shipped with `mtq-data`.
 
 use mtq_data::{BreastCancer, Dataset, UciDigits};
-use mtq_report::{Fact, Report, ReportMeta};
+use mtq_report::{Fact, Report, ReportMeta, Thumbnails};
 use mtq_signature::pipeline::{MnistStudy, StudyData};
 
 use crate::args::{DataArgs, DataSet};
@@ -83,6 +83,10 @@ pub fn run(args: &DataArgs, progress: &Progress) -> Result<(), Failure> {
         .collect::<Vec<_>>();
     let mut meta = ReportMeta::new(format!("MTQ Paths: {what}, seed {}", first.result.seed));
     meta.reference_name = "train".into();
+    if args.dataset == DataSet::UciDigits {
+        let side = UciDigits::SIDE;
+        meta.thumbnails = Some(Thumbnails::images(&data, side, side));
+    }
     meta.facts = vec![
         Fact {
             label: "network".into(),

@@ -60,6 +60,13 @@ impl Thumbnails {
     /// The 28 x 28 digits of an MNIST study's sets (reference = training images, test, unseen).
     #[must_use]
     pub fn mnist(data: &mtq_signature::pipeline::StudyData) -> Self {
+        Self::images(data, 28, 28)
+    }
+
+    /// The `width x height` images (features in `[0, 1]`, row-major) of a study's sets
+    /// (reference = training set, test, unseen), e.g. 8 x 8 for the UCI digits.
+    #[must_use]
+    pub fn images(data: &mtq_signature::pipeline::StudyData, width: usize, height: usize) -> Self {
         let mut sets = vec![
             SetImages::from_unit_floats("reference", data.train.features().iter().copied()),
             SetImages::from_unit_floats("test", data.test.features().iter().copied()),
@@ -71,8 +78,8 @@ impl Thumbnails {
             ));
         }
         Self {
-            width: 28,
-            height: 28,
+            width,
+            height,
             sets,
         }
     }
