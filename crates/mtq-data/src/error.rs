@@ -123,6 +123,24 @@ pub enum DataError {
         actual: usize,
     },
 
+    /// A gzip file too small to hold what its header declares: deflate inflates at most
+    /// [`MAX_DEFLATE_RATIO`](crate::idx::MAX_DEFLATE_RATIO) bytes per compressed byte, so the
+    /// header lies; refused before a byte of the payload is inflated.
+    #[error(
+        "{}: header declares {declared} bytes, but {compressed} gzip bytes inflate to at most {max}",
+        .path.display()
+    )]
+    InflationBeyondBound {
+        /// The file.
+        path: PathBuf,
+        /// Bytes the header declares (header included).
+        declared: u64,
+        /// Size of the gzip file.
+        compressed: u64,
+        /// The most the file can inflate to: `compressed x MAX_DEFLATE_RATIO`.
+        max: u64,
+    },
+
     /// More payload bytes than the header declares.
     #[error("{}: header declares {expected} payload bytes, found {actual} (trailing data)", .path.display())]
     TrailingData {

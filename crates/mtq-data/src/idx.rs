@@ -11,7 +11,11 @@
 //! images fails with [`DataError::Truncated`] after reading what is really there. A gzip stream
 //! can honestly inflate about a thousandfold, so when the count is known from elsewhere (the
 //! label file), [`read_images_expecting`] checks it against the header before inflating a byte
-//! of the payload.
+//! of the payload. When the compressed size is known (the `*_file` readers take it from the
+//! file system), a header declaring more than that size can inflate to
+//! ([`MAX_DEFLATE_RATIO`] bytes per gzip byte) is refused before inflating anything: the payload
+//! buffer never outgrows what the file honestly holds. A reader of unknown length inflates at
+//! most what its stream really holds, itself bounded by that ratio.
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Cursor, Read, Write};
@@ -28,6 +32,11 @@ use crate::error::{DataError, Result};
 pub const IMAGES_MAGIC: u32 = 2051;
 /// Magic number of an IDX file of unsigned-byte labels (`0x00000801`: u8, 1 dimension).
 pub const LABELS_MAGIC: u32 = 2049;
+
+/// The most bytes one compressed byte of a deflate stream can inflate to: a 258-byte match coded
+/// in 2 bits (RFC 1951; zlib's technical details give the same 1032:1). A gzip file of `c` bytes
+/// inflates to at most `1032 c` bytes.
+pub const MAX_DEFLATE_RATIO: u64 = 1032;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
@@ -138,7 +147,7 @@ fn unit_table() -> [f32; 256] {
 /// [`DataError::SizeOverflow`], [`DataError::Truncated`], [`DataError::TrailingData`], or
 /// [`DataError::Io`] if reading fails.
 pub fn read_images<R: Read>(reader: R, name: impl AsRef<Path>) -> Result<IdxImages> {
-    read_images_inner(reader, name.as_ref(), None)
+    read_images_inner(reader, name.as_ref(), None, None)
 }
 
 /// Reads an IDX image file that must hold exactly `n_images` images (e.g. the count of its
@@ -154,11 +163,16 @@ pub fn read_images_expecting<R: Read>(
     name: impl AsRef<Path>,
     n_images: usize,
 ) -> Result<IdxImages> {
-    read_images_inner(reader, name.as_ref(), Some(n_images))
+    read_images_inner(reader, name.as_ref(), Some(n_images), None)
 }
 
-fn read_images_inner<R: Read>(reader: R, path: &Path, expect: Option<usize>) -> Result<IdxImages> {
-    let (dims, payload) = read_idx(reader, path, IMAGES_MAGIC, 3, expect)?;
+fn read_images_inner<R: Read>(
+    reader: R,
+    path: &Path,
+    expect: Option<usize>,
+    file_len: Option<u64>,
+) -> Result<IdxImages> {
+    let (dims, payload) = read_idx(reader, path, IMAGES_MAGIC, 3, expect, file_len)?;
     let [n, rows, cols] = [dims[0], dims[1], dims[2]].map(|d| d as usize);
     let pixels =
         Array2::from_shape_vec((n, rows * cols), payload).map_err(|_| DataError::SizeOverflow {
@@ -175,26 +189,33 @@ fn read_images_inner<R: Read>(reader: R, path: &Path, expect: Option<usize>) -> 
 /// # Errors
 /// As [`read_images`], except [`DataError::EmptyImage`].
 pub fn read_labels<R: Read>(reader: R, name: impl AsRef<Path>) -> Result<Array1<u8>> {
-    let (_, payload) = read_idx(reader, name.as_ref(), LABELS_MAGIC, 1, None)?;
+    let (_, payload) = read_idx(reader, name.as_ref(), LABELS_MAGIC, 1, None, None)?;
     Ok(Array1::from_vec(payload))
 }
 
 /// Reads an IDX image file from disk, raw or gzip (decided by the content, whatever the name).
+/// A gzip file whose header declares more than [`MAX_DEFLATE_RATIO`] times the file's size is
+/// refused before its payload is inflated.
 ///
 /// # Errors
-/// [`DataError::Io`] if the file cannot be opened, else as [`read_images`].
+/// [`DataError::Io`] if the file cannot be opened, [`DataError::InflationBeyondBound`] if it is
+/// too small for its header, else as [`read_images`].
 pub fn read_images_file(path: impl AsRef<Path>) -> Result<IdxImages> {
     let path = path.as_ref();
-    read_images(open(path)?, path)
+    let (reader, len) = open(path)?;
+    read_images_inner(reader, path, None, len)
 }
 
-/// Reads an IDX label file from disk, raw or gzip.
+/// Reads an IDX label file from disk, raw or gzip; bounded as [`read_images_file`].
 ///
 /// # Errors
-/// [`DataError::Io`] if the file cannot be opened, else as [`read_labels`].
+/// [`DataError::Io`] if the file cannot be opened, [`DataError::InflationBeyondBound`] if it is
+/// too small for its header, else as [`read_labels`].
 pub fn read_labels_file(path: impl AsRef<Path>) -> Result<Array1<u8>> {
     let path = path.as_ref();
-    read_labels(open(path)?, path)
+    let (reader, len) = open(path)?;
+    let (_, payload) = read_idx(reader, path, LABELS_MAGIC, 1, None, len)?;
+    Ok(Array1::from_vec(payload))
 }
 
 /// Reads an IDX image file from disk that must hold exactly `n_images` images; see
@@ -204,12 +225,17 @@ pub fn read_labels_file(path: impl AsRef<Path>) -> Result<Array1<u8>> {
 /// [`DataError::Io`] if the file cannot be opened, else as [`read_images_expecting`].
 pub fn read_images_file_expecting(path: impl AsRef<Path>, n_images: usize) -> Result<IdxImages> {
     let path = path.as_ref();
-    read_images_expecting(open(path)?, path, n_images)
+    let (reader, len) = open(path)?;
+    read_images_inner(reader, path, Some(n_images), len)
 }
 
-fn open(path: &Path) -> Result<BufReader<File>> {
+/// Opens `path` for reading, with its size if it is a regular file (a pipe has none).
+fn open(path: &Path) -> Result<(BufReader<File>, Option<u64>)> {
     File::open(path)
-        .map(|f| BufReader::with_capacity(1 << 16, f))
+        .map(|f| {
+            let len = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+            (BufReader::with_capacity(1 << 16, f), len)
+        })
         .map_err(|source| DataError::Io {
             path: path.to_path_buf(),
             source,
@@ -325,6 +351,7 @@ fn read_idx<R: Read>(
     magic: u32,
     ndim: usize,
     expect_items: Option<usize>,
+    file_len: Option<u64>,
 ) -> Result<(Vec<u32>, Vec<u8>)> {
     let io_err = |source| DataError::Io {
         path: path.to_path_buf(),
@@ -346,9 +373,23 @@ fn read_idx<R: Read>(
             path: path.to_path_buf(),
             source,
         };
-        read_idx_body(decoder, path, (magic, ndim, expect_items), true, err)
+        read_idx_body(
+            decoder,
+            path,
+            (magic, ndim, expect_items),
+            true,
+            file_len,
+            err,
+        )
     } else {
-        read_idx_body(chained, path, (magic, ndim, expect_items), false, io_err)
+        read_idx_body(
+            chained,
+            path,
+            (magic, ndim, expect_items),
+            false,
+            None,
+            io_err,
+        )
     }
 }
 
@@ -357,6 +398,7 @@ fn read_idx_body<R: Read>(
     path: &Path,
     (magic, ndim, expect_items): (u32, usize, Option<usize>),
     gzip: bool,
+    compressed_len: Option<u64>,
     err: impl Fn(io::Error) -> DataError,
 ) -> Result<(Vec<u32>, Vec<u8>)> {
     let header_len = 4 + 4 * ndim;
@@ -417,6 +459,19 @@ fn read_idx_body<R: Read>(
         .try_fold(1usize, |acc, &d| acc.checked_mul(d as usize))
         .filter(|&n| n < isize::MAX as usize)
         .ok_or_else(overflow)?;
+    // A gzip file of known size cannot honestly inflate past `MAX_DEFLATE_RATIO` times it.
+    if let Some(compressed) = compressed_len {
+        let declared = (header_len as u64).saturating_add(expected as u64);
+        let max = compressed.saturating_mul(MAX_DEFLATE_RATIO);
+        if declared > max {
+            return Err(DataError::InflationBeyondBound {
+                path: path.to_path_buf(),
+                declared,
+                compressed,
+                max,
+            });
+        }
+    }
     // The buffer grows with the bytes really present, never from `expected` alone.
     let mut payload = Vec::new();
     (&mut stream)

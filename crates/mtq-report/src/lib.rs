@@ -6,7 +6,7 @@
 //! `mtq-signature` computes; this crate presents. [`Report::new`] turns a fitted
 //! [`SignatureModel`] and its [`StudyResult`] into a [`ReportData`] (every number the report
 //! shows, serialisable) and a [`SampleTable`]; [`write_report`] renders and writes all five files,
-//! each atomically. The renderers check the data first: bad data (a link to a missing node, a NaN
+//! as one set that replaces the old set in one step where it can, else each file atomically. The renderers check the data first: bad data (a link to a missing node, a NaN
 //! score, counts above their totals...) is a typed [`ReportError`], never a wrong picture.
 //!
 //! - [`sankey_svg`] draws the flows (true class -> each layer's clusters -> predicted class),
@@ -15,7 +15,7 @@
 //! - [`html_report`] puts everything in one HTML file, headline findings on top
 //!   ([`sentences::headlines`]);
 //! - [`write_report`] writes `sankey.svg`, `report.html`, `report.json`, `samples.csv` and
-//!   `samples.json` with [`write_atomic_all`].
+//!   `samples.json`: a whole set swapped in, or file by file with [`write_atomic_all`].
 //!
 //! This crate needs no neural-network code: it builds on `mtq-signature` without its `pipeline`
 //! feature.
@@ -72,6 +72,7 @@ pub mod samples;
 mod sankey_svg;
 pub mod sentences;
 mod stability_table;
+mod swap;
 mod validate;
 mod write;
 

@@ -18,8 +18,10 @@
 //! | `<score key>` | every score, e.g. `knn_h1_k1_l2`, `centroid_distance_h2`, `max_softmax` |
 //!
 //! Empty cells (`null` in JSON): the kNN scores and the combined score of `reference` rows (a
-//! sample is its own nearest neighbour there; they are not computed), and `predicted` /
-//! `max_softmax` without probabilities. Layer names become keys with
+//! sample is its own nearest neighbour there; they are not computed, so the reference's
+//! [`ScoreTable`](mtq_signature::ScoreTable) has no such column), and therefore `anomaly_score`
+//! when the trusted score is one of them; `predicted` / `max_softmax` without probabilities. A
+//! study of the reference alone has no kNN column at all. Layer names become keys with
 //! [`column_key`].
 //!
 //! `samples.json` is a list of flat records with the CSV's columns: `pandas.read_json(path,
@@ -28,7 +30,7 @@
 use std::fmt::Write as _;
 
 use mtq_signature::scores::column_key;
-use mtq_signature::{SignatureModel, StudyResult, path::path_name};
+use mtq_signature::{ScoreId, SignatureModel, StudyResult, TracedSet, path::path_name};
 
 use crate::error::Result;
 
@@ -41,6 +43,9 @@ pub enum Cell {
     Int(usize),
     /// A measurement; NaN is an empty cell.
     Float(f64),
+    /// No value: a score not computed for the sample's set, or a value not given (an empty
+    /// CSV field, `null` in JSON).
+    Empty,
     /// A single-precision measurement (a distance), written with its shortest `f32` digits.
     Single(f32),
 }
@@ -75,12 +80,17 @@ impl SampleTable {
                 .iter()
                 .map(|s| s.to_string()),
         );
-        let score_ids = &result.reference().scores.columns;
-        columns.extend(score_ids.iter().map(mtq_signature::ScoreId::key));
+        let score_ids = score_columns(result);
+        columns.extend(score_ids.iter().map(|id| id.key()));
         dedupe(&mut columns);
         let mut rows = Vec::new();
         for set in &result.sets {
             let trusted = set.scores.column(&result.trusted.score);
+            // Each header score's column in this set, if computed for it.
+            let at: Vec<Option<usize>> = score_ids
+                .iter()
+                .map(|id| set.scores.columns.iter().position(|c| c == *id))
+                .collect();
             let role = set.role.to_string();
             let unseen_label = match &set.role {
                 mtq_signature::SetRole::Unseen(n) => n.clone(),
@@ -110,8 +120,12 @@ impl SampleTable {
                 }
                 row.push(Cell::Text(path_name(&path, &names)));
                 row.push(Cell::Int(model.path_count(&path)));
-                row.push(Cell::Float(trusted.map_or(f64::NAN, |c| c[i])));
-                row.extend(set.scores.values.row(i).iter().map(|&v| Cell::Float(v)));
+                row.push(trusted.map_or(Cell::Empty, |c| Cell::Float(c[i])));
+                let values = set.scores.values.row(i);
+                row.extend(
+                    at.iter()
+                        .map(|j| j.map_or(Cell::Empty, |j| Cell::Float(values[j]))),
+                );
                 rows.push(row);
             }
         }
@@ -136,6 +150,7 @@ impl SampleTable {
                     Cell::Text(s) => csv_field(s),
                     Cell::Int(n) => n.to_string(),
                     Cell::Float(v) if v.is_nan() => String::new(),
+                    Cell::Empty => String::new(),
                     Cell::Float(v) => v.to_string(),
                     Cell::Single(v) if v.is_nan() => String::new(),
                     Cell::Single(v) => v.to_string(),
@@ -182,7 +197,7 @@ impl SampleTable {
                     Cell::Single(v) if v.is_finite() => {
                         let _ = write!(out, "{v:?}");
                     }
-                    Cell::Float(_) | Cell::Single(_) => out.push_str("null"),
+                    Cell::Float(_) | Cell::Single(_) | Cell::Empty => out.push_str("null"),
                 }
             }
             out.push('}');
@@ -190,6 +205,23 @@ impl SampleTable {
         out.push(']');
         Ok(out)
     }
+}
+
+/// The score columns of the table: every score computed for any set, in the order of the set
+/// with the most (the reference lacks the kNN scores; the others have them all, in the same
+/// order), then any other set's extra ones.
+fn score_columns(result: &StudyResult) -> Vec<&ScoreId> {
+    let mut sets: Vec<&TracedSet> = result.sets.iter().collect();
+    sets.sort_by_key(|s| std::cmp::Reverse(s.scores.columns.len()));
+    let mut ids: Vec<&ScoreId> = Vec::new();
+    for s in sets {
+        for c in &s.scores.columns {
+            if !ids.contains(&c) {
+                ids.push(c);
+            }
+        }
+    }
+    ids
 }
 
 /// Makes column names unique: a repeated name gets `_2`, `_3`, ... (two layers whose names map

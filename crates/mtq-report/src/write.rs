@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::html::explorable_html;
 use super::sankey_svg::sankey_svg;
+use super::swap;
 use super::validate::check_report;
 use crate::{Report, ReportError, Result};
 
@@ -180,13 +181,37 @@ fn remove_stale_temporaries(dir: &Path, files: &ReportFiles) {
 }
 
 /// Renders the report and writes `sankey.svg`, `report.html`, `report.json`, `samples.csv` and
-/// `samples.json` into `dir` (created if missing), each atomically (see [`write_atomic_all`]).
+/// `samples.json` into `dir` (created if missing).
+///
 /// Everything is rendered before the first file is written, so bad data leaves the directory
-/// untouched; temporary files left by an earlier, killed write are removed first.
+/// untouched. Then the set is replaced whole when it can be, else file by file:
+///
+/// - **Whole set** when `dir` holds nothing but these five files (writable regular files), or
+///   nothing at all: the new set is written into a staging folder beside `dir`
+///   (`.<dir name>.mtq-set-<pid>-<n>`), flushed to disk, and put in `dir`'s place in one step: a
+///   plain rename over an empty `dir`, or on Linux an exchange of the two folders
+///   (`renameat2(RENAME_EXCHANGE)`), after which the old set is deleted. A reader, or a run
+///   killed at any moment (or a power cut, the files and folders being flushed), finds in `dir`
+///   either the complete old set or the complete new one, never a mix. `dir` is then a new
+///   folder with the old one's permissions: a shell whose working directory was `dir` sees the
+///   new files after `cd .`.
+/// - **File by file** otherwise, with [`write_atomic_all`] (each file whole, the set not: a kill
+///   between two renames leaves new and old files side by side): when `dir` holds files of
+///   someone else (which are never moved or deleted) or a read-only report file, when `dir` is
+///   or holds the working directory, when no folder can be created beside `dir`, and, over a
+///   previous set, on platforms or file systems without a folder exchange (all but Linux; on
+///   Linux e.g. some network file systems).
+///
+/// Leftovers of an earlier, killed write are removed first: its temporary files in `dir`
+/// (`.<name>.tmp-*`) and its staging folders beside `dir`, of which only these five file names
+/// (and their temporaries) are deleted, and a folder only if that empties it. One writer at a
+/// time per folder: a concurrent write may find its staging folder removed and fall back to
+/// writing file by file.
 ///
 /// # Errors
 /// Any error of [`explorable_html`] for bad data, [`ReportError::Json`] if serialisation fails,
-/// [`ReportError::CreateDir`] if `dir` cannot be created, and the errors of [`write_atomic_all`].
+/// [`ReportError::CreateDir`] if `dir` cannot be created, and, file by file, the errors of
+/// [`write_atomic_all`].
 pub fn write_report(dir: impl AsRef<Path>, report: &Report) -> Result<ReportFiles> {
     let dir = dir.as_ref();
     let data = &report.data;
@@ -203,12 +228,20 @@ pub fn write_report(dir: impl AsRef<Path>, report: &Report) -> Result<ReportFile
     })?;
     let files = ReportFiles::in_dir(dir);
     remove_stale_temporaries(dir, &files);
-    write_atomic_all(&[
+    let contents: [(&Path, &[u8]); 5] = [
         (&files.sankey_svg, svg.as_bytes()),
         (&files.html, html.as_bytes()),
         (&files.json, json.as_bytes()),
         (&files.samples_csv, csv.as_bytes()),
         (&files.samples_json, samples_json.as_bytes()),
-    ])?;
+    ];
+    let named: Vec<(&str, &[u8])> = contents
+        .iter()
+        .filter_map(|(p, b)| Some((p.file_name()?.to_str()?, *b)))
+        .collect();
+    swap::remove_stale_sets(dir, &named);
+    if let swap::Outcome::NotSwapped(_) = swap::write_set(dir, &named) {
+        write_atomic_all(&contents)?;
+    }
     Ok(files)
 }

@@ -102,6 +102,17 @@ fn a_study_becomes_a_valid_report_and_per_sample_files() {
         (count("reference"), count("test"), count("unseen:z")),
         (120, 40, 25)
     );
+    // Every row has every column; the score columns are the test set's, in its order (the
+    // reference has no kNN scores: not computed, its cells are empty).
+    assert!(rows.iter().all(|r| r.len() == header.len()));
+    let test_keys: Vec<String> = result.sets[1]
+        .scores
+        .columns
+        .iter()
+        .map(|c| c.key())
+        .collect();
+    assert_eq!(header[header.len() - test_keys.len()..], test_keys);
+    assert!(result.sets[0].scores.columns.len() < test_keys.len());
     // anomaly_score is the trusted column; the reference's own kNN cells are empty.
     let a = header.iter().position(|h| *h == "anomaly_score").unwrap();
     let k = header.iter().position(|h| *h == "knn_h1_k1_l2").unwrap();

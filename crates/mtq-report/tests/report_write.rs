@@ -223,3 +223,32 @@ fn an_unwritable_directory_is_a_create_dir_error() {
         "{err:?}"
     );
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_folder_of_report_files_is_replaced_whole_one_with_other_files_file_by_file() {
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+    let base = scratch("whole-set");
+    let dir = base.join("out");
+    fs::create_dir(&dir).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o750)).unwrap();
+    write_report(&dir, &with_no_samples(sample::report())).unwrap();
+    // The old folder exists while the new one is made: their inode numbers differ.
+    let old = fs::metadata(&dir).unwrap().ino();
+    write_report(&dir, &with_no_samples(sample::report())).unwrap();
+    // Swapped in whole (a new folder), with the old folder's permissions; nothing left beside.
+    let m = fs::metadata(&dir).unwrap();
+    assert_ne!(m.ino(), old);
+    assert_eq!(m.permissions().mode() & 0o777, 0o750);
+    assert_eq!(entries(&base), vec!["out"]);
+    assert_eq!(entries(&dir).len(), 5);
+
+    // A file of the user's: written file by file in the same folder, theirs untouched.
+    fs::write(dir.join("notes.txt"), b"mine").unwrap();
+    let before = fs::metadata(&dir).unwrap().ino();
+    write_report(&dir, &with_no_samples(sample::report())).unwrap();
+    assert_eq!(fs::metadata(&dir).unwrap().ino(), before);
+    assert_eq!(fs::read(dir.join("notes.txt")).unwrap(), b"mine");
+    assert_eq!(entries(&dir).len(), 6);
+    assert_eq!(entries(&base), vec!["out"]);
+}

@@ -268,7 +268,12 @@ impl MnistStudy {
         let result = model.study(&input)?;
         progress(Stage::Studied {
             seed,
-            n_scores: result.sets[0].scores.columns.len(),
+            n_scores: result
+                .sets
+                .iter()
+                .map(|s| s.scores.columns.len())
+                .max()
+                .unwrap_or(0),
         });
         let mut network = vec![data.train.n_features()];
         network.extend(&self.hidden);

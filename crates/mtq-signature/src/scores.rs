@@ -130,7 +130,9 @@ impl std::fmt::Display for ScoreId {
     }
 }
 
-/// Every score of every sample of one set.
+/// Every score computed for every sample of one set. A score not computed for the set (the kNN
+/// scores and the combined score of [`SignatureModel::scores_without_knn`]) has no column:
+/// [`ScoreTable::column`] gives `None`. Every value is finite.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoreTable {
     /// The score columns.
@@ -140,7 +142,7 @@ pub struct ScoreTable {
 }
 
 impl ScoreTable {
-    /// The column of score `id`.
+    /// The column of score `id`, `None` if it was not computed for this set.
     #[must_use]
     pub fn column(&self, id: &ScoreId) -> Option<ArrayView1<'_, f64>> {
         self.columns
@@ -182,8 +184,9 @@ impl SignatureModel {
         self.scores_impl(set, &trace, Knn::LeaveOneOut)
     }
 
-    /// As [`SignatureModel::scores`] but without the kNN search: the kNN columns and the
-    /// combined score (built on kNN) are NaN. The cheap scores of a large reference set.
+    /// As [`SignatureModel::scores`] but without the kNN search: the table has no kNN columns
+    /// and no combined score (built on kNN); the other columns keep their order. The cheap
+    /// scores of a large reference set.
     ///
     /// # Errors
     /// As [`SignatureModel::scores`].
@@ -220,6 +223,7 @@ impl SignatureModel {
         push(ScoreKind::PathRarity, rarity);
         let prepared = self.prepare(set)?;
         let k_max = self.knn_k_max();
+        let with_knn = knn != Knn::Skip;
         let mut combined = Array1::<f64>::zeros(n);
         let mut per_layer: Vec<(ScoreId, Array1<f64>)> = Vec::new();
         for (li, layer) in self.layers().iter().enumerate() {
@@ -233,13 +237,11 @@ impl SignatureModel {
                 ScoreId::of_layer(ScoreKind::Mahalanobis, name),
                 layer.mahalanobis().distances(x)?,
             ));
-            let (raw, l2) = if knn == Knn::Skip {
-                let nan = Array2::from_elem((n, k_max), f32::NAN);
-                (nan.clone(), nan)
-            } else {
-                let loo = knn == Knn::LeaveOneOut;
-                layer.knn().distances_raw_and_l2(x, k_max, loo)?
-            };
+            if !with_knn {
+                continue;
+            }
+            let loo = knn == Knn::LeaveOneOut;
+            let (raw, l2) = layer.knn().distances_raw_and_l2(x, k_max, loo)?;
             // A constant layer (median 0) carries no information: no part in the sum.
             if layer.knn1_median() > 0.0 {
                 combined += &raw.column(0).mapv(|v| f64::from(v) / layer.knn1_median());
@@ -253,8 +255,10 @@ impl SignatureModel {
                 }
             }
         }
-        combined /= self.layers().len() as f64;
-        push(ScoreKind::Combined, combined);
+        if with_knn {
+            combined /= self.layers().len() as f64;
+            push(ScoreKind::Combined, combined);
+        }
         for (info, v) in per_layer {
             columns.push(info);
             values.push(v);

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::SignatureModel;
 use crate::error::{Result, SignatureError};
 use crate::scores::ScoreId;
-use crate::study::{StudyResult, Task};
+use crate::study::{SetRole, StudyResult, Task};
 
 /// One seed's headline numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -128,7 +128,12 @@ pub fn stability(runs: &[(&SignatureModel, &StudyResult)]) -> Result<Stability> 
         }
         partition_ari.push(v);
     }
-    let columns = &r0.sets[0].scores.columns;
+    // The test set's scores: the ones evaluated (the reference has no kNN scores).
+    let columns = &r0
+        .set(&SetRole::Test)
+        .unwrap_or(r0.reference())
+        .scores
+        .columns;
     let mut scores: Vec<ScoreStability> = columns
         .iter()
         .filter(|c| tasks.iter().all(|t| r0.auroc(c, t).is_some()))

@@ -72,8 +72,9 @@ pub struct TracedSet {
     pub ids: Option<Array1<usize>>,
     /// Every sample's clusters, distances and prediction.
     pub trace: Trace,
-    /// Every sample's anomaly scores. For the reference the kNN columns and the combined score
-    /// are NaN (a leave-one-out search of the whole reference is quadratic and no task uses it).
+    /// Every sample's anomaly scores. The reference has no kNN columns and no combined score
+    /// (a leave-one-out search of the whole reference is quadratic and no task uses it): not
+    /// computed, [`ScoreTable::column`] gives `None`.
     pub scores: ScoreTable,
 }
 

@@ -97,27 +97,53 @@ fn assert_finite(model: &SignatureModel, res: &StudyResult) {
         );
         assert!(l.knn1_median().is_finite());
     }
+    assert!(res.test_accuracy.is_none_or(f64::is_finite));
     for e in &res.evaluations {
-        assert!(e.roc.auroc.is_finite(), "{} {}", e.score, e.task);
-        assert!(e.roc.fpr.iter().chain(&e.roc.tpr).all(|v| v.is_finite()));
+        let r = &e.roc;
+        assert!(
+            [r.auroc, r.fpr_at_95_tpr]
+                .iter()
+                .chain(&r.fpr)
+                .chain(&r.tpr)
+                .all(|v| v.is_finite()),
+            "{} {}",
+            e.score,
+            e.task
+        );
+    }
+    for s in &res.strangers {
+        assert!(s.class_shares.iter().flatten().all(|v| v.is_finite()));
     }
     for set in &res.sets {
+        let t = &set.trace;
+        assert!(t.distances.iter().all(|v| v.is_finite()), "{:?}", set.role);
         assert!(
-            set.trace.distances.iter().all(|v| v.is_finite()),
+            t.max_probability
+                .as_ref()
+                .is_none_or(|p| p.iter().all(|v| v.is_finite())),
             "{:?}",
             set.role
         );
+        // Every score of every set, the reference's included: a score not computed has no
+        // column, never a NaN.
+        assert_eq!(set.scores.values.ncols(), set.scores.columns.len());
         for (j, c) in set.scores.columns.iter().enumerate() {
-            // The study skips the reference set's kNN search by design (NaN = not computed).
-            let skipped = matches!(c.kind, ScoreKind::Knn { .. } | ScoreKind::Combined);
-            if set.role == SetRole::Reference && skipped {
-                continue;
-            }
             assert!(
                 set.scores.values.column(j).iter().all(|v| v.is_finite()),
                 "{:?} {c}",
                 set.role
             );
+        }
+        let knn = set
+            .scores
+            .columns
+            .iter()
+            .filter(|c| matches!(c.kind, ScoreKind::Knn { .. } | ScoreKind::Combined))
+            .count();
+        if set.role == SetRole::Reference {
+            assert_eq!(knn, 0, "the reference's kNN scores are not computed");
+        } else {
+            assert!(knn > 0, "{:?} has no kNN score", set.role);
         }
     }
 }
