@@ -278,11 +278,33 @@ impl Dataset {
     /// [`DataError::NoClasses`] if `classes` is empty, [`DataError::DuplicateClass`] if a class is
     /// listed twice, [`DataError::UnknownClass`] if a class is not in [`classes`](Self::classes).
     pub fn select_classes(&self, classes: &[usize]) -> Result<Self> {
+        let new_label = self.class_positions(classes)?;
+        Ok(self.remap(&new_label, classes.to_vec()))
+    }
+
+    /// As [`select_classes`](Self::select_classes), by value: when every sample belongs to one
+    /// of `classes`, only the labels are rewritten (no copy of the features).
+    ///
+    /// # Errors
+    /// As [`select_classes`](Self::select_classes).
+    pub fn into_classes(mut self, classes: &[usize]) -> Result<Self> {
+        let new_label = self.class_positions(classes)?;
+        if self.labels.iter().all(|&l| new_label[l].is_some()) {
+            self.labels
+                .mapv_inplace(|l| new_label[l].unwrap_or(usize::MAX));
+            self.classes = classes.to_vec();
+            Ok(self)
+        } else {
+            Ok(self.remap(&new_label, classes.to_vec()))
+        }
+    }
+
+    /// `new_label[old label] = Some(position in classes)`, checked.
+    fn class_positions(&self, classes: &[usize]) -> Result<Vec<Option<usize>>> {
         if classes.is_empty() {
             return Err(DataError::NoClasses);
         }
         check_unique(classes)?;
-        // new_label[old label] = Some(position in `classes`)
         let mut new_label = vec![None; self.n_classes()];
         for (position, &class) in classes.iter().enumerate() {
             let old = self
@@ -293,7 +315,7 @@ impl Dataset {
                 })?;
             new_label[old] = Some(position);
         }
-        Ok(self.remap(&new_label, classes.to_vec()))
+        Ok(new_label)
     }
 
     /// Relabels to `0..k-1` over the labels that occur, in increasing label order, keeping the

@@ -134,23 +134,23 @@ impl Mnist {
     /// listed twice, [`DataError::UnknownClass`] if one is not a digit; else as
     /// [`Mnist::from_dir`].
     pub fn from_dir_classes(dir: impl AsRef<Path>, classes: &[usize]) -> Result<Self> {
-        if classes.is_empty() {
-            return Err(DataError::NoClasses);
-        }
-        let mut keep = [false; MNIST_CLASSES];
-        for &class in classes {
-            match keep.get_mut(class) {
-                Some(true) => return Err(DataError::DuplicateClass { class }),
-                Some(k) => *k = true,
-                None => {
-                    return Err(DataError::UnknownClass {
-                        class,
-                        available: (0..MNIST_CLASSES).collect(),
-                    });
-                }
-            }
-        }
-        Self::read_paths(&MnistPaths::in_dir(dir)?, &keep)
+        let keep = keep_mask(classes)?;
+        Self::read_paths(&MnistPaths::in_dir(dir)?, &keep, &keep)
+    }
+
+    /// As [`Mnist::from_dir_classes`], with one list of digits per split: a study that injects
+    /// unseen digits from the test split only needs them there (the 8-class study of the full
+    /// set then decodes 48,200 training images instead of 60,000).
+    ///
+    /// # Errors
+    /// As [`Mnist::from_dir_classes`], for either list.
+    pub fn from_dir_splits(
+        dir: impl AsRef<Path>,
+        train_classes: &[usize],
+        test_classes: &[usize],
+    ) -> Result<Self> {
+        let (train, test) = (keep_mask(train_classes)?, keep_mask(test_classes)?);
+        Self::read_paths(&MnistPaths::in_dir(dir)?, &train, &test)
     }
 
     /// MNIST from four explicit file paths, each raw or gzip.
@@ -158,21 +158,26 @@ impl Mnist {
     /// # Errors
     /// [`DataError::Io`] if a file cannot be read, else as [`Mnist::from_readers`].
     pub fn from_paths(paths: &MnistPaths) -> Result<Self> {
-        Self::read_paths(paths, &[true; MNIST_CLASSES])
+        Self::read_paths(paths, &[true; MNIST_CLASSES], &[true; MNIST_CLASSES])
     }
 
-    /// Reads the two splits (each on its own thread), keeping the digits marked in `keep`.
-    fn read_paths(paths: &MnistPaths, keep: &[bool; MNIST_CLASSES]) -> Result<Self> {
+    /// Reads the two splits (each on its own thread), keeping the digits marked in `keep_train`
+    /// and `keep_test`.
+    fn read_paths(
+        paths: &MnistPaths,
+        keep_train: &[bool; MNIST_CLASSES],
+        keep_test: &[bool; MNIST_CLASSES],
+    ) -> Result<Self> {
         // Labels first: their count bounds how much of the image file is read (or inflated).
-        let split = |images: &Path, labels: &Path| -> Result<Dataset> {
+        let split = |images: &Path, labels: &Path, keep| -> Result<Dataset> {
             let labels_idx = idx::read_labels_file(labels)?;
             let images_idx = idx::read_images_file_expecting(images, labels_idx.len())
                 .map_err(|e| count_mismatch(e, labels))?;
             dataset_from_idx(images_idx, labels_idx, (images, labels), keep)
         };
         let (train, test) = std::thread::scope(|scope| {
-            let test = scope.spawn(|| split(&paths.test_images, &paths.test_labels));
-            let train = split(&paths.train_images, &paths.train_labels);
+            let test = scope.spawn(|| split(&paths.test_images, &paths.test_labels, keep_test));
+            let train = split(&paths.train_images, &paths.train_labels, keep_train);
             (train, test.join())
         });
         let test = test.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -230,6 +235,27 @@ impl Mnist {
     pub fn into_split(self) -> (Dataset, Dataset) {
         (self.train, self.test)
     }
+}
+
+/// The digits of `classes` as a mask.
+fn keep_mask(classes: &[usize]) -> Result<[bool; MNIST_CLASSES]> {
+    if classes.is_empty() {
+        return Err(DataError::NoClasses);
+    }
+    let mut keep = [false; MNIST_CLASSES];
+    for &class in classes {
+        match keep.get_mut(class) {
+            Some(true) => return Err(DataError::DuplicateClass { class }),
+            Some(k) => *k = true,
+            None => {
+                return Err(DataError::UnknownClass {
+                    class,
+                    available: (0..MNIST_CLASSES).collect(),
+                });
+            }
+        }
+    }
+    Ok(keep)
 }
 
 fn read_split(

@@ -142,5 +142,45 @@ fn loading_only_some_digits_equals_selecting_them_from_the_whole_set() {
     ] {
         let err = Mnist::from_dir_classes(dir, &bad).unwrap_err().to_string();
         assert!(err.contains(what), "{err}");
+        let err = Mnist::from_dir_splits(dir, &[1], &bad)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(what), "{err}");
     }
+    // one list per split: the training split without the unseen digit
+    let split = Mnist::from_dir_splits(dir, &[1, 7], &[7, 1, 4]).unwrap();
+    assert_eq!(split.test(), some.test());
+    assert_eq!(
+        split.train(),
+        &Mnist::from_dir_classes(dir, &[1, 7])
+            .unwrap()
+            .train()
+            .clone()
+    );
+}
+
+#[test]
+fn into_classes_equals_select_classes_and_keeps_the_features_when_all_stay() {
+    let mnist = Mnist::embedded().unwrap();
+    let ones_sevens = mnist.train().select_classes(&[1, 7]).unwrap();
+    // every sample stays: relabelled in place, the same feature buffer
+    let before = ones_sevens.features().as_ptr();
+    let swapped = ones_sevens.clone().into_classes(&[7, 1]).unwrap();
+    let mut swapped_copy = ones_sevens.select_classes(&[7, 1]).unwrap();
+    assert_eq!(swapped, swapped_copy);
+    let moved = ones_sevens.into_classes(&[7, 1]).unwrap();
+    assert_eq!(moved.features().as_ptr(), before);
+    // some samples go: as select_classes
+    swapped_copy = mnist.test().select_classes(&[4]).unwrap();
+    assert_eq!(
+        mnist.test().clone().into_classes(&[4]).unwrap(),
+        swapped_copy
+    );
+    let err = mnist
+        .test()
+        .clone()
+        .into_classes(&[4, 4])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("class 4 listed twice"), "{err}");
 }

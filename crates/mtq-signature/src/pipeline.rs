@@ -162,17 +162,22 @@ impl MnistStudy {
         let mut digits: Vec<usize> = self.classes.iter().chain(&self.unseen).copied().collect();
         digits.sort_unstable();
         digits.dedup();
-        let mnist = match &self.mnist_dir {
-            Some(dir) => Mnist::from_dir_classes(dir, &digits)?,
+        // the unseen digits come from the test split only
+        let mut trained = self.classes.clone();
+        trained.sort_unstable();
+        trained.dedup();
+        let (train, test_all) = match &self.mnist_dir {
+            Some(dir) => Mnist::from_dir_splits(dir, &trained, &digits)?,
             None => Mnist::embedded()?,
-        };
-        let train = mnist.train().select_classes(&self.classes)?;
-        let test = mnist.test().select_classes(&self.classes)?;
+        }
+        .into_split();
         let unseen = self
             .unseen
             .iter()
-            .map(|&d| Ok((d.to_string(), mnist.test().select_classes(&[d])?)))
+            .map(|&d| Ok((d.to_string(), test_all.select_classes(&[d])?)))
             .collect::<Result<_>>()?;
+        let test = test_all.into_classes(&self.classes)?;
+        let train = train.into_classes(&self.classes)?;
         Ok(StudyData {
             train,
             test,

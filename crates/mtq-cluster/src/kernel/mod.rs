@@ -368,13 +368,22 @@ fn dots<const FMA: bool, const L: usize>(
     acc
 }
 
-/// Calls `f(first_row, group, products)` for every pair of row blocks (2 x `L` rows; a
+/// What a kernel does with the dot products of a pair of row blocks (first row `r0`) and the
+/// centres of group `g`: `acc[block][centre][row lane]`. A trait with an always-inlined method
+/// rather than a closure: a closure is a function of its own, compiled for the baseline CPU
+/// (SSE2) whenever the compiler declines to inline it into the `#[target_feature]` kernel,
+/// which made the AVX-512 build spend most of its time in SSE2 code.
+trait DotsSink<const L: usize> {
+    fn take(&mut self, r0: usize, g: usize, acc: &[[[f32; L]; GROUP]; 2]);
+}
+
+/// Calls `sink.take(first_row, group, products)` for every pair of row blocks (2 x `L` rows; a
 /// lone last block is computed twice) and every group of centres.
 #[inline(always)]
 fn for_each_dots<const FMA: bool, const L: usize>(
     x: PackedRows<'_>,
     c: &Centres,
-    mut f: impl FnMut(usize, usize, &[[[f32; L]; GROUP]; 2]),
+    sink: &mut impl DotsSink<L>,
 ) {
     let d = x.d;
     for (pi, pair) in x.blocks::<L>().chunks(2 * d).enumerate() {
@@ -384,7 +393,54 @@ fn for_each_dots<const FMA: bool, const L: usize>(
             (pair, pair)
         };
         for (g, group) in c.groups.chunks_exact(d).enumerate() {
-            f(pi * 2 * L, g, &dots::<FMA, L>(x0, x1, group));
+            sink.take(pi * 2 * L, g, &dots::<FMA, L>(x0, x1, group));
+        }
+    }
+}
+
+/// The running nearest centre of two blocks of rows, written to `labels` after the last group.
+struct NearestSink<'a, const L: usize> {
+    best_v: [[f32; L]; 2],
+    best: [[u32; L]; 2],
+    norms: &'a [f32],
+    n_groups: usize,
+    labels: &'a mut [usize],
+    changed: usize,
+}
+
+impl<const L: usize> DotsSink<L> for NearestSink<'_, L> {
+    #[inline(always)]
+    fn take(&mut self, r0: usize, g: usize, acc: &[[[f32; L]; GROUP]; 2]) {
+        // local copies: the lane loops then compile to vector compares and blends
+        let mut best_v = if g == 0 {
+            [[f32::INFINITY; L]; 2]
+        } else {
+            self.best_v
+        };
+        let mut best = self.best;
+        for ((a, bv), bi) in acc.iter().zip(&mut best_v).zip(&mut best) {
+            for (j, aj) in a.iter().enumerate() {
+                let cn = self.norms[g * GROUP + j];
+                let id = (g * GROUP + j) as u32;
+                for l in 0..L {
+                    let v = cn - 2.0 * aj[l];
+                    let better = v < bv[l];
+                    bv[l] = if better { v } else { bv[l] };
+                    bi[l] = if better { id } else { bi[l] };
+                }
+            }
+        }
+        self.best_v = best_v;
+        self.best = best;
+        if g + 1 == self.n_groups {
+            let rows = self.labels.len().saturating_sub(r0).min(2 * L);
+            for (l, lab) in self.labels[r0..r0 + rows].iter_mut().enumerate() {
+                let b = self.best[l / L][l % L] as usize;
+                if *lab != b {
+                    self.changed += 1;
+                    *lab = b;
+                }
+            }
         }
     }
 }
@@ -395,38 +451,44 @@ fn nearest_body<const FMA: bool, const L: usize>(
     c: &Centres,
     labels: &mut [usize],
 ) -> usize {
-    let mut best_v = [[f32::INFINITY; L]; 2];
-    let mut best = [[0u32; L]; 2];
-    let mut changed = 0;
-    let n_groups = c.groups.len() / x.d.max(1);
-    for_each_dots::<FMA, L>(x, c, |r0, g, acc| {
-        if g == 0 {
-            best_v = [[f32::INFINITY; L]; 2];
-        }
+    let mut sink = NearestSink::<L> {
+        best_v: [[f32::INFINITY; L]; 2],
+        best: [[0u32; L]; 2],
+        norms: &c.norms,
+        n_groups: c.groups.len() / x.d.max(1),
+        labels,
+        changed: 0,
+    };
+    for_each_dots::<FMA, L>(x, c, &mut sink);
+    sink.changed
+}
+
+/// Squared distances of every row to every centre, into `out` (`rows x k`).
+struct SqDistsSink<'a> {
+    x_norms: &'a [f32],
+    c_norms: &'a [f32],
+    k: usize,
+    rows: usize,
+    out: &'a mut [f32],
+}
+
+impl<const L: usize> DotsSink<L> for SqDistsSink<'_> {
+    #[inline(always)]
+    fn take(&mut self, r0: usize, g: usize, acc: &[[[f32; L]; GROUP]; 2]) {
+        let k = self.k;
         for (blk, a) in acc.iter().enumerate() {
-            for (j, aj) in a.iter().enumerate() {
-                let cn = c.norms[g * GROUP + j];
-                let id = (g * GROUP + j) as u32;
-                for l in 0..L {
-                    let v = cn - 2.0 * aj[l];
-                    let better = v < best_v[blk][l];
-                    best_v[blk][l] = if better { v } else { best_v[blk][l] };
-                    best[blk][l] = if better { id } else { best[blk][l] };
+            for (j, aj) in a.iter().enumerate().take(k.saturating_sub(g * GROUP)) {
+                let cj = g * GROUP + j;
+                for (l, &dot) in aj.iter().enumerate() {
+                    let i = r0 + blk * L + l;
+                    if i < self.rows {
+                        self.out[i * k + cj] =
+                            (self.x_norms[i] + self.c_norms[cj] - 2.0 * dot).max(0.0);
+                    }
                 }
             }
         }
-        if g + 1 == n_groups {
-            let rows = labels.len().saturating_sub(r0).min(2 * L);
-            for (l, lab) in labels[r0..r0 + rows].iter_mut().enumerate() {
-                let b = best[l / L][l % L] as usize;
-                if *lab != b {
-                    changed += 1;
-                    *lab = b;
-                }
-            }
-        }
-    });
-    changed
+    }
 }
 
 #[inline(always)]
@@ -436,20 +498,14 @@ fn sq_dists_body<const FMA: bool, const L: usize>(
     c: &Centres,
     out: &mut [f32],
 ) {
-    let (k, rows) = (c.k, x.rows);
-    for_each_dots::<FMA, L>(x, c, |r0, g, acc| {
-        for (blk, a) in acc.iter().enumerate() {
-            for (j, aj) in a.iter().enumerate().take(k.saturating_sub(g * GROUP)) {
-                let cj = g * GROUP + j;
-                for (l, &dot) in aj.iter().enumerate() {
-                    let i = r0 + blk * L + l;
-                    if i < rows {
-                        out[i * k + cj] = (x_norms[i] + c.norms[cj] - 2.0 * dot).max(0.0);
-                    }
-                }
-            }
-        }
-    });
+    let mut sink = SqDistsSink {
+        x_norms,
+        c_norms: &c.norms,
+        k: c.k,
+        rows: x.rows,
+        out,
+    };
+    for_each_dots::<FMA, L>(x, c, &mut sink);
 }
 
 #[inline(always)]
@@ -467,8 +523,11 @@ fn has_avx2_fma() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
 }
 
-/// The [`nearest`] and [`sq_dists`] bodies compiled for AVX2 + FMA and for AVX-512F (the
-/// compiler vectorises the lane loops: one register per 8 or 16 lanes).
+#[cfg(target_arch = "x86_64")]
+mod nearest_x86;
+
+/// The portable bodies compiled for AVX2 + FMA and for AVX-512F (the compiler vectorises the
+/// lane loops: one register per 8 or 16 lanes).
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::{Centres, PackedRows, add_rows_body, nearest_body, sq_dists_body};
@@ -480,11 +539,6 @@ mod x86 {
         labels: &mut [usize],
     ) -> usize {
         nearest_body::<true, L>(x, c, labels)
-    }
-
-    #[target_feature(enable = "avx512f")]
-    pub(super) fn nearest_avx512(x: PackedRows<'_>, c: &Centres, labels: &mut [usize]) -> usize {
-        nearest_body::<true, 16>(x, c, labels)
     }
 
     #[target_feature(enable = "avx2,fma")]
@@ -546,8 +600,8 @@ pub(crate) fn nearest(x: PackedRows<'_>, c: &Centres, labels: &mut [usize]) -> u
     assert_eq!(x.d, c.d, "feature counts differ");
     let sixteen = x.lanes == 16;
     dispatch!(x,
-        avx512: x86::nearest_avx512(x, c, labels),
-        avx2: if sixteen { x86::nearest_avx2::<16>(x, c, labels) } else { x86::nearest_avx2::<8>(x, c, labels) },
+        avx512: nearest_x86::nearest_avx512(x, c, labels),
+        avx2: if sixteen { x86::nearest_avx2::<16>(x, c, labels) } else { nearest_x86::nearest_avx2(x, c, labels) },
         plain: if sixteen { nearest_body::<false, 16>(x, c, labels) } else { nearest_body::<false, 8>(x, c, labels) })
 }
 
@@ -666,8 +720,13 @@ mod tests {
                 // SAFETY (all closures below): the CPU has the features (detected above).
                 if lanes == 8 {
                     v.push((
-                        "avx2 8",
+                        "avx2 8 portable",
                         Box::new(|x, c, l| unsafe { x86::nearest_avx2::<8>(x, c, l) }),
+                        Box::new(|x, n, c, o| unsafe { x86::sq_dists_avx2::<8>(x, n, c, o) }),
+                    ));
+                    v.push((
+                        "avx2 8 intrinsics",
+                        Box::new(|x, c, l| unsafe { nearest_x86::nearest_avx2(x, c, l) }),
                         Box::new(|x, n, c, o| unsafe { x86::sq_dists_avx2::<8>(x, n, c, o) }),
                     ));
                 } else {
@@ -681,7 +740,7 @@ mod tests {
             if level == Level::Avx512 && lanes == 16 {
                 v.push((
                     "avx512 16",
-                    Box::new(|x, c, l| unsafe { x86::nearest_avx512(x, c, l) }),
+                    Box::new(|x, c, l| unsafe { nearest_x86::nearest_avx512(x, c, l) }),
                     Box::new(|x, n, c, o| unsafe { x86::sq_dists_avx512(x, n, c, o) }),
                 ));
             }
