@@ -27,7 +27,8 @@
 //! `samples.json` is a list of flat records with the CSV's columns: `pandas.read_json(path,
 //! orient="records")` reads it as is, as `pandas.read_csv` reads the CSV.
 
-use std::fmt::Write as _;
+use std::collections::HashMap;
+use std::io::{self, Write};
 
 use mtq_signature::scores::column_key;
 use mtq_signature::{ScoreId, SignatureModel, StudyResult, TracedSet, path::path_name};
@@ -50,13 +51,87 @@ pub enum Cell {
     Single(f32),
 }
 
+/// One column's values, one per row. Texts are indices into the table's pool of distinct
+/// strings (a set name, a class, a cluster or a path repeats over thousands of rows); a
+/// missing measurement is NaN.
+#[derive(Debug, Clone, PartialEq)]
+enum Column {
+    Text(Vec<u32>),
+    Int(Vec<usize>),
+    Float(Vec<f64>),
+    Single(Vec<f32>),
+}
+
 /// Every sample of a study, one row each, with named columns.
+///
+/// Stored by column (about 8 bytes a cell: the 58,200 x 67 table of the 8-class full-MNIST
+/// study takes ~30 MB, not the ~150 MB of a `Vec<Cell>` per row) and written by streaming
+/// ([`write_csv`](Self::write_csv), [`write_json`](Self::write_json)).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SampleTable {
     /// Column names (snake_case, unique).
     pub columns: Vec<String>,
-    /// The rows, set by set in study order; each as long as `columns`.
-    pub rows: Vec<Vec<Cell>>,
+    values: Vec<Column>,
+    texts: Vec<String>,
+    n_rows: usize,
+}
+
+/// Builds the columns row by row, interning the texts.
+struct Builder {
+    values: Vec<Column>,
+    texts: Vec<String>,
+    index: HashMap<String, u32>,
+    at: usize,
+}
+
+impl Builder {
+    fn text(&mut self, s: &str) {
+        let id = match self.index.get(s) {
+            Some(&id) => id,
+            None => {
+                let id = u32::try_from(self.texts.len()).unwrap_or(u32::MAX);
+                self.texts.push(s.to_string());
+                self.index.insert(s.to_string(), id);
+                id
+            }
+        };
+        self.push(|c| match c {
+            Column::Text(v) => v.push(id),
+            _ => unreachable_kind(),
+        });
+    }
+
+    fn int(&mut self, n: usize) {
+        self.push(|c| match c {
+            Column::Int(v) => v.push(n),
+            _ => unreachable_kind(),
+        });
+    }
+
+    fn float(&mut self, x: f64) {
+        self.push(|c| match c {
+            Column::Float(v) => v.push(x),
+            _ => unreachable_kind(),
+        });
+    }
+
+    fn single(&mut self, x: f32) {
+        self.push(|c| match c {
+            Column::Single(v) => v.push(x),
+            _ => unreachable_kind(),
+        });
+    }
+
+    fn push(&mut self, f: impl FnOnce(&mut Column)) {
+        f(&mut self.values[self.at]);
+        self.at = (self.at + 1) % self.values.len();
+    }
+}
+
+/// The column kinds are fixed by [`SampleTable::new`] in the order it fills them.
+#[cold]
+fn unreachable_kind() {
+    debug_assert!(false, "a sample-table column of the wrong kind");
 }
 
 impl SampleTable {
@@ -69,21 +144,44 @@ impl SampleTable {
             .iter()
             .map(|s| s.to_string())
             .collect();
+        let mut kinds = vec![
+            Column::Text(Vec::new()),
+            Column::Int(Vec::new()),
+            Column::Text(Vec::new()),
+            Column::Text(Vec::new()),
+        ];
         for l in model.layer_names() {
             let k = column_key(l);
             columns.push(format!("{k}_cluster"));
             columns.push(format!("{k}_cluster_id"));
             columns.push(format!("{k}_distance"));
+            kinds.extend([
+                Column::Text(Vec::new()),
+                Column::Int(Vec::new()),
+                Column::Single(Vec::new()),
+            ]);
         }
         columns.extend(
             ["path", "path_count_in_reference", "anomaly_score"]
                 .iter()
                 .map(|s| s.to_string()),
         );
+        kinds.extend([
+            Column::Text(Vec::new()),
+            Column::Int(Vec::new()),
+            Column::Float(Vec::new()),
+        ]);
         let score_ids = score_columns(result);
         columns.extend(score_ids.iter().map(|id| id.key()));
+        kinds.extend(score_ids.iter().map(|_| Column::Float(Vec::new())));
         dedupe(&mut columns);
-        let mut rows = Vec::new();
+        let mut b = Builder {
+            values: kinds,
+            texts: Vec::new(),
+            index: HashMap::new(),
+            at: 0,
+        };
+        let mut n_rows = 0;
         for set in &result.sets {
             let trusted = set.scores.column(&result.trusted.score);
             // Each header score's column in this set, if computed for it.
@@ -98,112 +196,249 @@ impl SampleTable {
             };
             for i in 0..set.len() {
                 let path = set.trace.path(i);
-                let mut row = vec![
-                    Cell::Text(role.clone()),
-                    Cell::Int(set.ids.as_ref().map_or(i, |v| v[i])),
-                    Cell::Text(match &set.labels {
-                        Some(l) => classes.get(l[i]).cloned().unwrap_or_default(),
-                        None => unseen_label.clone(),
-                    }),
-                    Cell::Text(
-                        set.trace
-                            .predictions
-                            .as_ref()
-                            .and_then(|p| classes.get(p[i]).cloned())
-                            .unwrap_or_default(),
-                    ),
-                ];
-                for (li, &c) in path.iter().enumerate() {
-                    row.push(Cell::Text(names[li][c].clone()));
-                    row.push(Cell::Int(c));
-                    row.push(Cell::Single(set.trace.distances[[i, li]]));
-                }
-                row.push(Cell::Text(path_name(&path, &names)));
-                row.push(Cell::Int(model.path_count(&path)));
-                row.push(trusted.map_or(Cell::Empty, |c| Cell::Float(c[i])));
-                let values = set.scores.values.row(i);
-                row.extend(
-                    at.iter()
-                        .map(|j| j.map_or(Cell::Empty, |j| Cell::Float(values[j]))),
+                b.text(&role);
+                b.int(set.ids.as_ref().map_or(i, |v| v[i]));
+                b.text(match &set.labels {
+                    Some(l) => classes.get(l[i]).map_or("", String::as_str),
+                    None => &unseen_label,
+                });
+                b.text(
+                    set.trace
+                        .predictions
+                        .as_ref()
+                        .and_then(|p| classes.get(p[i]))
+                        .map_or("", String::as_str),
                 );
-                rows.push(row);
+                for (li, &c) in path.iter().enumerate() {
+                    b.text(&names[li][c]);
+                    b.int(c);
+                    b.single(set.trace.distances[[i, li]]);
+                }
+                b.text(&path_name(&path, &names));
+                b.int(model.path_count(&path));
+                b.float(trusted.map_or(f64::NAN, |c| c[i]));
+                let values = set.scores.values.row(i);
+                for j in &at {
+                    b.float(j.map_or(f64::NAN, |j| values[j]));
+                }
+                n_rows += 1;
             }
         }
-        Self { columns, rows }
+        Self {
+            columns,
+            values: b.values,
+            texts: b.texts,
+            n_rows,
+        }
     }
 
-    /// The table as CSV, header first. Fields with commas, quotes or line breaks are quoted;
-    /// NaN is an empty field.
+    /// A table from rows of cells (each as long as `columns`; a short row is padded with
+    /// empty cells). A column keeps its cells' kind when they all share it ([`Cell::Empty`]
+    /// fits a measurement column); a column mixing kinds is written as text.
+    #[must_use]
+    pub fn from_rows(columns: Vec<String>, rows: &[Vec<Cell>]) -> Self {
+        let mut texts = Vec::new();
+        let mut index = HashMap::new();
+        let mut intern = |s: String| -> u32 {
+            *index.entry(s.clone()).or_insert_with(|| {
+                texts.push(s);
+                u32::try_from(texts.len() - 1).unwrap_or(u32::MAX)
+            })
+        };
+        let values = (0..columns.len())
+            .map(|j| {
+                let cells: Vec<&Cell> = rows
+                    .iter()
+                    .map(|r| r.get(j).unwrap_or(&Cell::Empty))
+                    .collect();
+                let all = |f: fn(&Cell) -> bool| cells.iter().all(|c| f(c));
+                if all(|c| matches!(c, Cell::Int(_))) && !cells.is_empty() {
+                    Column::Int(
+                        cells
+                            .iter()
+                            .map(|c| match c {
+                                Cell::Int(n) => *n,
+                                _ => 0,
+                            })
+                            .collect(),
+                    )
+                } else if all(|c| matches!(c, Cell::Single(_) | Cell::Empty)) {
+                    Column::Single(
+                        cells
+                            .iter()
+                            .map(|c| match c {
+                                Cell::Single(v) => *v,
+                                _ => f32::NAN,
+                            })
+                            .collect(),
+                    )
+                } else if all(|c| matches!(c, Cell::Float(_) | Cell::Empty)) {
+                    Column::Float(
+                        cells
+                            .iter()
+                            .map(|c| match c {
+                                Cell::Float(v) => *v,
+                                _ => f64::NAN,
+                            })
+                            .collect(),
+                    )
+                } else {
+                    Column::Text(
+                        cells
+                            .iter()
+                            .map(|c| {
+                                intern(match c {
+                                    Cell::Text(t) => t.clone(),
+                                    Cell::Int(n) => n.to_string(),
+                                    Cell::Float(v) if !v.is_nan() => v.to_string(),
+                                    Cell::Single(v) if !v.is_nan() => v.to_string(),
+                                    _ => String::new(),
+                                })
+                            })
+                            .collect(),
+                    )
+                }
+            })
+            .collect();
+        Self {
+            columns,
+            values,
+            texts,
+            n_rows: rows.len(),
+        }
+    }
+
+    /// Number of rows (samples).
+    #[must_use]
+    pub fn n_rows(&self) -> usize {
+        self.n_rows
+    }
+
+    /// Row `i` as cells (a missing measurement as [`Cell::Empty`]); `None` past the end.
+    #[must_use]
+    pub fn row(&self, i: usize) -> Option<Vec<Cell>> {
+        (i < self.n_rows).then(|| self.values.iter().map(|c| self.cell(c, i)).collect())
+    }
+
+    fn cell(&self, column: &Column, i: usize) -> Cell {
+        match column {
+            Column::Text(v) => Cell::Text(self.text(v[i]).to_string()),
+            Column::Int(v) => Cell::Int(v[i]),
+            Column::Float(v) if v[i].is_nan() => Cell::Empty,
+            Column::Float(v) => Cell::Float(v[i]),
+            Column::Single(v) if v[i].is_nan() => Cell::Empty,
+            Column::Single(v) => Cell::Single(v[i]),
+        }
+    }
+
+    fn text(&self, id: u32) -> &str {
+        self.texts.get(id as usize).map_or("", String::as_str)
+    }
+
+    /// The table as CSV, header first (see [`write_csv`](Self::write_csv)).
     #[must_use]
     pub fn to_csv(&self) -> String {
-        let mut out = self
-            .columns
-            .iter()
-            .map(|h| csv_field(h))
-            .collect::<Vec<_>>()
-            .join(",");
-        out.push('\n');
-        for r in &self.rows {
-            let f: Vec<String> = r
-                .iter()
-                .map(|c| match c {
-                    Cell::Text(s) => csv_field(s),
-                    Cell::Int(n) => n.to_string(),
-                    Cell::Float(v) if v.is_nan() => String::new(),
-                    Cell::Empty => String::new(),
-                    Cell::Float(v) => v.to_string(),
-                    Cell::Single(v) if v.is_nan() => String::new(),
-                    Cell::Single(v) => v.to_string(),
-                })
-                .collect();
-            let _ = writeln!(out, "{}", f.join(","));
-        }
-        out
+        let mut out = Vec::new();
+        // writing to a Vec cannot fail
+        let _ = self.write_csv(&mut out);
+        String::from_utf8(out).unwrap_or_default()
     }
 
-    /// The table as JSON records (`[{"set": "reference", "id": 0, ...}, ...]`), NaN as `null`:
-    /// what `pandas.read_json(path, orient="records")` reads.
+    /// Writes the table as CSV, header first. Fields with commas, quotes or line breaks are
+    /// quoted; a missing value is an empty field.
     ///
     /// # Errors
-    /// [`ReportError::Json`](crate::ReportError::Json) if serialisation fails.
+    /// The writer's.
+    pub fn write_csv(&self, w: &mut dyn Write) -> io::Result<()> {
+        let header: Vec<String> = self.columns.iter().map(|h| csv_field(h)).collect();
+        writeln!(w, "{}", header.join(","))?;
+        let texts: Vec<String> = self.texts.iter().map(|t| csv_field(t)).collect();
+        for i in 0..self.n_rows {
+            for (j, c) in self.values.iter().enumerate() {
+                if j > 0 {
+                    w.write_all(b",")?;
+                }
+                match c {
+                    Column::Text(v) => {
+                        w.write_all(
+                            texts
+                                .get(v[i] as usize)
+                                .map_or("", String::as_str)
+                                .as_bytes(),
+                        )?;
+                    }
+                    Column::Int(v) => write!(w, "{}", v[i])?,
+                    Column::Float(v) if !v[i].is_nan() => write!(w, "{}", v[i])?,
+                    Column::Single(v) if !v[i].is_nan() => write!(w, "{}", v[i])?,
+                    Column::Float(_) | Column::Single(_) => {}
+                }
+            }
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    /// The table as JSON records (see [`write_json`](Self::write_json)).
+    ///
+    /// # Errors
+    /// [`ReportError::Write`](crate::ReportError::Write) if a text cannot be serialised.
     pub fn to_json(&self) -> Result<String> {
-        // Written directly (keys escaped once), not through a `serde_json::Value` per cell: the
-        // full-MNIST table has millions of cells.
+        let mut out = Vec::new();
+        self.write_json(&mut out)
+            .map_err(|source| crate::ReportError::Write {
+                path: "samples.json".into(),
+                source,
+            })?;
+        Ok(String::from_utf8(out).unwrap_or_default())
+    }
+
+    /// Writes the table as JSON records (`[{"set": "reference", "id": 0, ...}, ...]`), a
+    /// missing value or a non-finite one as `null`: what `pandas.read_json(path,
+    /// orient="records")` reads.
+    ///
+    /// # Errors
+    /// The writer's (a key or text that cannot be serialised too, as an I/O error).
+    pub fn write_json(&self, w: &mut dyn Write) -> io::Result<()> {
+        // Written directly (keys and texts escaped once), not through a `serde_json::Value` per
+        // cell: the full-MNIST table has millions of cells.
         let keys: Vec<String> = self
             .columns
             .iter()
             .map(serde_json::to_string)
             .collect::<std::result::Result<_, _>>()?;
-        let mut out = String::with_capacity(self.rows.len() * self.columns.len() * 24 + 2);
-        out.push('[');
-        for (i, r) in self.rows.iter().enumerate() {
-            out.push_str(if i == 0 { "{" } else { ",{" });
-            for (j, (k, c)) in keys.iter().zip(r).enumerate() {
+        let texts: Vec<String> = self
+            .texts
+            .iter()
+            .map(serde_json::to_string)
+            .collect::<std::result::Result<_, _>>()?;
+        w.write_all(b"[")?;
+        for i in 0..self.n_rows {
+            w.write_all(if i == 0 { b"{" } else { b",{" })?;
+            for (j, (k, c)) in keys.iter().zip(&self.values).enumerate() {
                 if j > 0 {
-                    out.push(',');
+                    w.write_all(b",")?;
                 }
-                out.push_str(k);
-                out.push(':');
+                w.write_all(k.as_bytes())?;
+                w.write_all(b":")?;
+                // `Debug` is the shortest round-trip form with an exponent when it is shorter
+                // (`1e-7`, `2.5e20`): valid JSON numbers.
                 match c {
-                    Cell::Text(t) => out.push_str(&serde_json::to_string(t)?),
-                    Cell::Int(n) => {
-                        let _ = write!(out, "{n}");
-                    }
-                    // `Debug` is the shortest round-trip form with an exponent when it is
-                    // shorter (`1e-7`, `2.5e20`): valid JSON numbers.
-                    Cell::Float(v) if v.is_finite() => {
-                        let _ = write!(out, "{v:?}");
-                    }
-                    Cell::Single(v) if v.is_finite() => {
-                        let _ = write!(out, "{v:?}");
-                    }
-                    Cell::Float(_) | Cell::Single(_) | Cell::Empty => out.push_str("null"),
-                }
+                    Column::Text(v) => w.write_all(
+                        texts
+                            .get(v[i] as usize)
+                            .map_or("\"\"", String::as_str)
+                            .as_bytes(),
+                    ),
+                    Column::Int(v) => write!(w, "{}", v[i]),
+                    Column::Float(v) if v[i].is_finite() => write!(w, "{:?}", v[i]),
+                    Column::Single(v) if v[i].is_finite() => write!(w, "{:?}", v[i]),
+                    Column::Float(_) | Column::Single(_) => w.write_all(b"null"),
+                }?;
             }
-            out.push('}');
+            w.write_all(b"}")?;
         }
-        out.push(']');
-        Ok(out)
+        w.write_all(b"]")?;
+        Ok(())
     }
 }
 
@@ -263,12 +498,23 @@ mod tests {
     fn json_records_keep_column_order_and_null_nan() {
         let t = SampleTable {
             columns: vec!["set".into(), "z".into(), "a".into()],
-            rows: vec![vec![
-                Cell::Text("test".into()),
-                Cell::Float(f64::NAN),
-                Cell::Single(0.1),
-            ]],
+            values: vec![
+                Column::Text(vec![0]),
+                Column::Float(vec![f64::NAN]),
+                Column::Single(vec![0.1]),
+            ],
+            texts: vec!["test".into()],
+            n_rows: 1,
         };
+        assert_eq!(
+            t.row(0),
+            Some(vec![
+                Cell::Text("test".into()),
+                Cell::Empty,
+                Cell::Single(0.1)
+            ])
+        );
+        assert_eq!(t.to_csv(), "set,z,a\ntest,,0.1\n");
         assert_eq!(t.to_json().unwrap(), r#"[{"set":"test","z":null,"a":0.1}]"#);
     }
 

@@ -2,9 +2,10 @@
 //! staging folder beside it, which then takes the folder's place atomically.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write as _;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+
+use crate::write::Content;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Names the staging folders: `.<folder name>.mtq-set-<pid>-<n>`, beside the folder.
@@ -44,7 +45,7 @@ fn staging_prefix(name: &std::ffi::OsStr) -> String {
 /// which exists: into a fresh staging folder beside it, flushed to disk, then put in its place
 /// in one step, so that a reader, or a run killed at any moment, finds either the old set or the
 /// new one. See [`write_report`](crate::write_report) for when this is possible.
-pub(crate) fn write_set(dir: &Path, files: &[(&str, &[u8])]) -> Outcome {
+pub(crate) fn write_set(dir: &Path, files: &[(&str, Content<'_>)]) -> Outcome {
     match write_set_with(dir, files, &mut |_| ControlFlow::Continue(())) {
         ControlFlow::Continue(outcome) => outcome,
         ControlFlow::Break(()) => Outcome::NotSwapped("stopped"),
@@ -55,7 +56,7 @@ pub(crate) fn write_set(dir: &Path, files: &[(&str, &[u8])]) -> Outcome {
 /// everything as it is, as a kill would (for tests).
 pub(crate) fn write_set_with(
     dir: &Path,
-    files: &[(&str, &[u8])],
+    files: &[(&str, Content<'_>)],
     hook: &mut dyn FnMut(Step) -> ControlFlow<()>,
 ) -> ControlFlow<(), Outcome> {
     use Outcome::NotSwapped;
@@ -95,12 +96,12 @@ pub(crate) fn write_set_with(
         ControlFlow::Continue(NotSwapped(reason))
     };
     hook(Step::Staged)?;
-    for (i, (file, bytes)) in files.iter().enumerate() {
+    for (i, &(file, content)) in files.iter().enumerate() {
         let written = OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(staging.join(file))
-            .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()));
+            .and_then(|f| content.write_to(&f).and_then(|()| f.sync_all()));
         if written.is_err() {
             return abandon("the staging folder cannot be written");
         }
@@ -132,7 +133,7 @@ pub(crate) fn write_set_with(
 
 /// `Some(true)` if `dir` is empty, `Some(false)` if it holds nothing but writable regular files
 /// named in `files`, `None` otherwise (or if it cannot be listed).
-fn holds_only(dir: &Path, files: &[(&str, &[u8])]) -> Option<bool> {
+fn holds_only(dir: &Path, files: &[(&str, Content<'_>)]) -> Option<bool> {
     let mut empty = true;
     for e in fs::read_dir(dir).ok()? {
         let e = e.ok()?;
@@ -150,7 +151,7 @@ fn holds_only(dir: &Path, files: &[(&str, &[u8])]) -> Option<bool> {
 
 /// Removes the files named in `files` (and their `.<name>.tmp-*` temporaries) from `dir`, then
 /// `dir` itself if that left it empty: anything else in it stays, and so does `dir`.
-fn remove_set_dir(dir: &Path, files: &[(&str, &[u8])]) {
+fn remove_set_dir(dir: &Path, files: &[(&str, Content<'_>)]) {
     if let Ok(entries) = fs::read_dir(dir) {
         for e in entries.flatten() {
             let name = e.file_name();
@@ -169,7 +170,7 @@ fn remove_set_dir(dir: &Path, files: &[(&str, &[u8])]) {
 /// Removes the staging folders that a write of `dir` killed midway left beside it (a partial
 /// new set before the swap, the old set after it): only our files in them are removed, and a
 /// folder only once that empties it. Best effort.
-pub(crate) fn remove_stale_sets(dir: &Path, files: &[(&str, &[u8])]) {
+pub(crate) fn remove_stale_sets(dir: &Path, files: &[(&str, Content<'_>)]) {
     let Ok(real) = fs::canonicalize(dir) else {
         return;
     };
@@ -258,8 +259,10 @@ mod tests {
             .collect()
     }
 
-    fn borrowed<'a>(s: &'a [(&'static str, Vec<u8>)]) -> Vec<(&'static str, &'a [u8])> {
-        s.iter().map(|(n, b)| (*n, b.as_slice())).collect()
+    fn borrowed<'a>(s: &'a [(&'static str, Vec<u8>)]) -> Vec<(&'static str, Content<'a>)> {
+        s.iter()
+            .map(|(n, b)| (*n, Content::Bytes(b.as_slice())))
+            .collect()
     }
 
     fn names(dir: &Path) -> Vec<String> {

@@ -1,7 +1,7 @@
 //! Writing files whole or not at all, and the three report files.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write as _;
+use std::io::{self, BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -9,10 +9,36 @@ use super::html::explorable_html;
 use super::sankey_svg::sankey_svg;
 use super::swap;
 use super::validate::check_report;
+use crate::samples::SampleTable;
 use crate::{Report, ReportError, Result};
 
 /// Distinguishes the temporary files of concurrent writes within one process.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// What goes into one file: bytes already rendered, or the per-sample table written straight
+/// to the file (tens of megabytes for a full-MNIST study: never held whole in memory).
+#[derive(Clone, Copy)]
+pub(crate) enum Content<'a> {
+    Bytes(&'a [u8]),
+    SamplesCsv(&'a SampleTable),
+    SamplesJson(&'a SampleTable),
+}
+
+impl Content<'_> {
+    /// Writes the content to `file`.
+    pub(crate) fn write_to(self, file: &File) -> io::Result<()> {
+        let buffered = |f: &dyn Fn(&mut dyn io::Write) -> io::Result<()>| {
+            let mut w = BufWriter::with_capacity(1 << 16, file);
+            f(&mut w)?;
+            w.flush()
+        };
+        match self {
+            Content::Bytes(b) => (&*file).write_all(b),
+            Content::SamplesCsv(t) => buffered(&|w| t.write_csv(w)),
+            Content::SamplesJson(t) => buffered(&|w| t.write_json(w)),
+        }
+    }
+}
 
 /// Writes `bytes` to `path` whole or not at all: into a temporary file in the same directory
 /// (`.<name>.tmp-<pid>-<n>`), flushed to disk, then renamed over `path`. A reader sees either the
@@ -43,9 +69,17 @@ struct Pending<'a> {
 /// As [`write_atomic`]; nothing is created if any path has no file name, and on any error every
 /// temporary file not yet renamed is removed.
 pub fn write_atomic_all<P: AsRef<Path>>(files: &[(P, &[u8])]) -> Result<()> {
+    let files: Vec<(&Path, Content<'_>)> = files
+        .iter()
+        .map(|(p, b)| (p.as_ref(), Content::Bytes(b)))
+        .collect();
+    write_contents_atomic(&files)
+}
+
+/// [`write_atomic_all`] for any [`Content`].
+fn write_contents_atomic(files: &[(&Path, Content<'_>)]) -> Result<()> {
     let mut pending = Vec::with_capacity(files.len());
-    for (path, _) in files {
-        let path = path.as_ref();
+    for &(path, _) in files {
         let Some(name) = path.file_name() else {
             return Err(ReportError::NotAFilePath {
                 path: path.to_path_buf(),
@@ -75,12 +109,12 @@ pub fn write_atomic_all<P: AsRef<Path>>(files: &[(P, &[u8])]) -> Result<()> {
     };
     // Write every temporary file, then flush them all.
     for i in 0..pending.len() {
-        let bytes = files[i].1;
+        let content = files[i].1;
         let written = OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&pending[i].tmp)
-            .and_then(|mut f| f.write_all(bytes).map(|()| f));
+            .and_then(|f| content.write_to(&f).map(|()| f));
         match written {
             Ok(f) => pending[i].file = Some(f),
             Err(source) => {
@@ -220,28 +254,26 @@ pub fn write_report(dir: impl AsRef<Path>, report: &Report) -> Result<ReportFile
     let html = explorable_html(data, &report.explore)?;
     let mut json = serde_json::to_string_pretty(data)?;
     json.push('\n');
-    let csv = report.samples.to_csv();
-    let samples_json = report.samples.to_json()?;
     fs::create_dir_all(dir).map_err(|source| ReportError::CreateDir {
         path: dir.to_path_buf(),
         source,
     })?;
     let files = ReportFiles::in_dir(dir);
     remove_stale_temporaries(dir, &files);
-    let contents: [(&Path, &[u8]); 5] = [
-        (&files.sankey_svg, svg.as_bytes()),
-        (&files.html, html.as_bytes()),
-        (&files.json, json.as_bytes()),
-        (&files.samples_csv, csv.as_bytes()),
-        (&files.samples_json, samples_json.as_bytes()),
+    let contents: [(&Path, Content<'_>); 5] = [
+        (&files.sankey_svg, Content::Bytes(svg.as_bytes())),
+        (&files.html, Content::Bytes(html.as_bytes())),
+        (&files.json, Content::Bytes(json.as_bytes())),
+        (&files.samples_csv, Content::SamplesCsv(&report.samples)),
+        (&files.samples_json, Content::SamplesJson(&report.samples)),
     ];
-    let named: Vec<(&str, &[u8])> = contents
+    let named: Vec<(&str, Content<'_>)> = contents
         .iter()
-        .filter_map(|(p, b)| Some((p.file_name()?.to_str()?, *b)))
+        .filter_map(|&(p, c)| Some((p.file_name()?.to_str()?, c)))
         .collect();
     swap::remove_stale_sets(dir, &named);
     if let swap::Outcome::NotSwapped(_) = swap::write_set(dir, &named) {
-        write_atomic_all(&contents)?;
+        write_contents_atomic(&contents)?;
     }
     Ok(files)
 }

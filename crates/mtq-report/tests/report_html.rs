@@ -308,10 +308,7 @@ fn demo_report_is_written() {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("mtq-report-demo");
     let report = mtq_report::Report {
         data: sample::report(),
-        samples: mtq_report::SampleTable {
-            columns: vec!["set".into()],
-            rows: Vec::new(),
-        },
+        samples: mtq_report::SampleTable::from_rows(vec!["set".into()], &[]),
         explore: mtq_report::ExploreData::default(),
     };
     let files = write_report(&dir, &report).unwrap();

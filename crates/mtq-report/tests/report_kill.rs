@@ -37,10 +37,10 @@ fn report_of_run(run: usize) -> Report {
     data.sankey.columns[0].nodes[0].label = format!("run-{run}");
     Report {
         data,
-        samples: SampleTable {
-            columns: vec!["set".into(), "run".into()],
-            rows: vec![vec![Cell::Text(format!("run-{run}")), Cell::Int(run)]],
-        },
+        samples: SampleTable::from_rows(
+            vec!["set".into(), "run".into()],
+            &[vec![Cell::Text(format!("run-{run}")), Cell::Int(run)]],
+        ),
         explore: mtq_report::ExploreData::default(),
     }
 }

@@ -149,10 +149,7 @@ fn readers_never_see_half_a_file() {
 fn with_no_samples(data: ReportData) -> Report {
     Report {
         data,
-        samples: SampleTable {
-            columns: vec!["set".into()],
-            rows: Vec::new(),
-        },
+        samples: SampleTable::from_rows(vec!["set".into()], &[]),
         explore: mtq_report::ExploreData::default(),
     }
 }
