@@ -113,6 +113,7 @@ mod layer;
 mod model;
 pub mod npy;
 mod npy_header;
+mod npy_stream;
 #[cfg(feature = "onnx")]
 pub mod onnx;
 mod prepare;

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use crate::activations::{Activations, Layer};
 use crate::error::{ActivationsError, Result};
 use crate::layer::LayerKind;
-use crate::npy_header;
+use crate::{npy_header, npy_stream};
 
 /// The `format` string of a manifest.
 pub const MANIFEST_FORMAT: &str = "mtq-activations";
@@ -147,46 +147,15 @@ fn read_matrix_dtype(path: &Path) -> Result<(Array2<f32>, &'static str)> {
             expected: 2,
         });
     }
-    let (a, dtype) = match header.dtype.as_str() {
-        "float32" => (read_checked::<Array2<f32>>(path)?, "float32"),
-        "float64" => (
-            to_f32(path, &read_checked::<Array2<f64>>(path)?)?,
-            "float64",
-        ),
-        _ => {
-            return Err(ActivationsError::NpyDtype {
-                path: path.to_owned(),
-                dtype: header.dtype,
-                expected: "float32 or float64",
-            });
-        }
-    };
-    let a = if a.is_standard_layout() {
-        a
-    } else {
-        a.as_standard_layout().into_owned()
-    };
-    Ok((a, dtype))
-}
-
-/// `a` as `f32`; a finite value beyond `f32`'s range is an error (it would become infinite).
-/// NaN and infinities stay what they are (checked where the values are used).
-fn to_f32(path: &Path, a: &Array2<f64>) -> Result<Array2<f32>> {
-    let out = a.mapv(|v| v as f32);
-    if out.iter().all(|v| v.is_finite()) {
-        return Ok(out);
+    match header.dtype.as_str() {
+        "float32" => Ok((npy_stream::read_f32_matrix(path, &header)?, "float32")),
+        "float64" => Ok((npy_stream::read_f32_matrix(path, &header)?, "float64")),
+        _ => Err(ActivationsError::NpyDtype {
+            path: path.to_owned(),
+            dtype: header.dtype,
+            expected: "float32 or float64",
+        }),
     }
-    for ((row, col), &v) in a.indexed_iter() {
-        if v.is_finite() && !(v as f32).is_finite() {
-            return Err(ActivationsError::F32Range {
-                path: path.to_owned(),
-                row,
-                col,
-                value: v,
-            });
-        }
-    }
-    Ok(out)
 }
 
 /// Reads a 2-D `.npy` file of `float32` or `float64` values (C or Fortran order) as an `f32`

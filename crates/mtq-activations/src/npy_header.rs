@@ -37,6 +37,12 @@ pub(crate) struct NpyHeader {
     pub kind: char,
     /// Shape of the array.
     pub shape: Vec<usize>,
+    /// Whether the data are in column-major (Fortran) order.
+    pub fortran_order: bool,
+    /// Whether the values are big-endian (`>` in the descriptor).
+    pub big_endian: bool,
+    /// Where the data start in the file, in bytes.
+    pub data_offset: u64,
 }
 
 fn bad_header(path: &Path, source: impl Into<ReadNpyError>) -> ActivationsError {
@@ -123,6 +129,9 @@ pub(crate) fn inspect(path: &Path) -> Result<NpyHeader> {
             dtype,
             kind,
             shape: header.shape,
+            fortran_order: header.layout.is_fortran(),
+            big_endian: descr.starts_with('>'),
+            data_offset: (preamble + header_len) as u64,
         }),
         _ => Err(ActivationsError::NpyTooShort {
             path: path.to_owned(),

@@ -324,6 +324,39 @@ fn hostile_headers_are_refused_before_allocating() {
         matches!(err, ActivationsError::F32Range { row: 1, col: 0, value, .. } if value == 1e40),
         "{err}"
     );
+    // every byte order and layout is streamed into the same standard-layout matrix
+    let want = Array2::from_shape_fn((2, 3), |(i, j)| (10 * i + j) as f32 + 0.5);
+    for (descr, fortran, big) in [
+        ("<f4", false, false),
+        ("<f4", true, false),
+        (">f4", false, true),
+        ("<f8", true, false),
+        (">f8", true, true),
+    ] {
+        let order: Vec<(usize, usize)> = if fortran {
+            (0..3).flat_map(|j| (0..2).map(move |i| (i, j))).collect()
+        } else {
+            (0..2).flat_map(|i| (0..3).map(move |j| (i, j))).collect()
+        };
+        let mut data = Vec::new();
+        for (i, j) in order {
+            let v = want[[i, j]];
+            match (descr.ends_with('8'), big) {
+                (true, true) => data.extend_from_slice(&f64::from(v).to_be_bytes()),
+                (true, false) => data.extend_from_slice(&f64::from(v).to_le_bytes()),
+                (false, true) => data.extend_from_slice(&v.to_be_bytes()),
+                (false, false) => data.extend_from_slice(&v.to_le_bytes()),
+            }
+        }
+        let order = if fortran { "True" } else { "False" };
+        write(&raw_npy(
+            &format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': (2, 3), }}"),
+            &data,
+        ));
+        let got = read_npy_matrix(&path).unwrap();
+        assert_eq!(got, want, "{descr} fortran {fortran}");
+        assert!(got.is_standard_layout());
+    }
     // a matrix of int64 says its dtype
     write(&raw_npy(
         "{'descr': '<i8', 'fortran_order': False, 'shape': (1, 1), }",
