@@ -8,11 +8,23 @@
 //! Each thread runs 16 independent accumulator chains (`acc = acc * a + b`; more chains than
 //! FMA latency x FMA ports on current x86 cores, so throughput, not latency, bounds it) for a
 //! fixed number of steps; one FMA is 2 flop per lane. The median of 5 timed runs is printed.
+//!
+//! Then the rate of two of the crate's kernels through the public API, with the useful flop
+//! counted (padding and overheads not): Lloyd's iteration (K-means of 200,000 x 64 uniform
+//! random values, K = 10, 30 iterations from given centres, tolerance 0: `2 n K d` flop per
+//! iteration for the assignment; the per-cluster sums, the centring and packing of the data
+//! ride along, so this is a floor of the assignment kernel's rate) and the exact silhouette's
+//! distance tiles
+//! (`silhouette_score` of 20,000 x 64, K = 8: `n² (d + 2)` flop, the upper half of the
+//! `n x n` products of rows augmented to `d + 2` features; the sums per cluster and square
+//! roots ride along). Each as a share of the widest peak. The kNN tiles' rate is printed by
+//! mtq-signature's `knn_timings` example.
 
 #![allow(unsafe_code)] // the AVX intrinsics below
 
 use std::time::Instant;
 
+use mtq_cluster::{Init, KMeansParams, make_blobs, silhouette_score};
 use rayon::prelude::*;
 
 /// Chains per thread (independent accumulators).
@@ -104,6 +116,67 @@ fn measure(lanes: usize, seconds: f64, f: impl Fn(u64, f32) -> f32 + Sync) -> f6
     median(runs)
 }
 
+/// Median seconds of 5 calls of `f` (after one warm-up call).
+fn median_time<T>(mut f: impl FnMut() -> T) -> f64 {
+    std::hint::black_box(f());
+    let runs: Vec<f64> = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(f());
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    median(runs)
+}
+
+/// The K-means assignment and silhouette-tile rates, as shares of `peak` GFLOP/s.
+fn kernel_rates(peak: f64) {
+    let share = |g: f64| {
+        if peak > 0.0 {
+            100.0 * g / peak
+        } else {
+            f64::NAN
+        }
+    };
+    let (n, d, k, iters) = (200_000, 64, 10, 30);
+    // uniform values: no cluster structure, so Lloyd's iteration does not stop early
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let x = ndarray::Array2::from_shape_simple_fn((n, d), || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 40) as f32 / (1u64 << 24) as f32
+    });
+    let centres = x.slice(ndarray::s![..k, ..]).to_owned();
+    let params = KMeansParams::new(k)
+        .init(Init::Given(centres))
+        .max_iter(iters)
+        .tol(0.0);
+    let mut n_iter = 0;
+    let t = median_time(|| {
+        if let Ok(m) = params.fit(x.view()) {
+            n_iter = m.n_iter();
+        }
+    });
+    let g = (2 * n * k * d * n_iter) as f64 / t / 1e9;
+    println!(
+        "Lloyd's iteration {n} x {d}, K = {k}, {n_iter} iterations: {:.1} ms, {g:6.1} GFLOP/s = {:.0} % of peak",
+        t * 1e3,
+        share(g)
+    );
+    let (n, k) = (20_000, 8);
+    let Ok((x, labels)) = make_blobs(n, d, k, 1.0, 10.0, 0) else {
+        return;
+    };
+    let t = median_time(|| silhouette_score(x.view(), labels.view()));
+    let g = (n * n * (d + 2)) as f64 / t / 1e9;
+    println!(
+        "silhouette tiles {n} x {d}, K = {k}: {:.1} ms, {g:6.1} GFLOP/s = {:.0} % of peak",
+        t * 1e3,
+        share(g)
+    );
+}
+
 fn main() {
     let seconds: f64 = std::env::args()
         .nth(1)
@@ -122,13 +195,21 @@ fn main() {
             let g = measure(8, seconds, |s, x| unsafe { x86::fma256(s, x) });
             println!("f32 FMA peak, AVX2 256-bit:    {g:7.1} GFLOP/s");
         }
+        let mut peak = 0.0;
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU has AVX2 and FMA (checked just above).
+            peak = measure(8, seconds, |s, x| unsafe { x86::fma256(s, x) });
+        }
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has AVX-512F (checked just above).
             let g = measure(16, seconds, |s, x| unsafe { x86::fma512(s, x) });
             println!("f32 FMA peak, AVX-512 512-bit: {g:7.1} GFLOP/s");
+            peak = g;
         } else {
             println!("no AVX-512F on this CPU");
         }
+        kernel_rates(peak);
     }
     #[cfg(not(target_arch = "x86_64"))]
     println!("not an x86-64 CPU: no measurement");
