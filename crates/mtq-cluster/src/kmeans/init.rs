@@ -57,18 +57,27 @@ pub(crate) fn plusplus(
                 cum.partition_point(|&v| v < r).min(n - 1)
             })
             .collect();
-        // distances to every candidate, min with the current closest, potentials per candidate
+        // distances to every candidate; the potential of each candidate (the sum of every
+        // row's min of its current closest and its distance to the candidate) in fixed
+        // blocks, added in block order, without a vector of n mins per candidate
         let dist = dists_to(&cands);
-        let trial: Vec<Vec<f64>> = (0..n_trials)
-            .map(|t| {
-                closest
-                    .iter()
-                    .zip(dist.chunks_exact(n_trials))
-                    .map(|(&c0, dr)| c0.min(f64::from(dr[t])))
+        let parts: Vec<Vec<f64>> = closest
+            .par_chunks(BLOCK)
+            .zip(dist.par_chunks(BLOCK * n_trials))
+            .map(|(cb, db)| {
+                (0..n_trials)
+                    .map(|t| {
+                        cb.iter()
+                            .zip(db.chunks_exact(n_trials))
+                            .map(|(&c0, dr)| c0.min(f64::from(dr[t])))
+                            .sum::<f64>()
+                    })
                     .collect()
             })
             .collect();
-        let pots: Vec<f64> = trial.iter().map(|v| block_sum(v)).collect();
+        let pots: Vec<f64> = (0..n_trials)
+            .map(|t| parts.iter().map(|p| p[t]).sum())
+            .collect();
         let mut best = 0;
         for t in 1..n_trials {
             if pots[t] < pots[best] {
@@ -76,7 +85,10 @@ pub(crate) fn plusplus(
             }
         }
         pot = pots[best];
-        closest = trial.into_iter().nth(best).unwrap_or_default();
+        closest
+            .par_iter_mut()
+            .zip(dist.par_chunks(n_trials))
+            .for_each(|(c0, dr)| *c0 = c0.min(f64::from(dr[best])));
         centers.row_mut(c).assign(&x.row(cands[best]));
     }
     centers
