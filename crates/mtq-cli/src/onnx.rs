@@ -72,11 +72,8 @@ pub fn run(args: &OnnxArgs, progress: &Progress) -> Result<(), Failure> {
                 Some(_) => "MNIST",
                 None => "embedded MNIST sample",
             };
-            (
-                study,
-                data,
-                format!("{source}, digits {}", ReportMeta::digits(&study.classes)),
-            )
+            let source = format!("{source}, digits {}", ReportMeta::digits(&study.classes));
+            (study, data, source)
         }
     };
     progress.say(&format!(
