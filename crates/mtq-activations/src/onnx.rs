@@ -191,7 +191,28 @@ impl OnnxModel {
         Self::open(path.as_ref(), Some(names))
     }
 
+    /// Loads an ONNX classifier and taps the nodes named in `layers` (`name` or `name:slot`)
+    /// as its hidden layers, in that order, then the automatic logits and probabilities (as
+    /// [`OnnxModel::load`] finds them) that are not listed: the study keeps the model's
+    /// predictions whichever hidden layers are chosen.
+    ///
+    /// # Errors
+    /// As [`OnnxModel::load_with_layers`].
+    pub fn load_with_hidden<S: AsRef<str>>(
+        path: impl AsRef<Path>,
+        layers: impl IntoIterator<Item = S>,
+    ) -> Result<Self> {
+        let names: Vec<String> = layers.into_iter().map(|s| s.as_ref().to_owned()).collect();
+        Self::open_with(path.as_ref(), Some(names), true)
+    }
+
     fn open(path: &Path, names: Option<Vec<String>>) -> Result<Self> {
+        Self::open_with(path, names, false)
+    }
+
+    /// Opens the model with the automatic taps (`names` `None`) or the listed ones, followed by
+    /// the automatic outputs not listed if `with_outputs`.
+    fn open_with(path: &Path, names: Option<Vec<String>>, with_outputs: bool) -> Result<Self> {
         let onnx_err = |e: tract_onnx::prelude::TractError| ActivationsError::Onnx {
             path: path.to_path_buf(),
             message: format!("{e:#}"),
@@ -271,6 +292,15 @@ impl OnnxModel {
                         .find(|s| s.name == name)
                         .map_or(LayerKind::Hidden, |s| s.kind);
                     specs.push(LayerSpec { name, kind });
+                }
+                if with_outputs {
+                    let outputs: Vec<LayerSpec> = auto
+                        .iter()
+                        .filter(|s| s.kind != LayerKind::Hidden)
+                        .filter(|s| !specs.iter().any(|t| t.name == s.name))
+                        .cloned()
+                        .collect();
+                    specs.extend(outputs);
                 }
                 specs
             }

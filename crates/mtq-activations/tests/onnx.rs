@@ -81,6 +81,31 @@ fn user_listed_nodes_are_tapped_in_order() {
 }
 
 #[test]
+fn listed_hidden_nodes_keep_the_logits_and_probabilities() {
+    let model = OnnxModel::load_with_hidden(fixture("mlp.onnx"), ["fc1", "relu2"]).expect("load");
+    let specs: Vec<(String, LayerKind)> = model
+        .layers()
+        .into_iter()
+        .map(|s| (s.name, s.kind))
+        .collect();
+    assert_eq!(
+        specs,
+        [
+            ("fc1".to_owned(), LayerKind::Hidden),
+            ("relu2".to_owned(), LayerKind::Hidden),
+            ("fc3".to_owned(), LayerKind::Logits),
+            ("softmax".to_owned(), LayerKind::Probabilities)
+        ]
+    );
+    let layers = tapped(&model, reference("mlp_x.npy"));
+    assert!(max_diff(&layers[1].2, &reference("mlp_relu2.npy")) <= 1e-5);
+    assert!(max_diff(&layers[3].2, &reference("mlp_softmax.npy")) <= 1e-5);
+    // a listed output is not repeated
+    let model = OnnxModel::load_with_hidden(fixture("mlp.onnx"), ["relu1", "fc3"]).expect("load");
+    assert_eq!(model.layers().len(), 3);
+}
+
+#[test]
 fn cnn_maps_flattened_or_averaged_match_numpy() {
     let flat = OnnxModel::load(fixture("cnn.onnx"))
         .expect("load")

@@ -27,16 +27,24 @@ const EXAMPLES: &str = "Examples:
   mtq mnist --seeds 0,1,2                     stability across seeds
   mtq mnist --mnist-dir path/to/mnist         the full 70,000 digits
   mtq npy --layers h1,h2 --reference acts/train --test acts/test --unseen 4=acts/four
-  mtq data --dataset breast-cancer             tabular data: malignant vs benign";
+  mtq mnist --model cnn                       the LeNet-style convolutional network
+  mtq mnist --weights mlp.safetensors         a PyTorch MLP trained elsewhere (state_dict)
+  mtq data --dataset breast-cancer            tabular data: malignant vs benign
+  mtq data --x X.npy --y y.npy                your own data
+  mtq onnx model.onnx --x X.npy --y y.npy     an ONNX classifier (build with --features onnx)";
 
 /// The studies `mtq` runs.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Train an MLP on MNIST digits, inject unseen digits, and trace every sample's path.
+    /// Train an MLP or a CNN on MNIST digits (or load one trained elsewhere), inject unseen
+    /// digits, and trace every sample's path.
     #[command(after_help = "Examples:
   mtq mnist
   mtq mnist --classes 0,1,2,3,4,5,6,7 --inject 8,9 --mnist-dir path/to/mnist
-  mtq mnist --seeds 0,1,2 --out report")]
+  mtq mnist --seeds 0,1,2 --out report
+  mtq mnist --model cnn
+  mtq mnist --weights mlp.safetensors                 torch.nn.Sequential(Linear, ReLU, ..)
+  mtq mnist --weights keras.safetensors --weight-layout in-out")]
     Mnist(MnistArgs),
     /// Study activations exported from any framework as .npy files.
     #[command(
@@ -49,12 +57,77 @@ Examples:
   mtq npy --layers h1,h2 --reference acts/train --classes cat,dog --k-max 6"
     )]
     Npy(NpyArgs),
-    /// The study on another real data set shipped with mtq: UCI 8x8 digits (1 vs 7, 4s and 3s
-    /// unseen) or Breast Cancer Wisconsin (30 features, malignant vs benign, no unseen class).
-    #[command(after_help = "Examples:
+    /// The study on another real data set shipped with mtq (UCI 8x8 digits: 1 vs 7, 4s and 3s
+    /// unseen; Breast Cancer Wisconsin: 30 features, malignant vs benign, no unseen class), or
+    /// on your own arrays.
+    #[command(
+        after_help = "With --x/--y: X.npy is samples x features or samples x rows x cols
+(float or integer), y.npy one integer label per sample; every label present is a class. The
+split (25 % test, stratified) is seeded by the first seed; the standardisation is fitted on
+the training split and applied to the test split and to every --unseen set.
+
+Examples:
   mtq data --dataset uci-digits
-  mtq data --dataset breast-cancer --hidden 16,8 --epochs 50")]
+  mtq data --dataset breast-cancer --hidden 16,8 --epochs 50
+  mtq data --x X.npy --y y.npy --unseen odd=X_odd.npy"
+    )]
     Data(DataArgs),
+    /// Study an ONNX classifier, every hidden layer tapped (needs a build with `--features
+    /// onnx`).
+    #[command(
+        after_help = "The taps: by default the output of every activation that follows a
+Gemm/MatMul/Conv, then the logits and the probabilities (the softmax of the logits if the
+graph has none); --layers lists node names instead (then the logits and probabilities are
+added). The data: MNIST digits in [0, 1] as 1 x 28 x 28 or 784 values (the embedded sample,
+or --mnist-dir), or arrays given as the model takes them (no scaling; --x, --y,
+--unseen NAME=X.npy), split 75/25 stratified by the first seed.
+
+Examples:
+  mtq onnx mnist_mlp.onnx --classes 0,1,2,3,4,5,6,7 --inject 8,9
+  mtq onnx model.onnx --x X.npy --y y.npy --layers relu1,relu2 --k-max 6"
+    )]
+    Onnx(OnnxArgs),
+}
+
+/// The networks `mtq mnist` trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModelArg {
+    /// The multi-layer perceptron (`--hidden`; 5 epochs by default).
+    Mlp,
+    /// The LeNet-style convolutional network (two conv + ReLU + max-pool blocks, one dense
+    /// layer of 64; 10 epochs by default).
+    Cnn,
+}
+
+/// How a convolution's output is studied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConvTapArg {
+    /// One mean per channel (global average pooling).
+    Mean,
+    /// The whole feature map, flattened (channels x height x width).
+    Flatten,
+}
+
+/// The layout of a state_dict's weight matrices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LayoutArg {
+    /// out_features x in_features: PyTorch `Linear.weight`.
+    OutIn,
+    /// in_features x out_features: a Keras `Dense` kernel.
+    InOut,
+}
+
+/// The non-linearity after every hidden layer of loaded weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ActivationArg {
+    /// max(0, x).
+    Relu,
+    /// tanh(x).
+    Tanh,
+    /// 1 / (1 + e^-x).
+    Sigmoid,
+    /// x·Φ(x).
+    Gelu,
 }
 
 /// The data sets `mtq data` studies.
@@ -69,9 +142,12 @@ pub enum DataSet {
 /// `mtq data`.
 #[derive(Debug, Args)]
 pub struct DataArgs {
-    /// The data set.
-    #[arg(long, value_enum)]
-    pub dataset: DataSet,
+    /// A data set shipped with mtq.
+    #[arg(long, value_enum, required_unless_present = "x", conflicts_with = "x")]
+    pub dataset: Option<DataSet>,
+    /// Your own data instead.
+    #[command(flatten)]
+    pub arrays: ArrayArgs,
     /// Classes (`--classes`, `--inject`: uci-digits only), network, seeds (the split is the
     /// first seed's).
     #[command(flatten)]
@@ -82,6 +158,20 @@ pub struct DataArgs {
     /// K range and output.
     #[command(flatten)]
     pub study: StudyArgs,
+}
+
+/// A data set given as `.npy` arrays.
+#[derive(Debug, Args)]
+pub struct ArrayArgs {
+    /// Features: samples x features, or images samples x rows x cols.
+    #[arg(long, value_name = "X.npy", requires = "y")]
+    pub x: Option<PathBuf>,
+    /// Labels: one non-negative integer per sample of --x.
+    #[arg(long, value_name = "Y.npy", requires = "x")]
+    pub y: Option<PathBuf>,
+    /// Samples of a class never seen in training, features only (repeat for several).
+    #[arg(long, value_name = "NAME=X.npy", value_parser = parse_unseen, requires = "x")]
+    pub unseen: Vec<(String, PathBuf)>,
 }
 
 /// Options shared by every study.
@@ -110,6 +200,25 @@ pub enum DeviceArg {
 /// The classes, the network and the seeds of a study that trains its own network.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
+    /// Classes and unseen classes.
+    #[command(flatten)]
+    pub digits: DigitArgs,
+    /// Hidden layer widths.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "32,64",
+        value_name = "W,W,.."
+    )]
+    pub hidden: Vec<usize>,
+    /// Seeds.
+    #[command(flatten)]
+    pub seeds: SeedArgs,
+}
+
+/// The digits learned and injected.
+#[derive(Debug, Args)]
+pub struct DigitArgs {
     /// Digits (classes) the network learns.
     #[arg(
         long,
@@ -121,14 +230,11 @@ pub struct TrainArgs {
     /// Digits injected after training as unseen classes ('none' for none).
     #[arg(long, default_value = "4,3", value_name = "D,D,..|none")]
     pub inject: String,
-    /// Hidden layer widths.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "32,64",
-        value_name = "W,W,.."
-    )]
-    pub hidden: Vec<usize>,
+}
+
+/// One seed or several.
+#[derive(Debug, Args)]
+pub struct SeedArgs {
     /// Seed of everything (split, training, K-means).
     #[arg(long, default_value_t = 0, value_name = "S", conflicts_with = "seeds")]
     pub seed: u64,
@@ -143,15 +249,66 @@ pub struct MnistArgs {
     /// Classes, network, seeds.
     #[command(flatten)]
     pub train: TrainArgs,
-    /// Training epochs.
-    #[arg(long, default_value_t = 5, value_name = "N")]
-    pub epochs: usize,
+    /// The network to train.
+    #[arg(long, value_enum, default_value_t = ModelArg::Mlp)]
+    pub model: ModelArg,
+    /// Training epochs (default: 5 for the MLP, 10 for the CNN).
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<usize>,
+    /// How the CNN's convolution blocks are studied.
+    #[arg(long, value_enum, default_value_t = ConvTapArg::Mean)]
+    pub conv_tap: ConvTapArg,
+    /// Study an MLP trained elsewhere: a safetensors state_dict of a PyTorch
+    /// `nn.Sequential(Linear, ReLU, ..)` (`0.weight`, `0.bias`, `2.weight`, ..) or of mtq's
+    /// own names, the architecture read from the shapes; no training.
+    #[arg(
+        long,
+        value_name = "FILE.safetensors",
+        conflicts_with_all = ["model", "epochs", "hidden", "conv_tap"]
+    )]
+    pub weights: Option<PathBuf>,
+    /// Layout of the --weights matrices: out-in (PyTorch) or in-out (Keras kernels).
+    #[arg(long, value_enum, default_value_t = LayoutArg::OutIn, requires = "weights")]
+    pub weight_layout: LayoutArg,
+    /// The non-linearity after every hidden layer of --weights (a state_dict does not store it).
+    #[arg(long, value_enum, default_value_t = ActivationArg::Relu, requires = "weights")]
+    pub activation: ActivationArg,
     /// A folder with the four MNIST IDX files (raw or gzip); default: the embedded 10,000 digits.
     #[arg(long, value_name = "DIR")]
     pub mnist_dir: Option<PathBuf>,
     /// Where the network runs.
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     pub device: DeviceArg,
+    /// K range and output.
+    #[command(flatten)]
+    pub study: StudyArgs,
+}
+
+/// `mtq onnx`.
+#[derive(Debug, Args)]
+pub struct OnnxArgs {
+    /// The ONNX classifier (one input whose axes after the batch are fixed).
+    #[arg(value_name = "MODEL.onnx")]
+    pub model: PathBuf,
+    /// Node names to tap as hidden layers (`name` or `name:slot`), in network order; default:
+    /// every activation after a Gemm/MatMul/Conv.
+    #[arg(long, value_delimiter = ',', value_name = "NODE,NODE,..")]
+    pub layers: Option<Vec<String>>,
+    /// How convolution outputs (batch x channels x h x w) are studied.
+    #[arg(long, value_enum, default_value_t = ConvTapArg::Mean)]
+    pub conv_tap: ConvTapArg,
+    /// Arrays instead of MNIST digits.
+    #[command(flatten)]
+    pub arrays: ArrayArgs,
+    /// MNIST digits learned and injected (ignored with --x).
+    #[command(flatten)]
+    pub digits: DigitArgs,
+    /// A folder with the four MNIST IDX files; default: the embedded 10,000 digits.
+    #[arg(long, value_name = "DIR", conflicts_with = "x")]
+    pub mnist_dir: Option<PathBuf>,
+    /// Seeds (K-means, and the split of --x).
+    #[command(flatten)]
+    pub seeds: SeedArgs,
     /// K range and output.
     #[command(flatten)]
     pub study: StudyArgs,
@@ -197,15 +354,27 @@ fn parse_unseen(s: &str) -> Result<(String, PathBuf), String> {
     }
 }
 
-impl TrainArgs {
+impl SeedArgs {
     /// The seeds to run: `--seeds`, else `--seed`.
-    pub fn seeds(&self) -> Vec<u64> {
+    pub fn list(&self) -> Vec<u64> {
         self.seeds.clone().unwrap_or_else(|| vec![self.seed])
     }
+}
 
+impl DigitArgs {
     /// The injected digits: `--inject`, `none` for none.
     pub fn inject(&self) -> Result<Vec<usize>, String> {
         parse_digits(&self.inject)
+    }
+}
+
+impl ConvTapArg {
+    /// The model crate's tap.
+    pub fn tap(self) -> mtq_model::ConvTap {
+        match self {
+            Self::Mean => mtq_model::ConvTap::ChannelMean,
+            Self::Flatten => mtq_model::ConvTap::Flatten,
+        }
     }
 }
 

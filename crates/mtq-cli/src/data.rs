@@ -1,36 +1,42 @@
-//! `mtq data`: the study on the other real data sets shipped with `mtq-data`.
+//! `mtq data`: the study on the other real data sets shipped with `mtq-data`, or on the user's
+//! own arrays.
 
 use mtq_data::{BreastCancer, Dataset, UciDigits};
-use mtq_report::{Fact, Report, ReportMeta, Thumbnails};
+use mtq_report::{Report, ReportMeta, Thumbnails};
 use mtq_signature::pipeline::{MnistStudy, StudyData};
 
 use crate::args::{DataArgs, DataSet};
+use crate::arrays::{self, TEST_FRACTION};
 use crate::failure::Failure;
-use crate::mnist::{device, run_seeds};
+use crate::mnist::{fact, run_seeds};
 use crate::output;
 use crate::progress::Progress;
-
-/// Fraction of each class held out as the test set.
-const TEST_FRACTION: f64 = 0.25;
 
 /// Runs `mtq data`.
 pub fn run(args: &DataArgs, progress: &Progress) -> Result<(), Failure> {
     let out = output::prepare(&args.study.out)?;
-    let seeds = args.train.seeds();
+    let seeds = args.train.seeds.list();
     let split_seed = seeds[0];
     let (data, names, what) = match args.dataset {
-        DataSet::UciDigits => {
+        Some(DataSet::UciDigits) => {
             let digits = UciDigits::embedded()?;
-            let learned = digits.select_classes(&args.train.classes)?;
+            let learned = digits.select_classes(&args.train.digits.classes)?;
             let (train, test) = learned.stratified_split(TEST_FRACTION, split_seed)?;
             let unseen = args
                 .train
+                .digits
                 .inject()
                 .map_err(Failure::Usage)?
                 .iter()
                 .map(|&d| Ok((d.to_string(), digits.select_classes(&[d])?)))
                 .collect::<Result<Vec<(String, Dataset)>, mtq_data::DataError>>()?;
-            let names = args.train.classes.iter().map(usize::to_string).collect();
+            let names = args
+                .train
+                .digits
+                .classes
+                .iter()
+                .map(usize::to_string)
+                .collect();
             (
                 StudyData {
                     train,
@@ -38,10 +44,10 @@ pub fn run(args: &DataArgs, progress: &Progress) -> Result<(), Failure> {
                     unseen,
                 },
                 names,
-                "UCI 8x8 digits",
+                "UCI 8x8 digits".to_owned(),
             )
         }
-        DataSet::BreastCancer => {
+        Some(DataSet::BreastCancer) => {
             let split = BreastCancer::embedded()?
                 .stratified_split_standardized(TEST_FRACTION, split_seed)?;
             let names = BreastCancer::CLASS_NAMES
@@ -53,7 +59,17 @@ pub fn run(args: &DataArgs, progress: &Progress) -> Result<(), Failure> {
                 test: split.test,
                 unseen: Vec::new(),
             };
-            (data, names, "Breast Cancer Wisconsin")
+            (data, names, "Breast Cancer Wisconsin".to_owned())
+        }
+        None => {
+            let (data, names) = arrays::load(&args.arrays, split_seed, true)?
+                .ok_or_else(|| Failure::Usage("give --dataset, or --x and --y".into()))?;
+            let what = args
+                .arrays
+                .x
+                .as_ref()
+                .map_or_else(String::new, |x| x.display().to_string());
+            (data, names, what)
         }
     };
     progress.say(&format!(
@@ -70,11 +86,10 @@ pub fn run(args: &DataArgs, progress: &Progress) -> Result<(), Failure> {
         epochs: args.epochs,
         k_min: args.study.k_min,
         k_max: args.study.k_max,
-        mnist_dir: None,
-        device: device(crate::args::DeviceArg::Cpu)?,
         names: Some(names),
+        ..MnistStudy::new()
     };
-    let (runs, stability) = run_seeds(&study, &data, &seeds, progress)?;
+    let (runs, stability) = run_seeds(&study, &data, &seeds, None, progress)?;
     let first = &runs[0];
     let network = first
         .network
@@ -83,23 +98,17 @@ pub fn run(args: &DataArgs, progress: &Progress) -> Result<(), Failure> {
         .collect::<Vec<_>>();
     let mut meta = ReportMeta::new(format!("MTQ Paths: {what}, seed {}", first.result.seed));
     meta.reference_name = "train".into();
-    if args.dataset == DataSet::UciDigits {
+    if args.dataset == Some(DataSet::UciDigits) {
         let side = UciDigits::SIDE;
         meta.thumbnails = Some(Thumbnails::images(&data, side, side));
     }
     meta.facts = vec![
-        Fact {
-            label: "network".into(),
-            value: network.join(" -> "),
-        },
-        Fact {
-            label: "epochs".into(),
-            value: args.epochs.to_string(),
-        },
-        Fact {
-            label: "K range".into(),
-            value: format!("{} to {}", args.study.k_min, args.study.k_max),
-        },
+        fact("network", network.join(" -> ")),
+        fact("epochs", args.epochs.to_string()),
+        fact(
+            "K range",
+            format!("{} to {}", args.study.k_min, args.study.k_max),
+        ),
     ];
     let report = Report::new(&first.model, &first.result, &meta, stability.as_ref());
     output::finish(&out, &report, progress)

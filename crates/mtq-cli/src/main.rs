@@ -7,10 +7,12 @@
 //! where the report is.
 
 mod args;
+mod arrays;
 mod data;
 mod failure;
 mod mnist;
 mod npy;
+mod onnx;
 mod output;
 mod progress;
 
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Command::Mnist(a) => mnist::run(a, &progress),
         Command::Npy(a) => npy::run(a, &progress),
         Command::Data(a) => data::run(a, &progress),
+        Command::Onnx(a) => onnx::run(a, &progress),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,11 +1,15 @@
-//! `mtq mnist`: the MNIST study, one seed or several.
+//! `mtq mnist`: the MNIST study, one seed or several, of the MLP or the CNN trained here or of
+//! an MLP trained elsewhere (`--weights`).
 
-use mtq_model::Device;
-use mtq_report::{Report, ReportMeta};
-use mtq_signature::pipeline::{MnistStudy, Stage, StudyData, StudyRun};
-use mtq_signature::{Stability, stability};
+use std::path::Path;
 
-use crate::args::{DeviceArg, MnistArgs};
+use mtq_activations::LayerModel;
+use mtq_model::{Activation, Device, Mlp, WeightLayout};
+use mtq_report::{Fact, Report, ReportMeta};
+use mtq_signature::pipeline::{MnistStudy, ModelKind, Stage, StudyData, StudyRun};
+use mtq_signature::{SignatureError, Stability, stability};
+
+use crate::args::{ActivationArg, DeviceArg, LayoutArg, MnistArgs, ModelArg};
 use crate::failure::Failure;
 use crate::output;
 use crate::progress::Progress;
@@ -13,16 +17,28 @@ use crate::progress::Progress;
 /// Runs `mtq mnist`.
 pub fn run(args: &MnistArgs, progress: &Progress) -> Result<(), Failure> {
     let out = output::prepare(&args.study.out)?;
+    let device = device(args.device)?;
+    let (model, default_epochs) = match args.model {
+        ModelArg::Mlp => (ModelKind::Mlp, 5),
+        ModelArg::Cnn => (ModelKind::Cnn, 10),
+    };
     let study = MnistStudy {
-        classes: args.train.classes.clone(),
-        unseen: args.train.inject().map_err(Failure::Usage)?,
+        classes: args.train.digits.classes.clone(),
+        unseen: args.train.digits.inject().map_err(Failure::Usage)?,
+        model,
         hidden: args.train.hidden.clone(),
-        epochs: args.epochs,
+        conv_tap: args.conv_tap.tap(),
+        epochs: args.epochs.unwrap_or(default_epochs),
         k_min: args.study.k_min,
         k_max: args.study.k_max,
         mnist_dir: args.mnist_dir.clone(),
-        device: device(args.device)?,
+        device: device.clone(),
         names: None,
+    };
+    // Weights trained elsewhere are read (and refused) before the data is loaded.
+    let given = match &args.weights {
+        Some(path) => Some(load_weights(path, args, &device)?),
+        None => None,
     };
     let data = study.load()?;
     progress.say(&format!(
@@ -36,23 +52,82 @@ pub fn run(args: &MnistArgs, progress: &Progress) -> Result<(), Failure> {
             .collect::<Vec<_>>()
             .join(", ")
     ));
-    let (runs, stability) = run_seeds(&study, &data, &args.train.seeds(), progress)?;
+    let given = given
+        .as_ref()
+        .zip(args.weights.as_deref())
+        .map(|(m, p)| (m as &(dyn LayerModel + Sync), p));
+    let (runs, stability) = run_seeds(&study, &data, &args.train.seeds.list(), given, progress)?;
     let first = &runs[0];
-    let meta = ReportMeta::mnist(&study, &data, first);
+    let mut meta = ReportMeta::mnist(&study, &data, first);
+    if let Some(path) = &args.weights {
+        meta.facts.retain(|f| f.label != "epochs");
+        meta.facts
+            .insert(1, fact("weights", path.display().to_string()));
+    } else if args.model == ModelArg::Cnn {
+        let tap = match args.conv_tap {
+            crate::args::ConvTapArg::Mean => "channel means",
+            crate::args::ConvTapArg::Flatten => "flattened maps",
+        };
+        meta.facts.insert(
+            0,
+            fact("model", format!("LeNet-style CNN, convolutions as {tap}")),
+        );
+    }
     let report = Report::new(&first.model, &first.result, &meta, stability.as_ref());
     output::finish(&out, &report, progress)
 }
 
-/// Runs the study once per seed, and their stability when there are several.
+/// Reads `--weights` into an MLP; the `--weight-layout` and `--activation` asked for.
+fn load_weights(path: &Path, args: &MnistArgs, device: &Device) -> Result<Mlp, Failure> {
+    let layout = match args.weight_layout {
+        LayoutArg::OutIn => WeightLayout::OutIn,
+        LayoutArg::InOut => WeightLayout::InOut,
+    };
+    let activation = match args.activation {
+        ActivationArg::Relu => Activation::Relu,
+        ActivationArg::Tanh => Activation::Tanh,
+        ActivationArg::Sigmoid => Activation::Sigmoid,
+        ActivationArg::Gelu => Activation::Gelu,
+    };
+    let (mlp, _) = Mlp::from_state_dict(path, activation, layout, device)?;
+    Ok(mlp)
+}
+
+/// A fact line of the report.
+pub fn fact(label: &str, value: String) -> Fact {
+    Fact {
+        label: label.into(),
+        value,
+    }
+}
+
+/// Runs the study once per seed (training its network, or studying `given`: a model and the
+/// file it came from, named in a mismatch error), and their stability when there are several.
 pub fn run_seeds(
     study: &MnistStudy,
     data: &StudyData,
     seeds: &[u64],
+    given: Option<(&(dyn LayerModel + Sync), &Path)>,
     progress: &Progress,
 ) -> Result<(Vec<StudyRun>, Option<Stability>), Failure> {
     let runs = seeds
         .iter()
-        .map(|&seed| study.run(data, seed, &mut |s| progress.say(&stage(&s))))
+        .map(|&seed| {
+            let mut say = |s: Stage| progress.say(&stage(&s));
+            match given {
+                None => study.run(data, seed, &mut say).map_err(Failure::from),
+                Some((model, path)) => {
+                    study
+                        .run_model(model, data, seed, &mut say)
+                        .map_err(|e| match e {
+                            e @ SignatureError::ModelMismatch { .. } => {
+                                Failure::Usage(format!("{}: {e}", path.display()))
+                            }
+                            e => Failure::from(e),
+                        })
+                }
+            }
+        })
         .collect::<Result<Vec<StudyRun>, _>>()?;
     let stability = if runs.len() > 1 {
         let pairs: Vec<_> = runs.iter().map(|r| (&r.model, &r.result)).collect();
@@ -81,6 +156,13 @@ fn stage(s: &Stage) -> String {
     match s {
         Stage::Trained { seed, accuracy } => {
             format!("seed {seed}: trained, test accuracy {accuracy:.4}")
+        }
+        Stage::Evaluated {
+            seed,
+            accuracy: Some(accuracy),
+        } => format!("seed {seed}: given model, test accuracy {accuracy:.4}"),
+        Stage::Evaluated { seed, .. } => {
+            format!("seed {seed}: given model, no probabilities (no accuracy)")
         }
         Stage::Extracted { seed, layers } => {
             format!("seed {seed}: extracted layers {}", layers.join(", "))

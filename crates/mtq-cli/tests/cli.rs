@@ -301,3 +301,332 @@ fn a_constant_layer_is_reported_as_a_finding() {
     assert!(json.contains("no information"));
     std::fs::remove_dir_all(&out_dir).unwrap();
 }
+
+/// Three separable classes of 12 features (labels 0, 1, 2; 30 each) and 15 samples of a fourth
+/// cluster, written as X.npy, y.npy and U.npy into `dir`; also `W.npy`, 15 samples of 5 features.
+fn write_arrays(dir: &std::path::Path) {
+    use ndarray::{Array1, Array2};
+    std::fs::create_dir_all(dir).expect("test fixture");
+    let noise = |i: usize, j: usize| ((i * 7 + j * 13) % 11) as f32 / 10.0;
+    let x = Array2::from_shape_fn((90, 12), |(i, j)| {
+        (i % 3) as f32 * 2.0 * if j % 2 == 0 { 1.0 } else { -1.0 } + noise(i, j)
+    });
+    let y = Array1::from_shape_fn(90, |i| (i % 3) as i64);
+    let u = Array2::from_shape_fn((15, 12), |(i, j)| 6.0 + noise(i, j));
+    let w = Array2::from_shape_fn((15, 5), |(i, j)| noise(i, j));
+    ndarray_npy::write_npy(dir.join("X.npy"), &x).expect("test fixture");
+    ndarray_npy::write_npy(dir.join("y.npy"), &y).expect("test fixture");
+    ndarray_npy::write_npy(dir.join("U.npy"), &u).expect("test fixture");
+    ndarray_npy::write_npy(dir.join("W.npy"), &w).expect("test fixture");
+}
+
+#[test]
+fn data_from_own_npy_arrays_with_an_unseen_set() {
+    let dir = temp("arrays");
+    write_arrays(&dir);
+    let p = |f: &str| dir.join(f).to_str().unwrap().to_owned();
+    let out_dir = dir.join("report");
+    let unseen = format!("odd={}", p("U.npy"));
+    let out = mtq(&[
+        "data",
+        "--x",
+        &p("X.npy"),
+        "--y",
+        &p("y.npy"),
+        "--unseen",
+        &unseen,
+        "--epochs",
+        "20",
+        "--hidden",
+        "8,6",
+        "--k-max",
+        "4",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("Unseen class odd (15 samples)"), "{stdout}");
+    assert!(stdout.contains("Class 2"), "{stdout}");
+    assert!(
+        text(&out.stderr).contains("67 training and 23 test samples of 12 features"),
+        "{}",
+        text(&out.stderr)
+    );
+    // an unseen set of another width is refused by name
+    let bad = format!("w={}", p("W.npy"));
+    let out = mtq(&[
+        "data",
+        "--x",
+        &p("X.npy"),
+        "--y",
+        &p("y.npy"),
+        "--unseen",
+        &bad,
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("W.npy") && err.contains("5 features"), "{err}");
+    // --dataset and --x/--y: exactly one of them; --x needs --y
+    for args in [
+        vec!["data"],
+        vec!["data", "--dataset", "uci-digits", "--x", "a", "--y", "b"],
+        vec!["data", "--x", "a"],
+        vec!["data", "--dataset", "uci-digits", "--unseen", "a=b"],
+    ] {
+        let out = mtq(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn mnist_cnn_is_trained_and_studied_per_channel() {
+    let out_dir = temp("cnn");
+    let out = mtq(&[
+        "mnist",
+        "--model",
+        "cnn",
+        "--epochs",
+        "1",
+        "--k-max",
+        "3",
+        "--inject",
+        "4",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("extracted layers conv1, conv2, fc1, logits, probs"),
+        "{err}"
+    );
+    let json = std::fs::read_to_string(out_dir.join("report.json")).unwrap();
+    // channel means: 6 and 16 features for the two blocks
+    assert!(json.contains("784 -> 6 -> 16 -> 64 -> 2"), "network fact");
+    assert!(json.contains("LeNet-style CNN, convolutions as channel means"));
+    let out = mtq(&["mnist", "--model", "cnn", "--weights", "w.safetensors"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "--weights conflicts with --model"
+    );
+    std::fs::remove_dir_all(&out_dir).unwrap();
+}
+
+/// A 784 -> 16 -> 2 network of fixed weights as a PyTorch (`out x in`) or Keras (`in x out`)
+/// state_dict; `poison` puts a NaN into `0.weight`.
+fn write_weights(path: &std::path::Path, keras: bool, poison: bool) {
+    use mtq_model::candle_core::{Device, Tensor};
+    let w1: Vec<f32> = (0..16 * 784)
+        .map(|i| {
+            if poison && i == 5 {
+                f32::NAN
+            } else {
+                ((i * 37 % 101) as f32 / 101.0 - 0.5) * 0.2
+            }
+        })
+        .collect();
+    let w2: Vec<f32> = (0..2 * 16)
+        .map(|i| ((i * 17 % 29) as f32 / 29.0 - 0.5) * 2.0)
+        .collect();
+    let t = |v: Vec<f32>, out: usize, inp: usize| {
+        let t = Tensor::from_vec(v, (out, inp), &Device::Cpu).expect("test fixture");
+        if keras {
+            t.t()
+                .expect("test fixture")
+                .contiguous()
+                .expect("test fixture")
+        } else {
+            t
+        }
+    };
+    let (a, b) = if keras { ("0", "1") } else { ("0", "2") };
+    let tensors = std::collections::HashMap::from([
+        (format!("{a}.weight"), t(w1, 16, 784)),
+        (
+            format!("{a}.bias"),
+            Tensor::from_vec(vec![0.01f32; 16], 16, &Device::Cpu).expect("test fixture"),
+        ),
+        (format!("{b}.weight"), t(w2, 2, 16)),
+    ]);
+    mtq_model::candle_core::safetensors::save(&tensors, path).expect("test fixture");
+}
+
+#[test]
+fn mnist_studies_weights_trained_elsewhere() {
+    let dir = temp("weights");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (torch, keras, nan) = (
+        dir.join("torch.safetensors"),
+        dir.join("keras.safetensors"),
+        dir.join("nan.safetensors"),
+    );
+    write_weights(&torch, false, false);
+    write_weights(&keras, true, false);
+    write_weights(&nan, false, true);
+    let out_dir = dir.join("report");
+    let run = |weights: &std::path::Path, extra: &[&str]| {
+        let mut args = vec![
+            "mnist",
+            "--weights",
+            weights.to_str().unwrap(),
+            "--k-max",
+            "3",
+            "--inject",
+            "4",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        mtq(&args)
+    };
+    let a = run(&torch, &[]);
+    assert!(a.status.success(), "{}", text(&a.stderr));
+    assert!(text(&a.stderr).contains("given model, test accuracy"));
+    assert!(!text(&a.stderr).contains("trained"));
+    let json = std::fs::read_to_string(out_dir.join("report.json")).unwrap();
+    assert!(json.contains("torch.safetensors") && json.contains("784 -> 16 -> 2"));
+    // the accuracy reported is the network's own, measured by mtq-model
+    let (mlp, _) = mtq_model::Mlp::from_state_dict(
+        &torch,
+        mtq_model::Activation::Relu,
+        mtq_model::WeightLayout::OutIn,
+        &mtq_model::Device::Cpu,
+    )
+    .unwrap();
+    let test = mtq_data::Mnist::embedded()
+        .unwrap()
+        .test()
+        .select_classes(&[1, 7])
+        .unwrap();
+    let accuracy = mlp.evaluate(&test).unwrap().accuracy;
+    let expect = format!("classifies {:.2} %", accuracy * 100.0);
+    assert!(
+        text(&a.stdout).contains(&expect),
+        "{expect}: {}",
+        text(&a.stdout)
+    );
+    // the same network as Keras kernels: the same findings
+    let b = run(&keras, &["--weight-layout", "in-out"]);
+    assert!(b.status.success(), "{}", text(&b.stderr));
+    let findings = |o: &Output| {
+        let s = text(&o.stdout);
+        s.lines()
+            .filter(|l| !l.starts_with("report:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(findings(&a), findings(&b));
+    // Keras kernels read as PyTorch's: the shapes do not chain
+    let c = run(&keras, &[]);
+    assert_eq!(c.status.code(), Some(1));
+    assert!(text(&c.stderr).contains("keras.safetensors"));
+    // a NaN weight is refused by file and tensor
+    let d = run(&nan, &[]);
+    assert_eq!(d.status.code(), Some(1));
+    let err = text(&d.stderr);
+    assert!(
+        err.contains("nan.safetensors")
+            && err.contains("tensor 0.weight holds NaN at flat index 5"),
+        "{err}"
+    );
+    // a network of another input width: a usage error naming the file
+    let fixture = format!(
+        "{}/../mtq-model/tests/fixtures/torch_mlp.safetensors",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let e = run(std::path::Path::new(&fixture), &[]);
+    assert_eq!(e.status.code(), Some(2));
+    let err = text(&e.stderr);
+    assert!(
+        err.contains("torch_mlp.safetensors: the model's input width is 12, the data's is 784"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[cfg(not(feature = "onnx"))]
+#[test]
+fn onnx_without_the_feature_is_a_usage_error() {
+    let out = mtq(&["onnx", "model.onnx"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--features onnx"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[cfg(feature = "onnx")]
+#[test]
+fn onnx_models_are_studied_on_arrays_and_refused_clearly() {
+    let onnx = |f: &str| {
+        format!(
+            "{}/../mtq-activations/tests/fixtures/onnx/{f}",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    };
+    let dir = temp("onnx");
+    write_arrays(&dir);
+    let p = |f: &str| dir.join(f).to_str().unwrap().to_owned();
+    let out_dir = dir.join("report");
+    let unseen = format!("odd={}", p("U.npy"));
+    let mlp = onnx("mlp.onnx");
+    let base = [
+        "onnx",
+        mlp.as_str(),
+        "--x",
+        &p("X.npy"),
+        "--y",
+        &p("y.npy"),
+        "--k-max",
+        "3",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ];
+    let mut args = base.to_vec();
+    args.extend(["--unseen", &unseen]);
+    let out = mtq(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("taps relu1, relu2, fc3, softmax"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).contains("Unseen class odd"));
+    let json = std::fs::read_to_string(out_dir.join("report.json")).unwrap();
+    assert!(!json.contains("\"h1\"") && json.contains("relu2"));
+    // --layers: the listed nodes, then the model's logits and probabilities
+    let mut args = base.to_vec();
+    args.extend(["--layers", "fc1"]);
+    let out = mtq(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("taps fc1, fc3, softmax"));
+    // an op no runtime knows: named with its node
+    let out = mtq(&[
+        "onnx",
+        &onnx("unsupported.onnx"),
+        "--x",
+        &p("X.npy"),
+        "--y",
+        &p("y.npy"),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("NoSuchOp") && err.contains("mystery"), "{err}");
+    // MNIST digits into a 12-input model: a usage error naming the file
+    let out = mtq(&["onnx", &mlp, "--out", out_dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("mlp.onnx: the model's input width is 12, the data's is 784"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

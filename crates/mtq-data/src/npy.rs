@@ -267,6 +267,24 @@ impl Dataset {
         Self::from_named_arrays(x, y, x_path.to_path_buf(), y_path.to_path_buf())
     }
 
+    /// Samples without labels from one `.npy` file of features (`n x d`, or images
+    /// `n x rows x cols`; the dtypes of [`Dataset::from_npy`]), e.g. the samples of a class
+    /// never seen in training: every label is 0 (one class, `0`).
+    ///
+    /// # Errors
+    /// As [`Dataset::from_npy`] for the features file.
+    pub fn from_npy_unlabelled(x_path: impl AsRef<Path>) -> Result<Self> {
+        let x_path = x_path.as_ref();
+        let x = features_from_bytes(&read_file(x_path)?, x_path)?;
+        let n = x.shape().first().copied().unwrap_or(0);
+        Self::from_named_arrays(
+            x,
+            Array1::zeros(n),
+            x_path.to_path_buf(),
+            x_path.to_path_buf(),
+        )
+    }
+
     /// [`Dataset::from_array`] with errors naming the two sources.
     pub(crate) fn from_named_arrays(
         x: ArrayD<f32>,
@@ -324,6 +342,21 @@ mod tests {
         let f = features_from_bytes(&npy(&fortran), p).unwrap();
         assert_eq!(f, fortran.into_dyn());
         assert!(f.is_standard_layout());
+    }
+
+    #[test]
+    fn unlabelled_features_are_one_class_and_errors_name_the_file() {
+        let dir = std::env::temp_dir().join(format!("mtq-data-unlabelled-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("u.npy");
+        std::fs::write(&p, npy(&array![[1f32, 2.], [3., 4.], [5., 6.]])).unwrap();
+        let d = Dataset::from_npy_unlabelled(&p).unwrap();
+        assert_eq!((d.n_samples(), d.n_features()), (3, 2));
+        assert_eq!((d.classes(), d.labels().to_vec()), (&[0][..], vec![0; 3]));
+        std::fs::write(&p, npy(&array![1f32, 2.])).unwrap();
+        let e = Dataset::from_npy_unlabelled(&p).unwrap_err();
+        assert!(e.to_string().contains("u.npy"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

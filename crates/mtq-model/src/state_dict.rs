@@ -122,6 +122,21 @@ fn layer_names(names: &[String], path: &Path) -> Result<(StateDictNaming, Vec<La
     Ok((StateDictNaming::Sequential { prefix }, layers))
 }
 
+/// [`ModelError::NonFiniteWeight`] for the first NaN or infinity of `t` (an `f32` tensor), by
+/// the tensor's name in the file.
+fn check_finite(t: &Tensor, name: &str, path: &Path) -> Result<()> {
+    let values = t.flatten_all()?.to_vec1::<f32>()?;
+    match values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        Some((index, &value)) => Err(ModelError::NonFiniteWeight {
+            path: path.to_path_buf(),
+            tensor: name.to_owned(),
+            index,
+            value,
+        }),
+        None => Ok(()),
+    }
+}
+
 impl Mlp {
     /// Reads a safetensors state_dict (PyTorch `nn.Sequential` names or this project's, see the
     /// [module documentation](crate::state_dict)) into an `Mlp` on `device`, the architecture
@@ -148,8 +163,9 @@ impl Mlp {
     /// [`ModelError::StateDictChain`] (a layer's input width differs from the previous
     /// layer's output width), [`ModelError::TensorShape`] (a bias of the wrong length),
     /// [`ModelError::MissingTensor`] (a project-named bias), [`ModelError::UnexpectedTensor`]
-    /// (a tensor that belongs to no layer); the [`MlpConfig::check`] errors (e.g. a single
-    /// output unit).
+    /// (a tensor that belongs to no layer); [`ModelError::NonFiniteWeight`] (a NaN or infinite
+    /// value, with the tensor's name in the file and its flat index); the [`MlpConfig::check`]
+    /// errors (e.g. a single output unit).
     pub fn from_state_dict(
         path: impl AsRef<Path>,
         activation: Activation,
@@ -203,6 +219,7 @@ impl Mlp {
                 });
             }
             let w = w.to_dtype(DType::F32)?;
+            check_finite(&w, &weight_name, &path)?;
             let w = match layout {
                 WeightLayout::OutIn => w,
                 WeightLayout::InOut => w.t()?.contiguous()?,
@@ -221,7 +238,9 @@ impl Mlp {
                             expected: 1,
                         });
                     }
-                    Some(t.to_dtype(DType::F32)?)
+                    let t = t.to_dtype(DType::F32)?;
+                    check_finite(&t, b, &path)?;
+                    Some(t)
                 }
                 None => None,
             };
@@ -358,6 +377,49 @@ mod tests {
         assert_eq!(k.config(), &MlpConfig::new(7, [5], 2));
         assert_eq!(k.layers()[0].weight().dims(), [5, 7]);
         Ok(())
+    }
+
+    #[test]
+    fn a_non_finite_weight_or_bias_is_refused_by_file_and_tensor() {
+        for (bad, name, index) in [("2.weight", "2.weight", 4), ("0.bias", "0.bias", 2)] {
+            let mut tensors = map(&[
+                ("0.weight", &[3, 4]),
+                ("0.bias", &[3]),
+                ("2.weight", &[2, 3]),
+            ]);
+            let t = &tensors[bad];
+            let mut v = t
+                .flatten_all()
+                .and_then(|t| t.to_vec1::<f32>())
+                .expect("values");
+            v[index] = if bad == "0.bias" {
+                f32::INFINITY
+            } else {
+                f32::NAN
+            };
+            let t = Tensor::from_vec(v, t.dims(), &Device::Cpu).expect("tensor");
+            tensors.insert(bad.to_owned(), t);
+            let r = Mlp::from_tensor_map(
+                tensors,
+                "model.safetensors",
+                Activation::Relu,
+                WeightLayout::OutIn,
+                &Device::Cpu,
+            );
+            match r {
+                Err(e @ ModelError::NonFiniteWeight { .. }) => {
+                    let msg = e.to_string();
+                    assert!(
+                        msg.contains("model.safetensors") && msg.contains(name),
+                        "{msg}"
+                    );
+                    assert!(
+                        matches!(e, ModelError::NonFiniteWeight { index: i, .. } if i == index)
+                    );
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
     }
 
     #[test]

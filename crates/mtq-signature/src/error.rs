@@ -200,6 +200,28 @@ pub enum SignatureError {
     #[cfg(feature = "pipeline")]
     #[error(transparent)]
     Data(Box<mtq_data::DataError>),
+    /// A model does not fit the study's data (feature `pipeline`): its input width or its
+    /// number of classes differs from the data's.
+    #[cfg(feature = "pipeline")]
+    #[error("the model's {what} is {model}, the data's is {data}")]
+    ModelMismatch {
+        /// What differs: `input width` (features per sample) or `number of classes`.
+        what: &'static str,
+        /// The model's value.
+        model: usize,
+        /// The data's value.
+        data: usize,
+    },
+    /// A convolutional network is asked for, but the training samples are not images
+    /// (feature `pipeline`).
+    #[cfg(feature = "pipeline")]
+    #[error(
+        "the convolutional network needs images (rows x cols); the training set's {n_features} features per sample have no image shape"
+    )]
+    NotImages {
+        /// Features per sample.
+        n_features: usize,
+    },
     /// Error from the model crate (feature `pipeline`; boxed, it is large).
     #[cfg(feature = "pipeline")]
     #[error(transparent)]

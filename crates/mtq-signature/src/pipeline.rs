@@ -1,5 +1,8 @@
-//! The MNIST study as a library (feature `pipeline`): load the digits, train the MLP, extract
-//! every layer, fit the signatures and run the study, for one seed or several.
+//! The MNIST study as a library (feature `pipeline`): load the digits, train the network (the
+//! MLP or the CNN, [`ModelKind`]), extract every layer, fit the signatures and run the study, for
+//! one seed or several. A network trained elsewhere (any [`LayerModel`]: weights loaded with
+//! [`Mlp::from_state_dict`], an ONNX model) goes through the same study with
+//! [`MnistStudy::run_model`].
 //!
 //! ```no_run
 //! use mtq_signature::pipeline::{MnistStudy, stability};
@@ -19,10 +22,10 @@
 
 use std::path::PathBuf;
 
-use mtq_activations::{Activations, ExtractParams};
+use mtq_activations::{Activations, ExtractParams, LayerKind, LayerModel};
 use mtq_data::{Dataset, Mnist};
-use mtq_model::{Device, Mlp, MlpConfig, TrainConfig};
-use ndarray::{Array2, ArrayView2};
+use mtq_model::{Cnn, CnnConfig, ConvTap, Device, Mlp, MlpConfig, TrainConfig};
+use ndarray::{Array2, ArrayView2, Axis};
 
 use crate::analysis::{SignatureModel, SignatureParams};
 use crate::error::{Result, SignatureError};
@@ -38,16 +41,23 @@ const EXTRACT_BATCH: usize = 1024;
 /// unseen, the network, its training and the K range. A by-value builder; every value is checked
 /// when the study runs (by the crates that use it).
 ///
-/// Defaults (the reference study): classes 1 and 7, unseen 4 and 3, hidden widths 32 and 64,
-/// 5 epochs of Adam (1e-3, batch 32), K from 2 to 10, the embedded 10,000-digit sample, CPU.
+/// Defaults (the reference study): classes 1 and 7, unseen 4 and 3, the MLP with hidden widths
+/// 32 and 64, 5 epochs of Adam (1e-3, batch 32), K from 2 to 10, the embedded 10,000-digit
+/// sample, CPU.
 #[derive(Debug, Clone)]
 pub struct MnistStudy {
     /// Digits the network learns, in class order.
     pub classes: Vec<usize>,
     /// Digits injected after training as unseen classes.
     pub unseen: Vec<usize>,
-    /// Hidden layer widths.
+    /// The network trained by [`MnistStudy::run`].
+    pub model: ModelKind,
+    /// Hidden layer widths of the MLP ([`ModelKind::Mlp`]; the CNN has its own, see
+    /// [`CnnConfig::lenet`]).
     pub hidden: Vec<usize>,
+    /// How the CNN's convolution blocks are studied ([`ModelKind::Cnn`] only): one mean per
+    /// channel (the default) or the flattened maps.
+    pub conv_tap: ConvTap,
     /// Training epochs.
     pub epochs: usize,
     /// Smallest K tried per layer.
@@ -69,6 +79,18 @@ impl Default for MnistStudy {
     }
 }
 
+/// The network [`MnistStudy::run`] trains, seeded and deterministic either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ModelKind {
+    /// The multi-layer perceptron [`Mlp`] with [`MnistStudy::hidden`] widths (the default).
+    #[default]
+    Mlp,
+    /// The LeNet-style convolutional network [`Cnn`] of [`CnnConfig::lenet`] for the data's
+    /// image size (the training set must hold images), its blocks tapped as
+    /// [`MnistStudy::conv_tap`].
+    Cnn,
+}
+
 /// The data of an MNIST study, loaded once for any number of seeds.
 #[derive(Debug, Clone)]
 pub struct StudyData {
@@ -84,6 +106,13 @@ pub struct StudyData {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Stage {
+    /// A given network (not trained by the study) is evaluated on the test set.
+    Evaluated {
+        /// The seed.
+        seed: u64,
+        /// Test accuracy, in `[0, 1]`, if the model gives probabilities or logits.
+        accuracy: Option<f64>,
+    },
     /// The network is trained.
     Trained {
         /// The seed.
@@ -118,9 +147,11 @@ pub enum Stage {
 /// One seed's study.
 #[derive(Debug, Clone)]
 pub struct StudyRun {
-    /// The network's shape, e.g. `[784, 32, 64, 2]`.
+    /// The network's shape as studied: the input width, then the width of every studied
+    /// layer, e.g. `[784, 32, 64, 2]` (a CNN's blocks tapped as channel means count their
+    /// channels).
     pub network: Vec<usize>,
-    /// Epochs trained.
+    /// Epochs trained (0 for a given model).
     pub epochs: usize,
     /// The fitted signatures.
     pub model: SignatureModel,
@@ -135,7 +166,9 @@ impl MnistStudy {
         Self {
             classes: vec![1, 7],
             unseen: vec![4, 3],
+            model: ModelKind::Mlp,
             hidden: vec![32, 64],
+            conv_tap: ConvTap::ChannelMean,
             epochs: 5,
             k_min: 2,
             k_max: 10,
@@ -185,16 +218,15 @@ impl MnistStudy {
         })
     }
 
-    /// Trains the network with `seed` on `data` (any [`StudyData`]: MNIST from
-    /// [`MnistStudy::load`], or another data set whose labels index [`MnistStudy::class_names`]),
-    /// extracts every layer, fits the signatures (hidden layers
-    /// and the probabilities as layer `out`) with the same seed and runs the study. `progress`
-    /// hears each stage as it ends.
+    /// Trains the network ([`MnistStudy::model`]) with `seed` on `data` (any [`StudyData`]:
+    /// MNIST from [`MnistStudy::load`], or another data set whose labels index
+    /// [`MnistStudy::class_names`]), then studies it as [`MnistStudy::run_model`] with the same
+    /// seed. `progress` hears each stage as it ends.
     ///
     /// # Errors
     /// [`SignatureError::Model`] if the network cannot be built or trained,
-    /// [`SignatureError::Activations`] if extraction fails, and the errors of
-    /// [`SignatureParams::fit`] and [`SignatureModel::study`].
+    /// [`SignatureError::NotImages`] for the CNN on data without an image shape, and the errors
+    /// of [`MnistStudy::run_model`].
     pub fn run(
         &self,
         data: &StudyData,
@@ -202,75 +234,135 @@ impl MnistStudy {
         progress: &mut dyn FnMut(Stage),
     ) -> Result<StudyRun> {
         let n_classes = self.classes.len();
-        let config = MlpConfig::new(data.train.n_features(), self.hidden.clone(), n_classes);
-        let mut mlp = Mlp::new(config, seed, &self.device)?;
-        mlp.train(
-            &data.train,
-            &TrainConfig::new().epochs(self.epochs).seed(seed),
-        )?;
-        let accuracy = mlp.evaluate(&data.test)?.accuracy;
-        progress(Stage::Trained { seed, accuracy });
-        let params = ExtractParams::new(EXTRACT_BATCH);
-        let a_train = params.extract(&mlp, &data.train)?;
-        let a_test = params.extract(&mlp, &data.test)?;
+        let train = TrainConfig::new().epochs(self.epochs).seed(seed);
+        match self.model {
+            ModelKind::Mlp => {
+                let config =
+                    MlpConfig::new(data.train.n_features(), self.hidden.clone(), n_classes);
+                let mut mlp = Mlp::new(config, seed, &self.device)?;
+                mlp.train(&data.train, &train)?;
+                let accuracy = mlp.evaluate(&data.test)?.accuracy;
+                progress(Stage::Trained { seed, accuracy });
+                self.study(&mlp, data, seed, Some(accuracy), progress)
+            }
+            ModelKind::Cnn => {
+                let (rows, cols) = data.train.image_shape().ok_or(SignatureError::NotImages {
+                    n_features: data.train.n_features(),
+                })?;
+                let config = CnnConfig::lenet(rows, cols, n_classes);
+                let mut cnn = Cnn::new(config, seed, &self.device)?.with_conv_taps(self.conv_tap);
+                cnn.train(&data.train, &train)?;
+                let accuracy = cnn.evaluate(&data.test)?.accuracy;
+                progress(Stage::Trained { seed, accuracy });
+                self.study(&cnn, data, seed, Some(accuracy), progress)
+            }
+        }
+    }
+
+    /// Studies a network trained elsewhere, e.g. weights read with [`Mlp::from_state_dict`] or
+    /// an ONNX model: no training; its test accuracy is measured from its probabilities (or the
+    /// softmax of its logits), then every layer is extracted, the signatures fitted with `seed`
+    /// (hidden layers, and the probabilities as layer `out`) and the study run, as
+    /// [`MnistStudy::run`] does after training. [`MnistStudy::hidden`], `epochs` and `model`
+    /// are not used; the report's epochs are 0.
+    ///
+    /// # Errors
+    /// [`SignatureError::ModelMismatch`] if the model's input width differs from the data's
+    /// features per sample, or its probabilities from the number of classes;
+    /// [`SignatureError::Activations`] if extraction fails; the errors of
+    /// [`SignatureParams::fit`] and [`SignatureModel::study`].
+    pub fn run_model<M: LayerModel + Sync + ?Sized>(
+        &self,
+        model: &M,
+        data: &StudyData,
+        seed: u64,
+        progress: &mut dyn FnMut(Stage),
+    ) -> Result<StudyRun> {
+        self.study(model, data, seed, None, progress)
+    }
+
+    /// Extracts, fits and studies `model`; `accuracy` is measured here when `None`.
+    fn study<M: LayerModel + Sync + ?Sized>(
+        &self,
+        model: &M,
+        data: &StudyData,
+        seed: u64,
+        accuracy: Option<f64>,
+        progress: &mut dyn FnMut(Stage),
+    ) -> Result<StudyRun> {
+        let trained = accuracy.is_some();
+        if model.input_dim() != data.train.n_features() {
+            return Err(SignatureError::ModelMismatch {
+                what: "input width",
+                model: model.input_dim(),
+                data: data.train.n_features(),
+            });
+        }
+        let params = ExtractParams::new(EXTRACT_BATCH).logits(true);
+        let a_train = Extracted::new(params.extract(model, &data.train)?)?;
+        let a_test = Extracted::new(params.extract(model, &data.test)?)?;
         let a_unseen = data
             .unseen
             .iter()
-            .map(|(_, d)| params.extract(&mlp, d))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
+            .map(|(_, d)| Extracted::new(params.extract(model, d)?))
+            .collect::<Result<Vec<_>>>()?;
+        let class_names = self.class_names();
+        if let Some(p) = &a_train.probs
+            && p.ncols() != class_names.len()
+        {
+            return Err(SignatureError::ModelMismatch {
+                what: "number of classes",
+                model: p.ncols(),
+                data: class_names.len(),
+            });
+        }
+        let accuracy = accuracy.or_else(|| a_test.accuracy());
+        if !trained {
+            progress(Stage::Evaluated { seed, accuracy });
+        }
         progress(Stage::Extracted {
             seed,
             layers: a_train
+                .acts
                 .layer_names()
                 .into_iter()
                 .map(String::from)
                 .collect(),
         });
         // The analysed layers: every hidden layer, then the probabilities as "out".
-        let mut layer_names = mlp.layer_names();
-        layer_names.push("out".into());
-        let signature = SignatureParams::new(layer_names, self.class_names())
+        let mut layer_names = a_train.hidden_names();
+        if a_train.probs.is_some() {
+            layer_names.push("out".into());
+        }
+        let signature = SignatureParams::new(layer_names, class_names)
             .k_range(self.k_min, self.k_max)
             .seed(seed);
-        let p_train = probabilities(&a_train)?;
-        let reference = Samples::new(views(&a_train))
-            .labels(a_train.labels())
-            .ids(a_train.ids())
-            .probabilities(p_train.view());
-        let model = signature.fit(&reference)?;
+        let reference = a_train.samples().labels(a_train.acts.labels());
+        let model_fit = signature.fit(&reference)?;
         progress(Stage::Fitted {
             seed,
-            ks: model
+            ks: model_fit
                 .layers()
                 .iter()
                 .map(|l| (l.name().to_string(), l.k(), l.curve().chosen_silhouette()))
                 .collect(),
         });
-        let p_test = probabilities(&a_test)?;
-        let p_unseen: Vec<Array2<f32>> =
-            a_unseen.iter().map(probabilities).collect::<Result<_>>()?;
         let input = StudyInput {
             seed,
-            test_accuracy: Some(accuracy),
+            test_accuracy: accuracy,
             reference,
-            test: Some(
-                Samples::new(views(&a_test))
-                    .labels(a_test.labels())
-                    .ids(a_test.ids())
-                    .probabilities(p_test.view()),
-            ),
+            test: Some(a_test.samples().labels(a_test.acts.labels())),
             unseen: data
                 .unseen
                 .iter()
                 .zip(&a_unseen)
-                .zip(&p_unseen)
-                .map(|(((name, _), a), p)| UnseenSet {
+                .map(|((name, _), a)| UnseenSet {
                     name: name.clone(),
-                    samples: Samples::new(views(a)).ids(a.ids()).probabilities(p.view()),
+                    samples: a.samples(),
                 })
                 .collect(),
         };
-        let result = model.study(&input)?;
+        let result = model_fit.study(&input)?;
         progress(Stage::Studied {
             seed,
             n_scores: result
@@ -281,24 +373,101 @@ impl MnistStudy {
                 .unwrap_or(0),
         });
         let mut network = vec![data.train.n_features()];
-        network.extend(&self.hidden);
-        network.push(n_classes);
+        network.extend(a_train.hidden().map(|l| l.ncols()));
+        network.extend(a_train.probs.as_ref().map(Array2::ncols));
         Ok(StudyRun {
             network,
-            epochs: self.epochs,
-            model,
+            epochs: if trained { self.epochs } else { 0 },
+            model: model_fit,
             result,
         })
     }
 }
 
-fn views(a: &Activations) -> Vec<ArrayView2<'_, f32>> {
-    a.layers().iter().map(|l| l.values()).collect()
+/// One set's extracted layers: the hidden ones, and the class probabilities (the model's, or
+/// the softmax of its logits) if it has either.
+struct Extracted {
+    acts: Activations,
+    probs: Option<Array2<f32>>,
 }
 
-fn probabilities(a: &Activations) -> Result<Array2<f32>> {
-    a.layers()
-        .last()
-        .map(|l| l.values().to_owned())
-        .ok_or(SignatureError::NoLayers)
+impl Extracted {
+    fn new(acts: Activations) -> Result<Self> {
+        let layer = |kind| acts.layers().iter().find(|l| l.kind() == kind);
+        let probs = match (layer(LayerKind::Probabilities), layer(LayerKind::Logits)) {
+            (Some(p), _) => Some(p.values().to_owned()),
+            (None, Some(z)) => Some(softmax(z.values())),
+            (None, None) => None,
+        };
+        if acts.layers().iter().all(|l| l.kind() != LayerKind::Hidden) && probs.is_none() {
+            return Err(SignatureError::NoLayers);
+        }
+        Ok(Self { acts, probs })
+    }
+
+    fn hidden(&self) -> impl Iterator<Item = ArrayView2<'_, f32>> {
+        self.acts
+            .layers()
+            .iter()
+            .filter(|l| l.kind() == LayerKind::Hidden)
+            .map(|l| l.values())
+    }
+
+    fn hidden_names(&self) -> Vec<String> {
+        self.acts
+            .layers()
+            .iter()
+            .filter(|l| l.kind() == LayerKind::Hidden)
+            .map(|l| l.name().to_owned())
+            .collect()
+    }
+
+    /// The studied layers (hidden, then the probabilities), with ids and probabilities.
+    fn samples(&self) -> Samples<'_> {
+        let mut layers: Vec<ArrayView2<'_, f32>> = self.hidden().collect();
+        let samples = match &self.probs {
+            Some(p) => {
+                layers.push(p.view());
+                Samples::new(layers).probabilities(p.view())
+            }
+            None => Samples::new(layers),
+        };
+        samples.ids(self.acts.ids())
+    }
+
+    /// Share of rows whose most probable class is the label (first maximum on ties).
+    fn accuracy(&self) -> Option<f64> {
+        let p = self.probs.as_ref()?;
+        let labels = self.acts.labels();
+        if p.nrows() == 0 {
+            return None;
+        }
+        let correct = p
+            .axis_iter(Axis(0))
+            .zip(labels)
+            .filter(|&(ref row, &label)| {
+                let best = row
+                    .iter()
+                    .enumerate()
+                    .fold(
+                        (0, f32::NEG_INFINITY),
+                        |b, (i, &v)| if v > b.1 { (i, v) } else { b },
+                    );
+                best.0 == label
+            })
+            .count();
+        Some(correct as f64 / p.nrows() as f64)
+    }
+}
+
+/// Row-wise softmax, shifted by each row's maximum.
+fn softmax(z: ArrayView2<'_, f32>) -> Array2<f32> {
+    let mut p = z.to_owned();
+    for mut row in p.axis_iter_mut(Axis(0)) {
+        let max = row.fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+        row.mapv_inplace(|v| (v - max).exp());
+        let sum = row.sum();
+        row.mapv_inplace(|v| v / sum);
+    }
+    p
 }

@@ -78,3 +78,88 @@ fn stability_compares_seeds_on_the_same_reference() {
             .all(|v| (v[0] - 1.0).abs() < 1e-12)
     );
 }
+
+#[test]
+fn a_given_network_goes_through_the_same_study_as_a_trained_one() {
+    use mtq_model::{Device, Mlp, MlpConfig, TrainConfig};
+    use mtq_signature::SignatureError;
+    use mtq_signature::pipeline::ModelKind;
+
+    let study = quick();
+    let data = study.load().unwrap();
+    let trained = study.run(&data, 1, &mut |_| {}).unwrap();
+    // the same network trained outside the study, then given to it
+    let config = MlpConfig::new(784, study.hidden.clone(), 2);
+    let mut mlp = Mlp::new(config, 1, &Device::Cpu).unwrap();
+    mlp.train(
+        &data.train,
+        &TrainConfig::new().epochs(study.epochs).seed(1),
+    )
+    .unwrap();
+    let mut stages = Vec::new();
+    let given = study
+        .run_model(&mlp, &data, 1, &mut |s| stages.push(s))
+        .unwrap();
+    assert!(matches!(
+        stages[0],
+        Stage::Evaluated {
+            seed: 1,
+            accuracy: Some(_)
+        }
+    ));
+    assert_eq!(
+        (given.network.clone(), given.epochs),
+        (trained.network.clone(), 0)
+    );
+    // accuracy from the extracted probabilities = the model's own evaluation
+    assert_eq!(given.result.test_accuracy, trained.result.test_accuracy);
+    assert_eq!(given.model.layer_names(), trained.model.layer_names());
+    for (g, t) in given.result.sets.iter().zip(&trained.result.sets) {
+        assert_eq!(g.trace.clusters, t.trace.clusters);
+        assert_eq!(g.trace.predictions, t.trace.predictions);
+    }
+    // a network of another input width is refused before any work
+    let small = Mlp::new(MlpConfig::new(12, [4], 2), 0, &Device::Cpu).unwrap();
+    let err = study.run_model(&small, &data, 0, &mut |_| {}).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SignatureError::ModelMismatch {
+                what: "input width",
+                model: 12,
+                data: 784
+            }
+        ),
+        "{err}"
+    );
+    // and one predicting three classes for two
+    let three = Mlp::new(MlpConfig::new(784, [4], 3), 0, &Device::Cpu).unwrap();
+    let err = study.run_model(&three, &data, 0, &mut |_| {}).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SignatureError::ModelMismatch {
+                model: 3,
+                data: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // the CNN needs images
+    let mut flat = data.clone();
+    flat.train = mtq_data::Dataset::new(
+        flat.train.features().to_owned(),
+        flat.train.labels().to_owned(),
+    )
+    .unwrap();
+    let cnn = MnistStudy {
+        model: ModelKind::Cnn,
+        ..quick()
+    };
+    let err = cnn.run(&flat, 0, &mut |_| {}).unwrap_err();
+    assert!(
+        matches!(err, SignatureError::NotImages { n_features: 784 }),
+        "{err}"
+    );
+}
