@@ -183,6 +183,10 @@ pub struct StudyArgs {
     /// Largest K tried per layer.
     #[arg(long, default_value_t = 10, value_name = "K")]
     pub k_max: usize,
+    /// Estimate each K's silhouette on N seeded reference rows (scikit-learn's sample_size)
+    /// instead of all of them; default: exact up to 100,000 rows, 20,000 sampled above.
+    #[arg(long, value_name = "N")]
+    pub silhouette_sample: Option<usize>,
     /// Output folder (created if missing; checked before any work).
     #[arg(long, default_value = "mtq-report", value_name = "DIR")]
     pub out: PathBuf,
@@ -336,10 +340,6 @@ pub struct NpyArgs {
     /// Seed of K-means (and of the silhouette sample).
     #[arg(long, default_value_t = 0, value_name = "S")]
     pub seed: u64,
-    /// Estimate each K's silhouette on N seeded reference rows (scikit-learn's sample_size)
-    /// instead of all of them; default: exact up to 100,000 rows, 20,000 sampled above.
-    #[arg(long, value_name = "N")]
-    pub silhouette_sample: Option<usize>,
     /// K range and output.
     #[command(flatten)]
     pub study: StudyArgs,

@@ -8,7 +8,7 @@ use mtq_signature::pipeline::{MnistStudy, StudyData};
 use crate::args::{DataArgs, DataSet};
 use crate::arrays::{self, TEST_FRACTION};
 use crate::failure::Failure;
-use crate::mnist::{fact, run_seeds};
+use crate::mnist::{fact, run_seeds, sampled_silhouette_fact};
 use crate::output;
 use crate::progress::Progress;
 
@@ -86,6 +86,7 @@ pub fn run(args: &DataArgs, progress: &Progress) -> Result<(), Failure> {
         epochs: args.epochs,
         k_min: args.study.k_min,
         k_max: args.study.k_max,
+        silhouette_sample: args.study.silhouette_sample,
         names: Some(names),
         ..MnistStudy::new()
     };
@@ -110,6 +111,10 @@ pub fn run(args: &DataArgs, progress: &Progress) -> Result<(), Failure> {
             format!("{} to {}", args.study.k_min, args.study.k_max),
         ),
     ];
+    if let Some(size) = args.study.silhouette_sample {
+        meta.facts
+            .push(sampled_silhouette_fact(size, first.result.seed));
+    }
     let report = Report::new(&first.model, &first.result, &meta, stability.as_ref());
     output::finish(&out, &report, progress)
 }

@@ -31,6 +31,7 @@ pub fn run(args: &MnistArgs, progress: &Progress) -> Result<(), Failure> {
         epochs: args.epochs.unwrap_or(default_epochs),
         k_min: args.study.k_min,
         k_max: args.study.k_max,
+        silhouette_sample: args.study.silhouette_sample,
         mnist_dir: args.mnist_dir.clone(),
         device: device.clone(),
         names: None,
@@ -73,6 +74,10 @@ pub fn run(args: &MnistArgs, progress: &Progress) -> Result<(), Failure> {
             fact("model", format!("LeNet-style CNN, convolutions as {tap}")),
         );
     }
+    if let Some(size) = study.silhouette_sample {
+        meta.facts
+            .push(sampled_silhouette_fact(size, first.result.seed));
+    }
     let report = Report::new(&first.model, &first.result, &meta, stability.as_ref());
     output::finish(&out, &report, progress)
 }
@@ -94,6 +99,17 @@ fn load_weights(path: &Path, args: &MnistArgs, device: &Device) -> Result<Mlp, F
 }
 
 /// A fact line of the report.
+/// The report's fact saying each K's silhouette was estimated on `size` sampled rows (the
+/// approximation `--silhouette-sample` opts into), seeded by `seed`.
+pub fn sampled_silhouette_fact(size: usize, seed: u64) -> Fact {
+    fact(
+        "silhouette",
+        format!(
+            "estimated on {size} sampled reference rows per K (seed {seed}; --silhouette-sample)"
+        ),
+    )
+}
+
 pub fn fact(label: &str, value: String) -> Fact {
     Fact {
         label: label.into(),

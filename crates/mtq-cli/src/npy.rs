@@ -51,7 +51,7 @@ pub fn run(args: &NpyArgs, progress: &Progress) -> Result<(), Failure> {
     let model = SignatureParams::new(args.layers.clone(), classes)
         .k_range(args.study.k_min, args.study.k_max)
         .seed(args.seed)
-        .silhouette(match args.silhouette_sample {
+        .silhouette(match args.study.silhouette_sample {
             Some(size) => SilhouetteMode::Sampled {
                 size,
                 seed: args.seed,
@@ -90,6 +90,10 @@ pub fn run(args: &NpyArgs, progress: &Progress) -> Result<(), Failure> {
         label: "source".into(),
         value: args.reference.display().to_string(),
     });
+    if let Some(size) = args.study.silhouette_sample {
+        meta.facts
+            .push(crate::mnist::sampled_silhouette_fact(size, args.seed));
+    }
     let report = Report::new(&model, &result, &meta, None);
     output::finish(&out, &report, progress)
 }

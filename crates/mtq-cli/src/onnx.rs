@@ -23,7 +23,7 @@ pub fn run(args: &OnnxArgs, progress: &Progress) -> Result<(), Failure> {
     use mtq_signature::pipeline::MnistStudy;
 
     use crate::arrays;
-    use crate::mnist::{fact, run_seeds};
+    use crate::mnist::{fact, run_seeds, sampled_silhouette_fact};
     use crate::output;
 
     let out = output::prepare(&args.study.out)?;
@@ -43,6 +43,7 @@ pub fn run(args: &OnnxArgs, progress: &Progress) -> Result<(), Failure> {
     let base = MnistStudy {
         k_min: args.study.k_min,
         k_max: args.study.k_max,
+        silhouette_sample: args.study.silhouette_sample,
         ..MnistStudy::new()
     };
     let (study, data, source) = match arrays::load(&args.arrays, seeds[0], false)? {
@@ -115,6 +116,10 @@ pub fn run(args: &OnnxArgs, progress: &Progress) -> Result<(), Failure> {
     ];
     if args.arrays.x.is_none() {
         meta.thumbnails = Some(Thumbnails::mnist(&data));
+    }
+    if let Some(size) = args.study.silhouette_sample {
+        meta.facts
+            .push(sampled_silhouette_fact(size, first.result.seed));
     }
     let report = Report::new(&first.model, &first.result, &meta, stability.as_ref());
     output::finish(&out, &report, progress)

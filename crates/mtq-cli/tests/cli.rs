@@ -236,6 +236,27 @@ fn mnist_study_runs_end_to_end() {
     assert!(stdout.lines().last().unwrap().starts_with("report: "));
     let json: String = std::fs::read_to_string(out_dir.join("report.json")).unwrap();
     assert!(json.contains("\"schema_version\": 1"));
+    assert!(!json.contains("sampled reference rows"), "exact by default");
+    // the sampled silhouette is opted into and said in the report
+    let out = mtq(&[
+        "mnist",
+        "--epochs",
+        "1",
+        "--k-max",
+        "3",
+        "--inject",
+        "4",
+        "--silhouette-sample",
+        "500",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: String = std::fs::read_to_string(out_dir.join("report.json")).unwrap();
+    assert!(
+        json.contains("estimated on 500 sampled reference rows per K (seed 0"),
+        "{json}"
+    );
     std::fs::remove_dir_all(&out_dir).unwrap();
 }
 

@@ -23,6 +23,7 @@
 use std::path::PathBuf;
 
 use mtq_activations::{Activations, ExtractParams, LayerKind, LayerModel};
+use mtq_cluster::SilhouetteMode;
 use mtq_data::{Dataset, Mnist};
 use mtq_model::{Cnn, CnnConfig, ConvTap, Device, Mlp, MlpConfig, TrainConfig};
 use ndarray::{Array2, ArrayView2, Axis};
@@ -64,6 +65,10 @@ pub struct MnistStudy {
     pub k_min: usize,
     /// Largest K tried per layer.
     pub k_max: usize,
+    /// Estimate each K's silhouette on this many reference rows drawn with the study's seed
+    /// ([`SilhouetteMode::Sampled`], scikit-learn's `sample_size`) instead of
+    /// [`SilhouetteMode::Auto`] (exact up to 100,000 rows): an approximation to opt into.
+    pub silhouette_sample: Option<usize>,
     /// A folder with the four MNIST IDX files (raw or gzip); `None` for the embedded sample.
     pub mnist_dir: Option<PathBuf>,
     /// Where the network runs.
@@ -172,6 +177,7 @@ impl MnistStudy {
             epochs: 5,
             k_min: 2,
             k_max: 10,
+            silhouette_sample: None,
             mnist_dir: None,
             device: Device::Cpu,
             names: None,
@@ -336,7 +342,11 @@ impl MnistStudy {
         }
         let signature = SignatureParams::new(layer_names, class_names)
             .k_range(self.k_min, self.k_max)
-            .seed(seed);
+            .seed(seed)
+            .silhouette(match self.silhouette_sample {
+                Some(size) => SilhouetteMode::Sampled { size, seed },
+                None => SilhouetteMode::Auto,
+            });
         let reference = a_train.samples().labels(a_train.acts.labels());
         let model_fit = signature.fit(&reference)?;
         progress(Stage::Fitted {
