@@ -82,14 +82,9 @@ pub fn stability_notes(st: &Stability, meta: &ReportMeta) -> Vec<String> {
         },
     )];
     let aris: Vec<String> = st
-        .layers
-        .iter()
-        .zip(&st.partition_ari)
-        .map(|(l, v)| {
-            let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
-            let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            format!("{l} {lo:.3}-{hi:.3}")
-        })
+        .partition_ari_range()
+        .into_iter()
+        .map(|(l, lo, hi)| format!("{l} {lo:.3}-{hi:.3}"))
         .collect();
     if st.seeds.len() > 1 {
         notes.push(format!(

@@ -68,14 +68,9 @@ pub(crate) fn stability_section(s: &mut String, st: &Stability, trusted: &str) {
     if st.seeds.len() > 1 && !st.partition_ari.is_empty() {
         s.push_str("<p class=\"note\">Agreement of the seeds' partitions of the reference set (ARI over pairs of seeds, min–max): ");
         let parts: Vec<String> = st
-            .layers
-            .iter()
-            .zip(&st.partition_ari)
-            .map(|(l, v)| {
-                let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
-                let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                format!("{} {}–{}", esc(l), num(lo, 3), num(hi, 3))
-            })
+            .partition_ari_range()
+            .into_iter()
+            .map(|(l, lo, hi)| format!("{} {}–{}", esc(l), num(lo, 3), num(hi, 3)))
             .collect();
         s.push_str(&parts.join(", "));
         s.push_str(". The report below shows the first seed.</p>\n");

@@ -62,6 +62,23 @@ pub struct Stability {
     pub rank_correlation: Vec<f64>,
 }
 
+impl Stability {
+    /// Per layer, its name and the smallest and largest of [`partition_ari`](Self::partition_ari)
+    /// (`+inf, -inf` for a layer with no pair, i.e. a single seed).
+    #[must_use]
+    pub fn partition_ari_range(&self) -> Vec<(&str, f64, f64)> {
+        self.layers
+            .iter()
+            .zip(&self.partition_ari)
+            .map(|(l, v)| {
+                let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                (l.as_str(), lo, hi)
+            })
+            .collect()
+    }
+}
+
 /// Compares the runs of one study with different seeds. Each item is a fitted model and its
 /// study result on the same reference set (same samples, same order), the same layers and the
 /// same tasks.
