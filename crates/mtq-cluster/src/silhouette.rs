@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use crate::data::{self, check_data, check_labels, encode, sq_dist, sq_norm};
 use crate::error::{ClusterError, Result};
-use crate::kernel::{Mat, gemm_abt, sqrt_clamp_flag};
+use crate::kernel::{Mat, diff_tile, gemm_abt, sqrt_clamp_flag};
 
 /// Rows per block of the simplified silhouette.
 const ROW_BLOCK: usize = 256;
@@ -138,7 +138,7 @@ pub(crate) fn multi_silhouette(
             let (rb, cb) = (TILE.min(n - r0), TILE.min(n - c0));
             tile.resize(rb * cb, 0.0);
             if d <= DIRECT_MAX_D {
-                direct_tile(tile, xs, xt, (n, d), (r0, rb), (c0, cb));
+                diff_tile(tile, (xs, xt), (n, d), (r0, rb), (c0, cb));
             } else {
                 gemm_abt(am.rows(r0, rb), bm.rows(c0, cb), tile, cb, false);
                 for r in 0..rb {
@@ -294,34 +294,10 @@ fn sum_f32(v: &[f32]) -> f32 {
 /// Up to this many features, distance tiles are computed directly from coordinate differences
 /// (exact, no cancellation, cheaper than the product at this width: low-dimensional layers
 /// such as a softmax output are full of near-duplicate points that the expansion would flag
-/// for recomputation).
-const DIRECT_MAX_D: usize = 4;
-
-/// Distances between rows `r0..r0 + rb` and `c0..c0 + cb` of the `n x d` data `xs` (`xt` is
-/// its transpose) into `tile` (`rb x cb`, row-major), from coordinate differences.
-fn direct_tile(
-    tile: &mut [f32],
-    xs: &[f32],
-    xt: &[f32],
-    (n, d): (usize, usize),
-    (r0, rb): (usize, usize),
-    (c0, cb): (usize, usize),
-) {
-    for (r, row) in tile.chunks_exact_mut(cb).take(rb).enumerate() {
-        let xi = &xs[(r0 + r) * d..(r0 + r + 1) * d];
-        row.fill(0.0);
-        for (p, &v) in xi.iter().enumerate() {
-            let col = &xt[p * n + c0..p * n + c0 + cb];
-            for (t, &y) in row.iter_mut().zip(col) {
-                let diff = v - y;
-                *t += diff * diff;
-            }
-        }
-        for t in row.iter_mut() {
-            *t = t.sqrt();
-        }
-    }
-}
+/// for recomputation). Measured on the 8-class full-MNIST layers (48,200 rows): at 8
+/// features (probabilities) the direct tiles take 0.67 s against the product's 1.1 s, at 32
+/// about 1.45 s against 1.1 s, at 64 2.25 s against 1.25 s.
+const DIRECT_MAX_D: usize = 16;
 
 /// Below this share of `|x|² + |y|²`, a squared distance from the expansion may have lost more
 /// than ~1e-5 of its value to cancellation: it is then recomputed directly.

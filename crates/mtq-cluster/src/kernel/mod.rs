@@ -318,25 +318,39 @@ pub(crate) struct Centres {
     norms: Vec<f32>,
     k: usize,
     d: usize,
+    /// Groups per run: the centres of run `r` are groups `r * run_groups..(r + 1) * run_groups`.
+    run_groups: usize,
 }
 
 impl Centres {
     /// From `k` centres of `d` features, row-major in `c`.
     pub(crate) fn new(c: &[f32], k: usize, d: usize) -> Self {
-        let n_groups = k.div_ceil(GROUP);
+        Self::runs(&[c], k, d)
+    }
+
+    /// The `k` centres (`d` features, row-major) of each of several K-means runs, each run's
+    /// padded to whole groups, so that one pass over the data serves every run
+    /// ([`nearest_runs`]).
+    pub(crate) fn runs(runs: &[&[f32]], k: usize, d: usize) -> Self {
+        let run_groups = k.div_ceil(GROUP);
+        let n_groups = run_groups * runs.len();
         let mut groups = vec![[0.0f32; GROUP]; n_groups * d];
         let mut norms = vec![f32::INFINITY; n_groups * GROUP];
-        for (j, row) in c.chunks_exact(d.max(1)).take(k).enumerate() {
-            for (p, &v) in row.iter().enumerate() {
-                groups[(j / GROUP) * d + p][j % GROUP] = v;
+        for (r, c) in runs.iter().enumerate() {
+            for (j, row) in c.chunks_exact(d.max(1)).take(k).enumerate() {
+                let g = r * run_groups + j / GROUP;
+                for (p, &v) in row.iter().enumerate() {
+                    groups[g * d + p][j % GROUP] = v;
+                }
+                norms[g * GROUP + j % GROUP] = sq_norm(row);
             }
-            norms[j] = sq_norm(row);
         }
         Self {
             groups,
             norms,
             k,
             d,
+            run_groups,
         }
     }
 }
@@ -398,21 +412,23 @@ fn for_each_dots<const FMA: bool, const L: usize>(
     }
 }
 
-/// The running nearest centre of two blocks of rows, written to `labels` after the last group.
-struct NearestSink<'a, const L: usize> {
+/// The running nearest centre of two blocks of rows within each run's groups, written to that
+/// run's `labels` after its last group.
+struct NearestSink<'a, 'b, const L: usize> {
     best_v: [[f32; L]; 2],
     best: [[u32; L]; 2],
     norms: &'a [f32],
-    n_groups: usize,
-    labels: &'a mut [usize],
-    changed: usize,
+    run_groups: usize,
+    labels: &'a mut [&'b mut [usize]],
+    changed: &'a mut [usize],
 }
 
-impl<const L: usize> DotsSink<L> for NearestSink<'_, L> {
+impl<const L: usize> DotsSink<L> for NearestSink<'_, '_, L> {
     #[inline(always)]
     fn take(&mut self, r0: usize, g: usize, acc: &[[[f32; L]; GROUP]; 2]) {
+        let local = g % self.run_groups;
         // local copies: the lane loops then compile to vector compares and blends
-        let mut best_v = if g == 0 {
+        let mut best_v = if local == 0 {
             [[f32::INFINITY; L]; 2]
         } else {
             self.best_v
@@ -421,7 +437,7 @@ impl<const L: usize> DotsSink<L> for NearestSink<'_, L> {
         for ((a, bv), bi) in acc.iter().zip(&mut best_v).zip(&mut best) {
             for (j, aj) in a.iter().enumerate() {
                 let cn = self.norms[g * GROUP + j];
-                let id = (g * GROUP + j) as u32;
+                let id = (local * GROUP + j) as u32;
                 for l in 0..L {
                     let v = cn - 2.0 * aj[l];
                     let better = v < bv[l];
@@ -432,38 +448,50 @@ impl<const L: usize> DotsSink<L> for NearestSink<'_, L> {
         }
         self.best_v = best_v;
         self.best = best;
-        if g + 1 == self.n_groups {
-            let rows = self.labels.len().saturating_sub(r0).min(2 * L);
-            for (l, lab) in self.labels[r0..r0 + rows].iter_mut().enumerate() {
-                let b = self.best[l / L][l % L] as usize;
-                if *lab != b {
-                    self.changed += 1;
-                    *lab = b;
-                }
-            }
+        if local + 1 == self.run_groups {
+            let run = g / self.run_groups;
+            let ids: [u32; 32] = std::array::from_fn(|l| self.best[(l / L) % 2][l % L]);
+            self.changed[run] += write_labels(&ids[..2 * L], r0, self.labels[run]);
         }
     }
+}
+
+/// Writes the ids of the nearest centre of the rows starting at `r0` into `labels` (rows
+/// beyond `labels` ignored); returns how many changed.
+#[inline(always)]
+fn write_labels(ids: &[u32], r0: usize, labels: &mut [usize]) -> usize {
+    let rows = labels.len().saturating_sub(r0).min(ids.len());
+    let mut changed = 0;
+    for (lab, &b) in labels[r0..r0 + rows].iter_mut().zip(ids) {
+        let b = b as usize;
+        if *lab != b {
+            changed += 1;
+            *lab = b;
+        }
+    }
+    changed
 }
 
 #[inline(always)]
 fn nearest_body<const FMA: bool, const L: usize>(
     x: PackedRows<'_>,
     c: &Centres,
-    labels: &mut [usize],
-) -> usize {
+    labels: &mut [&mut [usize]],
+    changed: &mut [usize],
+) {
     let mut sink = NearestSink::<L> {
         best_v: [[f32::INFINITY; L]; 2],
         best: [[0u32; L]; 2],
         norms: &c.norms,
-        n_groups: c.groups.len() / x.d.max(1),
+        run_groups: c.run_groups,
         labels,
-        changed: 0,
+        changed,
     };
     for_each_dots::<FMA, L>(x, c, &mut sink);
-    sink.changed
 }
 
-/// Squared distances of every row to every centre, into `out` (`rows x k`).
+/// Squared distances of every row to every centre, into `out` (`k x rows`: one centre's
+/// distances contiguous, so each lane block is one vector store).
 struct SqDistsSink<'a> {
     x_norms: &'a [f32],
     c_norms: &'a [f32],
@@ -479,12 +507,15 @@ impl<const L: usize> DotsSink<L> for SqDistsSink<'_> {
         for (blk, a) in acc.iter().enumerate() {
             for (j, aj) in a.iter().enumerate().take(k.saturating_sub(g * GROUP)) {
                 let cj = g * GROUP + j;
-                for (l, &dot) in aj.iter().enumerate() {
-                    let i = r0 + blk * L + l;
-                    if i < self.rows {
-                        self.out[i * k + cj] =
-                            (self.x_norms[i] + self.c_norms[cj] - 2.0 * dot).max(0.0);
-                    }
+                let cn = self.c_norms[cj];
+                let i0 = r0 + blk * L;
+                let m = self.rows.saturating_sub(i0).min(L);
+                if m == 0 {
+                    continue;
+                }
+                let out = &mut self.out[cj * self.rows + i0..][..m];
+                for ((o, &xn), &dot) in out.iter_mut().zip(&self.x_norms[i0..i0 + m]).zip(aj) {
+                    *o = (xn + cn - 2.0 * dot).max(0.0);
                 }
             }
         }
@@ -530,15 +561,16 @@ mod nearest_x86;
 /// lane loops: one register per 8 or 16 lanes).
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{Centres, PackedRows, add_rows_body, nearest_body, sq_dists_body};
+    use super::{Centres, PackedRows, add_rows_body, diff_tile_body, nearest_body, sq_dists_body};
 
     #[target_feature(enable = "avx2,fma")]
     pub(super) fn nearest_avx2<const L: usize>(
         x: PackedRows<'_>,
         c: &Centres,
-        labels: &mut [usize],
-    ) -> usize {
-        nearest_body::<true, L>(x, c, labels)
+        labels: &mut [&mut [usize]],
+        changed: &mut [usize],
+    ) {
+        nearest_body::<true, L>(x, c, labels, changed);
     }
 
     #[target_feature(enable = "avx2,fma")]
@@ -570,6 +602,28 @@ mod x86 {
     pub(super) fn add_rows_avx512(x: &[f32], labels: &[usize], sums: &mut [f32]) {
         add_rows_body(x, labels, sums);
     }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) fn diff_tile_avx2(
+        tile: &mut [f32],
+        data: (&[f32], &[f32]),
+        shape: (usize, usize),
+        rows: (usize, usize),
+        cols: (usize, usize),
+    ) {
+        diff_tile_body(tile, data, shape, rows, cols);
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn diff_tile_avx512(
+        tile: &mut [f32],
+        data: (&[f32], &[f32]),
+        shape: (usize, usize),
+        rows: (usize, usize),
+        cols: (usize, usize),
+    ) {
+        diff_tile_body(tile, data, shape, rows, cols);
+    }
 }
 
 /// Runs `$body` for `$x`'s lane width at the widest level this CPU and the packing allow:
@@ -596,17 +650,38 @@ macro_rules! dispatch {
 /// The nearest centre (`|c_j|² − 2 x·c_j` smallest, ties to the lower index) of every row of
 /// `x`, written to `labels` (one per row); returns how many changed.
 pub(crate) fn nearest(x: PackedRows<'_>, c: &Centres, labels: &mut [usize]) -> usize {
-    assert_eq!(x.rows, labels.len(), "rows and labels differ");
+    let mut changed = [0];
+    nearest_runs(x, c, &mut [labels], &mut changed);
+    changed[0]
+}
+
+/// [`nearest`] for several runs at once ([`Centres::runs`]): the nearest of run `r`'s centres
+/// (ids local to the run) into `labels[r]`, and the number changed added to `changed[r]`.
+/// Every distance is computed as by a run alone, so each run's labels are the same bits.
+pub(crate) fn nearest_runs(
+    x: PackedRows<'_>,
+    c: &Centres,
+    labels: &mut [&mut [usize]],
+    changed: &mut [usize],
+) {
+    let runs = c.groups.len() / (c.d.max(1) * c.run_groups.max(1));
+    assert_eq!(labels.len(), runs, "one label slice per run");
+    assert_eq!(changed.len(), runs, "one count per run");
+    assert!(
+        labels.iter().all(|l| l.len() == x.rows),
+        "rows and labels differ"
+    );
     assert_eq!(x.d, c.d, "feature counts differ");
     let sixteen = x.lanes == 16;
     dispatch!(x,
-        avx512: nearest_x86::nearest_avx512(x, c, labels),
-        avx2: if sixteen { x86::nearest_avx2::<16>(x, c, labels) } else { nearest_x86::nearest_avx2(x, c, labels) },
-        plain: if sixteen { nearest_body::<false, 16>(x, c, labels) } else { nearest_body::<false, 8>(x, c, labels) })
+        avx512: nearest_x86::nearest_avx512(x, c, labels, changed),
+        avx2: if sixteen { x86::nearest_avx2::<16>(x, c, labels, changed) } else { nearest_x86::nearest_avx2(x, c, labels, changed) },
+        plain: if sixteen { nearest_body::<false, 16>(x, c, labels, changed) } else { nearest_body::<false, 8>(x, c, labels, changed) })
 }
 
 /// Squared distances `max(|x|² + |c|² − 2 x·c, 0)` of every row of `x` (squared norms
-/// `x_norms`) to every centre, into `out` (`rows x k`, row-major).
+/// `x_norms`) to every centre, into `out` (`k x rows`, row-major: centre `j`'s distances at
+/// `out[j * rows..(j + 1) * rows]`).
 pub(crate) fn sq_dists(x: PackedRows<'_>, x_norms: &[f32], c: &Centres, out: &mut [f32]) {
     assert_eq!(x.rows, x_norms.len(), "rows and norms differ");
     assert_eq!(x.d, c.d, "feature counts differ");
@@ -616,6 +691,91 @@ pub(crate) fn sq_dists(x: PackedRows<'_>, x_norms: &[f32], c: &Centres, out: &mu
         avx512: x86::sq_dists_avx512(x, x_norms, c, out),
         avx2: if sixteen { x86::sq_dists_avx2::<16>(x, x_norms, c, out) } else { x86::sq_dists_avx2::<8>(x, x_norms, c, out) },
         plain: if sixteen { sq_dists_body::<false, 16>(x, x_norms, c, out) } else { sq_dists_body::<false, 8>(x, x_norms, c, out) })
+}
+
+/// Euclidean distances between rows `r0..r0 + rb` and rows `c0..c0 + cb` of the `n x d` data
+/// `xs` (row-major; `xt` is its `d x n` transpose) into `tile` (`rb x cb`, row-major), from
+/// coordinate differences summed in feature order: exact (no cancellation) and the same bits at
+/// every level (no fused multiply-add). Blocks of 4 rows x 16 columns stay in registers while
+/// the features stream past, so each column value loaded serves 4 rows.
+pub(crate) fn diff_tile(
+    tile: &mut [f32],
+    (xs, xt): (&[f32], &[f32]),
+    (n, d): (usize, usize),
+    rows: (usize, usize),
+    cols: (usize, usize),
+) {
+    assert!(xs.len() >= n * d && xt.len() >= n * d, "data size");
+    assert!(
+        rows.0 + rows.1 <= n && cols.0 + cols.1 <= n,
+        "tile outside the data"
+    );
+    assert!(tile.len() >= rows.1 * cols.1, "tile size");
+    #[cfg(target_arch = "x86_64")]
+    match Level::detect() {
+        // SAFETY: the CPU has the features the called function enables (detected).
+        Level::Avx512 => {
+            return unsafe { x86::diff_tile_avx512(tile, (xs, xt), (n, d), rows, cols) };
+        }
+        // SAFETY: as above.
+        Level::Avx2 => return unsafe { x86::diff_tile_avx2(tile, (xs, xt), (n, d), rows, cols) },
+        Level::Plain => {}
+    }
+    diff_tile_body(tile, (xs, xt), (n, d), rows, cols);
+}
+
+/// Rows and columns of one register block of [`diff_tile`].
+const DIFF_ROWS: usize = 4;
+const DIFF_COLS: usize = 16;
+
+#[inline(always)]
+fn diff_tile_body(
+    tile: &mut [f32],
+    (xs, xt): (&[f32], &[f32]),
+    (n, d): (usize, usize),
+    (r0, rb): (usize, usize),
+    (c0, cb): (usize, usize),
+) {
+    for r in (0..rb).step_by(DIFF_ROWS) {
+        let nr = DIFF_ROWS.min(rb - r);
+        for c in (0..cb).step_by(DIFF_COLS) {
+            let nc = DIFF_COLS.min(cb - c);
+            let mut acc = [[0.0f32; DIFF_COLS]; DIFF_ROWS];
+            if nr == DIFF_ROWS && nc == DIFF_COLS {
+                let xr: [&[f32]; DIFF_ROWS] =
+                    std::array::from_fn(|i| &xs[(r0 + r + i) * d..(r0 + r + i + 1) * d]);
+                for p in 0..d {
+                    let col: &[f32; DIFF_COLS] = xt[p * n + c0 + c..][..DIFF_COLS]
+                        .try_into()
+                        .expect("a block of columns");
+                    let v: [f32; DIFF_ROWS] = std::array::from_fn(|i| xr[i][p]);
+                    for i in 0..DIFF_ROWS {
+                        for l in 0..DIFF_COLS {
+                            let diff = v[i] - col[l];
+                            acc[i][l] += diff * diff;
+                        }
+                    }
+                }
+            } else {
+                for (i, a) in acc.iter_mut().enumerate().take(nr) {
+                    let row = &xs[(r0 + r + i) * d..(r0 + r + i + 1) * d];
+                    for (p, &v) in row.iter().enumerate() {
+                        let col = &xt[p * n + c0 + c..p * n + c0 + c + nc];
+                        for (t, &y) in a.iter_mut().zip(col) {
+                            let diff = v - y;
+                            *t += diff * diff;
+                        }
+                    }
+                }
+            }
+            for (i, a) in acc.iter().enumerate().take(nr) {
+                let out = &mut tile[(r + i) * cb + c..(r + i) * cb + c + nc];
+                for (o, &v) in out.iter_mut().zip(a) {
+                    *o = v.sqrt();
+                }
+            }
+        }
+    }
 }
 
 /// Adds each row of `x` (row-major, one row per label) to the `sums` row of its label
@@ -692,12 +852,12 @@ mod tests {
         lanes: usize,
     ) -> Vec<(
         &'static str,
-        Box<dyn Fn(PackedRows<'_>, &Centres, &mut [usize]) -> usize>,
+        Box<dyn Fn(PackedRows<'_>, &Centres, &mut [&mut [usize]], &mut [usize])>,
         Box<dyn Fn(PackedRows<'_>, &[f32], &Centres, &mut [f32])>,
     )> {
         let mut v: Vec<(
             &'static str,
-            Box<dyn Fn(PackedRows<'_>, &Centres, &mut [usize]) -> usize>,
+            Box<dyn Fn(PackedRows<'_>, &Centres, &mut [&mut [usize]], &mut [usize])>,
             Box<dyn Fn(PackedRows<'_>, &[f32], &Centres, &mut [f32])>,
         )> = Vec::new();
         if lanes == 8 {
@@ -721,18 +881,18 @@ mod tests {
                 if lanes == 8 {
                     v.push((
                         "avx2 8 portable",
-                        Box::new(|x, c, l| unsafe { x86::nearest_avx2::<8>(x, c, l) }),
+                        Box::new(|x, c, l, ch| unsafe { x86::nearest_avx2::<8>(x, c, l, ch) }),
                         Box::new(|x, n, c, o| unsafe { x86::sq_dists_avx2::<8>(x, n, c, o) }),
                     ));
                     v.push((
                         "avx2 8 intrinsics",
-                        Box::new(|x, c, l| unsafe { nearest_x86::nearest_avx2(x, c, l) }),
+                        Box::new(|x, c, l, ch| unsafe { nearest_x86::nearest_avx2(x, c, l, ch) }),
                         Box::new(|x, n, c, o| unsafe { x86::sq_dists_avx2::<8>(x, n, c, o) }),
                     ));
                 } else {
                     v.push((
                         "avx2 16",
-                        Box::new(|x, c, l| unsafe { x86::nearest_avx2::<16>(x, c, l) }),
+                        Box::new(|x, c, l, ch| unsafe { x86::nearest_avx2::<16>(x, c, l, ch) }),
                         Box::new(|x, n, c, o| unsafe { x86::sq_dists_avx2::<16>(x, n, c, o) }),
                     ));
                 }
@@ -740,12 +900,12 @@ mod tests {
             if level == Level::Avx512 && lanes == 16 {
                 v.push((
                     "avx512 16",
-                    Box::new(|x, c, l| unsafe { nearest_x86::nearest_avx512(x, c, l) }),
+                    Box::new(|x, c, l, ch| unsafe { nearest_x86::nearest_avx512(x, c, l, ch) }),
                     Box::new(|x, n, c, o| unsafe { x86::sq_dists_avx512(x, n, c, o) }),
                 ));
             }
         }
-        v.push(("dispatched", Box::new(nearest), Box::new(sq_dists)));
+        v.push(("dispatched", Box::new(nearest_runs), Box::new(sq_dists)));
         v
     }
 
@@ -753,21 +913,29 @@ mod tests {
     fn kmeans_kernels_match_naive_on_ragged_shapes() {
         // rows not a multiple of 16 or 32 (a lone last block), centres not a multiple of 4, a
         // chunk not starting at 0; every compiled path of both packings, fused-multiply-add
-        // paths bit-identical to each other
+        // paths bit-identical to each other; three runs' centres at once, each run's labels
+        // its own nearest centre
         for (n, d, k) in [(37, 5, 3), (16, 8, 4), (9, 3, 9), (50, 17, 1), (83, 64, 10)] {
             let x = values(n * d, 7);
-            let cs = values(k * d, 11);
-            let c = Centres::new(&cs, k, d);
-            let naive = |i: usize, j: usize| -> f32 {
+            let runs: Vec<Vec<f32>> = [11, 13, 17].iter().map(|&s| values(k * d, s)).collect();
+            let cs = &runs[0];
+            let c = Centres::new(cs, k, d);
+            let multi = Centres::runs(&[&runs[0], &runs[1], &runs[2]], k, d);
+            let naive_to = |cs: &[f32], i: usize, j: usize| -> f32 {
                 (0..d).map(|p| (x[i * d + p] - cs[j * d + p]).powi(2)).sum()
             };
-            let want: Vec<usize> = (0..n)
-                .map(|i| {
-                    (0..k)
-                        .min_by(|&a, &b| naive(i, a).total_cmp(&naive(i, b)))
-                        .unwrap_or(0)
-                })
-                .collect();
+            let naive = |i: usize, j: usize| naive_to(cs, i, j);
+            let nearest_of = |cs: &[f32]| -> Vec<usize> {
+                (0..n)
+                    .map(|i| {
+                        (0..k)
+                            .min_by(|&a, &b| naive_to(cs, i, a).total_cmp(&naive_to(cs, i, b)))
+                            .unwrap_or(0)
+                    })
+                    .collect()
+            };
+            let want = nearest_of(cs);
+            let wants: Vec<Vec<usize>> = runs.iter().map(|r| nearest_of(r)).collect();
             let start = if n > 16 { 16 } else { 0 };
             let norms: Vec<f32> = x[start * d..]
                 .chunks_exact(d)
@@ -779,12 +947,23 @@ mod tests {
                 let rows = packed.rows(start, n - start);
                 for (name, near, dists) in kernel_paths(lanes) {
                     let mut labels = vec![usize::MAX; n - start];
-                    assert_eq!(near(rows, &c, &mut labels), n - start, "{name}");
+                    let mut changed = [0];
+                    near(rows, &c, &mut [&mut labels], &mut changed);
+                    assert_eq!(changed, [n - start], "{name}");
                     assert_eq!(labels, want[start..], "{name}: {n} {d} {k}");
+                    let mut three = vec![vec![usize::MAX; n - start]; 3];
+                    let mut slices: Vec<&mut [usize]> =
+                        three.iter_mut().map(Vec::as_mut_slice).collect();
+                    let mut changed = [0; 3];
+                    near(rows, &multi, &mut slices, &mut changed);
+                    assert_eq!(changed, [n - start; 3], "{name}");
+                    for (got, w) in three.iter().zip(&wants) {
+                        assert_eq!(got, &w[start..], "{name}: {n} {d} {k}, three runs");
+                    }
                     let mut out = vec![-1.0f32; (n - start) * k];
                     dists(rows, &norms, &c, &mut out);
-                    for (i, o) in out.chunks_exact(k).enumerate() {
-                        for (j, &v) in o.iter().enumerate() {
+                    for (j, o) in out.chunks_exact(n - start).enumerate() {
+                        for (i, &v) in o.iter().enumerate() {
                             assert!(
                                 (v - naive(start + i, j)).abs() < 1e-4,
                                 "{name}: {n} {d} {k}: {i} {j}"
@@ -811,6 +990,37 @@ mod tests {
                         .map(|i| x[i * d + p])
                         .sum();
                     assert!((sums[j * d + p] - s).abs() < 1e-4);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn diff_tiles_match_naive_and_every_level_gives_the_same_bits() {
+        // tiles not multiples of the 4 x 16 register block, a tile off the diagonal
+        for (n, d) in [(70, 8), (37, 3), (40, 16)] {
+            let xs = values(n * d, 5);
+            let xt: Vec<f32> = (0..d)
+                .flat_map(|p| (0..n).map(move |i| (i, p)))
+                .map(|(i, p)| xs[i * d + p])
+                .collect();
+            let (rows, cols) = ((3, n - 5), (1, n - 2));
+            let mut tile = vec![-1.0f32; rows.1 * cols.1];
+            diff_tile(&mut tile, (&xs, &xt), (n, d), rows, cols);
+            let mut plain = vec![-1.0f32; rows.1 * cols.1];
+            diff_tile_body(&mut plain, (&xs, &xt), (n, d), rows, cols);
+            assert_eq!(tile, plain, "{n} {d}: dispatched and plain differ");
+            for r in 0..rows.1 {
+                for c in 0..cols.1 {
+                    let (i, j) = (rows.0 + r, cols.0 + c);
+                    let want: f32 = (0..d)
+                        .map(|p| (xs[i * d + p] - xs[j * d + p]).powi(2))
+                        .sum::<f32>()
+                        .sqrt();
+                    assert!(
+                        (tile[r * cols.1 + c] - want).abs() < 1e-5,
+                        "{n} {d}: {i} {j}"
+                    );
                 }
             }
         }

@@ -16,30 +16,19 @@ use std::arch::x86_64::{
     _mm512_set1_ps, _mm512_setzero_ps, _mm512_setzero_si512, _mm512_storeu_si512, _mm512_sub_ps,
 };
 
-use super::{Centres, GROUP, PackedRows};
-
-/// Writes the ids of the nearest centre of `2 * L` rows starting at `r0` into `labels`
-/// (rows beyond `labels` ignored); returns how many changed.
-#[inline(always)]
-fn write_labels<const N: usize>(ids: &[u32; N], r0: usize, labels: &mut [usize]) -> usize {
-    let rows = labels.len().saturating_sub(r0).min(N);
-    let mut changed = 0;
-    for (lab, &b) in labels[r0..r0 + rows].iter_mut().zip(ids) {
-        let b = b as usize;
-        if *lab != b {
-            changed += 1;
-            *lab = b;
-        }
-    }
-    changed
-}
+use super::{Centres, GROUP, PackedRows, write_labels};
 
 /// AVX-512F: blocks of 16 rows, two blocks against [`GROUP`] centres at a time.
 #[target_feature(enable = "avx512f")]
-pub(super) fn nearest_avx512(x: PackedRows<'_>, c: &Centres, labels: &mut [usize]) -> usize {
+pub(super) fn nearest_avx512(
+    x: PackedRows<'_>,
+    c: &Centres,
+    labels: &mut [&mut [usize]],
+    changed: &mut [usize],
+) {
     let d = x.d;
     let n_groups = c.groups.len() / d.max(1);
-    let mut changed = 0;
+    let rg = c.run_groups;
     for (pi, pair) in x.blocks::<16>().chunks(2 * d).enumerate() {
         let (x0, x1) = if pair.len() == 2 * d {
             pair.split_at(d)
@@ -49,6 +38,11 @@ pub(super) fn nearest_avx512(x: PackedRows<'_>, c: &Centres, labels: &mut [usize
         let mut best_v: [__m512; 2] = [_mm512_set1_ps(f32::INFINITY); 2];
         let mut best: [__m512i; 2] = [_mm512_setzero_si512(); 2];
         for (g, group) in c.groups.chunks_exact(d).take(n_groups).enumerate() {
+            let local = g % rg;
+            if local == 0 {
+                best_v = [_mm512_set1_ps(f32::INFINITY); 2];
+                best = [_mm512_setzero_si512(); 2];
+            }
             let mut acc: [[__m512; GROUP]; 2] = [[_mm512_setzero_ps(); GROUP]; 2];
             for ((a, b), cv) in x0.iter().zip(x1).zip(group) {
                 // SAFETY: `a` and `b` are arrays of 16 f32, the width of one unaligned load.
@@ -63,31 +57,38 @@ pub(super) fn nearest_avx512(x: PackedRows<'_>, c: &Centres, labels: &mut [usize
             for ((acc, bv), bi) in acc.iter().zip(&mut best_v).zip(&mut best) {
                 for (j, &dot) in acc.iter().enumerate() {
                     let cn = _mm512_set1_ps(c.norms[g * GROUP + j]);
-                    let id = _mm512_set1_epi32((g * GROUP + j) as i32);
+                    let id = _mm512_set1_epi32((local * GROUP + j) as i32);
                     let v = _mm512_sub_ps(cn, _mm512_add_ps(dot, dot));
                     let m = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(v, *bv);
                     *bv = _mm512_mask_blend_ps(m, *bv, v);
                     *bi = _mm512_mask_blend_epi32(m, *bi, id);
                 }
             }
+            if local + 1 == rg {
+                let mut ids = [0u32; 32];
+                // SAFETY: `ids` holds 32 u32, two 64-byte unaligned stores.
+                unsafe {
+                    _mm512_storeu_si512(ids.as_mut_ptr().cast(), best[0]);
+                    _mm512_storeu_si512(ids[16..].as_mut_ptr().cast(), best[1]);
+                }
+                let run = g / rg;
+                changed[run] += write_labels(&ids, pi * 32, labels[run]);
+            }
         }
-        let mut ids = [0u32; 32];
-        // SAFETY: `ids` holds 32 u32, two 64-byte unaligned stores.
-        unsafe {
-            _mm512_storeu_si512(ids.as_mut_ptr().cast(), best[0]);
-            _mm512_storeu_si512(ids[16..].as_mut_ptr().cast(), best[1]);
-        }
-        changed += write_labels(&ids, pi * 32, labels);
     }
-    changed
 }
 
 /// AVX2 + FMA: blocks of 8 rows, two blocks against [`GROUP`] centres at a time.
 #[target_feature(enable = "avx2,fma")]
-pub(super) fn nearest_avx2(x: PackedRows<'_>, c: &Centres, labels: &mut [usize]) -> usize {
+pub(super) fn nearest_avx2(
+    x: PackedRows<'_>,
+    c: &Centres,
+    labels: &mut [&mut [usize]],
+    changed: &mut [usize],
+) {
     let d = x.d;
     let n_groups = c.groups.len() / d.max(1);
-    let mut changed = 0;
+    let rg = c.run_groups;
     for (pi, pair) in x.blocks::<8>().chunks(2 * d).enumerate() {
         let (x0, x1) = if pair.len() == 2 * d {
             pair.split_at(d)
@@ -97,6 +98,11 @@ pub(super) fn nearest_avx2(x: PackedRows<'_>, c: &Centres, labels: &mut [usize])
         let mut best_v: [__m256; 2] = [_mm256_set1_ps(f32::INFINITY); 2];
         let mut best: [__m256i; 2] = [_mm256_setzero_si256(); 2];
         for (g, group) in c.groups.chunks_exact(d).take(n_groups).enumerate() {
+            let local = g % rg;
+            if local == 0 {
+                best_v = [_mm256_set1_ps(f32::INFINITY); 2];
+                best = [_mm256_setzero_si256(); 2];
+            }
             let mut acc: [[__m256; GROUP]; 2] = [[_mm256_setzero_ps(); GROUP]; 2];
             for ((a, b), cv) in x0.iter().zip(x1).zip(group) {
                 // SAFETY: `a` and `b` are arrays of 8 f32, the width of one unaligned load.
@@ -111,21 +117,23 @@ pub(super) fn nearest_avx2(x: PackedRows<'_>, c: &Centres, labels: &mut [usize])
             for ((acc, bv), bi) in acc.iter().zip(&mut best_v).zip(&mut best) {
                 for (j, &dot) in acc.iter().enumerate() {
                     let cn = _mm256_set1_ps(c.norms[g * GROUP + j]);
-                    let id = _mm256_castsi256_ps(_mm256_set1_epi32((g * GROUP + j) as i32));
+                    let id = _mm256_castsi256_ps(_mm256_set1_epi32((local * GROUP + j) as i32));
                     let v = _mm256_sub_ps(cn, _mm256_add_ps(dot, dot));
                     let m = _mm256_cmp_ps::<_CMP_LT_OQ>(v, *bv);
                     *bv = _mm256_blendv_ps(*bv, v, m);
                     *bi = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(*bi), id, m));
                 }
             }
+            if local + 1 == rg {
+                let mut ids = [0u32; 16];
+                // SAFETY: `ids` holds 16 u32, two 32-byte unaligned stores.
+                unsafe {
+                    _mm256_storeu_si256(ids.as_mut_ptr().cast(), best[0]);
+                    _mm256_storeu_si256(ids[8..].as_mut_ptr().cast(), best[1]);
+                }
+                let run = g / rg;
+                changed[run] += write_labels(&ids, pi * 16, labels[run]);
+            }
         }
-        let mut ids = [0u32; 16];
-        // SAFETY: `ids` holds 16 u32, two 32-byte unaligned stores.
-        unsafe {
-            _mm256_storeu_si256(ids.as_mut_ptr().cast(), best[0]);
-            _mm256_storeu_si256(ids[8..].as_mut_ptr().cast(), best[1]);
-        }
-        changed += write_labels(&ids, pi * 16, labels);
     }
-    changed
 }

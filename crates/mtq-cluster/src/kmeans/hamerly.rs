@@ -18,7 +18,7 @@ struct Block<'a> {
     lower: &'a mut [f32],
 }
 
-/// One Hamerly run from `centers`; the same stopping rules as [`super::lloyd::run`].
+/// One Hamerly run from `centers`; the same stopping rules as [`super::lloyd::run_many`].
 pub(crate) fn run(
     x: &Array2<f32>,
     packed: &Packed,

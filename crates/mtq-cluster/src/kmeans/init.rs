@@ -11,87 +11,154 @@ use crate::kernel::{Centres, Packed, sq_dists};
 /// Rows per parallel block (fixed: the grouping of partial sums never depends on threads).
 const BLOCK: usize = 1024;
 
-/// Greedy k-means++ as scikit-learn's `_kmeans_plusplus` (unit sample weights); squared
-/// distances from `|x|² + |c|² − 2 x·c` (clamped at 0), as scikit-learn's.
+/// Greedy k-means++ as scikit-learn's `_kmeans_plusplus` (unit sample weights) for several
+/// runs at once, run `r` drawing from `rngs[r]`; squared distances from `|x|² + |c|² − 2 x·c`
+/// (clamped at 0), as scikit-learn's. Each step makes two passes over the data for every run
+/// together (the distances to all runs' candidates, then to each run's chosen one) instead
+/// of one per run: at a million rows the passes, not the arithmetic, are the cost. Each run
+/// draws and sums exactly as it would alone (per-block sums added in block order), so its
+/// centres are the same bits.
 pub(crate) fn plusplus(
     x: &Array2<f32>,
     packed: &Packed,
     k: usize,
-    rng: &mut ChaCha8Rng,
-) -> Array2<f32> {
+    rngs: &mut [ChaCha8Rng],
+) -> Vec<Array2<f32>> {
     let (n, d) = x.dim();
     let xs = x.as_slice().unwrap_or_default();
-    let row = |i: usize| &xs[i * d..(i + 1) * d];
     let x_norms: Vec<f32> = xs.chunks_exact(d).map(sq_norm).collect();
-    // squared distances of every row to the given rows, `n x rows.len()`
-    let dists_to = |rows: &[usize]| -> Vec<f32> {
-        let t = rows.len();
-        let cs: Vec<f32> = rows.iter().flat_map(|&i| row(i).iter().copied()).collect();
-        let c = Centres::new(&cs, t, d);
-        let mut out = vec![0.0f32; n * t];
-        out.par_chunks_mut(BLOCK * t)
-            .enumerate()
-            .for_each(|(b, o)| {
-                let r0 = b * BLOCK;
-                let len = o.len() / t;
-                sq_dists(packed.rows(r0, len), &x_norms[r0..r0 + len], &c, o);
-            });
-        out
+    let pass = Pass {
+        xs,
+        packed,
+        x_norms: &x_norms,
+        n,
+        d,
     };
     let n_trials = 2 + (k as f64).ln() as usize;
-    let mut centers = Array2::<f32>::zeros((k, d));
-    let first = rng.random_range(0..n);
-    centers.row_mut(0).assign(&x.row(first));
-    let mut closest: Vec<f64> = dists_to(&[first]).into_iter().map(f64::from).collect();
-    let mut pot = block_sum(&closest);
+    let mut centers = vec![Array2::<f32>::zeros((k, d)); rngs.len()];
+    let firsts: Vec<usize> = rngs.iter_mut().map(|r| r.random_range(0..n)).collect();
+    for (c, &f) in centers.iter_mut().zip(&firsts) {
+        c.row_mut(0).assign(&x.row(f));
+    }
+    let mut closest = vec![vec![f64::INFINITY; n]; rngs.len()];
+    pass.lower_closest(&firsts, &mut closest);
+    let mut pots: Vec<f64> = closest.iter().map(|c| block_sum(c)).collect();
     let mut cum = vec![0.0f64; n];
     for c in 1..k {
-        let mut acc = 0.0f64;
-        for (cv, &v) in cum.iter_mut().zip(&closest) {
-            acc += v;
-            *cv = acc;
-        }
-        let cands: Vec<usize> = (0..n_trials)
-            .map(|_| {
+        let mut cands = Vec::with_capacity(rngs.len() * n_trials);
+        for ((rng, cl), &pot) in rngs.iter_mut().zip(&closest).zip(&pots) {
+            let mut acc = 0.0f64;
+            for (cv, &v) in cum.iter_mut().zip(cl) {
+                acc += v;
+                *cv = acc;
+            }
+            cands.extend((0..n_trials).map(|_| {
                 let r = rng.random::<f64>() * pot;
                 cum.partition_point(|&v| v < r).min(n - 1)
-            })
-            .collect();
-        // distances to every candidate; the potential of each candidate (the sum of every
-        // row's min of its current closest and its distance to the candidate) in fixed
-        // blocks, added in block order, without a vector of n mins per candidate
-        let dist = dists_to(&cands);
-        let parts: Vec<Vec<f64>> = closest
-            .par_chunks(BLOCK)
-            .zip(dist.par_chunks(BLOCK * n_trials))
-            .map(|(cb, db)| {
-                (0..n_trials)
-                    .map(|t| {
-                        cb.iter()
-                            .zip(db.chunks_exact(n_trials))
-                            .map(|(&c0, dr)| c0.min(f64::from(dr[t])))
-                            .sum::<f64>()
-                    })
-                    .collect()
-            })
-            .collect();
-        let pots: Vec<f64> = (0..n_trials)
-            .map(|t| parts.iter().map(|p| p[t]).sum())
-            .collect();
-        let mut best = 0;
-        for t in 1..n_trials {
-            if pots[t] < pots[best] {
-                best = t;
-            }
+            }));
         }
-        pot = pots[best];
-        closest
-            .par_iter_mut()
-            .zip(dist.par_chunks(n_trials))
-            .for_each(|(c0, dr)| *c0 = c0.min(f64::from(dr[best])));
-        centers.row_mut(c).assign(&x.row(cands[best]));
+        // the potential of each candidate (the sum of every row's min of its current closest
+        // and its distance to the candidate) in fixed blocks, added in block order
+        let parts = pass.blocks(&cands, vec![(); n.div_ceil(BLOCK)], |(), r0, dist| {
+            let len = dist.len() / cands.len();
+            let mut out = Vec::with_capacity(cands.len());
+            for (cl, run) in closest.iter().zip(dist.chunks_exact(len * n_trials)) {
+                let cb = &cl[r0..r0 + len];
+                out.extend(run.chunks_exact(len).map(|dt| {
+                    cb.iter()
+                        .zip(dt)
+                        .map(|(&c0, &v)| c0.min(f64::from(v)))
+                        .sum::<f64>()
+                }));
+            }
+            out
+        });
+        let mut chosen = Vec::with_capacity(rngs.len());
+        for (r, pot) in pots.iter_mut().enumerate() {
+            let cand_pot = |t: usize| -> f64 { parts.iter().map(|p| p[r * n_trials + t]).sum() };
+            let mut best = 0;
+            let mut best_pot = cand_pot(0);
+            for t in 1..n_trials {
+                let p = cand_pot(t);
+                if p < best_pot {
+                    best = t;
+                    best_pot = p;
+                }
+            }
+            *pot = best_pot;
+            chosen.push(cands[r * n_trials + best]);
+        }
+        pass.lower_closest(&chosen, &mut closest);
+        for (cs, &i) in centers.iter_mut().zip(&chosen) {
+            cs.row_mut(c).assign(&x.row(i));
+        }
     }
     centers
+}
+
+/// Passes over the data computing squared distances to a few of its rows, block by block.
+struct Pass<'a> {
+    xs: &'a [f32],
+    packed: &'a Packed,
+    x_norms: &'a [f32],
+    n: usize,
+    d: usize,
+}
+
+impl Pass<'_> {
+    /// `f(state, first_row, dists)` for every block of rows in parallel (`states`: one per
+    /// block), `dists` the block's squared distances to the rows `rows` (`rows.len() x len`:
+    /// one row's distances to the block contiguous); the results in block order.
+    fn blocks<S: Send, T: Send>(
+        &self,
+        rows: &[usize],
+        states: Vec<S>,
+        f: impl Fn(S, usize, &[f32]) -> T + Sync,
+    ) -> Vec<T> {
+        let (n, d, t) = (self.n, self.d, rows.len());
+        let cs: Vec<f32> = rows
+            .iter()
+            .flat_map(|&i| self.xs[i * d..(i + 1) * d].iter().copied())
+            .collect();
+        let c = Centres::new(&cs, t, d);
+        states
+            .into_par_iter()
+            .enumerate()
+            .map_init(Vec::new, |buf, (b, state)| {
+                let r0 = b * BLOCK;
+                let len = BLOCK.min(n - r0);
+                buf.resize(len * t, 0.0f32);
+                sq_dists(
+                    self.packed.rows(r0, len),
+                    &self.x_norms[r0..r0 + len],
+                    &c,
+                    buf,
+                );
+                f(state, r0, buf)
+            })
+            .collect()
+    }
+
+    /// `closest[r][i] = min(closest[r][i], |x_i − x_{rows[r]}|²)` for every run `r`.
+    fn lower_closest(&self, rows: &[usize], closest: &mut [Vec<f64>]) {
+        let t = rows.len();
+        let mut states: Vec<Vec<&mut [f64]>> = (0..self.n.div_ceil(BLOCK))
+            .map(|_| Vec::with_capacity(t))
+            .collect();
+        for cl in closest.iter_mut() {
+            for (state, s) in states.iter_mut().zip(cl.chunks_mut(BLOCK)) {
+                state.push(s);
+            }
+        }
+        self.blocks(rows, states, |mut runs, _, dist| {
+            let len = dist.len() / t;
+            for (cl, dr) in runs.iter_mut().zip(dist.chunks_exact(len)) {
+                for (c0, &v) in cl.iter_mut().zip(dr) {
+                    *c0 = c0.min(f64::from(v));
+                }
+            }
+        });
+    }
 }
 
 /// `k` distinct rows drawn uniformly.

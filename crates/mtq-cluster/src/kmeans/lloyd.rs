@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use super::Run;
 use crate::data::sq_dist;
-use crate::kernel::{Centres, Packed, add_rows, nearest};
+use crate::kernel::{Centres, Packed, add_rows, nearest, nearest_runs};
 
 /// Rows per block.
 pub(crate) const CHUNK: usize = 1024;
@@ -123,21 +123,11 @@ pub(crate) fn shift(a: &Array2<f32>, b: &Array2<f32>) -> f64 {
 
 /// Exact inertia (sum of squared distances to the assigned centre), block partials in order.
 pub(crate) fn inertia(x: &Array2<f32>, centers: &Array2<f32>, labels: &[usize]) -> f64 {
-    let d = x.ncols();
     let xs = x.as_slice().unwrap_or_default();
-    let cs = centers.as_slice().unwrap_or_default();
     let parts: Vec<f64> = labels
         .par_chunks(CHUNK)
         .enumerate()
-        .map(|(b, lab)| {
-            lab.iter()
-                .enumerate()
-                .map(|(j, &l)| {
-                    let i = b * CHUNK + j;
-                    f64::from(sq_dist(&xs[i * d..(i + 1) * d], &cs[l * d..(l + 1) * d]))
-                })
-                .sum::<f64>()
-        })
+        .map(|(b, lab)| block_inertia(xs, centers, b * CHUNK, lab))
         .collect();
     parts.iter().sum()
 }
@@ -176,52 +166,152 @@ pub(crate) fn finish(
     }
 }
 
-/// One Lloyd run from `centers` (scikit-learn's loop: stop on unchanged labels or small shift,
-/// then a final assignment to the final centres).
-pub(crate) fn run(
+/// Lloyd runs from each of `starts` (scikit-learn's loop per run: stop on unchanged labels or
+/// small shift, then a final assignment to the final centres and the exact inertia), in
+/// lockstep: each iteration makes one pass over the data for every run still going
+/// ([`nearest_runs`]), so a block of rows loaded once serves all of them; the final
+/// assignments and inertias are one pass each. Each run's arithmetic is exactly that of a run
+/// alone (same distances, same per-block sums reduced in block order), so its result is the
+/// same bits.
+pub(crate) fn run_many(
     x: &Array2<f32>,
     packed: &Packed,
-    mut centers: Array2<f32>,
+    starts: Vec<Array2<f32>>,
     max_iter: usize,
     tol: f64,
-) -> Run {
+) -> Vec<Run> {
     let (n, d) = x.dim();
-    let k = centers.nrows();
+    let k = starts.first().map_or(0, Array2::nrows);
     let xs = x.as_slice().unwrap_or_default();
-    let mut labels = vec![usize::MAX; n];
-    let mut strict = false;
-    let mut n_iter = 0;
+    let mut centers = starts;
+    let mut labels = vec![vec![usize::MAX; n]; centers.len()];
+    let mut n_iter = vec![0; centers.len()];
+    let mut done: Vec<Option<bool>> = vec![None; centers.len()];
     for it in 0..max_iter {
-        n_iter = it + 1;
-        let c = Centres::new(centers.as_slice().unwrap_or_default(), k, d);
-        let parts: Vec<Partial> = labels
-            .par_chunks_mut(CHUNK)
-            .enumerate()
-            .map_init(Vec::new, |sums32, (b, lab)| {
-                let changed = nearest(packed.rows(b * CHUNK, lab.len()), &c, lab);
-                sums32.clear();
-                sums32.resize(k * d, 0.0f32);
-                add_rows(&xs[b * CHUNK * d..(b * CHUNK + lab.len()) * d], lab, sums32);
-                let mut p = Partial::new(k, d);
-                p.changed = changed;
-                for (s, &v) in p.sums.iter_mut().zip(sums32.iter()) {
-                    *s = f64::from(v);
-                }
-                for &l in lab.iter() {
-                    p.counts[l] += 1;
-                }
-                p
-            })
-            .collect();
-        let total = reduce(parts, k, d);
-        let changed = total.changed;
-        let new = update_centers(x, &labels, &centers, total);
-        let sh = shift(&new, &centers);
-        centers = new;
-        if let Some(s) = stop(it, changed, sh, tol) {
-            strict = s;
+        let active: Vec<usize> = (0..centers.len()).filter(|&r| done[r].is_none()).collect();
+        if active.is_empty() {
             break;
         }
+        let c = centres_of(&centers, &active);
+        let parts = per_block(&mut labels, &active, |b, labs| {
+            let len = labs.first().map_or(0, |l| l.len());
+            let mut changed = vec![0; labs.len()];
+            nearest_runs(packed.rows(b * CHUNK, len), &c, labs, &mut changed);
+            let rows = &xs[b * CHUNK * d..(b * CHUNK + len) * d];
+            let mut sums32 = vec![0.0f32; k * d];
+            labs.iter()
+                .zip(changed)
+                .map(|(lab, changed)| {
+                    sums32.fill(0.0);
+                    add_rows(rows, lab, &mut sums32);
+                    let mut p = Partial::new(k, d);
+                    p.changed = changed;
+                    for (s, &v) in p.sums.iter_mut().zip(&sums32) {
+                        *s = f64::from(v);
+                    }
+                    for &l in lab.iter() {
+                        p.counts[l] += 1;
+                    }
+                    p
+                })
+                .collect::<Vec<_>>()
+        });
+        let mut per_run: Vec<Vec<Partial>> = active.iter().map(|_| Vec::new()).collect();
+        for block in parts {
+            for (run, p) in per_run.iter_mut().zip(block) {
+                run.push(p);
+            }
+        }
+        for (&r, parts) in active.iter().zip(per_run) {
+            n_iter[r] = it + 1;
+            let total = reduce(parts, k, d);
+            let changed = total.changed;
+            let new = update_centers(x, &labels[r], &centers[r], total);
+            let sh = shift(&new, &centers[r]);
+            centers[r] = new;
+            done[r] = stop(it, changed, sh, tol);
+        }
     }
-    finish(x, packed, centers, labels, strict, n_iter)
+    // unless a run converged strictly, its labels against its final centres (as scikit-learn)
+    let unsettled: Vec<usize> = (0..centers.len())
+        .filter(|&r| done[r] != Some(true))
+        .collect();
+    if !unsettled.is_empty() {
+        let c = centres_of(&centers, &unsettled);
+        per_block(&mut labels, &unsettled, |b, labs| {
+            let len = labs.first().map_or(0, |l| l.len());
+            let mut changed = vec![0; labs.len()];
+            nearest_runs(packed.rows(b * CHUNK, len), &c, labs, &mut changed);
+        });
+    }
+    // the exact inertias, per-block partials added in block order
+    let all: Vec<usize> = (0..centers.len()).collect();
+    let parts = per_block(&mut labels, &all, |b, labs| {
+        labs.iter()
+            .zip(&centers)
+            .map(|(lab, c)| block_inertia(xs, c, b * CHUNK, lab))
+            .collect::<Vec<f64>>()
+    });
+    centers
+        .into_iter()
+        .zip(labels)
+        .zip(n_iter)
+        .enumerate()
+        .map(|(r, ((centers, labels), n_iter))| Run {
+            centers,
+            labels,
+            inertia: parts.iter().map(|p| p[r]).sum(),
+            n_iter,
+        })
+        .collect()
+}
+
+/// The centres of the runs `runs` for [`nearest_runs`].
+fn centres_of(centers: &[Array2<f32>], runs: &[usize]) -> Centres {
+    let views: Vec<&[f32]> = runs
+        .iter()
+        .map(|&r| centers[r].as_slice().unwrap_or_default())
+        .collect();
+    let (k, d) = centers.first().map_or((0, 0), Array2::dim);
+    Centres::runs(&views, k, d)
+}
+
+/// `f(block, labels)` for every block of [`CHUNK`] rows in parallel, `labels` the block's
+/// slices of the label vectors of the runs `runs` (increasing), in that order; the results
+/// in block order.
+fn per_block<T: Send>(
+    labels: &mut [Vec<usize>],
+    runs: &[usize],
+    f: impl Fn(usize, &mut [&mut [usize]]) -> T + Sync,
+) -> Vec<T> {
+    let n = labels.first().map_or(0, Vec::len);
+    let mut blocks: Vec<Vec<&mut [usize]>> = (0..n.div_ceil(CHUNK))
+        .map(|_| Vec::with_capacity(runs.len()))
+        .collect();
+    for (r, lab) in labels.iter_mut().enumerate() {
+        if runs.binary_search(&r).is_ok() {
+            for (block, s) in blocks.iter_mut().zip(lab.chunks_mut(CHUNK)) {
+                block.push(s);
+            }
+        }
+    }
+    blocks
+        .into_par_iter()
+        .enumerate()
+        .map(|(b, mut labs)| f(b, &mut labs))
+        .collect()
+}
+
+/// Sum of the squared distances of rows `first..first + labels.len()` of `xs` to their centre.
+fn block_inertia(xs: &[f32], centers: &Array2<f32>, first: usize, labels: &[usize]) -> f64 {
+    let d = centers.ncols();
+    let cs = centers.as_slice().unwrap_or_default();
+    labels
+        .iter()
+        .enumerate()
+        .map(|(j, &l)| {
+            let i = first + j;
+            f64::from(sq_dist(&xs[i * d..(i + 1) * d], &cs[l * d..(l + 1) * d]))
+        })
+        .sum::<f64>()
 }

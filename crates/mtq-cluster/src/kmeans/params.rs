@@ -212,28 +212,32 @@ impl KMeansParams {
             self.n_init
         };
         let packed = Packed::new(xc.as_slice().unwrap_or_default(), n, d);
-        let results: Vec<Run> = (0..runs)
-            .into_par_iter()
+        let mut rngs: Vec<ChaCha8Rng> = (0..runs)
             .map(|i| {
                 let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
                 rng.set_stream(i as u64);
-                let centers = match &self.init {
-                    Init::KMeansPlusPlus => init::plusplus(&xc, &packed, self.k, &mut rng),
-                    Init::Random => init::random(&xc, self.k, &mut rng),
-                    Init::Given(c) => {
-                        let mut c = data::centered(c.view(), &mean);
-                        data::scale_in_place(c.as_slice_mut().unwrap_or_default(), scale);
-                        c
-                    }
-                };
-                match self.algorithm {
-                    Algorithm::Lloyd => lloyd::run(&xc, &packed, centers, self.max_iter, tol_abs),
-                    Algorithm::Hamerly => {
-                        hamerly::run(&xc, &packed, centers, self.max_iter, tol_abs)
-                    }
-                }
+                rng
             })
             .collect();
+        let starts: Vec<Array2<f32>> = match &self.init {
+            Init::KMeansPlusPlus => init::plusplus(&xc, &packed, self.k, &mut rngs),
+            Init::Random => rngs
+                .iter_mut()
+                .map(|rng| init::random(&xc, self.k, rng))
+                .collect(),
+            Init::Given(c) => {
+                let mut c = data::centered(c.view(), &mean);
+                data::scale_in_place(c.as_slice_mut().unwrap_or_default(), scale);
+                vec![c]
+            }
+        };
+        let results: Vec<Run> = match self.algorithm {
+            Algorithm::Lloyd => lloyd::run_many(&xc, &packed, starts, self.max_iter, tol_abs),
+            Algorithm::Hamerly => starts
+                .into_par_iter()
+                .map(|c| hamerly::run(&xc, &packed, c, self.max_iter, tol_abs))
+                .collect(),
+        };
         let mut best = 0;
         for (i, r) in results.iter().enumerate() {
             if r.inertia < results[best].inertia {
