@@ -209,3 +209,30 @@ pub(crate) fn distinct_rows(x: ArrayView2<'_, f32>, limit: usize) -> usize {
     }
     seen.len()
 }
+
+/// Multiply-adds below which a pass over blocks of rows runs on the calling thread: waking the
+/// thread pool for it costs more than it saves (12,000 x 64 rows against 2 centres).
+const PAR_MIN_WORK: usize = 1 << 21;
+
+/// `f(index, item)` for every item, in parallel when the pass does at least
+/// [`PAR_MIN_WORK`] multiply-adds (`work`); the results in item order either way, so they
+/// never depend on the choice.
+pub(crate) fn map_blocks<T: Send, R: Send>(
+    items: Vec<T>,
+    work: usize,
+    f: impl Fn(usize, T) -> R + Sync + Send,
+) -> Vec<R> {
+    if work >= PAR_MIN_WORK {
+        items
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, t)| f(i, t))
+            .collect()
+    } else {
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| f(i, t))
+            .collect()
+    }
+}

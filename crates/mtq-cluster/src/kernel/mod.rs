@@ -419,6 +419,9 @@ struct NearestSink<'a, 'b, const L: usize> {
     best: [[u32; L]; 2],
     norms: &'a [f32],
     run_groups: usize,
+    /// The next group's place within its run, and its run (counters: no division per group).
+    local: usize,
+    run: usize,
     labels: &'a mut [&'b mut [usize]],
     changed: &'a mut [usize],
 }
@@ -426,7 +429,10 @@ struct NearestSink<'a, 'b, const L: usize> {
 impl<const L: usize> DotsSink<L> for NearestSink<'_, '_, L> {
     #[inline(always)]
     fn take(&mut self, r0: usize, g: usize, acc: &[[[f32; L]; GROUP]; 2]) {
-        let local = g % self.run_groups;
+        if g == 0 {
+            (self.local, self.run) = (0, 0);
+        }
+        let local = self.local;
         // local copies: the lane loops then compile to vector compares and blends
         let mut best_v = if local == 0 {
             [[f32::INFINITY; L]; 2]
@@ -449,9 +455,12 @@ impl<const L: usize> DotsSink<L> for NearestSink<'_, '_, L> {
         self.best_v = best_v;
         self.best = best;
         if local + 1 == self.run_groups {
-            let run = g / self.run_groups;
+            let run = self.run;
             let ids: [u32; 32] = std::array::from_fn(|l| self.best[(l / L) % 2][l % L]);
             self.changed[run] += write_labels(&ids[..2 * L], r0, self.labels[run]);
+            (self.local, self.run) = (0, run + 1);
+        } else {
+            self.local = local + 1;
         }
     }
 }
@@ -484,6 +493,8 @@ fn nearest_body<const FMA: bool, const L: usize>(
         best: [[0u32; L]; 2],
         norms: &c.norms,
         run_groups: c.run_groups,
+        local: 0,
+        run: 0,
         labels,
         changed,
     };
@@ -540,11 +551,17 @@ fn sq_dists_body<const FMA: bool, const L: usize>(
 }
 
 #[inline(always)]
-fn add_rows_body(x: &[f32], labels: &[usize], sums: &mut [f32]) {
-    let d = x.len() / labels.len().max(1);
-    for (&l, row) in labels.iter().zip(x.chunks_exact(d.max(1))) {
-        for (s, &v) in sums[l * d..(l + 1) * d].iter_mut().zip(row) {
-            *s += v;
+fn add_rows_body(x: &[f32], labels: &[&mut [usize]], sums: &mut [f32], counts: &mut [u64]) {
+    let rows = labels.first().map_or(0, |l| l.len());
+    let d = x.len() / rows.max(1);
+    let k = counts.len() / labels.len().max(1);
+    for (i, row) in x.chunks_exact(d.max(1)).take(rows).enumerate() {
+        for (r, lab) in labels.iter().enumerate() {
+            let l = r * k + lab[i];
+            counts[l] += 1;
+            for (s, &v) in sums[l * d..(l + 1) * d].iter_mut().zip(row) {
+                *s += v;
+            }
         }
     }
 }
@@ -594,13 +611,23 @@ mod x86 {
     }
 
     #[target_feature(enable = "avx2,fma")]
-    pub(super) fn add_rows_avx2(x: &[f32], labels: &[usize], sums: &mut [f32]) {
-        add_rows_body(x, labels, sums);
+    pub(super) fn add_rows_avx2(
+        x: &[f32],
+        labels: &[&mut [usize]],
+        sums: &mut [f32],
+        counts: &mut [u64],
+    ) {
+        add_rows_body(x, labels, sums, counts);
     }
 
     #[target_feature(enable = "avx512f")]
-    pub(super) fn add_rows_avx512(x: &[f32], labels: &[usize], sums: &mut [f32]) {
-        add_rows_body(x, labels, sums);
+    pub(super) fn add_rows_avx512(
+        x: &[f32],
+        labels: &[&mut [usize]],
+        sums: &mut [f32],
+        counts: &mut [u64],
+    ) {
+        add_rows_body(x, labels, sums, counts);
     }
 
     #[target_feature(enable = "avx2,fma")]
@@ -778,18 +805,31 @@ fn diff_tile_body(
     }
 }
 
-/// Adds each row of `x` (row-major, one row per label) to the `sums` row of its label
-/// (`k x d`), in row order.
-pub(crate) fn add_rows(x: &[f32], labels: &[usize], sums: &mut [f32]) {
+/// Adds each row of `x` (row-major) to the sum of its cluster and counts it, for several runs
+/// at once: run `r` labels the rows with `labels[r]` and sums into the `k x d` block
+/// `sums[r * k * d..(r + 1) * k * d]`, counts into `counts[r * k..(r + 1) * k]`. Each run
+/// adds its rows in row order (the same bits as a run alone), but the runs take turns row by
+/// row, so their chains of additions overlap instead of each waiting on the last store.
+pub(crate) fn add_rows(x: &[f32], labels: &[&mut [usize]], sums: &mut [f32], counts: &mut [u64]) {
+    let rows = labels.first().map_or(0, |l| l.len());
+    assert!(
+        labels.iter().all(|l| l.len() == rows),
+        "one label per row in every run"
+    );
+    assert_eq!(
+        sums.len() * rows,
+        counts.len() * x.len(),
+        "k x d sums per run"
+    );
     #[cfg(target_arch = "x86_64")]
     match Level::detect() {
         // SAFETY: the CPU has the features the called function enables (detected).
-        Level::Avx512 => return unsafe { x86::add_rows_avx512(x, labels, sums) },
+        Level::Avx512 => return unsafe { x86::add_rows_avx512(x, labels, sums, counts) },
         // SAFETY: as above.
-        Level::Avx2 => return unsafe { x86::add_rows_avx2(x, labels, sums) },
+        Level::Avx2 => return unsafe { x86::add_rows_avx2(x, labels, sums, counts) },
         Level::Plain => {}
     }
-    add_rows_body(x, labels, sums);
+    add_rows_body(x, labels, sums, counts);
 }
 
 #[cfg(test)]
@@ -978,18 +1018,24 @@ mod tests {
                     }
                 }
             }
-            let mut sums = vec![0.0f32; k * d];
-            add_rows(&x[start * d..], &want[start..], &mut sums);
-            let mut plain = vec![0.0f32; k * d];
-            add_rows_body(&x[start * d..], &want[start..], &mut plain);
-            assert_eq!(sums, plain);
-            for j in 0..k {
-                for p in 0..d {
-                    let s: f32 = (start..n)
-                        .filter(|&i| want[i] == j)
-                        .map(|i| x[i * d + p])
-                        .sum();
-                    assert!((sums[j * d + p] - s).abs() < 1e-4);
+            // the sums and counts of the three runs' clusters
+            let mut labs: Vec<Vec<usize>> = wants.iter().map(|w| w[start..].to_vec()).collect();
+            let labs: Vec<&mut [usize]> = labs.iter_mut().map(Vec::as_mut_slice).collect();
+            let mut sums = vec![0.0f32; 3 * k * d];
+            let mut counts = vec![0u64; 3 * k];
+            add_rows(&x[start * d..], &labs, &mut sums, &mut counts);
+            let mut plain = vec![0.0f32; 3 * k * d];
+            let mut plain_counts = vec![0u64; 3 * k];
+            add_rows_body(&x[start * d..], &labs, &mut plain, &mut plain_counts);
+            assert_eq!((&sums, &counts), (&plain, &plain_counts));
+            for (r, w) in wants.iter().enumerate() {
+                for j in 0..k {
+                    let members = (start..n).filter(|&i| w[i] == j);
+                    assert_eq!(counts[r * k + j], members.clone().count() as u64);
+                    for p in 0..d {
+                        let s: f32 = members.clone().map(|i| x[i * d + p]).sum();
+                        assert!((sums[(r * k + j) * d + p] - s).abs() < 1e-4);
+                    }
                 }
             }
         }

@@ -37,8 +37,9 @@ pub(super) fn nearest_avx512(
         };
         let mut best_v: [__m512; 2] = [_mm512_set1_ps(f32::INFINITY); 2];
         let mut best: [__m512i; 2] = [_mm512_setzero_si512(); 2];
+        // the group's place within its run, and the run (counters: no division per group)
+        let (mut local, mut run) = (0, 0);
         for (g, group) in c.groups.chunks_exact(d).take(n_groups).enumerate() {
-            let local = g % rg;
             if local == 0 {
                 best_v = [_mm512_set1_ps(f32::INFINITY); 2];
                 best = [_mm512_setzero_si512(); 2];
@@ -71,8 +72,11 @@ pub(super) fn nearest_avx512(
                     _mm512_storeu_si512(ids.as_mut_ptr().cast(), best[0]);
                     _mm512_storeu_si512(ids[16..].as_mut_ptr().cast(), best[1]);
                 }
-                let run = g / rg;
                 changed[run] += write_labels(&ids, pi * 32, labels[run]);
+                run += 1;
+                local = 0;
+            } else {
+                local += 1;
             }
         }
     }
@@ -97,8 +101,9 @@ pub(super) fn nearest_avx2(
         };
         let mut best_v: [__m256; 2] = [_mm256_set1_ps(f32::INFINITY); 2];
         let mut best: [__m256i; 2] = [_mm256_setzero_si256(); 2];
+        // the group's place within its run, and the run (counters: no division per group)
+        let (mut local, mut run) = (0, 0);
         for (g, group) in c.groups.chunks_exact(d).take(n_groups).enumerate() {
-            let local = g % rg;
             if local == 0 {
                 best_v = [_mm256_set1_ps(f32::INFINITY); 2];
                 best = [_mm256_setzero_si256(); 2];
@@ -131,8 +136,11 @@ pub(super) fn nearest_avx2(
                     _mm256_storeu_si256(ids.as_mut_ptr().cast(), best[0]);
                     _mm256_storeu_si256(ids[8..].as_mut_ptr().cast(), best[1]);
                 }
-                let run = g / rg;
                 changed[run] += write_labels(&ids, pi * 16, labels[run]);
+                run += 1;
+                local = 0;
+            } else {
+                local += 1;
             }
         }
     }

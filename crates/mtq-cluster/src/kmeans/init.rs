@@ -5,17 +5,23 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::data::sq_norm;
+use crate::data::{map_blocks, sq_norm};
 use crate::kernel::{Centres, Packed, sq_dists};
 
 /// Rows per parallel block (fixed: the grouping of partial sums never depends on threads).
 const BLOCK: usize = 1024;
 
+/// Up to this many candidate distances (16 MB) are kept from the potentials to the update of
+/// the closest distances; above, the chosen candidates' distances are computed again (a
+/// second pass, lighter than holding rows x candidates at a million rows).
+const KEEP_MAX: usize = 1 << 22;
+
 /// Greedy k-means++ as scikit-learn's `_kmeans_plusplus` (unit sample weights) for several
 /// runs at once, run `r` drawing from `rngs[r]`; squared distances from `|x|² + |c|² − 2 x·c`
-/// (clamped at 0), as scikit-learn's. Each step makes two passes over the data for every run
-/// together (the distances to all runs' candidates, then to each run's chosen one) instead
-/// of one per run: at a million rows the passes, not the arithmetic, are the cost. Each run
+/// (clamped at 0), as scikit-learn's. Each step makes one pass over the data for every run
+/// together (the distances to all runs' candidates; a second one for the chosen candidates
+/// when keeping them all would exceed [`KEEP_MAX`]) instead of one per run: at a million rows
+/// the passes, not the arithmetic, are the cost. Each run
 /// draws and sums exactly as it would alone (per-block sums added in block order), so its
 /// centres are the same bits.
 pub(crate) fn plusplus(
@@ -59,6 +65,7 @@ pub(crate) fn plusplus(
         }
         // the potential of each candidate (the sum of every row's min of its current closest
         // and its distance to the candidate) in fixed blocks, added in block order
+        let keep = n * cands.len() <= KEEP_MAX;
         let parts = pass.blocks(&cands, vec![(); n.div_ceil(BLOCK)], |(), r0, dist| {
             let len = dist.len() / cands.len();
             let mut out = Vec::with_capacity(cands.len());
@@ -71,11 +78,12 @@ pub(crate) fn plusplus(
                         .sum::<f64>()
                 }));
             }
-            out
+            (out, if keep { dist.to_vec() } else { Vec::new() })
         });
         let mut chosen = Vec::with_capacity(rngs.len());
+        let mut columns = Vec::with_capacity(rngs.len());
         for (r, pot) in pots.iter_mut().enumerate() {
-            let cand_pot = |t: usize| -> f64 { parts.iter().map(|p| p[r * n_trials + t]).sum() };
+            let cand_pot = |t: usize| -> f64 { parts.iter().map(|p| p.0[r * n_trials + t]).sum() };
             let mut best = 0;
             let mut best_pot = cand_pot(0);
             for t in 1..n_trials {
@@ -87,8 +95,20 @@ pub(crate) fn plusplus(
             }
             *pot = best_pot;
             chosen.push(cands[r * n_trials + best]);
+            columns.push(r * n_trials + best);
         }
-        pass.lower_closest(&chosen, &mut closest);
+        if keep {
+            let states = block_slices(&mut closest);
+            map_blocks(states, n * rngs.len(), |b, mut runs| {
+                let dist = &parts[b].1;
+                let len = dist.len() / cands.len();
+                for (cl, &col) in runs.iter_mut().zip(&columns) {
+                    lower(cl, &dist[col * len..(col + 1) * len]);
+                }
+            });
+        } else {
+            pass.lower_closest(&chosen, &mut closest);
+        }
         for (cs, &i) in centers.iter_mut().zip(&chosen) {
             cs.row_mut(c).assign(&x.row(i));
         }
@@ -113,7 +133,7 @@ impl Pass<'_> {
         &self,
         rows: &[usize],
         states: Vec<S>,
-        f: impl Fn(S, usize, &[f32]) -> T + Sync,
+        f: impl Fn(S, usize, &[f32]) -> T + Sync + Send,
     ) -> Vec<T> {
         let (n, d, t) = (self.n, self.d, rows.len());
         let cs: Vec<f32> = rows
@@ -121,43 +141,50 @@ impl Pass<'_> {
             .flat_map(|&i| self.xs[i * d..(i + 1) * d].iter().copied())
             .collect();
         let c = Centres::new(&cs, t, d);
-        states
-            .into_par_iter()
-            .enumerate()
-            .map_init(Vec::new, |buf, (b, state)| {
-                let r0 = b * BLOCK;
-                let len = BLOCK.min(n - r0);
-                buf.resize(len * t, 0.0f32);
-                sq_dists(
-                    self.packed.rows(r0, len),
-                    &self.x_norms[r0..r0 + len],
-                    &c,
-                    buf,
-                );
-                f(state, r0, buf)
-            })
-            .collect()
+        map_blocks(states, n * t * d, |b, state| {
+            let r0 = b * BLOCK;
+            let len = BLOCK.min(n - r0);
+            let mut buf = vec![0.0f32; len * t];
+            sq_dists(
+                self.packed.rows(r0, len),
+                &self.x_norms[r0..r0 + len],
+                &c,
+                &mut buf,
+            );
+            f(state, r0, &buf)
+        })
     }
 
     /// `closest[r][i] = min(closest[r][i], |x_i − x_{rows[r]}|²)` for every run `r`.
     fn lower_closest(&self, rows: &[usize], closest: &mut [Vec<f64>]) {
         let t = rows.len();
-        let mut states: Vec<Vec<&mut [f64]>> = (0..self.n.div_ceil(BLOCK))
-            .map(|_| Vec::with_capacity(t))
-            .collect();
-        for cl in closest.iter_mut() {
-            for (state, s) in states.iter_mut().zip(cl.chunks_mut(BLOCK)) {
-                state.push(s);
-            }
-        }
-        self.blocks(rows, states, |mut runs, _, dist| {
+        self.blocks(rows, block_slices(closest), |mut runs, _, dist| {
             let len = dist.len() / t;
             for (cl, dr) in runs.iter_mut().zip(dist.chunks_exact(len)) {
-                for (c0, &v) in cl.iter_mut().zip(dr) {
-                    *c0 = c0.min(f64::from(v));
-                }
+                lower(cl, dr);
             }
         });
+    }
+}
+
+/// Per block of [`BLOCK`] rows, the block's slice of every run's vector.
+fn block_slices(runs: &mut [Vec<f64>]) -> Vec<Vec<&mut [f64]>> {
+    let n = runs.first().map_or(0, Vec::len);
+    let mut blocks: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(BLOCK))
+        .map(|_| Vec::with_capacity(runs.len()))
+        .collect();
+    for run in runs.iter_mut() {
+        for (block, s) in blocks.iter_mut().zip(run.chunks_mut(BLOCK)) {
+            block.push(s);
+        }
+    }
+    blocks
+}
+
+/// `closest[i] = min(closest[i], dist[i])`.
+fn lower(closest: &mut [f64], dist: &[f32]) {
+    for (c0, &v) in closest.iter_mut().zip(dist) {
+        *c0 = c0.min(f64::from(v));
     }
 }
 

@@ -5,7 +5,7 @@ use ndarray::Array2;
 use rayon::prelude::*;
 
 use super::Run;
-use crate::data::sq_dist;
+use crate::data::{map_blocks, sq_dist};
 use crate::kernel::{Centres, Packed, add_rows, nearest, nearest_runs};
 
 /// Rows per block.
@@ -193,26 +193,22 @@ pub(crate) fn run_many(
             break;
         }
         let c = centres_of(&centers, &active);
-        let parts = per_block(&mut labels, &active, |b, labs| {
+        let parts = per_block(&mut labels, &active, (k, d), |b, labs| {
             let len = labs.first().map_or(0, |l| l.len());
             let mut changed = vec![0; labs.len()];
             nearest_runs(packed.rows(b * CHUNK, len), &c, labs, &mut changed);
             let rows = &xs[b * CHUNK * d..(b * CHUNK + len) * d];
-            let mut sums32 = vec![0.0f32; k * d];
-            labs.iter()
+            let mut sums32 = vec![0.0f32; labs.len() * k * d];
+            let mut counts = vec![0u64; labs.len() * k];
+            add_rows(rows, labs, &mut sums32, &mut counts);
+            sums32
+                .chunks_exact(k * d)
+                .zip(counts.chunks_exact(k))
                 .zip(changed)
-                .map(|(lab, changed)| {
-                    sums32.fill(0.0);
-                    add_rows(rows, lab, &mut sums32);
-                    let mut p = Partial::new(k, d);
-                    p.changed = changed;
-                    for (s, &v) in p.sums.iter_mut().zip(&sums32) {
-                        *s = f64::from(v);
-                    }
-                    for &l in lab.iter() {
-                        p.counts[l] += 1;
-                    }
-                    p
+                .map(|((s32, c), changed)| Partial {
+                    sums: s32.iter().map(|&v| f64::from(v)).collect(),
+                    counts: c.to_vec(),
+                    changed,
                 })
                 .collect::<Vec<_>>()
         });
@@ -238,7 +234,7 @@ pub(crate) fn run_many(
         .collect();
     if !unsettled.is_empty() {
         let c = centres_of(&centers, &unsettled);
-        per_block(&mut labels, &unsettled, |b, labs| {
+        per_block(&mut labels, &unsettled, (k, d), |b, labs| {
             let len = labs.first().map_or(0, |l| l.len());
             let mut changed = vec![0; labs.len()];
             nearest_runs(packed.rows(b * CHUNK, len), &c, labs, &mut changed);
@@ -246,7 +242,7 @@ pub(crate) fn run_many(
     }
     // the exact inertias, per-block partials added in block order
     let all: Vec<usize> = (0..centers.len()).collect();
-    let parts = per_block(&mut labels, &all, |b, labs| {
+    let parts = per_block(&mut labels, &all, (1, d), |b, labs| {
         labs.iter()
             .zip(&centers)
             .map(|(lab, c)| block_inertia(xs, c, b * CHUNK, lab))
@@ -282,7 +278,8 @@ fn centres_of(centers: &[Array2<f32>], runs: &[usize]) -> Centres {
 fn per_block<T: Send>(
     labels: &mut [Vec<usize>],
     runs: &[usize],
-    f: impl Fn(usize, &mut [&mut [usize]]) -> T + Sync,
+    (k, d): (usize, usize),
+    f: impl Fn(usize, &mut [&mut [usize]]) -> T + Sync + Send,
 ) -> Vec<T> {
     let n = labels.first().map_or(0, Vec::len);
     let mut blocks: Vec<Vec<&mut [usize]>> = (0..n.div_ceil(CHUNK))
@@ -295,11 +292,8 @@ fn per_block<T: Send>(
             }
         }
     }
-    blocks
-        .into_par_iter()
-        .enumerate()
-        .map(|(b, mut labs)| f(b, &mut labs))
-        .collect()
+    let work = n * runs.len() * k.max(1) * d;
+    map_blocks(blocks, work, |b, mut labs| f(b, &mut labs))
 }
 
 /// Sum of the squared distances of rows `first..first + labels.len()` of `xs` to their centre.

@@ -171,6 +171,12 @@ impl KMeansParams {
     /// stops at `k`, so ordinary data costs about `k` row reads); [`ClusterError::InitShape`] or
     /// [`ClusterError::NonFiniteInit`] for bad `Init::Given` centroids.
     pub fn fit(&self, x: ArrayView2<'_, f32>) -> Result<KMeans> {
+        // on a worker of the thread pool: its many short parallel passes then start from a
+        // worker's queue, not by waking the pool from outside and sleeping once per pass
+        rayon::scope(|_| self.fit_on_pool(x))
+    }
+
+    fn fit_on_pool(&self, x: ArrayView2<'_, f32>) -> Result<KMeans> {
         self.check()?;
         check_data(x)?;
         let (n, d) = x.dim();
