@@ -236,3 +236,19 @@ pub(crate) fn map_blocks<T: Send, R: Send>(
             .collect()
     }
 }
+
+/// Per block of `block` rows, the block's slice of each of `vectors` (rows in order), so that
+/// several runs' per-row vectors can be handed out block by block to parallel passes.
+pub(crate) fn block_slices<'a, T: 'a>(
+    vectors: impl IntoIterator<Item = &'a mut Vec<T>>,
+    n: usize,
+    block: usize,
+) -> Vec<Vec<&'a mut [T]>> {
+    let mut blocks: Vec<Vec<&mut [T]>> = (0..n.div_ceil(block)).map(|_| Vec::new()).collect();
+    for v in vectors {
+        for (b, s) in blocks.iter_mut().zip(v.chunks_mut(block)) {
+            b.push(s);
+        }
+    }
+    blocks
+}

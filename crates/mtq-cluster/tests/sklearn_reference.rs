@@ -268,12 +268,15 @@ fn results_bit_identical_with_1_and_2_threads() {
             out.extend(m.labels().iter().map(|&l| l as u64));
         }
         let lab = labels_2d("h2_labels.npy");
-        out.extend(
-            silhouette_samples(x.view(), lab.row(3))
-                .unwrap()
-                .iter()
-                .map(|v| v.to_bits()),
-        );
+        // 64 features (matrix-product tiles) and 8 (difference tiles)
+        for cols in [64, 8] {
+            out.extend(
+                silhouette_samples(x.slice(s![.., ..cols]), lab.row(3))
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.to_bits()),
+            );
+        }
         let sweep = select_k(
             x.slice(s![..600, ..]),
             2..=5,

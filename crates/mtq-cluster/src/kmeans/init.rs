@@ -5,7 +5,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::data::{map_blocks, sq_norm};
+use crate::data::{block_slices, map_blocks, sq_norm};
 use crate::kernel::{Centres, Packed, sq_dists};
 
 /// Rows per parallel block (fixed: the grouping of partial sums never depends on threads).
@@ -98,7 +98,7 @@ pub(crate) fn plusplus(
             columns.push(r * n_trials + best);
         }
         if keep {
-            let states = block_slices(&mut closest);
+            let states = block_slices(&mut closest, n, BLOCK);
             map_blocks(states, n * rngs.len(), |b, mut runs| {
                 let dist = &parts[b].1;
                 let len = dist.len() / cands.len();
@@ -158,27 +158,17 @@ impl Pass<'_> {
     /// `closest[r][i] = min(closest[r][i], |x_i − x_{rows[r]}|²)` for every run `r`.
     fn lower_closest(&self, rows: &[usize], closest: &mut [Vec<f64>]) {
         let t = rows.len();
-        self.blocks(rows, block_slices(closest), |mut runs, _, dist| {
-            let len = dist.len() / t;
-            for (cl, dr) in runs.iter_mut().zip(dist.chunks_exact(len)) {
-                lower(cl, dr);
-            }
-        });
+        self.blocks(
+            rows,
+            block_slices(closest, self.n, BLOCK),
+            |mut runs, _, dist| {
+                let len = dist.len() / t;
+                for (cl, dr) in runs.iter_mut().zip(dist.chunks_exact(len)) {
+                    lower(cl, dr);
+                }
+            },
+        );
     }
-}
-
-/// Per block of [`BLOCK`] rows, the block's slice of every run's vector.
-fn block_slices(runs: &mut [Vec<f64>]) -> Vec<Vec<&mut [f64]>> {
-    let n = runs.first().map_or(0, Vec::len);
-    let mut blocks: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(BLOCK))
-        .map(|_| Vec::with_capacity(runs.len()))
-        .collect();
-    for run in runs.iter_mut() {
-        for (block, s) in blocks.iter_mut().zip(run.chunks_mut(BLOCK)) {
-            block.push(s);
-        }
-    }
-    blocks
 }
 
 /// `closest[i] = min(closest[i], dist[i])`.

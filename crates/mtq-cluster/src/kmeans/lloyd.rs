@@ -5,7 +5,7 @@ use ndarray::Array2;
 use rayon::prelude::*;
 
 use super::Run;
-use crate::data::{map_blocks, sq_dist};
+use crate::data::{block_slices, map_blocks, sq_dist};
 use crate::kernel::{Centres, Packed, add_rows, nearest, nearest_runs};
 
 /// Rows per block.
@@ -282,16 +282,12 @@ fn per_block<T: Send>(
     f: impl Fn(usize, &mut [&mut [usize]]) -> T + Sync + Send,
 ) -> Vec<T> {
     let n = labels.first().map_or(0, Vec::len);
-    let mut blocks: Vec<Vec<&mut [usize]>> = (0..n.div_ceil(CHUNK))
-        .map(|_| Vec::with_capacity(runs.len()))
-        .collect();
-    for (r, lab) in labels.iter_mut().enumerate() {
-        if runs.binary_search(&r).is_ok() {
-            for (block, s) in blocks.iter_mut().zip(lab.chunks_mut(CHUNK)) {
-                block.push(s);
-            }
-        }
-    }
+    let chosen = labels
+        .iter_mut()
+        .enumerate()
+        .filter(|(r, _)| runs.binary_search(r).is_ok())
+        .map(|(_, lab)| lab);
+    let blocks = block_slices(chosen, n, CHUNK);
     let work = n * runs.len() * k.max(1) * d;
     map_blocks(blocks, work, |b, mut labs| f(b, &mut labs))
 }
