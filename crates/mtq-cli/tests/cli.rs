@@ -219,17 +219,13 @@ fn cuda_without_the_feature_is_a_usage_error() {
 #[test]
 fn mnist_study_runs_end_to_end() {
     let out_dir = temp("mnist");
-    let out = mtq(&[
-        "mnist",
-        "--epochs",
-        "1",
-        "--k-max",
-        "3",
-        "--inject",
-        "4",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
+    let study = |extra: &[&str]| {
+        let mut args = vec!["mnist", "--epochs", "1", "--k-max", "3", "--inject", "4"];
+        args.extend_from_slice(extra);
+        args.extend(["--out", out_dir.to_str().unwrap()]);
+        mtq(&args)
+    };
+    let out = study(&[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("Unseen class 4"), "{stdout}");
@@ -238,19 +234,7 @@ fn mnist_study_runs_end_to_end() {
     assert!(json.contains("\"schema_version\": 1"));
     assert!(!json.contains("sampled reference rows"), "exact by default");
     // the sampled silhouette is opted into and said in the report
-    let out = mtq(&[
-        "mnist",
-        "--epochs",
-        "1",
-        "--k-max",
-        "3",
-        "--inject",
-        "4",
-        "--silhouette-sample",
-        "500",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
+    let out = study(&["--silhouette-sample", "500"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let json: String = std::fs::read_to_string(out_dir.join("report.json")).unwrap();
     assert!(
