@@ -24,8 +24,6 @@ use crate::kernel::{Mat, diff_tile, gemm_abt, sqrt_clamp_flag};
 const ROW_BLOCK: usize = 256;
 /// Side of a square distance tile (one rayon task).
 const TILE: usize = 256;
-/// Accumulator slots at most (one per worker thread, to bound memory).
-const MAX_SLOTS: usize = 4;
 
 /// A partition coded `0..k` (some codes may be unused).
 pub(crate) struct Coded<'a> {
@@ -113,11 +111,17 @@ pub(crate) fn multi_silhouette(
     let bound = (n as f64) * 2.0 * (d as f64).sqrt() * 4.0;
     let fix = 2.0f64.powi((62.0 - bound.log2().ceil()).min(60.0) as i32);
     let to_fix = |v: f32| (f64::from(v) * fix) as i64;
-    let slots: Vec<std::sync::Mutex<Vec<i64>>> = (0..rayon::current_num_threads()
-        .clamp(1, MAX_SLOTS))
-        .map(|_| std::sync::Mutex::new(vec![0i64; n * s_cols]))
-        .collect();
     let nb = n.div_ceil(TILE);
+    // the per-cluster sums of the rows of each row block, behind one lock per block: a tile
+    // adds to its two blocks in turn (integer additions, so the order does not matter)
+    let blocks: Vec<std::sync::Mutex<Vec<i64>>> = (0..nb)
+        .map(|b| std::sync::Mutex::new(vec![0i64; TILE.min(n - b * TILE) * s_cols]))
+        .collect();
+    let lock = |b: usize| {
+        blocks[b]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
     let pairs: Vec<(usize, usize)> = (0..nb).flat_map(|i| (i..nb).map(move |j| (i, j))).collect();
     let am = Mat::new(&a, n, w);
     let bm = Mat::new(&b, n, w);
@@ -176,31 +180,32 @@ pub(crate) fn multi_silhouette(
                 }
                 sums.extend(col.iter().map(|&v| to_fix(v)));
             }
-            let slot = rayon::current_thread_index().unwrap_or(0) % slots.len();
-            let mut acc = slots[slot]
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let mut it = sums.iter();
+            let mut acc = lock(bi);
             for r in 0..rb {
-                let at = (r0 + r) * s_cols;
+                let at = r * s_cols;
                 for (&(s, _), &v) in runs_j.iter().zip(&mut it) {
                     for &c in runs.cols(c0 + s) {
                         acc[at + c] += v;
                     }
                 }
             }
-            for &(s, _) in &runs_i {
-                let cols = runs.cols(r0 + s);
-                for (j, &v) in (&mut it).take(cb).enumerate() {
-                    let at = (c0 + j) * s_cols;
-                    for &c in cols {
-                        acc[at + c] += v;
+            drop(acc);
+            if !runs_i.is_empty() {
+                let mut acc = lock(bj);
+                for &(s, _) in &runs_i {
+                    let cols = runs.cols(r0 + s);
+                    for (j, &v) in (&mut it).take(cb).enumerate() {
+                        let at = j * s_cols;
+                        for &c in cols {
+                            acc[at + c] += v;
+                        }
                     }
                 }
             }
         },
     );
-    let slots: Vec<Vec<i64>> = slots
+    let blocks: Vec<Vec<i64>> = blocks
         .into_iter()
         .map(|m| {
             m.into_inner()
@@ -210,8 +215,9 @@ pub(crate) fn multi_silhouette(
     let mut res = vec![Array1::<f64>::zeros(n); n_lab];
     let mut sums = vec![0.0f64; s_cols];
     for (p, &i) in runs.order.iter().enumerate() {
-        for (c, s) in sums.iter_mut().enumerate() {
-            let total: i64 = slots.iter().map(|v| v[p * s_cols + c]).sum();
+        let at = (p % TILE) * s_cols;
+        let totals = &blocks[p / TILE][at..at + s_cols];
+        for (s, &total) in sums.iter_mut().zip(totals) {
             *s = total as f64 / fix;
         }
         for (li, lab) in labelings.iter().enumerate() {
