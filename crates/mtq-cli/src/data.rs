@@ -90,7 +90,9 @@ pub fn run(args: &DataArgs, progress: &Progress) -> Result<(), Failure> {
         names: Some(names),
         ..MnistStudy::new()
     };
-    let (runs, stability) = run_seeds(&study, &data, &seeds, None, progress)?;
+    let thumbnails = (args.dataset == Some(DataSet::UciDigits))
+        .then(|| Thumbnails::images(&data, UciDigits::SIDE, UciDigits::SIDE));
+    let (runs, stability) = run_seeds(&study, data, &seeds, None, progress)?;
     let first = &runs[0];
     let network = first
         .network
@@ -99,10 +101,7 @@ pub fn run(args: &DataArgs, progress: &Progress) -> Result<(), Failure> {
         .collect::<Vec<_>>();
     let mut meta = ReportMeta::new(format!("MTQ Paths: {what}, seed {}", first.result.seed));
     meta.reference_name = "train".into();
-    if args.dataset == Some(DataSet::UciDigits) {
-        let side = UciDigits::SIDE;
-        meta.thumbnails = Some(Thumbnails::images(&data, side, side));
-    }
+    meta.thumbnails = thumbnails;
     meta.facts = vec![
         fact("network", network.join(" -> ")),
         fact("epochs", args.epochs.to_string()),

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use mtq_activations::LayerModel;
 use mtq_model::{Activation, Device, Mlp, WeightLayout};
-use mtq_report::{Fact, Report, ReportMeta};
+use mtq_report::{Fact, Report, ReportMeta, Thumbnails};
 use mtq_signature::pipeline::{MnistStudy, ModelKind, Stage, StudyData, StudyRun};
 use mtq_signature::{SignatureError, Stability, stability};
 
@@ -57,9 +57,11 @@ pub fn run(args: &MnistArgs, progress: &Progress) -> Result<(), Failure> {
         .as_ref()
         .zip(args.weights.as_deref())
         .map(|(m, p)| (m as &(dyn LayerModel + Sync), p));
-    let (runs, stability) = run_seeds(&study, &data, &args.train.seeds.list(), given, progress)?;
+    let thumbnails = Thumbnails::mnist(&data);
+    let (runs, stability) = run_seeds(&study, data, &args.train.seeds.list(), given, progress)?;
     let first = &runs[0];
-    let mut meta = ReportMeta::mnist(&study, &data, first);
+    let mut meta = ReportMeta::mnist_without_images(&study, first);
+    meta.thumbnails = Some(thumbnails);
     if let Some(path) = &args.weights {
         meta.facts.retain(|f| f.label != "epochs");
         meta.facts
@@ -119,32 +121,38 @@ pub fn fact(label: &str, value: String) -> Fact {
 
 /// Runs the study once per seed (training its network, or studying `given`: a model and the
 /// file it came from, named in a mismatch error), and their stability when there are several.
+/// `data` is dropped once the last seed's layers are extracted: the clustering, tracing and
+/// scoring need only the activations.
 pub fn run_seeds(
     study: &MnistStudy,
-    data: &StudyData,
+    data: StudyData,
     seeds: &[u64],
     given: Option<(&(dyn LayerModel + Sync), &Path)>,
     progress: &Progress,
 ) -> Result<(Vec<StudyRun>, Option<Stability>), Failure> {
-    let runs = seeds
-        .iter()
-        .map(|&seed| {
-            let mut say = |s: Stage| progress.say(&stage(&s));
-            match given {
-                None => study.run(data, seed, &mut say).map_err(Failure::from),
-                Some((model, path)) => {
-                    study
-                        .run_model(model, data, seed, &mut say)
-                        .map_err(|e| match e {
-                            e @ SignatureError::ModelMismatch { .. } => {
-                                Failure::Usage(format!("{}: {e}", path.display()))
-                            }
-                            e => Failure::from(e),
-                        })
+    let mut say = |s: Stage| progress.say(&stage(&s));
+    let extract = |seed: u64, data: &StudyData, say: &mut dyn FnMut(Stage)| match given {
+        None => study.extract(data, seed, say).map_err(Failure::from),
+        Some((model, path)) => study
+            .extract_model(model, data, seed, say)
+            .map_err(|e| match e {
+                e @ SignatureError::ModelMismatch { .. } => {
+                    Failure::Usage(format!("{}: {e}", path.display()))
                 }
-            }
-        })
-        .collect::<Result<Vec<StudyRun>, _>>()?;
+                e => Failure::from(e),
+            }),
+    };
+    let Some((&last, before)) = seeds.split_last() else {
+        return Err(Failure::Usage("no seed to run".into()));
+    };
+    let mut runs = Vec::with_capacity(seeds.len());
+    for &seed in before {
+        let extracted = extract(seed, &data, &mut say)?;
+        runs.push(study.study(extracted, &mut say)?);
+    }
+    let extracted = extract(last, &data, &mut say)?;
+    drop(data);
+    runs.push(study.study(extracted, &mut say)?);
     let stability = if runs.len() > 1 {
         let pairs: Vec<_> = runs.iter().map(|r| (&r.model, &r.result)).collect();
         Some(stability(&pairs)?)

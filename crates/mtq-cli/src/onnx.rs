@@ -85,7 +85,8 @@ pub fn run(args: &OnnxArgs, progress: &Progress) -> Result<(), Failure> {
         data.unseen.len()
     ));
     let given = Some((&model as &(dyn LayerModel + Sync), args.model.as_path()));
-    let (runs, stability) = run_seeds(&study, &data, &seeds, given, progress)?;
+    let thumbnails = args.arrays.x.is_none().then(|| Thumbnails::mnist(&data));
+    let (runs, stability) = run_seeds(&study, data, &seeds, given, progress)?;
     let first = &runs[0];
     let name = args.model.file_name().map_or_else(
         || args.model.display().to_string(),
@@ -114,9 +115,7 @@ pub fn run(args: &OnnxArgs, progress: &Progress) -> Result<(), Failure> {
             format!("{} to {}", args.study.k_min, args.study.k_max),
         ),
     ];
-    if args.arrays.x.is_none() {
-        meta.thumbnails = Some(Thumbnails::mnist(&data));
-    }
+    meta.thumbnails = thumbnails;
     if let Some(size) = args.study.silhouette_sample {
         meta.facts
             .push(sampled_silhouette_fact(size, first.result.seed));

@@ -455,6 +455,20 @@ impl ReportMeta {
         data: &mtq_signature::pipeline::StudyData,
         run: &mtq_signature::pipeline::StudyRun,
     ) -> Self {
+        Self {
+            thumbnails: Some(crate::Thumbnails::mnist(data)),
+            ..Self::mnist_without_images(study, run)
+        }
+    }
+
+    /// [`ReportMeta::mnist`] without thumbnails, for a caller that has dropped the data (and
+    /// made its [`Thumbnails`](crate::Thumbnails) before, if it wants them).
+    #[cfg(feature = "pipeline")]
+    #[must_use]
+    pub fn mnist_without_images(
+        study: &mtq_signature::pipeline::MnistStudy,
+        run: &mtq_signature::pipeline::StudyRun,
+    ) -> Self {
         let classes = Self::digits(&study.classes);
         let source = if study.mnist_dir.is_some() {
             "MNIST"
@@ -480,7 +494,7 @@ impl ReportMeta {
                 fact("epochs", run.epochs.to_string()),
                 fact("K range", format!("{} to {}", study.k_min, study.k_max)),
             ],
-            thumbnails: Some(crate::Thumbnails::mnist(data)),
+            thumbnails: None,
         }
     }
 }

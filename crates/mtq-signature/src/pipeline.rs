@@ -2,7 +2,9 @@
 //! MLP or the CNN, [`ModelKind`]), extract every layer, fit the signatures and run the study, for
 //! one seed or several. A network trained elsewhere (any [`LayerModel`]: weights loaded with
 //! [`Mlp::from_state_dict`], an ONNX model) goes through the same study with
-//! [`MnistStudy::run_model`].
+//! [`MnistStudy::run_model`]. Each is two halves: [`MnistStudy::extract`] (train, extract every
+//! set's layers) then [`MnistStudy::study`] (fit, trace, score), so a caller done with the data
+//! can drop it in between.
 //!
 //! ```no_run
 //! use mtq_signature::pipeline::{MnistStudy, stability};
@@ -227,18 +229,54 @@ impl MnistStudy {
     /// Trains the network ([`MnistStudy::model`]) with `seed` on `data` (any [`StudyData`]:
     /// MNIST from [`MnistStudy::load`], or another data set whose labels index
     /// [`MnistStudy::class_names`]), then studies it as [`MnistStudy::run_model`] with the same
-    /// seed. `progress` hears each stage as it ends.
+    /// seed: [`MnistStudy::extract`], then [`MnistStudy::study`]. `progress` hears each stage as
+    /// it ends.
     ///
     /// # Errors
-    /// [`SignatureError::Model`] if the network cannot be built or trained,
-    /// [`SignatureError::NotImages`] for the CNN on data without an image shape, and the errors
-    /// of [`MnistStudy::run_model`].
+    /// Those of [`MnistStudy::extract`] and [`MnistStudy::study`].
     pub fn run(
         &self,
         data: &StudyData,
         seed: u64,
         progress: &mut dyn FnMut(Stage),
     ) -> Result<StudyRun> {
+        let extracted = self.extract(data, seed, progress)?;
+        self.study(extracted, progress)
+    }
+
+    /// Studies a network trained elsewhere, e.g. weights read with [`Mlp::from_state_dict`] or
+    /// an ONNX model, as [`MnistStudy::run`] does after training:
+    /// [`MnistStudy::extract_model`], then [`MnistStudy::study`]. [`MnistStudy::hidden`],
+    /// `epochs` and `model` are not used; the report's epochs are 0.
+    ///
+    /// # Errors
+    /// Those of [`MnistStudy::extract_model`] and [`MnistStudy::study`].
+    pub fn run_model<M: LayerModel + Sync + ?Sized>(
+        &self,
+        model: &M,
+        data: &StudyData,
+        seed: u64,
+        progress: &mut dyn FnMut(Stage),
+    ) -> Result<StudyRun> {
+        let extracted = self.extract_model(model, data, seed, progress)?;
+        self.study(extracted, progress)
+    }
+
+    /// The first half of [`MnistStudy::run`]: trains the network with `seed` on `data`, then
+    /// extracts every set's layers ([`MnistStudy::extract_model`]). Everything the study needs
+    /// of `data` is then in the result, so the data (the training images, 150 MB for 48,200
+    /// MNIST digits as `f32`) can be dropped before [`MnistStudy::study`].
+    ///
+    /// # Errors
+    /// [`SignatureError::Model`] if the network cannot be built or trained,
+    /// [`SignatureError::NotImages`] for the CNN on data without an image shape, and the errors
+    /// of [`MnistStudy::extract_model`].
+    pub fn extract(
+        &self,
+        data: &StudyData,
+        seed: u64,
+        progress: &mut dyn FnMut(Stage),
+    ) -> Result<ExtractedRun> {
         let n_classes = self.classes.len();
         let train = TrainConfig::new().epochs(self.epochs).seed(seed);
         match self.model {
@@ -249,7 +287,7 @@ impl MnistStudy {
                 mlp.train(&data.train, &train)?;
                 let accuracy = mlp.evaluate(&data.test)?.accuracy;
                 progress(Stage::Trained { seed, accuracy });
-                self.study(&mlp, data, seed, Some(accuracy), progress)
+                self.extract_sets(&mlp, data, seed, Some(accuracy), progress)
             }
             ModelKind::Cnn => {
                 let (rows, cols) = data.train.image_shape().ok_or(SignatureError::NotImages {
@@ -260,42 +298,40 @@ impl MnistStudy {
                 cnn.train(&data.train, &train)?;
                 let accuracy = cnn.evaluate(&data.test)?.accuracy;
                 progress(Stage::Trained { seed, accuracy });
-                self.study(&cnn, data, seed, Some(accuracy), progress)
+                self.extract_sets(&cnn, data, seed, Some(accuracy), progress)
             }
         }
     }
 
-    /// Studies a network trained elsewhere, e.g. weights read with [`Mlp::from_state_dict`] or
-    /// an ONNX model: no training; its test accuracy is measured from its probabilities (or the
-    /// softmax of its logits), then every layer is extracted, the signatures fitted with `seed`
-    /// (hidden layers, and the probabilities as layer `out`) and the study run, as
-    /// [`MnistStudy::run`] does after training. [`MnistStudy::hidden`], `epochs` and `model`
-    /// are not used; the report's epochs are 0.
+    /// The first half of [`MnistStudy::run_model`]: extracts every set's layers through
+    /// `model` (no training); its test accuracy is measured from its probabilities (or the
+    /// softmax of its logits). `seed` is kept for [`MnistStudy::study`].
     ///
     /// # Errors
     /// [`SignatureError::ModelMismatch`] if the model's input width differs from the data's
     /// features per sample, or its probabilities from the number of classes;
-    /// [`SignatureError::Activations`] if extraction fails; the errors of
-    /// [`SignatureParams::fit`] and [`SignatureModel::study`].
-    pub fn run_model<M: LayerModel + Sync + ?Sized>(
+    /// [`SignatureError::Activations`] if extraction fails; [`SignatureError::NoLayers`] if a
+    /// set has neither hidden layers nor probabilities.
+    pub fn extract_model<M: LayerModel + Sync + ?Sized>(
         &self,
         model: &M,
         data: &StudyData,
         seed: u64,
         progress: &mut dyn FnMut(Stage),
-    ) -> Result<StudyRun> {
-        self.study(model, data, seed, None, progress)
+    ) -> Result<ExtractedRun> {
+        self.extract_sets(model, data, seed, None, progress)
     }
 
-    /// Extracts, fits and studies `model`; `accuracy` is measured here when `None`.
-    fn study<M: LayerModel + Sync + ?Sized>(
+    /// Extracts every set through `model`; `accuracy` (given when the study trained it) is
+    /// measured here when `None`.
+    fn extract_sets<M: LayerModel + Sync + ?Sized>(
         &self,
         model: &M,
         data: &StudyData,
         seed: u64,
         accuracy: Option<f64>,
         progress: &mut dyn FnMut(Stage),
-    ) -> Result<StudyRun> {
+    ) -> Result<ExtractedRun> {
         let trained = accuracy.is_some();
         if model.input_dim() != data.train.n_features() {
             return Err(SignatureError::ModelMismatch {
@@ -305,49 +341,83 @@ impl MnistStudy {
             });
         }
         let params = ExtractParams::new(EXTRACT_BATCH).logits(true);
-        let a_train = Extracted::new(params.extract(model, &data.train)?)?;
-        let a_test = Extracted::new(params.extract(model, &data.test)?)?;
-        let a_unseen = data
+        let train = Extracted::new(params.extract(model, &data.train)?)?;
+        let test = Extracted::new(params.extract(model, &data.test)?)?;
+        let unseen = data
             .unseen
             .iter()
-            .map(|(_, d)| Extracted::new(params.extract(model, d)?))
+            .map(|(name, d)| Ok((name.clone(), Extracted::new(params.extract(model, d)?)?)))
             .collect::<Result<Vec<_>>>()?;
-        let class_names = self.class_names();
-        if let Some(p) = &a_train.probs
-            && p.ncols() != class_names.len()
+        if let Some(p) = &train.probs
+            && p.ncols() != self.class_names().len()
         {
             return Err(SignatureError::ModelMismatch {
                 what: "number of classes",
                 model: p.ncols(),
-                data: class_names.len(),
+                data: self.class_names().len(),
             });
         }
-        let accuracy = accuracy.or_else(|| a_test.accuracy());
+        let accuracy = accuracy.or_else(|| test.accuracy());
         if !trained {
             progress(Stage::Evaluated { seed, accuracy });
         }
         progress(Stage::Extracted {
             seed,
-            layers: a_train
+            layers: train
                 .acts
                 .layer_names()
                 .into_iter()
                 .map(String::from)
                 .collect(),
         });
+        let mut network = vec![data.train.n_features()];
+        network.extend(train.hidden().map(|l| l.ncols()));
+        network.extend(train.probs.as_ref().map(Array2::ncols));
+        Ok(ExtractedRun {
+            seed,
+            accuracy,
+            epochs: if trained { self.epochs } else { 0 },
+            network,
+            train,
+            test,
+            unseen,
+        })
+    }
+
+    /// The second half of [`MnistStudy::run`]: fits the signatures of `extracted` with its
+    /// seed (every hidden layer, and the probabilities as layer `out`; K from
+    /// [`MnistStudy::k_min`] to [`MnistStudy::k_max`] by silhouette) and runs the study on the
+    /// test and unseen sets.
+    ///
+    /// # Errors
+    /// The errors of [`SignatureParams::fit`] and [`SignatureModel::study`].
+    pub fn study(
+        &self,
+        extracted: ExtractedRun,
+        progress: &mut dyn FnMut(Stage),
+    ) -> Result<StudyRun> {
+        let ExtractedRun {
+            seed,
+            accuracy,
+            epochs,
+            network,
+            train,
+            test,
+            unseen,
+        } = extracted;
         // The analysed layers: every hidden layer, then the probabilities as "out".
-        let mut layer_names = a_train.hidden_names();
-        if a_train.probs.is_some() {
+        let mut layer_names = train.hidden_names();
+        if train.probs.is_some() {
             layer_names.push("out".into());
         }
-        let signature = SignatureParams::new(layer_names, class_names)
+        let signature = SignatureParams::new(layer_names, self.class_names())
             .k_range(self.k_min, self.k_max)
             .seed(seed)
             .silhouette(match self.silhouette_sample {
                 Some(size) => SilhouetteMode::Sampled { size, seed },
                 None => SilhouetteMode::Auto,
             });
-        let reference = a_train.samples().labels(a_train.acts.labels());
+        let reference = train.samples().labels(train.acts.labels());
         let model_fit = signature.fit(&reference)?;
         progress(Stage::Fitted {
             seed,
@@ -361,12 +431,10 @@ impl MnistStudy {
             seed,
             test_accuracy: accuracy,
             reference,
-            test: Some(a_test.samples().labels(a_test.acts.labels())),
-            unseen: data
-                .unseen
+            test: Some(test.samples().labels(test.acts.labels())),
+            unseen: unseen
                 .iter()
-                .zip(&a_unseen)
-                .map(|((name, _), a)| UnseenSet {
+                .map(|(name, a)| UnseenSet {
                     name: name.clone(),
                     samples: a.samples(),
                 })
@@ -382,20 +450,47 @@ impl MnistStudy {
                 .max()
                 .unwrap_or(0),
         });
-        let mut network = vec![data.train.n_features()];
-        network.extend(a_train.hidden().map(|l| l.ncols()));
-        network.extend(a_train.probs.as_ref().map(Array2::ncols));
         Ok(StudyRun {
             network,
-            epochs: if trained { self.epochs } else { 0 },
+            epochs,
             model: model_fit,
             result,
         })
     }
 }
 
+/// One seed's network (trained by [`MnistStudy::extract`] or given to
+/// [`MnistStudy::extract_model`]) and every set's activations through it: all that
+/// [`MnistStudy::study`] needs, without the data.
+#[derive(Debug, Clone)]
+pub struct ExtractedRun {
+    seed: u64,
+    accuracy: Option<f64>,
+    epochs: usize,
+    network: Vec<usize>,
+    train: Extracted,
+    test: Extracted,
+    unseen: Vec<(String, Extracted)>,
+}
+
+impl ExtractedRun {
+    /// The seed the network was trained with and the signatures will be fitted with.
+    #[must_use]
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The test accuracy, in `[0, 1]` (`None` for a given model without probabilities or
+    /// logits).
+    #[must_use]
+    pub fn accuracy(&self) -> Option<f64> {
+        self.accuracy
+    }
+}
+
 /// One set's extracted layers: the hidden ones, and the class probabilities (the model's, or
 /// the softmax of its logits) if it has either.
+#[derive(Debug, Clone)]
 struct Extracted {
     acts: Activations,
     probs: Option<Array2<f32>>,

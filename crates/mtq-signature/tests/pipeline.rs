@@ -1,5 +1,6 @@
-//! The MNIST study as a library on the embedded sample: one seed's run is repeatable, and the
-//! stability of several seeds is measured on the same reference set.
+//! The MNIST study as a library on the embedded sample: one seed's run is repeatable (whole, or
+//! in its two halves with the data dropped in between), and the stability of several seeds is
+//! measured on the same reference set.
 
 use mtq_signature::pipeline::{MnistStudy, Stage};
 use mtq_signature::{ScoreId, ScoreKind, SetRole, stability};
@@ -41,7 +42,15 @@ fn a_seed_runs_the_whole_study_and_repeats_exactly() {
         ScoreId::of_layer(ScoreKind::Knn { k: 1, l2: true }, "h1")
     );
     assert!(a.result.test_accuracy.unwrap() > 0.9);
-    let b = study.run(&data, 3, &mut |_| {}).unwrap();
+    // the same study in its two halves, the data dropped in between
+    let extracted = study.extract(&data, 3, &mut |_| {}).unwrap();
+    assert_eq!(
+        (extracted.seed(), extracted.accuracy()),
+        (3, a.result.test_accuracy)
+    );
+    drop(data);
+    let b = study.study(extracted, &mut |_| {}).unwrap();
+    assert_eq!((&b.network, b.epochs), (&a.network, a.epochs));
     assert_eq!(a.result.evaluations, b.result.evaluations);
     assert_eq!(a.result.strangers, b.result.strangers);
 }
