@@ -554,6 +554,47 @@ fn sq_dists_body<const FMA: bool, const L: usize>(
 fn add_rows_body(x: &[f32], labels: &[&mut [usize]], sums: &mut [f32], counts: &mut [u64]) {
     let rows = labels.first().map_or(0, |l| l.len());
     let d = x.len() / rows.max(1);
+    match d {
+        // whole rows in registers, loaded once for every run (the same additions in the same
+        // order as the loop below)
+        16 => add_rows_fixed::<16>(x, labels, sums, counts),
+        32 => add_rows_fixed::<32>(x, labels, sums, counts),
+        64 => add_rows_fixed::<64>(x, labels, sums, counts),
+        _ => add_rows_any(x, labels, sums, counts, d),
+    }
+}
+
+#[inline(always)]
+fn add_rows_fixed<const D: usize>(
+    x: &[f32],
+    labels: &[&mut [usize]],
+    sums: &mut [f32],
+    counts: &mut [u64],
+) {
+    let n = labels.first().map_or(0, |l| l.len());
+    let k = counts.len() / labels.len().max(1);
+    let (sums, _) = sums.as_chunks_mut::<D>();
+    let (rows, _) = x.as_chunks::<D>();
+    for (i, row) in rows.iter().take(n).enumerate() {
+        for (r, lab) in labels.iter().enumerate() {
+            let l = r * k + lab[i];
+            counts[l] += 1;
+            for (s, &v) in sums[l].iter_mut().zip(row) {
+                *s += v;
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn add_rows_any(
+    x: &[f32],
+    labels: &[&mut [usize]],
+    sums: &mut [f32],
+    counts: &mut [u64],
+    d: usize,
+) {
+    let rows = labels.first().map_or(0, |l| l.len());
     let k = counts.len() / labels.len().max(1);
     for (i, row) in x.chunks_exact(d.max(1)).take(rows).enumerate() {
         for (r, lab) in labels.iter().enumerate() {
@@ -955,7 +996,14 @@ mod tests {
         // chunk not starting at 0; every compiled path of both packings, fused-multiply-add
         // paths bit-identical to each other; three runs' centres at once, each run's labels
         // its own nearest centre
-        for (n, d, k) in [(37, 5, 3), (16, 8, 4), (9, 3, 9), (50, 17, 1), (83, 64, 10)] {
+        for (n, d, k) in [
+            (37, 5, 3),
+            (16, 8, 4),
+            (9, 3, 9),
+            (50, 17, 1),
+            (45, 32, 5),
+            (83, 64, 10),
+        ] {
             let x = values(n * d, 7);
             let runs: Vec<Vec<f32>> = [11, 13, 17].iter().map(|&s| values(k * d, s)).collect();
             let cs = &runs[0];
@@ -1028,6 +1076,11 @@ mod tests {
             let mut plain_counts = vec![0u64; 3 * k];
             add_rows_body(&x[start * d..], &labs, &mut plain, &mut plain_counts);
             assert_eq!((&sums, &counts), (&plain, &plain_counts));
+            // the fixed-width rows (d = 16, 32, 64) add in the same order as any width
+            let mut any = vec![0.0f32; 3 * k * d];
+            let mut any_counts = vec![0u64; 3 * k];
+            add_rows_any(&x[start * d..], &labs, &mut any, &mut any_counts, d);
+            assert_eq!((&sums, &counts), (&any, &any_counts));
             for (r, w) in wants.iter().enumerate() {
                 for j in 0..k {
                     let members = (start..n).filter(|&i| w[i] == j);
