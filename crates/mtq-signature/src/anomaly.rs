@@ -407,26 +407,58 @@ fn scan_tile(t: &Tile<'_>, query: &[QueryRow], raw: &mut [Smallest], l2: &mut [S
             return unsafe { scan_tile_avx2(t, query, raw, l2) };
         }
     }
-    scan_tile_body(t, query, raw, l2);
+    scan_tile_body(t, query, raw, l2, lanes_below);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 fn scan_tile_avx512(t: &Tile<'_>, query: &[QueryRow], raw: &mut [Smallest], l2: &mut [Smallest]) {
-    scan_tile_body(t, query, raw, l2);
+    use std::arch::x86_64::{_CMP_LT_OQ, _mm512_cmp_ps_mask, _mm512_loadu_ps, _mm512_set1_ps};
+    scan_tile_body(t, query, raw, l2, |v, worst| {
+        // SAFETY: `v` holds 16 f32, the width of one unaligned load; AVX-512F is enabled.
+        let v = unsafe { _mm512_loadu_ps(v.as_ptr()) };
+        u32::from(_mm512_cmp_ps_mask::<_CMP_LT_OQ>(v, _mm512_set1_ps(worst)))
+    });
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn scan_tile_avx2(t: &Tile<'_>, query: &[QueryRow], raw: &mut [Smallest], l2: &mut [Smallest]) {
-    scan_tile_body(t, query, raw, l2);
+    use std::arch::x86_64::_mm256_set1_ps;
+    use std::arch::x86_64::{_CMP_LT_OQ, _mm256_cmp_ps, _mm256_loadu_ps, _mm256_movemask_ps};
+    scan_tile_body(t, query, raw, l2, |v, worst| {
+        let w = _mm256_set1_ps(worst);
+        // SAFETY: `v` holds 16 f32: two unaligned loads of 8; AVX2 is enabled.
+        let (lo, hi) = unsafe {
+            (
+                _mm256_loadu_ps(v.as_ptr()),
+                _mm256_loadu_ps(v[8..].as_ptr()),
+            )
+        };
+        let lo = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_LT_OQ>(lo, w)) as u32;
+        let hi = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_LT_OQ>(hi, w)) as u32;
+        lo | hi << 8
+    });
 }
 
 /// Values per vectorised test of the tile scan.
 const SCAN_W: usize = 16;
 
+/// Bit `l` set where `v[l] < worst`: one vector compare in the x86 builds.
+fn lanes_below(v: &[f32; SCAN_W], worst: f32) -> u32 {
+    v.iter()
+        .enumerate()
+        .fold(0, |m, (l, &x)| m | u32::from(x < worst) << l)
+}
+
 #[inline(always)]
-fn scan_tile_body(t: &Tile<'_>, query: &[QueryRow], raw: &mut [Smallest], l2: &mut [Smallest]) {
+fn scan_tile_body(
+    t: &Tile<'_>,
+    query: &[QueryRow],
+    raw: &mut [Smallest],
+    l2: &mut [Smallest],
+    below: impl Fn(&[f32; SCAN_W], f32) -> u32 + Copy,
+) {
     for (r, qr) in query.iter().enumerate() {
         let g = &t.g[r * t.cb..(r + 1) * t.cb];
         let skip = qr
@@ -434,12 +466,12 @@ fn scan_tile_body(t: &Tile<'_>, query: &[QueryRow], raw: &mut [Smallest], l2: &m
             .and_then(|s| s.checked_sub(t.c0))
             .filter(|&s| s < t.cb);
         let qn = qr.qn;
-        scan_row(g, t.rn, skip, &mut raw[r], |v, rn| {
+        scan_row(g, t.rn, skip, &mut raw[r], below, |v, rn| {
             (qn + rn - 2.0 * v).max(0.0)
         });
         if let Some(best) = l2.get_mut(r) {
             let (qh, qi) = (qr.qh, qr.qi);
-            scan_row(g, t.ri, skip, best, |v, ri| {
+            scan_row(g, t.ri, skip, best, below, |v, ri| {
                 let rh = if ri > 0.0 { 1.0 } else { 0.0 };
                 (qh + rh - 2.0 * v * qi * ri).max(0.0)
             });
@@ -450,14 +482,15 @@ fn scan_tile_body(t: &Tile<'_>, query: &[QueryRow], raw: &mut [Smallest], l2: &m
 /// Feeds `f(g[j], per_ref[j]) + 0.0` for every `j` except `skip` to `best` (`f` returns a
 /// value `>= 0` or +inf, never NaN; adding `+0.0` turns a `-0.0` into `+0.0`, so on these
 /// values `<` is `f32::total_cmp`). [`SCAN_W`] values at a time are computed and compared with
-/// the current k-th smallest first (vectorised); only a group holding a smaller value is
-/// looked at one by one.
+/// the current k-th smallest first (vectorised); in a group holding a smaller value, only the
+/// lanes `below` marks are offered, in lane order.
 #[inline(always)]
 fn scan_row(
     g: &[f32],
     per_ref: &[f32],
     skip: Option<usize>,
     best: &mut Smallest,
+    below: impl Fn(&[f32; SCAN_W], f32) -> u32,
     f: impl Fn(f32, f32) -> f32,
 ) {
     let (gc, gr) = g.as_chunks::<SCAN_W>();
@@ -473,9 +506,13 @@ fn scan_row(
         }
         if any {
             let j0 = ci * SCAN_W;
-            for (l, &x) in v.iter().enumerate() {
-                if x < best.worst && skip != j0 + l {
-                    best.insert(x);
+            // each marked lane checked again: an insertion may have lowered the k-th smallest
+            let mut lanes = below(&v, best.worst);
+            while lanes != 0 {
+                let l = lanes.trailing_zeros() as usize;
+                lanes &= lanes - 1;
+                if v[l] < best.worst && skip != j0 + l {
+                    best.insert(v[l]);
                 }
             }
         }
@@ -928,44 +965,47 @@ mod tests {
             rn: idx.sq_norms.as_slice().unwrap(),
             ri: idx.inv_norms.as_slice().unwrap(),
         };
-        let run = |f: &ScanFn| {
-            let mut raw: Vec<Smallest> = (0..rows).map(|_| Smallest::new(5)).collect();
-            let mut l2: Vec<Smallest> = (0..rows).map(|_| Smallest::new(5)).collect();
-            f(&t, &query, &mut raw, &mut l2);
-            let mut out = Array2::<f32>::zeros((2 * rows, 5));
-            for (b, o) in raw.iter_mut().chain(l2.iter_mut()).zip(out.rows_mut()) {
-                b.finish_into(o);
+        // k = 5 keeps a sorted head, k = 20 a buffer of candidates
+        for k in [5, 20] {
+            let run = |f: &ScanFn| {
+                let mut raw: Vec<Smallest> = (0..rows).map(|_| Smallest::new(k)).collect();
+                let mut l2: Vec<Smallest> = (0..rows).map(|_| Smallest::new(k)).collect();
+                f(&t, &query, &mut raw, &mut l2);
+                let mut out = Array2::<f32>::zeros((2 * rows, k));
+                for (b, o) in raw.iter_mut().chain(l2.iter_mut()).zip(out.rows_mut()) {
+                    b.finish_into(o);
+                }
+                out
+            };
+            let plain = run(&|t, q, a, b| scan_tile_body(t, q, a, b, lanes_below));
+            assert_eq!(run(&scan_tile), plain);
+            #[cfg(target_arch = "x86_64")]
+            {
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2 (checked).
+                    assert_eq!(
+                        run(&|t, q, a, b| unsafe { scan_tile_avx2(t, q, a, b) }),
+                        plain
+                    );
+                }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has AVX-512F (checked).
+                    assert_eq!(
+                        run(&|t, q, a, b| unsafe { scan_tile_avx512(t, q, a, b) }),
+                        plain
+                    );
+                }
             }
-            out
-        };
-        let plain = run(&scan_tile_body);
-        assert_eq!(run(&scan_tile), plain);
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (checked).
-                assert_eq!(
-                    run(&|t, q, a, b| unsafe { scan_tile_avx2(t, q, a, b) }),
-                    plain
-                );
+            // against a brute-force search of the same tile, skipped row left out
+            for (i, qr) in query.iter().enumerate() {
+                let mut d: Vec<f32> = (0..cb)
+                    .filter(|&j| Some(j) != qr.skip)
+                    .map(|j| (qr.qn + t.rn[j] - 2.0 * g[i * cb + j]).max(0.0))
+                    .collect();
+                d.sort_by(f32::total_cmp);
+                let want: Vec<f32> = d[..k].iter().map(|v| v.sqrt()).collect();
+                assert_eq!(plain.row(i).to_vec(), want, "query {i}, k = {k}");
             }
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU has AVX-512F (checked).
-                assert_eq!(
-                    run(&|t, q, a, b| unsafe { scan_tile_avx512(t, q, a, b) }),
-                    plain
-                );
-            }
-        }
-        // against a brute-force search of the same tile, skipped row left out
-        for (i, qr) in query.iter().enumerate() {
-            let mut d: Vec<f32> = (0..cb)
-                .filter(|&j| Some(j) != qr.skip)
-                .map(|j| (qr.qn + t.rn[j] - 2.0 * g[i * cb + j]).max(0.0))
-                .collect();
-            d.sort_by(f32::total_cmp);
-            let want: Vec<f32> = d[..5].iter().map(|v| v.sqrt()).collect();
-            assert_eq!(plain.row(i).to_vec(), want, "query {i}");
         }
     }
 
