@@ -100,7 +100,6 @@ fn load_weights(path: &Path, args: &MnistArgs, device: &Device) -> Result<Mlp, F
     Ok(mlp)
 }
 
-/// A fact line of the report.
 /// The report's fact saying each K's silhouette was estimated on `size` sampled rows (the
 /// approximation `--silhouette-sample` opts into), seeded by `seed`.
 pub fn sampled_silhouette_fact(size: usize, seed: u64) -> Fact {
@@ -112,6 +111,7 @@ pub fn sampled_silhouette_fact(size: usize, seed: u64) -> Fact {
     )
 }
 
+/// A fact line of the report.
 pub fn fact(label: &str, value: String) -> Fact {
     Fact {
         label: label.into(),

@@ -3,7 +3,8 @@
 //!
 //! Which one to use:
 //! - [`silhouette_score`] / [`silhouette_samples`]: exact, equal to scikit-learn's to about
-//!   1e-6 relative; O(n² d) work, O(n) memory beyond the data. A few seconds at n = 60,000.
+//!   1e-6 relative; O(n² d) work, O(n (k + d)) memory beyond the data (a centred copy and
+//!   the per-cluster sums). A few seconds at n = 60,000.
 //! - [`silhouette_score_sampled`]: the exact silhouette of `sample_size` rows drawn without
 //!   replacement (scikit-learn's `sample_size` option); O(s² d). For n in the hundreds of
 //!   thousands, when an estimate with a standard error of about `0.5 / √s` will do.
@@ -371,7 +372,7 @@ fn mean(v: &Array1<f64>) -> f64 {
 /// samples share a label matters). Distances come from `|x|² + |y|² − 2 x·y` (data centred first,
 /// clamped at 0; pairs close against their norms recomputed directly) by a matrix-multiply
 /// kernel on 256 x 256 tiles of the upper triangle, so memory stays O(256²) per thread plus
-/// O(n k) per thread (at most 4) for the per-cluster sums.
+/// one shared `n x k` array of 64-bit per-cluster sums.
 ///
 /// # Errors
 /// [`ClusterError::EmptyInput`], [`ClusterError::NoFeatures`], [`ClusterError::NonFinite`],

@@ -462,7 +462,8 @@ impl ReportMeta {
     }
 
     /// [`ReportMeta::mnist`] without thumbnails, for a caller that has dropped the data (and
-    /// made its [`Thumbnails`](crate::Thumbnails) before, if it wants them).
+    /// made its [`Thumbnails`](crate::Thumbnails) before, if it wants them); feature
+    /// `pipeline`.
     #[cfg(feature = "pipeline")]
     #[must_use]
     pub fn mnist_without_images(

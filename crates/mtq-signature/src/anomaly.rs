@@ -3,8 +3,8 @@
 //! shared covariance.
 //!
 //! The kNN search is this crate's only `unsafe` code: a bounds-checked call into the `gemm`
-//! crate for the distance tiles, and calls into AVX-512 / AVX2 builds of the tile scan chosen
-//! at run time (plain code on other CPUs).
+//! crate for the distance tiles, calls into AVX-512 / AVX2 builds of the tile scan chosen at run
+//! time (plain code on other CPUs), and those builds' unaligned loads of 16-lane groups.
 
 #![allow(unsafe_code)]
 

@@ -264,7 +264,7 @@ impl MnistStudy {
 
     /// The first half of [`MnistStudy::run`]: trains the network with `seed` on `data`, then
     /// extracts every set's layers ([`MnistStudy::extract_model`]). Everything the study needs
-    /// of `data` is then in the result, so the data (the training images, 150 MB for 48,200
+    /// of `data` is then in the result, so the data (the training images, 151 MB for 48,200
     /// MNIST digits as `f32`) can be dropped before [`MnistStudy::study`].
     ///
     /// # Errors
@@ -375,6 +375,7 @@ impl MnistStudy {
         network.extend(train.probs.as_ref().map(Array2::ncols));
         Ok(ExtractedRun {
             seed,
+            n_classes: self.class_names().len(),
             accuracy,
             epochs: if trained { self.epochs } else { 0 },
             network,
@@ -387,10 +388,13 @@ impl MnistStudy {
     /// The second half of [`MnistStudy::run`]: fits the signatures of `extracted` with its
     /// seed (every hidden layer, and the probabilities as layer `out`; K from
     /// [`MnistStudy::k_min`] to [`MnistStudy::k_max`] by silhouette) and runs the study on the
-    /// test and unseen sets.
+    /// test and unseen sets. Call it on the study that extracted the run: the K range, the
+    /// silhouette mode and the class names are this one's.
     ///
     /// # Errors
-    /// The errors of [`SignatureParams::fit`] and [`SignatureModel::study`].
+    /// [`SignatureError::ModelMismatch`] if this study has another number of classes than the
+    /// one that extracted the run; the errors of [`SignatureParams::fit`] and
+    /// [`SignatureModel::study`].
     pub fn study(
         &self,
         extracted: ExtractedRun,
@@ -398,6 +402,7 @@ impl MnistStudy {
     ) -> Result<StudyRun> {
         let ExtractedRun {
             seed,
+            n_classes,
             accuracy,
             epochs,
             network,
@@ -405,12 +410,20 @@ impl MnistStudy {
             test,
             unseen,
         } = extracted;
+        let class_names = self.class_names();
+        if class_names.len() != n_classes {
+            return Err(SignatureError::ModelMismatch {
+                what: "number of classes",
+                model: n_classes,
+                data: class_names.len(),
+            });
+        }
         // The analysed layers: every hidden layer, then the probabilities as "out".
         let mut layer_names = train.hidden_names();
         if train.probs.is_some() {
             layer_names.push("out".into());
         }
-        let signature = SignatureParams::new(layer_names, self.class_names())
+        let signature = SignatureParams::new(layer_names, class_names)
             .k_range(self.k_min, self.k_max)
             .seed(seed)
             .silhouette(match self.silhouette_sample {
@@ -465,6 +478,8 @@ impl MnistStudy {
 #[derive(Debug, Clone)]
 pub struct ExtractedRun {
     seed: u64,
+    /// The number of classes of the study that extracted it.
+    n_classes: usize,
     accuracy: Option<f64>,
     epochs: usize,
     network: Vec<usize>,

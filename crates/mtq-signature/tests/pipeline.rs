@@ -49,6 +49,19 @@ fn a_seed_runs_the_whole_study_and_repeats_exactly() {
         (3, a.result.test_accuracy)
     );
     drop(data);
+    // a study of three classes refuses a run extracted for two
+    let three = MnistStudy {
+        classes: vec![1, 7, 4],
+        ..quick()
+    };
+    assert!(matches!(
+        three.study(extracted.clone(), &mut |_| {}),
+        Err(mtq_signature::SignatureError::ModelMismatch {
+            what: "number of classes",
+            model: 2,
+            data: 3
+        })
+    ));
     let b = study.study(extracted, &mut |_| {}).unwrap();
     assert_eq!((&b.network, b.epochs), (&a.network, a.epochs));
     assert_eq!(a.result.evaluations, b.result.evaluations);
