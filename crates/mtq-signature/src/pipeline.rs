@@ -341,6 +341,7 @@ impl MnistStudy {
             });
         }
         let params = ExtractParams::new(EXTRACT_BATCH).logits(true);
+        let n_classes = self.class_names().len();
         let train = Extracted::new(params.extract(model, &data.train)?)?;
         let test = Extracted::new(params.extract(model, &data.test)?)?;
         let unseen = data
@@ -349,12 +350,12 @@ impl MnistStudy {
             .map(|(name, d)| Ok((name.clone(), Extracted::new(params.extract(model, d)?)?)))
             .collect::<Result<Vec<_>>>()?;
         if let Some(p) = &train.probs
-            && p.ncols() != self.class_names().len()
+            && p.ncols() != n_classes
         {
             return Err(SignatureError::ModelMismatch {
                 what: "number of classes",
                 model: p.ncols(),
-                data: self.class_names().len(),
+                data: n_classes,
             });
         }
         let accuracy = accuracy.or_else(|| test.accuracy());
@@ -375,7 +376,7 @@ impl MnistStudy {
         network.extend(train.probs.as_ref().map(Array2::ncols));
         Ok(ExtractedRun {
             seed,
-            n_classes: self.class_names().len(),
+            n_classes,
             accuracy,
             epochs: if trained { self.epochs } else { 0 },
             network,
