@@ -8,16 +8,15 @@
 //! ```
 //!
 //! The same study, with every option on the command line, is `mtq mnist` (crate `mtq-cli`);
-//! for the same settings both write the same `report.json`.
+//! both run the same library [`Study`], so for the same settings they write the same numbers.
 
-use mtq::report::{Report, ReportMeta, sentences, write_report};
-use mtq::signature::pipeline::{MnistStudy, Stage};
+use mtq::report::{Report, sentences, write_report};
+use mtq::signature::pipeline::{Stage, Study};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // 1 vs 7, 4s and 3s unseen, hidden widths 32 and 64, 5 epochs, K from 2 to 10.
-    let study = MnistStudy::new();
-    let data = study.load()?; // the embedded 10,000 digits: 1,755 training 1s/7s
-    let run = study.run(&data, 0, &mut |stage| {
+    // 1 vs 7, 4s and 3s unseen, hidden widths 32 and 64, 5 epochs, K from 2 to 10, seed 0.
+    let study = Study::new();
+    let outcome = study.run(&mut |stage| {
         if let Stage::Fitted { ks, .. } = stage {
             for (layer, k, silhouette) in ks {
                 match silhouette {
@@ -29,6 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })?;
 
     // The numbers: where the unseen 4s go, and how well the trusted score flags them.
+    let run = outcome.first();
     for s in &run.result.strangers {
         let top = s.paths.first().map_or("-", |p| p.name.as_str());
         eprintln!("unseen {}: {} samples, most on {top}", s.class, s.n);
@@ -42,8 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // The report: Sankey SVG, HTML, JSON and the per-sample CSV/JSON.
-    let meta = ReportMeta::mnist(&study, &data, &run);
-    let report = Report::new(&run.model, &run.result, &meta, None);
+    let report = Report::from_outcome(&outcome);
     let files = write_report("target/mtq-report", &report)?;
     for line in sentences::headlines(&report.data) {
         println!("{line}");

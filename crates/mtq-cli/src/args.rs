@@ -148,8 +148,8 @@ pub struct DataArgs {
     /// Your own data instead.
     #[command(flatten)]
     pub arrays: ArrayArgs,
-    /// Classes (`--classes`, `--inject`: uci-digits only), network, seeds (the split is the
-    /// first seed's).
+    /// Classes (`--classes`, `--inject`: uci-digits only; refused elsewhere), network, seeds
+    /// (the split is the first seed's).
     #[command(flatten)]
     pub train: TrainArgs,
     /// Training epochs.
@@ -177,7 +177,7 @@ pub struct ArrayArgs {
 /// Options shared by every study.
 #[derive(Debug, Args)]
 pub struct StudyArgs {
-    /// Smallest K tried per layer.
+    /// Smallest K tried per layer (at least 2).
     #[arg(long, default_value_t = 2, value_name = "K")]
     pub k_min: usize,
     /// Largest K tried per layer.
@@ -187,7 +187,8 @@ pub struct StudyArgs {
     /// instead of all of them; default: exact up to 100,000 rows, 20,000 sampled above.
     #[arg(long, value_name = "N")]
     pub silhouette_sample: Option<usize>,
-    /// Output folder (created if missing; checked before any work).
+    /// Output folder (created if missing; checked before any work; exit 1 if it cannot be
+    /// written).
     #[arg(long, default_value = "mtq-report", value_name = "DIR")]
     pub out: PathBuf,
 }
@@ -207,14 +208,9 @@ pub struct TrainArgs {
     /// Classes and unseen classes.
     #[command(flatten)]
     pub digits: DigitArgs,
-    /// Hidden layer widths.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "32,64",
-        value_name = "W,W,.."
-    )]
-    pub hidden: Vec<usize>,
+    /// Hidden layer widths of the MLP [default: 32,64].
+    #[arg(long, value_delimiter = ',', value_name = "W,W,..")]
+    pub hidden: Option<Vec<usize>>,
     /// Seeds.
     #[command(flatten)]
     pub seeds: SeedArgs,
@@ -223,18 +219,16 @@ pub struct TrainArgs {
 /// The digits learned and injected.
 #[derive(Debug, Args)]
 pub struct DigitArgs {
-    /// Digits (classes) the network learns.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "1,7",
-        value_name = "D,D,.."
-    )]
-    pub classes: Vec<usize>,
-    /// Digits injected after training as unseen classes ('none' for none).
-    #[arg(long, default_value = "4,3", value_name = "D,D,..|none")]
-    pub inject: String,
+    /// Digits (classes) the network learns [default: 1,7].
+    #[arg(long, value_delimiter = ',', value_name = "D,D,..")]
+    pub classes: Option<Vec<usize>>,
+    /// Digits injected after training as unseen classes ('none' for none) [default: 4,3].
+    #[arg(long, value_name = "D,D,..|none", value_parser = parse_digits)]
+    pub inject: Option<Digits>,
 }
+
+/// A list of digits (`none` for none).
+pub type Digits = Vec<usize>;
 
 /// One seed or several.
 #[derive(Debug, Args)]
@@ -242,7 +236,7 @@ pub struct SeedArgs {
     /// Seed of everything (split, training, K-means).
     #[arg(long, default_value_t = 0, value_name = "S", conflicts_with = "seeds")]
     pub seed: u64,
-    /// Several seeds: the report is the first seed's, with their stability.
+    /// Several seeds, distinct: the report is the first seed's, with their stability.
     #[arg(long, value_delimiter = ',', value_name = "S,S,..")]
     pub seeds: Option<Vec<u64>>,
 }
@@ -259,9 +253,9 @@ pub struct MnistArgs {
     /// Training epochs (default: 5 for the MLP, 10 for the CNN).
     #[arg(long, value_name = "N")]
     pub epochs: Option<usize>,
-    /// How the CNN's convolution blocks are studied.
-    #[arg(long, value_enum, default_value_t = ConvTapArg::Mean)]
-    pub conv_tap: ConvTapArg,
+    /// How the CNN's convolution blocks are studied (--model cnn) [default: mean].
+    #[arg(long, value_enum)]
+    pub conv_tap: Option<ConvTapArg>,
     /// Study an MLP trained elsewhere: a safetensors state_dict of a PyTorch
     /// `nn.Sequential(Linear, ReLU, ..)` (`0.weight`, `0.bias`, `2.weight`, ..) or of mtq's
     /// own names, the architecture read from the shapes; no training.
@@ -304,7 +298,7 @@ pub struct OnnxArgs {
     /// Arrays instead of MNIST digits.
     #[command(flatten)]
     pub arrays: ArrayArgs,
-    /// MNIST digits learned and injected (ignored with --x).
+    /// MNIST digits learned and injected (not with --x).
     #[command(flatten)]
     pub digits: DigitArgs,
     /// A folder with the four MNIST IDX files; default: the embedded 10,000 digits.
@@ -337,9 +331,9 @@ pub struct NpyArgs {
     /// values, e.g. labels 1 and 7 give classes "1" and "7").
     #[arg(long, value_delimiter = ',', value_name = "NAME,NAME,..")]
     pub classes: Option<Vec<String>>,
-    /// Seed of K-means (and of the silhouette sample).
-    #[arg(long, default_value_t = 0, value_name = "S")]
-    pub seed: u64,
+    /// Seeds of K-means (and of the silhouette sample).
+    #[command(flatten)]
+    pub seeds: SeedArgs,
     /// K range and output.
     #[command(flatten)]
     pub study: StudyArgs,
@@ -361,13 +355,6 @@ impl SeedArgs {
     }
 }
 
-impl DigitArgs {
-    /// The injected digits: `--inject`, `none` for none.
-    pub fn inject(&self) -> Result<Vec<usize>, String> {
-        parse_digits(&self.inject)
-    }
-}
-
 impl ConvTapArg {
     /// The model crate's tap.
     pub fn tap(self) -> mtq_model::ConvTap {
@@ -378,17 +365,17 @@ impl ConvTapArg {
     }
 }
 
-/// `4,3` -> `[4, 3]`; `none` or nothing -> `[]`.
-fn parse_digits(s: &str) -> Result<Vec<usize>, String> {
+/// `4,3` -> `[4, 3]`; `none` -> `[]`.
+fn parse_digits(s: &str) -> Result<Digits, String> {
     let s = s.trim();
-    if s.eq_ignore_ascii_case("none") || s.is_empty() {
+    if s.eq_ignore_ascii_case("none") {
         return Ok(Vec::new());
     }
     s.split(',')
         .map(|d| {
             d.trim()
                 .parse()
-                .map_err(|_| format!("--inject: '{d}' is not a digit (in '{s}')"))
+                .map_err(|_| format!("'{d}' is not a digit (in '{s}')"))
         })
         .collect()
 }

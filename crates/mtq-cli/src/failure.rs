@@ -3,6 +3,8 @@
 use std::error::Error;
 use std::process::ExitCode;
 
+use mtq_signature::pipeline::StudyError;
+
 /// Why a command did not succeed.
 #[derive(Debug)]
 pub enum Failure {
@@ -34,8 +36,19 @@ impl Failure {
     }
 }
 
-impl<E: Error + 'static> From<E> for Failure {
-    fn from(e: E) -> Self {
+impl From<StudyError> for Failure {
+    /// An option the study refuses is a usage error; anything else a failed run.
+    fn from(e: StudyError) -> Self {
+        if e.is_usage() {
+            Self::Usage(e.to_string())
+        } else {
+            Self::Run(Box::new(e))
+        }
+    }
+}
+
+impl From<mtq_report::ReportError> for Failure {
+    fn from(e: mtq_report::ReportError) -> Self {
         Self::Run(Box::new(e))
     }
 }

@@ -1,27 +1,28 @@
 //! `mtq`: trace the cluster path every input takes through a neural network's hidden layers, and
 //! write the report (Sankey SVG, HTML, JSON, per-sample CSV/JSON).
 //!
-//! Exit codes: 0 success, 1 failure (the error and its whole cause chain on stderr), 2 usage
-//! (bad flags, an output folder that cannot be written: found before any computation).
-//! Progress goes to stderr (`--quiet` silences it), the findings to stdout; the last line says
-//! where the report is.
+//! Every route is parse -> [`Study`] -> report: the flags become a library
+//! [`Study`](mtq_signature::pipeline::Study), checked whole before any work, run, then written.
+//!
+//! Exit codes: 0 success, 1 failure (the error and its whole cause chain on stderr: a file that
+//! cannot be read or written, data or a network that does not fit), 2 usage (a flag that
+//! cannot work, alone or with another: found before any data is read). Progress goes to stderr
+//! (`--quiet` silences it), the findings to stdout; the last line says where the report is.
 
 mod args;
-mod arrays;
-mod data;
 mod failure;
-mod mnist;
-mod npy;
-mod onnx;
 mod output;
 mod progress;
+mod to_study;
 
 use std::process::ExitCode;
 
 use clap::Parser as _;
+use mtq_report::Report;
+use mtq_signature::pipeline::Study;
 
 use crate::args::{Cli, Command};
-
+use crate::failure::Failure;
 use crate::progress::Progress;
 
 fn main() -> ExitCode {
@@ -38,14 +39,23 @@ fn main() -> ExitCode {
         }
     };
     let progress = Progress::new(cli.quiet);
-    let outcome = match &cli.command {
-        Command::Mnist(a) => mnist::run(a, &progress),
-        Command::Npy(a) => npy::run(a, &progress),
-        Command::Data(a) => data::run(a, &progress),
-        Command::Onnx(a) => onnx::run(a, &progress),
+    let (study, out) = match &cli.command {
+        Command::Mnist(a) => (to_study::mnist(a), &a.study.out),
+        Command::Data(a) => (to_study::data(a), &a.study.out),
+        Command::Onnx(a) => (to_study::onnx(a), &a.study.out),
+        Command::Npy(a) => (Ok(to_study::npy(a)), &a.study.out),
     };
-    match outcome {
+    match study.and_then(|s| run(&s, out, &progress)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => f.report(),
     }
+}
+
+/// Checks the study and the output folder, runs the study and writes its report.
+fn run(study: &Study, out: &std::path::Path, progress: &Progress) -> Result<(), Failure> {
+    study.check()?;
+    output::prepare(out)?;
+    let mut outcome = study.run(&mut |stage| progress.stage(&stage))?;
+    outcome.facts.provenance.command = std::env::args().collect();
+    output::finish(out, &Report::from_outcome(&outcome), progress)
 }

@@ -12,9 +12,10 @@ use crate::progress::Progress;
 /// file, writable (a probe file is created and removed), and no report file in it read-only.
 ///
 /// # Errors
-/// [`Failure::Usage`] naming the path and the reason.
+/// [`Failure::Usage`] for an empty path; [`Failure::Run`] naming the path and the reason for
+/// a folder that cannot be made or written (an I/O failure, exit 1).
 pub fn prepare(out: &Path) -> Result<PathBuf, Failure> {
-    let usage = |why: String| Failure::Usage(format!("--out {}: {why}", out.display()));
+    let usage = |why: String| Failure::Run(format!("--out {}: {why}", out.display()).into());
     if out.as_os_str().is_empty() {
         return Err(Failure::Usage(
             "--out: the output folder is an empty string".into(),

@@ -38,6 +38,11 @@ pub struct ReportData {
     pub strangers: Vec<StrangerData>,
     /// Anomaly scores, their ROC curves and which one to trust.
     pub anomaly: AnomalyData,
+    /// Where the study came from: the mtq version, the command, the options, the seeds and
+    /// every input file with its size and SHA-256 (schema version 2 on; `None` when the
+    /// caller did not give it).
+    #[serde(default)]
+    pub provenance: Option<mtq_signature::Provenance>,
 }
 
 /// Key facts of a run.

@@ -57,30 +57,20 @@ impl SetImages {
 
 #[cfg(feature = "pipeline")]
 impl Thumbnails {
-    /// The 28 x 28 digits of an MNIST study's sets (reference = training images, test, unseen).
+    /// The thumbnails of a study's images (feature `pipeline`).
     #[must_use]
-    pub fn mnist(data: &mtq_signature::pipeline::StudyData) -> Self {
-        Self::images(data, 28, 28)
-    }
-
-    /// The `width x height` images (features in `[0, 1]`, row-major) of a study's sets
-    /// (reference = training set, test, unseen), e.g. 8 x 8 for the UCI digits.
-    #[must_use]
-    pub fn images(data: &mtq_signature::pipeline::StudyData, width: usize, height: usize) -> Self {
-        let mut sets = vec![
-            SetImages::from_unit_floats("reference", data.train.features().iter().copied()),
-            SetImages::from_unit_floats("test", data.test.features().iter().copied()),
-        ];
-        for (name, d) in &data.unseen {
-            sets.push(SetImages::from_unit_floats(
-                format!("unseen:{name}"),
-                d.features().iter().copied(),
-            ));
-        }
+    pub fn from_images(images: &mtq_signature::pipeline::Images) -> Self {
         Self {
-            width,
-            height,
-            sets,
+            width: images.width,
+            height: images.height,
+            sets: images
+                .sets
+                .iter()
+                .map(|(set, pixels)| SetImages {
+                    set: set.clone(),
+                    pixels: pixels.clone(),
+                })
+                .collect(),
         }
     }
 }

@@ -3,69 +3,23 @@
 use std::collections::BTreeMap;
 
 use mtq_signature::{
-    ScoreId, ScoreKind, SetRole, SignatureModel, Stability, StudyResult, Task, TracedSet,
-    analysis::Trace,
+    ScoreId, ScoreKind, SetRole, SignatureModel, Stability, StudyResult, TracedSet, analysis::Trace,
 };
 
 use crate::data::{
-    AnomalyData, ClusterColumn, ClusterTable, Fact, LayerPair, LayerRoute, LayerVsLabels,
+    AnomalyData, ClusterColumn, ClusterTable, LayerPair, LayerRoute, LayerVsLabels,
     PathRow as ReportPathRow, PathTable, RedundancyData, ReportData, RocCurve, SankeyColumn,
     SankeyData, SankeyGroup, SankeyLink, SankeyNode, ScoreRow, SetSize, Share, SilhouetteCurve,
     StrangerData, Summary, TaskScore,
 };
+use crate::meta::ReportMeta;
 use crate::sentences;
 
 /// The version of `report.json`'s layout; raised whenever a field changes meaning or goes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A path and the predicted class at its end.
 type PathKey = (Vec<usize>, Option<usize>);
-
-/// What a report says that the numbers do not: its title, the sets' display names and facts
-/// about the run.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReportMeta {
-    /// Title of the report.
-    pub title: String,
-    /// Display name of the reference set, e.g. `train 1/7`.
-    pub reference_name: String,
-    /// Display name of the test set, e.g. `1/7 test`.
-    pub test_name: String,
-    /// Facts shown as is in the summary (e.g. `network: 784 -> 32 -> 64 -> 2`).
-    pub facts: Vec<Fact>,
-    /// The samples' images, shown as thumbnails in `report.html` (image data only).
-    pub thumbnails: Option<crate::Thumbnails>,
-}
-
-impl ReportMeta {
-    /// A report titled `title`, with the sets named `reference` and `test` and no facts.
-    #[must_use]
-    pub fn new(title: impl Into<String>) -> Self {
-        Self {
-            title: title.into(),
-            reference_name: "reference".into(),
-            test_name: "test".into(),
-            facts: Vec::new(),
-            thumbnails: None,
-        }
-    }
-
-    /// The display name of a set: the reference's and the test set's names, `unseen <name>`.
-    #[must_use]
-    pub fn set_name(&self, role: &SetRole) -> String {
-        match role {
-            SetRole::Reference => self.reference_name.clone(),
-            SetRole::Test => self.test_name.clone(),
-            SetRole::Unseen(n) => format!("unseen {n}"),
-        }
-    }
-
-    /// The display name of a task: `<test name> vs <unseen class>`.
-    #[must_use]
-    pub fn task_name(&self, task: &Task) -> String {
-        format!("{} vs {}", self.test_name, task.unseen)
-    }
-}
 
 /// The class name of an unseen set.
 fn unseen_name(t: &TracedSet) -> String {
@@ -278,6 +232,7 @@ impl Builder<'_> {
             redundancy,
             strangers: strangers_data,
             anomaly,
+            provenance: meta.provenance.clone(),
         }
     }
 
@@ -436,66 +391,5 @@ impl Builder<'_> {
                 fpr_at_95_tpr: e.roc.fpr_at_95_tpr,
             })
             .collect()
-    }
-}
-
-impl ReportMeta {
-    /// Digits joined by `/`: `[1, 7]` -> `1/7`.
-    #[must_use]
-    pub fn digits(d: &[usize]) -> String {
-        d.iter().map(usize::to_string).collect::<Vec<_>>().join("/")
-    }
-
-    /// The title, set names, facts and thumbnails (the digits of `data`) of an MNIST study's
-    /// report (feature `pipeline`).
-    #[cfg(feature = "pipeline")]
-    #[must_use]
-    pub fn mnist(
-        study: &mtq_signature::pipeline::MnistStudy,
-        data: &mtq_signature::pipeline::StudyData,
-        run: &mtq_signature::pipeline::StudyRun,
-    ) -> Self {
-        Self {
-            thumbnails: Some(crate::Thumbnails::mnist(data)),
-            ..Self::mnist_without_images(study, run)
-        }
-    }
-
-    /// [`ReportMeta::mnist`] without thumbnails, for a caller that has dropped the data (and
-    /// made its [`Thumbnails`](crate::Thumbnails) before, if it wants them); feature
-    /// `pipeline`.
-    #[cfg(feature = "pipeline")]
-    #[must_use]
-    pub fn mnist_without_images(
-        study: &mtq_signature::pipeline::MnistStudy,
-        run: &mtq_signature::pipeline::StudyRun,
-    ) -> Self {
-        let classes = Self::digits(&study.classes);
-        let source = if study.mnist_dir.is_some() {
-            "MNIST"
-        } else {
-            "embedded MNIST sample"
-        };
-        let network = run
-            .network
-            .iter()
-            .map(usize::to_string)
-            .collect::<Vec<_>>()
-            .join(" -> ");
-        let fact = |label: &str, value: String| Fact {
-            label: label.into(),
-            value,
-        };
-        Self {
-            title: format!("MTQ Paths: {classes} ({source}), seed {}", run.result.seed),
-            reference_name: format!("train {classes}"),
-            test_name: format!("{classes} test"),
-            facts: vec![
-                fact("network", network),
-                fact("epochs", run.epochs.to_string()),
-                fact("K range", format!("{} to {}", study.k_min, study.k_max)),
-            ],
-            thumbnails: None,
-        }
     }
 }

@@ -61,6 +61,7 @@
 //! ```
 
 mod charts;
+mod content;
 mod data;
 mod error;
 pub mod explore;
@@ -68,6 +69,7 @@ mod from_study;
 mod how_to_read;
 mod html;
 mod markup;
+mod meta;
 pub mod samples;
 mod sankey_svg;
 pub mod sentences;
@@ -85,8 +87,9 @@ pub use data::{
 };
 pub use error::{ReportError, Result};
 pub use explore::{ExploreData, SetImages, Thumbnails};
-pub use from_study::{ReportMeta, SCHEMA_VERSION, report_data};
+pub use from_study::{SCHEMA_VERSION, report_data};
 pub use html::{explorable_html, html_report};
+pub use meta::ReportMeta;
 pub use samples::SampleTable;
 pub use sankey_svg::{BandShape, LabelBox, NodeBox, SankeyLayout, sankey_layout, sankey_svg};
 pub use write::{ReportFiles, write_atomic, write_atomic_all, write_report};
@@ -119,5 +122,19 @@ impl Report {
             samples: SampleTable::new(model, result),
             explore: ExploreData::new(model, result, meta),
         }
+    }
+
+    /// The report of a whole study (feature `pipeline`): its first seed's run, worded with
+    /// [`ReportMeta::from_outcome`], with the seeds' stability when there are several.
+    #[cfg(feature = "pipeline")]
+    #[must_use]
+    pub fn from_outcome(outcome: &mtq_signature::pipeline::StudyOutcome) -> Self {
+        let first = outcome.first();
+        Self::new(
+            &first.model,
+            &first.result,
+            &ReportMeta::from_outcome(outcome),
+            outcome.stability.as_ref(),
+        )
     }
 }

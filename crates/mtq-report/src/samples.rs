@@ -6,21 +6,26 @@
 //! | column | meaning |
 //! | --- | --- |
 //! | `set` | `reference`, `test` or `unseen:<class>` |
-//! | `id` | the sample's id (e.g. its index in the source file), else its row in the set |
-//! | `true_label` | class name; the class name of an unseen set; empty when unknown |
-//! | `predicted` | the network's predicted class; empty without probabilities |
+//! | `id` | the sample's id where the route has one (its row in the source file: the IDX file for MNIST, the shipped set for UCI digits and breast cancer, `--x` for arrays, `PREFIX_ids.npy` for activations), else its row in the set |
+//! | `true_label` | the true class as an index into `report.json`'s classes (integer); empty for an unseen set or when unknown |
+//! | `true_class` | the true class's name; the class name of an unseen set; empty when unknown |
+//! | `predicted` | the network's predicted class as an index into the classes (integer); empty without probabilities |
+//! | `predicted_class` | the predicted class's name; empty without probabilities |
 //! | `<layer>_cluster` | cluster name, e.g. `h1:7` (majority class; `#2` marks a second cluster of the same class) |
 //! | `<layer>_cluster_id` | cluster id within the layer, from 0 |
 //! | `<layer>_distance` | Euclidean distance to that cluster's centroid |
 //! | `path` | the clusters joined by ` > ` |
 //! | `path_count_in_reference` | reference samples on the same path (0: a path never taken in training) |
 //! | `anomaly_score` | the trusted score (higher = more anomalous); its name is `anomaly_score_name` in `report.json` |
-//! | `<score key>` | every score, e.g. `knn_h1_k1_l2`, `centroid_distance_h2`, `max_softmax` |
+//! | `<score key>` | every score, higher = more anomalous, e.g. `knn_h1_k1_l2`, `centroid_distance_h2`, `one_minus_max_softmax` (1 - the largest class probability) |
 //!
 //! Empty cells (`null` in JSON): the kNN scores and the combined score of `reference` rows (a
 //! sample is its own nearest neighbour there; they are not computed, so the reference's
 //! [`ScoreTable`](mtq_signature::ScoreTable) has no such column), and therefore `anomaly_score`
-//! when the trusted score is one of them; `predicted` / `max_softmax` without probabilities. A
+//! when the trusted score is one of them; `predicted` / `one_minus_max_softmax` without
+//! probabilities. `true_label` and `predicted` are both integers (or empty) whatever the class
+//! names, so `df.true_label == df.predicted` after a plain `pandas.read_csv` is the network's
+//! hit on each labelled row. A
 //! study of the reference alone has no kNN column at all. Layer names become keys with
 //! [`column_key`].
 //!
@@ -35,12 +40,15 @@ use mtq_signature::{ScoreId, SignatureModel, StudyResult, TracedSet, path::path_
 
 use crate::error::Result;
 
+/// A missing integer ([`Column::Int`]): written as an empty field, `null` in JSON.
+const MISSING: usize = usize::MAX;
+
 /// One cell of the table.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
     /// Text.
     Text(String),
-    /// A count or id.
+    /// A count, an id or a class index.
     Int(usize),
     /// A measurement; NaN is an empty cell.
     Float(f64),
@@ -101,6 +109,10 @@ impl Builder {
         });
     }
 
+    fn opt_int(&mut self, n: Option<usize>) {
+        self.int(n.unwrap_or(MISSING));
+    }
+
     fn int(&mut self, n: usize) {
         self.push(|c| match c {
             Column::Int(v) => v.push(n),
@@ -140,14 +152,23 @@ impl SampleTable {
     pub fn new(model: &SignatureModel, result: &StudyResult) -> Self {
         let names = model.cluster_names();
         let classes = model.class_names();
-        let mut columns: Vec<String> = ["set", "id", "true_label", "predicted"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let mut columns: Vec<String> = [
+            "set",
+            "id",
+            "true_label",
+            "true_class",
+            "predicted",
+            "predicted_class",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let mut kinds = vec![
             Column::Text(Vec::new()),
             Column::Int(Vec::new()),
+            Column::Int(Vec::new()),
             Column::Text(Vec::new()),
+            Column::Int(Vec::new()),
             Column::Text(Vec::new()),
         ];
         for l in model.layer_names() {
@@ -198,15 +219,17 @@ impl SampleTable {
                 let path = set.trace.path(i);
                 b.text(&role);
                 b.int(set.ids.as_ref().map_or(i, |v| v[i]));
-                b.text(match &set.labels {
-                    Some(l) => classes.get(l[i]).map_or("", String::as_str),
+                let label = set.labels.as_ref().map(|l| l[i]);
+                b.opt_int(label.filter(|&l| l < classes.len()));
+                b.text(match label {
+                    Some(l) => classes.get(l).map_or("", String::as_str),
                     None => &unseen_label,
                 });
+                let predicted = set.trace.predictions.as_ref().map(|p| p[i]);
+                b.opt_int(predicted.filter(|&p| p < classes.len()));
                 b.text(
-                    set.trace
-                        .predictions
-                        .as_ref()
-                        .and_then(|p| classes.get(p[i]))
+                    predicted
+                        .and_then(|p| classes.get(p))
                         .map_or("", String::as_str),
                 );
                 for (li, &c) in path.iter().enumerate() {
@@ -252,13 +275,15 @@ impl SampleTable {
                     .map(|r| r.get(j).unwrap_or(&Cell::Empty))
                     .collect();
                 let all = |f: fn(&Cell) -> bool| cells.iter().all(|c| f(c));
-                if all(|c| matches!(c, Cell::Int(_))) && !cells.is_empty() {
+                if all(|c| matches!(c, Cell::Int(_) | Cell::Empty))
+                    && cells.iter().any(|c| matches!(c, Cell::Int(_)))
+                {
                     Column::Int(
                         cells
                             .iter()
                             .map(|c| match c {
                                 Cell::Int(n) => *n,
-                                _ => 0,
+                                _ => MISSING,
                             })
                             .collect(),
                     )
@@ -323,6 +348,7 @@ impl SampleTable {
     fn cell(&self, column: &Column, i: usize) -> Cell {
         match column {
             Column::Text(v) => Cell::Text(self.text(v[i]).to_string()),
+            Column::Int(v) if v[i] == MISSING => Cell::Empty,
             Column::Int(v) => Cell::Int(v[i]),
             Column::Float(v) if v[i].is_nan() => Cell::Empty,
             Column::Float(v) => Cell::Float(v[i]),
@@ -367,10 +393,10 @@ impl SampleTable {
                                 .as_bytes(),
                         )?;
                     }
-                    Column::Int(v) => write!(w, "{}", v[i])?,
+                    Column::Int(v) if v[i] != MISSING => write!(w, "{}", v[i])?,
                     Column::Float(v) if !v[i].is_nan() => write!(w, "{}", v[i])?,
                     Column::Single(v) if !v[i].is_nan() => write!(w, "{}", v[i])?,
-                    Column::Float(_) | Column::Single(_) => {}
+                    Column::Int(_) | Column::Float(_) | Column::Single(_) => {}
                 }
             }
             w.write_all(b"\n")?;
@@ -429,10 +455,10 @@ impl SampleTable {
                             .map_or("\"\"", String::as_str)
                             .as_bytes(),
                     ),
-                    Column::Int(v) => write!(w, "{}", v[i]),
+                    Column::Int(v) if v[i] != MISSING => write!(w, "{}", v[i]),
                     Column::Float(v) if v[i].is_finite() => write!(w, "{:?}", v[i]),
                     Column::Single(v) if v[i].is_finite() => write!(w, "{:?}", v[i]),
-                    Column::Float(_) | Column::Single(_) => w.write_all(b"null"),
+                    Column::Int(_) | Column::Float(_) | Column::Single(_) => w.write_all(b"null"),
                 }?;
             }
             w.write_all(b"}")?;

@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use mtq_signature::{Redundancy, Stability, StudyResult, TrustRule};
 
 use crate::data::ReportData;
-use crate::from_study::ReportMeta;
 use crate::markup::{num, pct};
+use crate::meta::ReportMeta;
 
 /// The redundancy verdict: one sentence per consecutive pair of layers.
 #[must_use]
@@ -132,7 +132,22 @@ pub fn headlines(data: &ReportData) -> Vec<String> {
                     c.k.iter()
                         .position(|&k| k == c.chosen_k)
                         .map_or(f64::NAN, |i| c.silhouette[i]);
-                format!("{} K = {} (silhouette {})", c.layer, c.chosen_k, num(s, 3))
+                // K at an end of the range tried may not be the best K: say so.
+                let edge = if c.k.len() < 2 {
+                    ""
+                } else if c.k.last() == Some(&c.chosen_k) {
+                    "; the largest K tried, a larger one may fit better: widen the K range"
+                } else if c.k.first() == Some(&c.chosen_k) && c.chosen_k > 2 {
+                    "; the smallest K tried, a smaller one may fit better: widen the K range"
+                } else {
+                    ""
+                };
+                format!(
+                    "{} K = {} (silhouette {}{edge})",
+                    c.layer,
+                    c.chosen_k,
+                    num(s, 3)
+                )
             })
             .collect();
         out.push(format!("Clusters chosen by silhouette: {}.", ks.join(", ")));

@@ -5,7 +5,7 @@ use std::fs::{self, File, OpenOptions};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use crate::write::Content;
+use crate::content::Content;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Names the staging folders: `.<folder name>.mtq-set-<pid>-<n>`, beside the folder.

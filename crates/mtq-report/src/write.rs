@@ -1,44 +1,18 @@
 //! Writing files whole or not at all, and the three report files.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::content::Content;
 use super::html::explorable_html;
 use super::sankey_svg::sankey_svg;
 use super::swap;
 use super::validate::check_report;
-use crate::samples::SampleTable;
 use crate::{Report, ReportError, Result};
 
 /// Distinguishes the temporary files of concurrent writes within one process.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// What goes into one file: bytes already rendered, or the per-sample table written straight
-/// to the file (tens of megabytes for a full-MNIST study: never held whole in memory).
-#[derive(Clone, Copy)]
-pub(crate) enum Content<'a> {
-    Bytes(&'a [u8]),
-    SamplesCsv(&'a SampleTable),
-    SamplesJson(&'a SampleTable),
-}
-
-impl Content<'_> {
-    /// Writes the content to `file`.
-    pub(crate) fn write_to(self, file: &File) -> io::Result<()> {
-        let buffered = |f: &dyn Fn(&mut dyn io::Write) -> io::Result<()>| {
-            let mut w = BufWriter::with_capacity(1 << 16, file);
-            f(&mut w)?;
-            w.flush()
-        };
-        match self {
-            Content::Bytes(b) => (&*file).write_all(b),
-            Content::SamplesCsv(t) => buffered(&|w| t.write_csv(w)),
-            Content::SamplesJson(t) => buffered(&|w| t.write_json(w)),
-        }
-    }
-}
 
 /// Writes `bytes` to `path` whole or not at all: into a temporary file in the same directory
 /// (`.<name>.tmp-<pid>-<n>`), flushed to disk, then renamed over `path`. A reader sees either the

@@ -78,12 +78,14 @@ fn a_study_becomes_a_valid_report_and_per_sample_files() {
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     assert_eq!(
-        header[..8],
+        header[..10],
         [
             "set",
             "id",
             "true_label",
+            "true_class",
             "predicted",
+            "predicted_class",
             "h1_cluster",
             "h1_cluster_id",
             "h1_distance",
@@ -97,6 +99,20 @@ fn a_study_becomes_a_valid_report_and_per_sample_files() {
     }));
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 120 + 40 + 25);
+    // true_label and predicted are class indices (integers) whatever the class names, so a
+    // plain comparison of the two columns is the network's hit; an unseen row has no label.
+    for r in &rows {
+        if r[0] == "unseen:z" {
+            assert!(r[2].is_empty() && r[3] == "z", "{r:?}");
+        } else {
+            let label: usize = r[2].parse().unwrap();
+            assert_eq!(r[3], ["a", "b"][label], "{r:?}");
+        }
+        if !r[4].is_empty() {
+            let predicted: usize = r[4].parse().unwrap();
+            assert_eq!(r[5], ["a", "b"][predicted], "{r:?}");
+        }
+    }
     let count = |set: &str| rows.iter().filter(|r| r[0] == set).count();
     assert_eq!(
         (count("reference"), count("test"), count("unseen:z")),

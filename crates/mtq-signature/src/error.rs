@@ -196,50 +196,6 @@ pub enum SignatureError {
     /// Error from the activations crate (preparation, .npy files).
     #[error(transparent)]
     Activations(#[from] mtq_activations::ActivationsError),
-    /// Error from the data crate (feature `pipeline`; boxed, it is large).
-    #[cfg(feature = "pipeline")]
-    #[error(transparent)]
-    Data(Box<mtq_data::DataError>),
-    /// A model does not fit the study's data (feature `pipeline`): its input width or its
-    /// number of classes differs from the data's.
-    #[cfg(feature = "pipeline")]
-    #[error("the model's {what} is {model}, the data's is {data}")]
-    ModelMismatch {
-        /// What differs: `input width` (features per sample) or `number of classes`.
-        what: &'static str,
-        /// The model's value.
-        model: usize,
-        /// The data's value.
-        data: usize,
-    },
-    /// A convolutional network is asked for, but the training samples are not images
-    /// (feature `pipeline`).
-    #[cfg(feature = "pipeline")]
-    #[error(
-        "the convolutional network needs images (rows x cols); the training set's {n_features} features per sample have no image shape"
-    )]
-    NotImages {
-        /// Features per sample.
-        n_features: usize,
-    },
-    /// Error from the model crate (feature `pipeline`; boxed, it is large).
-    #[cfg(feature = "pipeline")]
-    #[error(transparent)]
-    Model(Box<mtq_model::ModelError>),
-}
-
-#[cfg(feature = "pipeline")]
-impl From<mtq_data::DataError> for SignatureError {
-    fn from(e: mtq_data::DataError) -> Self {
-        Self::Data(Box::new(e))
-    }
-}
-
-#[cfg(feature = "pipeline")]
-impl From<mtq_model::ModelError> for SignatureError {
-    fn from(e: mtq_model::ModelError) -> Self {
-        Self::Model(Box::new(e))
-    }
 }
 
 /// Result with [`SignatureError`] as the default error.

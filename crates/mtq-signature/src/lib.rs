@@ -21,13 +21,16 @@
 //!   the tasks it is judged on). Numbers and typed verdicts only: the `mtq-report` crate draws
 //!   and words them.
 //! - [`NpySet`] reads sets exported as `.npy` from any framework.
-//! - [`pipeline`] (feature `pipeline`, on by default) runs train -> extract -> study for an
-//!   MNIST configuration, and [`stability`](pipeline::stability) compares several seeds.
+//! - [`pipeline`] (feature `pipeline`) runs a whole study from its options: [`pipeline::Study`]
+//!   reads the data (MNIST, the shipped data sets, arrays, `.npy` activations), trains or
+//!   loads the network, runs every seed and their [`stability()`]; every route of the `mtq`
+//!   command goes through it.
 //!
 //! # Crate features
-//! - `pipeline` (default): the [`pipeline`] module, which brings `mtq-data`, `mtq-model` and
-//!   candle. Without it the crate analyses activations you bring (e.g. `.npy` files) and
-//!   compiles no neural-network code.
+//! - `pipeline` (off by default; on in the `mtq` facade and the `mtq` command): the [`pipeline`]
+//!   module, which brings `mtq-data`, `mtq-model` and candle. Without it the crate analyses
+//!   activations you bring (e.g. `.npy` files) and compiles no neural-network code.
+//! - `onnx` (off by default): ONNX networks in [`pipeline::Study`] through tract-onnx.
 //!
 //! # Example
 //! ```
@@ -71,6 +74,7 @@ pub mod npy_sets;
 pub mod path;
 #[cfg(feature = "pipeline")]
 pub mod pipeline;
+pub mod provenance;
 pub mod redundancy;
 pub mod roc;
 pub mod samples;
@@ -85,6 +89,7 @@ pub use error::{Result, SignatureError};
 pub use mtq_activations::{FittedPreparation, Preparation};
 pub use mtq_cluster::SilhouetteMode;
 pub use npy_sets::NpySet;
+pub use provenance::{InputFile, Provenance};
 pub use roc::{Roc, roc};
 pub use samples::Samples;
 pub use scores::{ScoreEvaluation, ScoreId, ScoreKind, ScoreTable, evaluate};

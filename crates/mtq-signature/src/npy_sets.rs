@@ -37,12 +37,7 @@ impl NpySet {
     /// checked when the set is fitted or traced.
     pub fn read(prefix: impl AsRef<Path>, layers: &[String]) -> Result<Self> {
         let prefix = prefix.as_ref();
-        let file = |suffix: &str| -> PathBuf {
-            let name = prefix
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-            prefix.with_file_name(format!("{name}_{suffix}.npy"))
-        };
+        let file = |suffix: &str| npy_file(prefix, suffix);
         let layers = layers
             .iter()
             .map(|l| read_npy_matrix(file(l)))
@@ -64,6 +59,12 @@ impl NpySet {
             labels,
             probabilities,
         })
+    }
+
+    /// Number of samples (rows of the first layer; 0 without layers).
+    #[must_use]
+    pub fn n_samples(&self) -> usize {
+        self.layers.first().map_or(0, ndarray::ArrayBase::nrows)
     }
 
     /// The distinct label values of this set, in increasing order (empty without labels).
@@ -113,4 +114,14 @@ impl NpySet {
         }
         s
     }
+}
+
+/// The file `<prefix>_<suffix>.npy` of a set: `npy_file("data/train", "h1")` is
+/// `data/train_h1.npy`.
+#[must_use]
+pub fn npy_file(prefix: &Path, suffix: &str) -> PathBuf {
+    let name = prefix
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    prefix.with_file_name(format!("{name}_{suffix}.npy"))
 }

@@ -78,14 +78,15 @@ impl ScoreId {
         Self::global(ScoreKind::MaxSoftmax)
     }
 
-    /// A snake_case key for column names: `max_softmax`, `path_rarity`, `combined`,
+    /// A snake_case key for column names: `one_minus_max_softmax` (the baseline's score, 1 - the
+    /// largest class probability: higher = more anomalous, as every score), `path_rarity`, `combined`,
     /// `centroid_distance_h1`, `mahalanobis_h1`, `knn_h1_k5`, `knn_h1_k5_l2` (characters of the
     /// layer name other than ASCII letters and digits become `_`).
     #[must_use]
     pub fn key(&self) -> String {
         let layer = column_key(self.layer.as_deref().unwrap_or_default());
         match self.kind {
-            ScoreKind::MaxSoftmax => "max_softmax".into(),
+            ScoreKind::MaxSoftmax => "one_minus_max_softmax".into(),
             ScoreKind::PathRarity => "path_rarity".into(),
             ScoreKind::Combined => "combined".into(),
             ScoreKind::CentroidDistance => format!("centroid_distance_{layer}"),

@@ -1,33 +1,48 @@
-//! The MNIST study as a library on the embedded sample: one seed's run is repeatable (whole, or
-//! in its two halves with the data dropped in between), and the stability of several seeds is
-//! measured on the same reference set.
+//! The study runner on the embedded sample: one seed's study is repeatable, several seeds give
+//! their stability, a network given by value goes through the same study as a trained one,
+//! and a network or data that cannot fit is refused with the error that names it.
 
-use mtq_signature::pipeline::{MnistStudy, Stage};
-use mtq_signature::{ScoreId, ScoreKind, SetRole, stability};
+use std::sync::Arc;
 
-fn quick() -> MnistStudy {
-    MnistStudy {
-        epochs: 1,
+use mtq_model::{Device, Mlp, MlpConfig, TrainConfig};
+use mtq_signature::pipeline::{
+    DataSource, Network, Stage, Study, StudyError, StudyOutcome, Training,
+};
+use mtq_signature::{ScoreId, ScoreKind, SetRole};
+
+fn quick(seeds: &[u64]) -> Study {
+    Study {
+        network: Network::Train(Training::mlp(vec![32, 64], 1)),
         k_max: 3,
-        ..MnistStudy::new()
+        seeds: seeds.to_vec(),
+        ..Study::new()
     }
+}
+
+fn run(study: &Study) -> StudyOutcome {
+    study.run(&mut |_| {}).unwrap()
 }
 
 #[test]
 fn a_seed_runs_the_whole_study_and_repeats_exactly() {
-    let study = quick();
-    let data = study.load().unwrap();
-    assert_eq!((data.train.n_samples(), data.test.n_samples()), (1755, 442));
+    let study = quick(&[3]);
     let mut stages = Vec::new();
-    let a = study.run(&data, 3, &mut |s| stages.push(s)).unwrap();
-    assert!(matches!(stages[0], Stage::Trained { seed: 3, .. }));
+    let a = study.run(&mut |s| stages.push(s)).unwrap();
+    assert!(matches!(
+        &stages[0],
+        Stage::Loaded { reference: 1755, test: 442, features: Some(784), unseen, .. }
+            if unseen.iter().map(|(n, _)| n.as_str()).eq(["4", "3"])
+    ));
+    assert!(matches!(stages[1], Stage::Trained { seed: 3, .. }));
     assert!(matches!(
         stages.last(),
         Some(Stage::Studied { seed: 3, .. })
     ));
-    assert_eq!(a.network, [784, 32, 64, 2]);
-    assert_eq!(a.model.layer_names(), ["h1", "h2", "out"]);
-    let roles: Vec<SetRole> = a.result.sets.iter().map(|s| s.role.clone()).collect();
+    let first = a.first();
+    assert_eq!(first.network, [784, 32, 64, 2]);
+    assert_eq!(first.epochs, Some(1));
+    assert_eq!(first.model.layer_names(), ["h1", "h2", "out"]);
+    let roles: Vec<SetRole> = first.result.sets.iter().map(|s| s.role.clone()).collect();
     assert_eq!(
         roles,
         [
@@ -38,46 +53,47 @@ fn a_seed_runs_the_whole_study_and_repeats_exactly() {
         ]
     );
     assert_eq!(
-        a.result.trusted.score,
+        first.result.trusted.score,
         ScoreId::of_layer(ScoreKind::Knn { k: 1, l2: true }, "h1")
     );
-    assert!(a.result.test_accuracy.unwrap() > 0.9);
-    // the same study in its two halves, the data dropped in between
-    let extracted = study.extract(&data, 3, &mut |_| {}).unwrap();
+    assert!(first.result.test_accuracy.unwrap() > 0.9);
+    assert!(a.stability.is_none());
+    // the facts the report words
+    let f = &a.facts;
+    assert_eq!(f.data, "embedded MNIST sample, digits 1/7");
     assert_eq!(
-        (extracted.seed(), extracted.accuracy()),
-        (3, a.result.test_accuracy)
+        (f.reference_name.as_str(), f.test_name.as_str()),
+        ("train 1/7", "1/7 test")
     );
-    drop(data);
-    // a study of three classes refuses a run extracted for two
-    let three = MnistStudy {
-        classes: vec![1, 7, 4],
-        ..quick()
-    };
-    assert!(matches!(
-        three.study(extracted.clone(), &mut |_| {}),
-        Err(mtq_signature::SignatureError::ModelMismatch {
-            what: "number of classes",
-            model: 2,
-            data: 3
-        })
-    ));
-    let b = study.study(extracted, &mut |_| {}).unwrap();
-    assert_eq!((&b.network, b.epochs), (&a.network, a.epochs));
-    assert_eq!(a.result.evaluations, b.result.evaluations);
-    assert_eq!(a.result.strangers, b.result.strangers);
+    assert_eq!(f.network.as_deref(), Some("MLP"));
+    assert_eq!(f.k_range, (2, 3));
+    assert_eq!(f.provenance.seeds, [3]);
+    assert_eq!(f.provenance.mtq_version, env!("CARGO_PKG_VERSION"));
+    assert!(
+        f.provenance.inputs.is_empty(),
+        "the embedded sample reads no file"
+    );
+    assert!(
+        f.provenance
+            .options
+            .contains(&("classes".to_string(), "1,7".to_string()))
+    );
+    assert!(
+        a.images
+            .as_ref()
+            .is_some_and(|i| i.width == 28 && i.sets.len() == 4)
+    );
+    // the same seed again: the same numbers
+    let b = run(&study);
+    assert_eq!(first.result.evaluations, b.first().result.evaluations);
+    assert_eq!(first.result.strangers, b.first().result.strangers);
 }
 
 #[test]
-fn stability_compares_seeds_on_the_same_reference() {
-    let study = quick();
-    let data = study.load().unwrap();
-    let runs: Vec<_> = [0, 1]
-        .iter()
-        .map(|&s| study.run(&data, s, &mut |_| {}).unwrap())
-        .collect();
-    let pairs: Vec<_> = runs.iter().map(|r| (&r.model, &r.result)).collect();
-    let s = stability(&pairs).unwrap();
+fn several_seeds_give_their_stability() {
+    let outcome = run(&quick(&[0, 1]));
+    assert_eq!(outcome.runs.len(), 2);
+    let s = outcome.stability.expect("two seeds");
     assert_eq!(s.seeds, [0, 1]);
     assert_eq!(s.per_seed.len(), 2);
     assert_eq!(s.per_seed[1].ks.len(), 3);
@@ -91,76 +107,76 @@ fn stability_compares_seeds_on_the_same_reference() {
             .all(|w| w[0].worst_mean >= w[1].worst_mean)
     );
     assert_eq!(s.rank_correlation.len(), 1);
-    // A run is its own perfect match.
-    let same = stability(&[pairs[0], pairs[0]]).unwrap();
-    assert!(same.same_k && same.same_redundancy);
-    assert!(
-        same.partition_ari
-            .iter()
-            .all(|v| (v[0] - 1.0).abs() < 1e-12)
-    );
+}
+
+/// The MNIST 1s and 7s of the embedded sample's training split.
+fn train_17() -> mtq_data::Dataset {
+    let (train, _) = mtq_data::Mnist::embedded().unwrap().into_split();
+    train.into_classes(&[1, 7]).unwrap()
+}
+
+fn given(model: Mlp) -> Study {
+    Study {
+        network: Network::Given {
+            model: Arc::new(model),
+            name: "mlp".into(),
+        },
+        ..quick(&[1])
+    }
 }
 
 #[test]
 fn a_given_network_goes_through_the_same_study_as_a_trained_one() {
-    use mtq_model::{Device, Mlp, MlpConfig, TrainConfig};
-    use mtq_signature::SignatureError;
-    use mtq_signature::pipeline::ModelKind;
-
-    let study = quick();
-    let data = study.load().unwrap();
-    let trained = study.run(&data, 1, &mut |_| {}).unwrap();
+    let trained = run(&quick(&[1]));
     // the same network trained outside the study, then given to it
-    let config = MlpConfig::new(784, study.hidden.clone(), 2);
-    let mut mlp = Mlp::new(config, 1, &Device::Cpu).unwrap();
-    mlp.train(
-        &data.train,
-        &TrainConfig::new().epochs(study.epochs).seed(1),
-    )
-    .unwrap();
-    let mut stages = Vec::new();
-    let given = study
-        .run_model(&mlp, &data, 1, &mut |s| stages.push(s))
+    let mut mlp = Mlp::new(MlpConfig::new(784, [32, 64], 2), 1, &Device::Cpu).unwrap();
+    mlp.train(&train_17(), &TrainConfig::new().epochs(1).seed(1))
         .unwrap();
+    let mut stages = Vec::new();
+    let outcome = given(mlp).run(&mut |s| stages.push(s)).unwrap();
     assert!(matches!(
-        stages[0],
+        stages[1],
         Stage::Evaluated {
             seed: 1,
             accuracy: Some(_)
         }
     ));
-    assert_eq!(
-        (given.network.clone(), given.epochs),
-        (trained.network.clone(), 0)
-    );
+    let (g, t) = (outcome.first(), trained.first());
+    assert_eq!((&g.network, g.epochs), (&t.network, None));
     // accuracy from the extracted probabilities = the model's own evaluation
-    assert_eq!(given.result.test_accuracy, trained.result.test_accuracy);
-    assert_eq!(given.model.layer_names(), trained.model.layer_names());
-    for (g, t) in given.result.sets.iter().zip(&trained.result.sets) {
+    assert_eq!(g.result.test_accuracy, t.result.test_accuracy);
+    assert_eq!(g.model.layer_names(), t.model.layer_names());
+    for (g, t) in g.result.sets.iter().zip(&t.result.sets) {
         assert_eq!(g.trace.clusters, t.trace.clusters);
         assert_eq!(g.trace.predictions, t.trace.predictions);
     }
-    // a network of another input width is refused before any work
+}
+
+#[test]
+fn a_network_that_does_not_fit_the_data_is_refused() {
+    // another input width
     let small = Mlp::new(MlpConfig::new(12, [4], 2), 0, &Device::Cpu).unwrap();
-    let err = study.run_model(&small, &data, 0, &mut |_| {}).unwrap_err();
+    let err = given(small).run(&mut |_| {}).unwrap_err();
     assert!(
         matches!(
             err,
-            SignatureError::ModelMismatch {
+            StudyError::ModelMismatch {
                 what: "input width",
                 model: 12,
-                data: 784
+                data: 784,
+                ..
             }
         ),
         "{err}"
     );
-    // and one predicting three classes for two
+    assert!(!err.is_usage());
+    // three classes predicted for two
     let three = Mlp::new(MlpConfig::new(784, [4], 3), 0, &Device::Cpu).unwrap();
-    let err = study.run_model(&three, &data, 0, &mut |_| {}).unwrap_err();
+    let err = given(three).run(&mut |_| {}).unwrap_err();
     assert!(
         matches!(
             err,
-            SignatureError::ModelMismatch {
+            StudyError::ModelMismatch {
                 model: 3,
                 data: 2,
                 ..
@@ -168,20 +184,40 @@ fn a_given_network_goes_through_the_same_study_as_a_trained_one() {
         ),
         "{err}"
     );
-    // the CNN needs images
-    let mut flat = data.clone();
-    flat.train = mtq_data::Dataset::new(
-        flat.train.features().to_owned(),
-        flat.train.labels().to_owned(),
-    )
-    .unwrap();
-    let cnn = MnistStudy {
-        model: ModelKind::Cnn,
-        ..quick()
+}
+
+#[test]
+fn the_cnn_needs_images_and_one_class_is_not_a_study() {
+    let dir = std::env::temp_dir().join(format!("mtq-pipeline-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let x = ndarray::Array2::from_shape_fn((40, 6), |(i, j)| ((i * 7 + j) % 11) as f32);
+    let y = ndarray::Array1::from_shape_fn(40, |i| (i % 2) as i64);
+    ndarray_npy::write_npy(dir.join("x.npy"), &x).unwrap();
+    ndarray_npy::write_npy(dir.join("y.npy"), &y).unwrap();
+    ndarray_npy::write_npy(dir.join("one.npy"), &y.mapv(|_| 3i64)).unwrap();
+    let arrays = |y: &str| DataSource::Arrays {
+        x: dir.join("x.npy"),
+        y: dir.join(y),
+        unseen: Vec::new(),
     };
-    let err = cnn.run(&flat, 0, &mut |_| {}).unwrap_err();
+    let cnn = Study {
+        data: arrays("y.npy"),
+        network: Network::Train(Training::cnn(mtq_model::ConvTap::ChannelMean, 1)),
+        ..Study::new()
+    };
+    let err = cnn.run(&mut |_| {}).unwrap_err();
     assert!(
-        matches!(err, SignatureError::NotImages { n_features: 784 }),
+        matches!(err, StudyError::NotImages { n_features: 6 }),
         "{err}"
     );
+    let one = Study {
+        data: arrays("one.npy"),
+        ..quick(&[0])
+    };
+    let err = one.run(&mut |_| {}).unwrap_err();
+    assert!(
+        matches!(&err, StudyError::OneClass { n_classes: 1, set, .. } if set.ends_with("one.npy")),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

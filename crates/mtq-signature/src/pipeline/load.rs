@@ -1,0 +1,293 @@
+//! A study's data read from its [`DataSource`]: the sets of a network's inputs, or activations
+//! already extracted.
+
+use std::path::{Path, PathBuf};
+
+use mtq_data::{BreastCancer, Dataset, Mnist, MnistPaths, UciDigits};
+
+use super::error::{Result, StudyError};
+use super::facts::Images;
+use super::spec::{DataSource, Network, Study};
+use crate::npy_sets::NpySet;
+use crate::provenance::InputFile;
+
+/// Fraction of each class held out as the test set, where a data set has no split of its own.
+pub const TEST_FRACTION: f64 = 0.25;
+
+/// The inputs of a study whose network runs on them.
+#[derive(Debug, Clone)]
+pub struct StudyData {
+    /// Training samples of the learned classes (the reference set).
+    pub train: Dataset,
+    /// Test samples of the learned classes.
+    pub test: Dataset,
+    /// The samples of each unseen class, with its name.
+    pub unseen: Vec<(String, Dataset)>,
+}
+
+/// What a source gave, before any network runs.
+pub(crate) enum Loaded {
+    /// A network's inputs.
+    Inputs {
+        data: StudyData,
+        /// The learned classes' names, one per label index.
+        classes: Vec<String>,
+        /// What the data is, for the report: `embedded MNIST sample, digits 1/7`.
+        description: String,
+        /// The reference set's and the test set's display names.
+        names: (String, String),
+        /// The images, as thumbnails (image sources only).
+        images: Option<Images>,
+        /// The files read.
+        files: Vec<InputFile>,
+    },
+    /// Activations already extracted.
+    Activations {
+        reference: NpySet,
+        test: Option<NpySet>,
+        unseen: Vec<(String, NpySet)>,
+        classes: Vec<String>,
+        files: Vec<InputFile>,
+    },
+}
+
+/// `1/7`.
+pub(crate) fn digits(d: &[usize]) -> String {
+    d.iter().map(usize::to_string).collect::<Vec<_>>().join("/")
+}
+
+/// Reads the study's data.
+pub(crate) fn load(study: &Study) -> Result<Loaded> {
+    let split_seed = study.seeds.first().copied().unwrap_or(0);
+    let trains = matches!(study.network, Network::Train(_));
+    match &study.data {
+        DataSource::Mnist {
+            dir,
+            classes,
+            unseen,
+        } => load_mnist(dir.as_deref(), classes, unseen),
+        DataSource::UciDigits { classes, unseen } => {
+            let all = UciDigits::embedded()?;
+            let learned = all.select_classes(classes)?;
+            let (train, test) = learned.stratified_split(TEST_FRACTION, split_seed)?;
+            let unseen = unseen
+                .iter()
+                .map(|&d| Ok((d.to_string(), all.select_classes(&[d])?)))
+                .collect::<Result<Vec<_>>>()?;
+            let data = StudyData {
+                train,
+                test,
+                unseen,
+            };
+            let side = UciDigits::SIDE;
+            Ok(Loaded::Inputs {
+                images: Some(Images::of(&data, side, side)),
+                data,
+                classes: classes.iter().map(usize::to_string).collect(),
+                description: format!("UCI 8x8 digits, {}", digits(classes)),
+                names: ("train".into(), "test".into()),
+                files: Vec::new(),
+            })
+        }
+        DataSource::BreastCancer => {
+            let split = BreastCancer::embedded()?
+                .stratified_split_standardized(TEST_FRACTION, split_seed)?;
+            Ok(Loaded::Inputs {
+                data: StudyData {
+                    train: split.train,
+                    test: split.test,
+                    unseen: Vec::new(),
+                },
+                classes: BreastCancer::CLASS_NAMES.map(String::from).to_vec(),
+                description: "Breast Cancer Wisconsin".into(),
+                names: ("train".into(), "test".into()),
+                images: None,
+                files: Vec::new(),
+            })
+        }
+        DataSource::Arrays { x, y, unseen } => load_arrays(x, y, unseen, split_seed, trains),
+        DataSource::Activations {
+            layers,
+            reference,
+            test,
+            unseen,
+            classes,
+        } => load_activations(
+            layers,
+            reference,
+            test.as_deref(),
+            unseen,
+            classes.as_deref(),
+        ),
+    }
+}
+
+fn load_mnist(dir: Option<&Path>, classes: &[usize], unseen: &[usize]) -> Result<Loaded> {
+    let mut used: Vec<usize> = classes.iter().chain(unseen).copied().collect();
+    used.sort_unstable();
+    let mut learned = classes.to_vec();
+    learned.sort_unstable();
+    let (mnist, files) = match dir {
+        Some(dir) => {
+            let paths = MnistPaths::in_dir(dir)?;
+            let files = [
+                ("train images", &paths.train_images),
+                ("train labels", &paths.train_labels),
+                ("test images", &paths.test_images),
+                ("test labels", &paths.test_labels),
+            ]
+            .into_iter()
+            .map(|(role, p)| InputFile::read(role, p))
+            .collect::<Result<Vec<_>>>()?;
+            (Mnist::from_dir_splits(dir, &learned, &used)?, files)
+        }
+        None => (Mnist::embedded()?, Vec::new()),
+    };
+    // the unseen digits come from the test split only
+    let (train, test_all) = mnist.into_split();
+    let unseen_sets = unseen
+        .iter()
+        .map(|&d| Ok((d.to_string(), test_all.select_classes(&[d])?)))
+        .collect::<Result<Vec<_>>>()?;
+    let data = StudyData {
+        train: train.into_classes(classes)?,
+        test: test_all.into_classes(classes)?,
+        unseen: unseen_sets,
+    };
+    let source = if dir.is_some() {
+        "MNIST"
+    } else {
+        "embedded MNIST sample"
+    };
+    let names = digits(classes);
+    Ok(Loaded::Inputs {
+        images: Some(Images::of(&data, 28, 28)),
+        data,
+        classes: classes.iter().map(usize::to_string).collect(),
+        description: format!("{source}, digits {names}"),
+        names: (format!("train {names}"), format!("{names} test")),
+        files,
+    })
+}
+
+fn load_arrays(
+    x: &Path,
+    y: &Path,
+    unseen: &[(String, PathBuf)],
+    seed: u64,
+    standardize: bool,
+) -> Result<Loaded> {
+    let mut files = vec![InputFile::read("x", x)?, InputFile::read("y", y)?];
+    let all = Dataset::from_npy(x, y)?.relabel();
+    let classes: Vec<String> = all.classes().iter().map(usize::to_string).collect();
+    if classes.len() < 2 {
+        return Err(StudyError::OneClass {
+            set: y.display().to_string(),
+            n_classes: classes.len(),
+            classes: classes.join(", "),
+        });
+    }
+    let (train, test, scaler) = if standardize {
+        let s = all.stratified_split_standardized(TEST_FRACTION, seed)?;
+        (s.train, s.test, Some(s.scaler))
+    } else {
+        let (train, test) = all.stratified_split(TEST_FRACTION, seed)?;
+        (train, test, None)
+    };
+    let mut sets = Vec::with_capacity(unseen.len());
+    for (name, path) in unseen {
+        files.push(InputFile::read(&format!("unseen {name}"), path)?);
+        let d = Dataset::from_npy_unlabelled(path)?;
+        if d.n_features() != all.n_features() {
+            return Err(StudyError::WidthMismatch {
+                name: name.clone(),
+                path: path.clone(),
+                found: d.n_features(),
+                reference: x.to_path_buf(),
+                expected: all.n_features(),
+            });
+        }
+        let d = match &scaler {
+            Some(s) => s.apply(&d)?,
+            None => d,
+        };
+        sets.push((name.clone(), d));
+    }
+    Ok(Loaded::Inputs {
+        data: StudyData {
+            train,
+            test,
+            unseen: sets,
+        },
+        classes,
+        description: x.display().to_string(),
+        names: ("train".into(), "test".into()),
+        images: None,
+        files,
+    })
+}
+
+fn load_activations(
+    layers: &[String],
+    reference: &Path,
+    test: Option<&Path>,
+    unseen: &[(String, PathBuf)],
+    classes: Option<&[String]>,
+) -> Result<Loaded> {
+    let mut files = InputFile::read_set("reference", reference, layers)?;
+    let mut reference_set = NpySet::read(reference, layers)?;
+    if reference_set.labels.is_none() {
+        return Err(StudyError::option(
+            super::error::StudyOption::Reference,
+            format!(
+                "{}: the reference set needs {}_labels.npy",
+                reference.display(),
+                reference.display()
+            ),
+        ));
+    }
+    let mut test_set = match test {
+        Some(p) => {
+            files.extend(InputFile::read_set("test", p, layers)?);
+            Some(NpySet::read(p, layers)?)
+        }
+        None => None,
+    };
+    // Without class names, the classes are the label values the reference has (labels 1 and
+    // 7 make two classes named "1" and "7", not eight of which six are empty).
+    let classes = match classes {
+        Some(c) => c.to_vec(),
+        None => {
+            let values = reference_set.label_values();
+            reference_set.relabel("reference", &values)?;
+            if let Some(t) = &mut test_set {
+                t.relabel("test", &values)?;
+            }
+            values.iter().map(usize::to_string).collect()
+        }
+    };
+    let present = reference_set.label_values();
+    if present.len() < 2 {
+        return Err(StudyError::OneClass {
+            set: format!("{}_labels.npy", reference.display()),
+            n_classes: present.len(),
+            classes: present
+                .iter()
+                .map(|&c| classes.get(c).cloned().unwrap_or_else(|| c.to_string()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    let mut sets = Vec::with_capacity(unseen.len());
+    for (name, p) in unseen {
+        files.extend(InputFile::read_set(&format!("unseen {name}"), p, layers)?);
+        sets.push((name.clone(), NpySet::read(p, layers)?));
+    }
+    Ok(Loaded::Activations {
+        reference: reference_set,
+        test: test_set,
+        unseen: sets,
+        classes,
+        files,
+    })
+}

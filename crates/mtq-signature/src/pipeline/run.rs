@@ -1,0 +1,451 @@
+//! [`Study::run`]: every seed, their stability, and the facts the report needs.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use mtq_activations::LayerModel;
+use mtq_model::{ConvTap, Mlp};
+
+use super::error::Result;
+use super::facts::{Images, RunFacts};
+use super::load::{self, Loaded, StudyData};
+use super::seed::{self, ExtractedRun, Stage, StudyRun, Sweep};
+use super::spec::{DataSource, ModelKind, Network, Study};
+use crate::npy_sets::NpySet;
+use crate::provenance::{InputFile, Provenance};
+use crate::stability::{Stability, stability};
+use crate::study::{StudyInput, UnseenSet};
+
+/// Everything a study found: one run per seed, their stability, and what the report says
+/// besides the numbers.
+#[derive(Debug, Clone)]
+pub struct StudyOutcome {
+    /// One run per seed, in the order of [`Study::seeds`] (never empty).
+    pub runs: Vec<StudyRun>,
+    /// How the runs agree, when there are several.
+    pub stability: Option<Stability>,
+    /// The data, the network, the options and where it all came from.
+    pub facts: RunFacts,
+    /// The samples' images, for thumbnails (image data only).
+    pub images: Option<Images>,
+}
+
+impl StudyOutcome {
+    /// The first seed's run (the one a report shows).
+    #[must_use]
+    pub fn first(&self) -> &StudyRun {
+        &self.runs[0]
+    }
+}
+
+/// A network ready to run, and the facts it gives.
+struct Ready {
+    model: Arc<dyn LayerModel + Send + Sync>,
+    /// The file it came from, named in a mismatch.
+    file: Option<std::path::PathBuf>,
+    description: String,
+    taps: Vec<String>,
+    inputs: Vec<InputFile>,
+}
+
+impl Study {
+    /// Runs the study: [`Study::check`], then reads the data, and for every seed trains the
+    /// network (or takes the given one), extracts every set's layers, fits the signatures (K
+    /// per layer by silhouette) and runs the study (trace, scores, strangers); then the
+    /// stability of the seeds when there are several. The data is dropped once the last seed's
+    /// layers are extracted. `progress` hears each stage as it ends.
+    ///
+    /// # Errors
+    /// [`StudyError::Option`] from [`Study::check`], before any work; then the data's, the
+    /// network's, the extraction's and the study's errors, each naming its file, set or layer.
+    pub fn run(&self, progress: &mut dyn FnMut(Stage)) -> Result<StudyOutcome> {
+        self.check()?;
+        // A given network is read (and refused) before the data.
+        let given = self.ready_network()?;
+        let loaded = load::load(self)?;
+        match loaded {
+            Loaded::Inputs {
+                data,
+                classes,
+                description,
+                names,
+                images,
+                files,
+            } => {
+                progress(Stage::Loaded {
+                    data: description.clone(),
+                    reference: data.train.n_samples(),
+                    test: data.test.n_samples(),
+                    features: Some(data.train.n_features()),
+                    unseen: sizes(data.unseen.iter().map(|(n, d)| (n, d.n_samples()))),
+                });
+                let n_reference = data.train.n_samples();
+                let sweep = self.sweep(classes);
+                let runs = self.run_inputs(data, &sweep, given.as_ref(), progress)?;
+                let (network, taps, mut inputs) = match given {
+                    Some(g) => (Some(g.description), g.taps, g.inputs),
+                    None => (self.trained_description(), Vec::new(), Vec::new()),
+                };
+                inputs.extend(files);
+                let facts = RunFacts {
+                    data: description,
+                    reference_name: names.0,
+                    test_name: names.1,
+                    network,
+                    taps,
+                    epochs: runs[0].epochs,
+                    k_range: (self.k_min, self.k_max),
+                    silhouette_sample: self.silhouette_sample.filter(|&s| s < n_reference),
+                    provenance: self.provenance(inputs),
+                };
+                self.finish(runs, facts, images)
+            }
+            Loaded::Activations {
+                reference,
+                test,
+                unseen,
+                classes,
+                files,
+            } => {
+                let DataSource::Activations {
+                    layers,
+                    reference: prefix,
+                    ..
+                } = &self.data
+                else {
+                    unreachable!("activations are loaded from an activations source")
+                };
+                let n_reference = reference.labels.as_ref().map_or(0, |l| l.len());
+                progress(Stage::Loaded {
+                    data: prefix.display().to_string(),
+                    reference: n_reference,
+                    test: test.as_ref().map_or(0, NpySet::n_samples),
+                    features: None,
+                    unseen: sizes(unseen.iter().map(|(n, s)| (n, s.n_samples()))),
+                });
+                let sweep = self.sweep(classes);
+                let runs = self
+                    .seeds
+                    .iter()
+                    .map(|&seed| {
+                        study_activations(
+                            &sweep,
+                            layers,
+                            seed,
+                            &reference,
+                            test.as_ref(),
+                            &unseen,
+                            progress,
+                        )
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let facts = RunFacts {
+                    data: prefix.display().to_string(),
+                    reference_name: "reference".into(),
+                    test_name: "test".into(),
+                    network: None,
+                    taps: Vec::new(),
+                    epochs: None,
+                    k_range: (self.k_min, self.k_max),
+                    silhouette_sample: self.silhouette_sample.filter(|&s| s < n_reference),
+                    provenance: self.provenance(files),
+                };
+                self.finish(runs, facts, None)
+            }
+        }
+    }
+
+    fn sweep(&self, classes: Vec<String>) -> Sweep {
+        Sweep {
+            classes,
+            k_min: self.k_min,
+            k_max: self.k_max,
+            silhouette_sample: self.silhouette_sample,
+        }
+    }
+
+    /// Every seed on a network's inputs; `data` is dropped after the last seed's extraction.
+    fn run_inputs(
+        &self,
+        data: StudyData,
+        sweep: &Sweep,
+        given: Option<&Ready>,
+        progress: &mut dyn FnMut(Stage),
+    ) -> Result<Vec<StudyRun>> {
+        let n_classes = sweep.classes.len();
+        let extract = |seed,
+                       data: &StudyData,
+                       progress: &mut dyn FnMut(Stage)|
+         -> Result<ExtractedRun> {
+            match (&self.network, given) {
+                (_, Some(g)) => {
+                    seed::extract_given(&*g.model, g.file.clone(), data, n_classes, seed, progress)
+                }
+                (Network::Train(t), None) => {
+                    seed::extract_trained(t, &self.device, data, n_classes, seed, progress)
+                }
+                _ => unreachable!("Study::check: a network for every route but activations"),
+            }
+        };
+        let (&last, before) = self
+            .seeds
+            .split_last()
+            .expect("Study::check: at least one seed");
+        let mut runs = Vec::with_capacity(self.seeds.len());
+        for &seed in before {
+            runs.push(extract(seed, &data, progress)?.study(sweep, progress)?);
+        }
+        let extracted = extract(last, &data, progress)?;
+        drop(data);
+        runs.push(extracted.study(sweep, progress)?);
+        Ok(runs)
+    }
+
+    /// The network given by file or value, loaded; `None` for one the study trains.
+    fn ready_network(&self) -> Result<Option<Ready>> {
+        Ok(match &self.network {
+            Network::Train(_) | Network::None => None,
+            Network::Weights {
+                path,
+                activation,
+                layout,
+            } => {
+                let inputs = vec![InputFile::read("weights", path)?];
+                let (mlp, _) = Mlp::from_state_dict(path, *activation, *layout, &self.device)?;
+                Some(Ready {
+                    model: Arc::new(mlp),
+                    file: Some(path.clone()),
+                    description: format!("MLP weights {}", path.display()),
+                    taps: Vec::new(),
+                    inputs,
+                })
+            }
+            #[cfg(feature = "onnx")]
+            Network::Onnx {
+                path,
+                layers,
+                conv_tap,
+            } => {
+                let inputs = vec![InputFile::read("model", path)?];
+                let model = match layers {
+                    None => mtq_activations::OnnxModel::load(path)?,
+                    Some(layers) => mtq_activations::OnnxModel::load_with_hidden(path, layers)?,
+                }
+                .with_conv_tap(*conv_tap);
+                let taps = model.layers().into_iter().map(|s| s.name).collect();
+                Some(Ready {
+                    model: Arc::new(model),
+                    file: Some(path.clone()),
+                    description: format!("ONNX {}", path.display()),
+                    taps,
+                    inputs,
+                })
+            }
+            Network::Given { model, name } => Some(Ready {
+                model: Arc::clone(model),
+                file: Some(Path::new(name).to_path_buf()),
+                description: name.clone(),
+                taps: model.layers().into_iter().map(|s| s.name).collect(),
+                inputs: Vec::new(),
+            }),
+        })
+    }
+
+    /// How the report names a network the study trains.
+    fn trained_description(&self) -> Option<String> {
+        let Network::Train(t) = &self.network else {
+            return None;
+        };
+        Some(match t.kind {
+            ModelKind::Mlp => "MLP".into(),
+            ModelKind::Cnn => format!(
+                "LeNet-style CNN, convolutions as {}",
+                match t.conv_tap {
+                    ConvTap::ChannelMean => "channel means",
+                    ConvTap::Flatten => "flattened maps",
+                }
+            ),
+        })
+    }
+
+    /// The provenance of a run that read `inputs`.
+    fn provenance(&self, inputs: Vec<InputFile>) -> Provenance {
+        Provenance {
+            mtq_version: env!("CARGO_PKG_VERSION").into(),
+            command: Vec::new(),
+            options: self.options(),
+            seeds: self.seeds.clone(),
+            inputs,
+        }
+    }
+
+    /// Every option as run, `name = value`.
+    fn options(&self) -> Vec<(String, String)> {
+        let list = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
+        let mut o: Vec<(String, String)> = Vec::new();
+        let mut put = |k: &str, v: String| o.push((k.into(), v));
+        match &self.data {
+            DataSource::Mnist {
+                dir,
+                classes,
+                unseen,
+            } => {
+                put(
+                    "data",
+                    dir.as_ref().map_or_else(
+                        || "mnist (embedded sample)".into(),
+                        |d| format!("mnist {}", d.display()),
+                    ),
+                );
+                put("classes", list(classes));
+                put("inject", list(unseen));
+            }
+            DataSource::UciDigits { classes, unseen } => {
+                put("data", "uci-digits".into());
+                put("classes", list(classes));
+                put("inject", list(unseen));
+            }
+            DataSource::BreastCancer => put("data", "breast-cancer".into()),
+            DataSource::Arrays { x, y, unseen } => {
+                put("x", x.display().to_string());
+                put("y", y.display().to_string());
+                for (n, p) in unseen {
+                    put("unseen", format!("{n}={}", p.display()));
+                }
+            }
+            DataSource::Activations {
+                layers,
+                reference,
+                test,
+                unseen,
+                classes,
+            } => {
+                put("layers", layers.join(","));
+                put("reference", reference.display().to_string());
+                if let Some(t) = test {
+                    put("test", t.display().to_string());
+                }
+                for (n, p) in unseen {
+                    put("unseen", format!("{n}={}", p.display()));
+                }
+                if let Some(c) = classes {
+                    put("classes", c.join(","));
+                }
+            }
+        }
+        match &self.network {
+            Network::Train(t) => {
+                match t.kind {
+                    ModelKind::Mlp => {
+                        put("model", "mlp".into());
+                        put("hidden", list(&t.hidden));
+                    }
+                    ModelKind::Cnn => {
+                        put("model", "cnn".into());
+                        put("conv_tap", format!("{:?}", t.conv_tap));
+                    }
+                }
+                put("epochs", t.epochs.to_string());
+            }
+            Network::Weights {
+                path,
+                activation,
+                layout,
+            } => {
+                put("weights", path.display().to_string());
+                put("activation", format!("{activation:?}"));
+                put("weight_layout", format!("{layout:?}"));
+            }
+            #[cfg(feature = "onnx")]
+            Network::Onnx {
+                path,
+                layers,
+                conv_tap,
+            } => {
+                put("onnx", path.display().to_string());
+                if let Some(l) = layers {
+                    put("layers", l.join(","));
+                }
+                put("conv_tap", format!("{conv_tap:?}"));
+            }
+            Network::Given { name, .. } => put("network", name.clone()),
+            Network::None => {}
+        }
+        put("k_min", self.k_min.to_string());
+        put("k_max", self.k_max.to_string());
+        if let Some(s) = self.silhouette_sample {
+            put("silhouette_sample", s.to_string());
+        }
+        put(
+            "seeds",
+            self.seeds
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        put("device", format!("{:?}", self.device));
+        o
+    }
+
+    fn finish(
+        &self,
+        runs: Vec<StudyRun>,
+        facts: RunFacts,
+        images: Option<Images>,
+    ) -> Result<StudyOutcome> {
+        let stability = if runs.len() > 1 {
+            let pairs: Vec<_> = runs.iter().map(|r| (&r.model, &r.result)).collect();
+            Some(stability(&pairs)?)
+        } else {
+            None
+        };
+        Ok(StudyOutcome {
+            runs,
+            stability,
+            facts,
+            images,
+        })
+    }
+}
+
+/// `[("4", 191)]` as owned pairs.
+fn sizes<'a>(sets: impl Iterator<Item = (&'a String, usize)>) -> Vec<(String, usize)> {
+    sets.map(|(n, c)| (n.clone(), c)).collect()
+}
+
+/// One seed's study of activations already extracted.
+fn study_activations(
+    sweep: &Sweep,
+    layers: &[String],
+    seed: u64,
+    reference: &NpySet,
+    test: Option<&NpySet>,
+    unseen: &[(String, NpySet)],
+    progress: &mut dyn FnMut(Stage),
+) -> Result<StudyRun> {
+    let test_accuracy = test.and_then(|t| {
+        let (p, l) = (t.probabilities.as_ref()?, t.labels.as_ref()?);
+        (p.nrows() == l.len()).then(|| seed::accuracy(p.view(), l.view()))?
+    });
+    let input = StudyInput {
+        seed,
+        test_accuracy,
+        reference: reference.samples(),
+        test: test.map(NpySet::samples),
+        unseen: unseen
+            .iter()
+            .map(|(n, s)| UnseenSet {
+                name: n.clone(),
+                samples: s.samples(),
+            })
+            .collect(),
+    };
+    let (model, result) = sweep.fit_and_study(layers.to_vec(), &input, progress)?;
+    Ok(StudyRun {
+        network: reference.layers.iter().map(|l| l.ncols()).collect(),
+        epochs: None,
+        model,
+        result,
+    })
+}

@@ -1,0 +1,416 @@
+//! One seed of a study: train (or take) the network, extract every set's layers, fit the
+//! signatures and run the study.
+
+use std::path::PathBuf;
+
+use mtq_activations::{Activations, ExtractParams, LayerKind, LayerModel};
+use mtq_cluster::SilhouetteMode;
+use mtq_model::{Cnn, CnnConfig, Device, Mlp, MlpConfig, TrainConfig};
+use ndarray::{Array2, ArrayView2, Axis};
+
+use super::error::{Result, StudyError};
+use super::load::StudyData;
+use super::spec::{ModelKind, Training};
+use crate::analysis::{SignatureModel, SignatureParams};
+use crate::samples::Samples;
+use crate::study::{StudyInput, StudyResult, UnseenSet};
+
+/// Rows per forward pass when extracting activations.
+const EXTRACT_BATCH: usize = 1024;
+
+/// What a running study has just done, for progress display.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Stage {
+    /// The data is read.
+    Loaded {
+        /// What it is, e.g. `embedded MNIST sample, digits 1/7`, a file or a prefix.
+        data: String,
+        /// Reference (training) samples.
+        reference: usize,
+        /// Test samples.
+        test: usize,
+        /// Features per sample (`None` for activations).
+        features: Option<usize>,
+        /// Each unseen set's name and size.
+        unseen: Vec<(String, usize)>,
+    },
+    /// A given network (not trained by the study) is evaluated on the test set.
+    Evaluated {
+        /// The seed.
+        seed: u64,
+        /// Test accuracy, in `[0, 1]`, if the model gives probabilities or logits.
+        accuracy: Option<f64>,
+    },
+    /// The network is trained.
+    Trained {
+        /// The seed.
+        seed: u64,
+        /// Test accuracy, in `[0, 1]`.
+        accuracy: f64,
+    },
+    /// Every layer's activations are extracted.
+    Extracted {
+        /// The seed.
+        seed: u64,
+        /// The extracted layer names.
+        layers: Vec<String>,
+    },
+    /// K is chosen and the clusterings fitted.
+    Fitted {
+        /// The seed.
+        seed: u64,
+        /// Per layer: name, chosen K, its silhouette (`None` for a constant layer, whose K and
+        /// silhouette are undefined: see `KCurve::verdict`).
+        ks: Vec<(String, usize, Option<f64>)>,
+    },
+    /// Every set is traced, scored and evaluated.
+    Studied {
+        /// The seed.
+        seed: u64,
+        /// Scores evaluated.
+        n_scores: usize,
+    },
+}
+
+/// One seed's study.
+#[derive(Debug, Clone)]
+pub struct StudyRun {
+    /// The network's shape as studied: the input width, then the width of every studied
+    /// layer, e.g. `[784, 32, 64, 2]` (a CNN's blocks tapped as channel means count their
+    /// channels); for activations, the width of every layer.
+    pub network: Vec<usize>,
+    /// Epochs trained (`None` for a network trained elsewhere, or activations).
+    pub epochs: Option<usize>,
+    /// The fitted signatures.
+    pub model: SignatureModel,
+    /// The study's numbers.
+    pub result: StudyResult,
+}
+
+/// What every seed's fit shares: the classes, the K range, the silhouette's sample size.
+#[derive(Debug, Clone)]
+pub(crate) struct Sweep {
+    pub classes: Vec<String>,
+    pub k_min: usize,
+    pub k_max: usize,
+    /// The silhouette's sample size; `None` for the exact silhouette (or the automatic rule).
+    pub silhouette_sample: Option<usize>,
+}
+
+impl Sweep {
+    /// The signature parameters of one seed over `layers`, for a reference of `n` rows: a
+    /// silhouette sample at or above `n` is the exact silhouette.
+    fn params(&self, layers: Vec<String>, seed: u64, n: usize) -> SignatureParams {
+        SignatureParams::new(layers, self.classes.clone())
+            .k_range(self.k_min, self.k_max)
+            .seed(seed)
+            .silhouette(match self.silhouette_sample {
+                Some(size) if size < n => SilhouetteMode::Sampled { size, seed },
+                Some(_) => SilhouetteMode::Exact,
+                None => SilhouetteMode::Auto,
+            })
+    }
+
+    /// Fits the signatures of `reference` over `layers` with `seed` and runs the study of
+    /// `input`'s sets.
+    pub(crate) fn fit_and_study(
+        &self,
+        layers: Vec<String>,
+        input: &StudyInput<'_>,
+        progress: &mut dyn FnMut(Stage),
+    ) -> Result<(SignatureModel, StudyResult)> {
+        let seed = input.seed;
+        let model = self
+            .params(layers, seed, input.reference.len())
+            .fit(&input.reference)?;
+        progress(Stage::Fitted {
+            seed,
+            ks: model
+                .layers()
+                .iter()
+                .map(|l| (l.name().to_string(), l.k(), l.curve().chosen_silhouette()))
+                .collect(),
+        });
+        let result = model.study(input)?;
+        progress(Stage::Studied {
+            seed,
+            n_scores: result
+                .sets
+                .iter()
+                .map(|s| s.scores.columns.len())
+                .max()
+                .unwrap_or(0),
+        });
+        Ok((model, result))
+    }
+}
+
+/// Trains the network of `training` with `seed` on `data`, then extracts every set's layers.
+pub(crate) fn extract_trained(
+    training: &Training,
+    device: &Device,
+    data: &StudyData,
+    n_classes: usize,
+    seed: u64,
+    progress: &mut dyn FnMut(Stage),
+) -> Result<ExtractedRun> {
+    let train = TrainConfig::new().epochs(training.epochs).seed(seed);
+    let run = match training.kind {
+        ModelKind::Mlp => {
+            let config =
+                MlpConfig::new(data.train.n_features(), training.hidden.clone(), n_classes);
+            let mut mlp = Mlp::new(config, seed, device)?;
+            mlp.train(&data.train, &train)?;
+            let accuracy = mlp.evaluate(&data.test)?.accuracy;
+            progress(Stage::Trained { seed, accuracy });
+            extract_sets(&mlp, None, data, n_classes, seed, Some(accuracy), progress)
+        }
+        ModelKind::Cnn => {
+            let (rows, cols) = data.train.image_shape().ok_or(StudyError::NotImages {
+                n_features: data.train.n_features(),
+            })?;
+            let config = CnnConfig::lenet(rows, cols, n_classes);
+            let mut cnn = Cnn::new(config, seed, device)?.with_conv_taps(training.conv_tap);
+            cnn.train(&data.train, &train)?;
+            let accuracy = cnn.evaluate(&data.test)?.accuracy;
+            progress(Stage::Trained { seed, accuracy });
+            extract_sets(&cnn, None, data, n_classes, seed, Some(accuracy), progress)
+        }
+    }?;
+    Ok(ExtractedRun {
+        epochs: Some(training.epochs),
+        ..run
+    })
+}
+
+/// Extracts every set's layers through `model` (no training; `file`, the file it came from,
+/// is named in a mismatch); its test accuracy is measured from its probabilities (or the
+/// softmax of its logits).
+pub(crate) fn extract_given<M: LayerModel + Sync + ?Sized>(
+    model: &M,
+    file: Option<PathBuf>,
+    data: &StudyData,
+    n_classes: usize,
+    seed: u64,
+    progress: &mut dyn FnMut(Stage),
+) -> Result<ExtractedRun> {
+    extract_sets(model, file, data, n_classes, seed, None, progress)
+}
+
+/// Extracts every set through `model`; `accuracy` (given when the study trained it) is
+/// measured here when `None`.
+fn extract_sets<M: LayerModel + Sync + ?Sized>(
+    model: &M,
+    file: Option<PathBuf>,
+    data: &StudyData,
+    n_classes: usize,
+    seed: u64,
+    accuracy: Option<f64>,
+    progress: &mut dyn FnMut(Stage),
+) -> Result<ExtractedRun> {
+    let trained = accuracy.is_some();
+    let mismatch = |what, model, data| StudyError::ModelMismatch {
+        network: file.clone(),
+        what,
+        model,
+        data,
+    };
+    if model.input_dim() != data.train.n_features() {
+        return Err(mismatch(
+            "input width",
+            model.input_dim(),
+            data.train.n_features(),
+        ));
+    }
+    let params = ExtractParams::new(EXTRACT_BATCH).logits(true);
+    let train = Extracted::new(params.extract(model, &data.train)?)?;
+    let test = Extracted::new(params.extract(model, &data.test)?)?;
+    let unseen = data
+        .unseen
+        .iter()
+        .map(|(name, d)| Ok((name.clone(), Extracted::new(params.extract(model, d)?)?)))
+        .collect::<Result<Vec<_>>>()?;
+    if let Some(p) = &train.probs
+        && p.ncols() != n_classes
+    {
+        return Err(mismatch("number of classes", p.ncols(), n_classes));
+    }
+    let accuracy = accuracy.or_else(|| test.accuracy());
+    if !trained {
+        progress(Stage::Evaluated { seed, accuracy });
+    }
+    progress(Stage::Extracted {
+        seed,
+        layers: train
+            .acts
+            .layer_names()
+            .into_iter()
+            .map(String::from)
+            .collect(),
+    });
+    let mut network = vec![data.train.n_features()];
+    network.extend(train.hidden().map(|l| l.ncols()));
+    network.extend(train.probs.as_ref().map(Array2::ncols));
+    Ok(ExtractedRun {
+        seed,
+        accuracy,
+        epochs: None,
+        network,
+        train,
+        test,
+        unseen,
+    })
+}
+
+/// One seed's network and every set's activations through it: all the study needs, without
+/// the data.
+#[derive(Debug, Clone)]
+pub(crate) struct ExtractedRun {
+    seed: u64,
+    accuracy: Option<f64>,
+    epochs: Option<usize>,
+    network: Vec<usize>,
+    train: Extracted,
+    test: Extracted,
+    unseen: Vec<(String, Extracted)>,
+}
+
+impl ExtractedRun {
+    /// Fits the signatures (every hidden layer, and the probabilities as layer `out`) and runs
+    /// the study on the test and unseen sets.
+    pub(crate) fn study(self, sweep: &Sweep, progress: &mut dyn FnMut(Stage)) -> Result<StudyRun> {
+        let Self {
+            seed,
+            accuracy,
+            epochs,
+            network,
+            train,
+            test,
+            unseen,
+        } = self;
+        // The analysed layers: every hidden layer, then the probabilities as "out".
+        let mut layer_names = train.hidden_names();
+        if train.probs.is_some() {
+            layer_names.push("out".into());
+        }
+        let input = StudyInput {
+            seed,
+            test_accuracy: accuracy,
+            reference: train.samples().labels(train.acts.labels()),
+            test: Some(test.samples().labels(test.acts.labels())),
+            unseen: unseen
+                .iter()
+                .map(|(name, a)| UnseenSet {
+                    name: name.clone(),
+                    samples: a.samples(),
+                })
+                .collect(),
+        };
+        let (model, result) = sweep.fit_and_study(layer_names, &input, progress)?;
+        Ok(StudyRun {
+            network,
+            epochs,
+            model,
+            result,
+        })
+    }
+}
+
+/// One set's extracted layers: the hidden ones, and the class probabilities (the model's, or
+/// the softmax of its logits) if it has either.
+#[derive(Debug, Clone)]
+struct Extracted {
+    acts: Activations,
+    probs: Option<Array2<f32>>,
+}
+
+impl Extracted {
+    fn new(acts: Activations) -> Result<Self> {
+        let layer = |kind| acts.layers().iter().find(|l| l.kind() == kind);
+        let probs = match (layer(LayerKind::Probabilities), layer(LayerKind::Logits)) {
+            (Some(p), _) => Some(p.values().to_owned()),
+            (None, Some(z)) => Some(softmax(z.values())),
+            (None, None) => None,
+        };
+        if acts.layers().iter().all(|l| l.kind() != LayerKind::Hidden) && probs.is_none() {
+            return Err(crate::SignatureError::NoLayers.into());
+        }
+        Ok(Self { acts, probs })
+    }
+
+    fn hidden(&self) -> impl Iterator<Item = ArrayView2<'_, f32>> {
+        self.acts
+            .layers()
+            .iter()
+            .filter(|l| l.kind() == LayerKind::Hidden)
+            .map(|l| l.values())
+    }
+
+    fn hidden_names(&self) -> Vec<String> {
+        self.acts
+            .layers()
+            .iter()
+            .filter(|l| l.kind() == LayerKind::Hidden)
+            .map(|l| l.name().to_owned())
+            .collect()
+    }
+
+    /// The studied layers (hidden, then the probabilities), with ids and probabilities.
+    fn samples(&self) -> Samples<'_> {
+        let mut layers: Vec<ArrayView2<'_, f32>> = self.hidden().collect();
+        let samples = match &self.probs {
+            Some(p) => {
+                layers.push(p.view());
+                Samples::new(layers).probabilities(p.view())
+            }
+            None => Samples::new(layers),
+        };
+        samples.ids(self.acts.ids())
+    }
+
+    /// Share of rows whose most probable class is the label (first maximum on ties).
+    fn accuracy(&self) -> Option<f64> {
+        accuracy(self.probs.as_ref()?.view(), self.acts.labels())
+    }
+}
+
+/// Share of rows of `p` (samples x classes) whose most probable class (first maximum on
+/// ties) is the row's label; `None` for no rows.
+pub(crate) fn accuracy(
+    p: ArrayView2<'_, f32>,
+    labels: ndarray::ArrayView1<'_, usize>,
+) -> Option<f64> {
+    if p.nrows() == 0 {
+        return None;
+    }
+    {
+        let correct = p
+            .axis_iter(Axis(0))
+            .zip(labels)
+            .filter(|&(ref row, &label)| {
+                let best = row
+                    .iter()
+                    .enumerate()
+                    .fold(
+                        (0, f32::NEG_INFINITY),
+                        |b, (i, &v)| if v > b.1 { (i, v) } else { b },
+                    );
+                best.0 == label
+            })
+            .count();
+        Some(correct as f64 / p.nrows() as f64)
+    }
+}
+
+/// Row-wise softmax, shifted by each row's maximum.
+fn softmax(z: ArrayView2<'_, f32>) -> Array2<f32> {
+    let mut p = z.to_owned();
+    for mut row in p.axis_iter_mut(Axis(0)) {
+        let max = row.fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+        row.mapv_inplace(|v| (v - max).exp());
+        let sum = row.sum();
+        row.mapv_inplace(|v| v / sum);
+    }
+    p
+}

@@ -1,0 +1,102 @@
+//! Where a study's numbers come from: the mtq version, the command, the options, the seeds and
+//! every input file with its size and SHA-256 (written in `report.json`).
+
+use serde::{Deserialize, Serialize};
+
+/// Where the study's numbers come from: the mtq version, the command (as its caller gives it),
+/// the options as run, the seeds and every input file with its size and SHA-256. Written in
+/// `report.json` so a report can be traced to what made it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// The version of the `mtq-signature` crate that ran the study (the workspace's version).
+    pub mtq_version: String,
+    /// The command line that asked for the study, if its caller gave it
+    /// ([`Study::run`](super::Study::run) leaves it empty; the `mtq` command fills it).
+    pub command: Vec<String>,
+    /// Every option as run, `name = value`, in a fixed order.
+    pub options: Vec<(String, String)>,
+    /// The seeds, in the order run.
+    pub seeds: Vec<u64>,
+    /// Every file read, in the order read (none for the data sets shipped inside `mtq-data`).
+    pub inputs: Vec<InputFile>,
+}
+
+/// One file a study read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputFile {
+    /// What it is, e.g. `x`, `train images`, `reference h1`, `weights`.
+    pub role: String,
+    /// Its path as given.
+    pub path: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// Its SHA-256, lowercase hex (as `sha256sum` prints it).
+    pub sha256: String,
+}
+
+#[cfg(feature = "pipeline")]
+impl InputFile {
+    /// Reads `path` once to measure its size and SHA-256.
+    ///
+    /// # Errors
+    /// [`StudyError::Io`](crate::pipeline::StudyError::Io) naming the file if it cannot be
+    /// read.
+    pub fn read(role: &str, path: &std::path::Path) -> crate::pipeline::Result<Self> {
+        use sha2::{Digest, Sha256};
+        use std::io::Read;
+
+        let io = |source| crate::pipeline::StudyError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut reader =
+            std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path).map_err(io)?);
+        let mut hasher = Sha256::new();
+        let mut buffer = vec![0u8; 1 << 20];
+        let mut bytes = 0u64;
+        loop {
+            let n = reader.read(&mut buffer).map_err(io)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buffer[..n]);
+            bytes += n as u64;
+        }
+        let sha256 = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok(Self {
+            role: role.into(),
+            path: path.display().to_string(),
+            bytes,
+            sha256,
+        })
+    }
+
+    /// The files of a set of activations at `prefix` ([`NpySet::read`](crate::NpySet::read)'s
+    /// names: one per layer, the labels and the probabilities when present).
+    ///
+    /// # Errors
+    /// [`StudyError::Io`](crate::pipeline::StudyError::Io) for a layer file that cannot be
+    /// read (labels and probabilities are optional: skipped when absent).
+    pub fn read_set(
+        role: &str,
+        prefix: &std::path::Path,
+        layers: &[String],
+    ) -> crate::pipeline::Result<Vec<Self>> {
+        let mut files = Vec::with_capacity(layers.len() + 2);
+        for l in layers {
+            let path = crate::npy_sets::npy_file(prefix, l);
+            files.push(Self::read(&format!("{role} {l}"), &path)?);
+        }
+        for extra in ["labels", "probs"] {
+            let path = crate::npy_sets::npy_file(prefix, extra);
+            if path.exists() {
+                files.push(Self::read(&format!("{role} {extra}"), &path)?);
+            }
+        }
+        Ok(files)
+    }
+}
