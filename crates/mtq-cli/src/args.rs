@@ -388,14 +388,4 @@ mod tests {
     fn the_command_line_is_consistent() {
         <Cli as clap::CommandFactory>::command().debug_assert();
     }
-
-    #[test]
-    fn unseen_needs_name_and_prefix() {
-        assert_eq!(
-            parse_unseen("4=a/b").unwrap(),
-            ("4".to_string(), PathBuf::from("a/b"))
-        );
-        assert!(parse_unseen("4").is_err());
-        assert!(parse_unseen("=a").is_err());
-    }
 }

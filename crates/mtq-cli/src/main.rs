@@ -1,13 +1,9 @@
 //! `mtq`: trace the cluster path every input takes through a neural network's hidden layers, and
 //! write the report (Sankey SVG, HTML, JSON, per-sample CSV/JSON).
 //!
-//! Every route is parse -> [`Study`] -> report: the flags become a library
-//! [`Study`](mtq_signature::pipeline::Study), checked whole before any work, run, then written.
-//!
-//! Exit codes: 0 success, 1 failure (the error and its whole cause chain on stderr: a file that
-//! cannot be read or written, data or a network that does not fit), 2 usage (a flag that
-//! cannot work, alone or with another: found before any data is read). Progress goes to stderr
-//! (`--quiet` silences it), the findings to stdout; the last line says where the report is.
+//! Every route is flags -> library [`Study`] (checked whole before any work) -> report. Exit
+//! codes: 0 success, 1 failure (with its cause chain), 2 usage (found before any data is read).
+//! Progress goes to stderr (`--quiet`), the findings to stdout, last the report's path.
 
 mod args;
 mod failure;

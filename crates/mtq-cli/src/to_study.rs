@@ -47,7 +47,7 @@ pub fn mnist(a: &MnistArgs) -> Result<Study, Failure> {
                 "--model mlp (it has no convolution)",
             )?;
             Network::Train(Training::mlp(
-                hidden(&a.train.hidden),
+                a.train.hidden.clone().unwrap_or(HIDDEN.to_vec()),
                 a.epochs.unwrap_or(5),
             ))
         }
@@ -100,7 +100,10 @@ pub fn data(a: &DataArgs) -> Result<Study, Failure> {
     };
     Ok(Study {
         data,
-        network: Network::Train(Training::mlp(hidden(&a.train.hidden), a.epochs)),
+        network: Network::Train(Training::mlp(
+            a.train.hidden.clone().unwrap_or(HIDDEN.to_vec()),
+            a.epochs,
+        )),
         seeds: a.train.seeds.list(),
         ..sweep(&a.study)
     })
@@ -144,7 +147,7 @@ fn onnx_network(a: &OnnxArgs) -> Result<Network, Failure> {
     Ok(Network::Onnx {
         path: a.model.clone(),
         layers: a.layers.clone(),
-        conv_tap: tap(a.conv_tap),
+        conv_tap: a.conv_tap.tap(),
     })
 }
 
@@ -189,10 +192,6 @@ fn digits(a: &DigitArgs) -> (Vec<usize>, Vec<usize>) {
         a.classes.clone().unwrap_or_else(|| CLASSES.to_vec()),
         a.inject.clone().unwrap_or_else(|| INJECT.to_vec()),
     )
-}
-
-fn hidden(h: &Option<Vec<usize>>) -> Vec<usize> {
-    h.clone().unwrap_or_else(|| HIDDEN.to_vec())
 }
 
 fn tap(t: Option<ConvTapArg>) -> ConvTap {

@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
 
 fn mtq(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mtq"))
@@ -706,7 +705,7 @@ fn onnx_models_are_studied_on_arrays_and_refused_clearly() {
     let out = mtq(&args);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr).contains("taps relu1, relu2, fc3, softmax"),
+        text(&out.stderr).contains("extracted layers relu1, relu2, fc3, softmax"),
         "{}",
         text(&out.stderr)
     );
@@ -718,7 +717,7 @@ fn onnx_models_are_studied_on_arrays_and_refused_clearly() {
     args.extend(["--layers", "fc1"]);
     let out = mtq(&args);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("taps fc1, fc3, softmax"));
+    assert!(text(&out.stderr).contains("extracted layers fc1, fc3, softmax"));
     // an op no runtime knows: named with its node
     let out = mtq(&[
         "onnx",
@@ -733,12 +732,22 @@ fn onnx_models_are_studied_on_arrays_and_refused_clearly() {
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(err.contains("NoSuchOp") && err.contains("mystery"), "{err}");
-    // MNIST digits into a 12-input model: a usage error naming the file
+    // MNIST digits into a 12-input model: a failure naming the file; --classes with --x is
+    // refused, not ignored
     let out = mtq(&["onnx", &mlp, "--out", out_dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("mlp.onnx: the network's input width is 12, the data's is 784"),
+        "{err}"
+    );
+    let mut args = base.to_vec();
+    args.extend(["--classes", "0,1"]);
+    let out = mtq(&args);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(
-        err.contains("mlp.onnx: the model's input width is 12, the data's is 784"),
+        err.contains("--classes/--inject does not apply to --x/--y"),
         "{err}"
     );
     std::fs::remove_dir_all(&dir).unwrap();

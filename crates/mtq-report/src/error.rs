@@ -169,6 +169,15 @@ pub enum ReportError {
         /// The path.
         path: PathBuf,
     },
+    /// A report cannot be written in a folder (found before any work by
+    /// [`prepare_dir`](crate::prepare_dir)).
+    #[error("{}: {reason}", .path.display())]
+    OutputDir {
+        /// The folder, or the report file in it at fault.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// A directory could not be created.
     #[error("cannot create directory {}", .path.display())]
     CreateDir {

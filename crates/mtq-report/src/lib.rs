@@ -92,7 +92,7 @@ pub use html::{explorable_html, html_report};
 pub use meta::ReportMeta;
 pub use samples::SampleTable;
 pub use sankey_svg::{BandShape, LabelBox, NodeBox, SankeyLayout, sankey_layout, sankey_svg};
-pub use write::{ReportFiles, write_atomic, write_atomic_all, write_report};
+pub use write::{ReportFiles, prepare_dir, write_atomic, write_atomic_all, write_report};
 
 use mtq_signature::{SignatureModel, Stability, StudyResult};
 

@@ -267,3 +267,58 @@ pub fn headlines(data: &ReportData) -> Vec<String> {
     out.extend(data.notes.iter().cloned());
     out
 }
+
+/// One line of progress for a stage of a running study (feature `pipeline`), e.g. `seed 0:
+/// trained, test accuracy 0.9932`.
+#[cfg(feature = "pipeline")]
+#[must_use]
+pub fn stage(s: &mtq_signature::pipeline::Stage) -> String {
+    use mtq_signature::pipeline::Stage;
+
+    let join = |v: Vec<String>| v.join(", ");
+    match s {
+        Stage::Loaded {
+            data,
+            reference,
+            test,
+            features,
+            unseen,
+        } => format!(
+            "data: {data}: {reference} reference and {test} test samples{}; unseen: {}",
+            features.map_or_else(String::new, |f| format!(" of {f} features")),
+            if unseen.is_empty() {
+                "none".into()
+            } else {
+                join(unseen.iter().map(|(n, c)| format!("{c} {n}")).collect())
+            }
+        ),
+        Stage::Trained { seed, accuracy } => {
+            format!("seed {seed}: trained, test accuracy {accuracy:.4}")
+        }
+        Stage::Evaluated {
+            seed,
+            accuracy: Some(accuracy),
+        } => format!("seed {seed}: given model, test accuracy {accuracy:.4}"),
+        Stage::Evaluated { seed, .. } => {
+            format!("seed {seed}: given model, no probabilities (no accuracy)")
+        }
+        Stage::Extracted { seed, layers } => {
+            format!("seed {seed}: extracted layers {}", layers.join(", "))
+        }
+        Stage::Fitted { seed, ks } => format!(
+            "seed {seed}: chose K per layer by silhouette: {}",
+            join(
+                ks.iter()
+                    .map(|(l, k, s)| match s {
+                        Some(s) => format!("{l} K={k} ({s:.3})"),
+                        None => format!("{l} constant (K undefined)"),
+                    })
+                    .collect()
+            )
+        ),
+        Stage::Studied { seed, n_scores } => {
+            format!("seed {seed}: traced, scored and evaluated {n_scores} scores")
+        }
+        other => format!("{other:?}"),
+    }
+}

@@ -159,6 +159,52 @@ impl ReportFiles {
             samples_json: dir.join("samples.json"),
         }
     }
+
+    /// The five paths.
+    #[must_use]
+    pub fn all(&self) -> [&PathBuf; 5] {
+        [
+            &self.sankey_svg,
+            &self.html,
+            &self.json,
+            &self.samples_csv,
+            &self.samples_json,
+        ]
+    }
+}
+
+/// Checks that `dir` can hold a report before any work, creating it if missing: not an
+/// existing file, writable (a probe file is created and removed), and none of the report's
+/// files in it a folder or read-only (a read-only file is never silently replaced).
+///
+/// # Errors
+/// [`ReportError::OutputDir`] naming the folder (or file) and the reason.
+pub fn prepare_dir(dir: &Path) -> Result<ReportFiles> {
+    let bad = |path: &Path, reason: String| ReportError::OutputDir {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if dir.exists() && !dir.is_dir() {
+        return Err(bad(dir, "exists and is not a folder".into()));
+    }
+    fs::create_dir_all(dir).map_err(|e| bad(dir, format!("cannot create the folder ({e})")))?;
+    let probe = dir.join(format!(".mtq-write-probe-{}", std::process::id()));
+    fs::write(&probe, b"").map_err(|e| bad(dir, format!("cannot write in the folder ({e})")))?;
+    let _ = fs::remove_file(&probe);
+    let files = ReportFiles::in_dir(dir);
+    for f in files.all() {
+        match fs::metadata(f) {
+            Ok(m) if m.is_dir() => return Err(bad(f, "is a folder".into())),
+            Ok(m) if m.permissions().readonly() => {
+                return Err(bad(
+                    f,
+                    "is read-only: not replaced (remove it or choose another folder)".into(),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(files)
 }
 
 /// Removes the temporary files (`.<name>.tmp-*`) that an earlier write of these files left behind

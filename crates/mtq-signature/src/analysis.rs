@@ -703,7 +703,12 @@ impl SignatureModel {
     /// [`SignatureError::RowMismatch`], [`SignatureError::NonFinite`], [`SignatureError::Empty`],
     /// [`SignatureError::LabelOutOfRange`].
     pub fn trace(&self, set: &Samples<'_>) -> Result<Trace> {
-        self.check(set, "traced set")?;
+        self.trace_named(set, "traced set")
+    }
+
+    /// [`SignatureModel::trace`], its errors naming the set `what` (e.g. `set unseen:4`).
+    pub(crate) fn trace_named(&self, set: &Samples<'_>, what: &str) -> Result<Trace> {
+        self.check(set, what)?;
         let prepared = self.prepare(set)?;
         let prepared: Vec<ArrayView2<'_, f32>> = prepared.iter().map(|x| x.view()).collect();
         let mut t = assign_all(&self.layers, &prepared);

@@ -310,7 +310,7 @@ impl SignatureModel {
     }
 
     fn traced(&self, role: SetRole, s: &Samples<'_>) -> Result<TracedSet> {
-        let trace = self.trace(s)?;
+        let trace = self.trace_named(s, &format!("set {role}"))?;
         // The reference's kNN scores would be a leave-one-out search of the whole reference
         // against itself (quadratic, and no task uses them): its rows carry the other scores.
         let scores = if role == SetRole::Reference {

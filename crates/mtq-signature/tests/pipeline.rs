@@ -20,7 +20,7 @@ fn quick(seeds: &[u64]) -> Study {
 }
 
 fn run(study: &Study) -> StudyOutcome {
-    study.run(&mut |_| {}).unwrap()
+    study.run(&mut |_| {}).expect("the study runs")
 }
 
 #[test]
@@ -111,8 +111,10 @@ fn several_seeds_give_their_stability() {
 
 /// The MNIST 1s and 7s of the embedded sample's training split.
 fn train_17() -> mtq_data::Dataset {
-    let (train, _) = mtq_data::Mnist::embedded().unwrap().into_split();
-    train.into_classes(&[1, 7]).unwrap()
+    let (train, _) = mtq_data::Mnist::embedded()
+        .expect("the embedded sample")
+        .into_split();
+    train.into_classes(&[1, 7]).expect("1s and 7s")
 }
 
 fn given(model: Mlp) -> Study {

@@ -29,7 +29,8 @@ pub struct StudyData {
 pub(crate) enum Loaded {
     /// A network's inputs.
     Inputs {
-        data: StudyData,
+        /// Boxed: the variant holds three data sets.
+        data: Box<StudyData>,
         /// The learned classes' names, one per label index.
         classes: Vec<String>,
         /// What the data is, for the report: `embedded MNIST sample, digits 1/7`.
@@ -82,7 +83,7 @@ pub(crate) fn load(study: &Study) -> Result<Loaded> {
             let side = UciDigits::SIDE;
             Ok(Loaded::Inputs {
                 images: Some(Images::of(&data, side, side)),
-                data,
+                data: Box::new(data),
                 classes: classes.iter().map(usize::to_string).collect(),
                 description: format!("UCI 8x8 digits, {}", digits(classes)),
                 names: ("train".into(), "test".into()),
@@ -93,11 +94,11 @@ pub(crate) fn load(study: &Study) -> Result<Loaded> {
             let split = BreastCancer::embedded()?
                 .stratified_split_standardized(TEST_FRACTION, split_seed)?;
             Ok(Loaded::Inputs {
-                data: StudyData {
+                data: Box::new(StudyData {
                     train: split.train,
                     test: split.test,
                     unseen: Vec::new(),
-                },
+                }),
                 classes: BreastCancer::CLASS_NAMES.map(String::from).to_vec(),
                 description: "Breast Cancer Wisconsin".into(),
                 names: ("train".into(), "test".into()),
@@ -162,7 +163,7 @@ fn load_mnist(dir: Option<&Path>, classes: &[usize], unseen: &[usize]) -> Result
     let names = digits(classes);
     Ok(Loaded::Inputs {
         images: Some(Images::of(&data, 28, 28)),
-        data,
+        data: Box::new(data),
         classes: classes.iter().map(usize::to_string).collect(),
         description: format!("{source}, digits {names}"),
         names: (format!("train {names}"), format!("{names} test")),
@@ -214,11 +215,11 @@ fn load_arrays(
         sets.push((name.clone(), d));
     }
     Ok(Loaded::Inputs {
-        data: StudyData {
+        data: Box::new(StudyData {
             train,
             test,
             unseen: sets,
-        },
+        }),
         classes,
         description: x.display().to_string(),
         names: ("train".into(), "test".into()),

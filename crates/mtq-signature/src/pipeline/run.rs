@@ -81,7 +81,7 @@ impl Study {
                 });
                 let n_reference = data.train.n_samples();
                 let sweep = self.sweep(classes);
-                let runs = self.run_inputs(data, &sweep, given.as_ref(), progress)?;
+                let runs = self.run_inputs(*data, &sweep, given.as_ref(), progress)?;
                 let (network, taps, mut inputs) = match given {
                     Some(g) => (Some(g.description), g.taps, g.inputs),
                     None => (self.trained_description(), Vec::new(), Vec::new()),
