@@ -21,16 +21,16 @@
 //!   the tasks it is judged on). Numbers and typed verdicts only: the `mtq-report` crate draws
 //!   and words them.
 //! - [`NpySet`] reads sets exported as `.npy` from any framework.
-//! - [`pipeline`] (feature `pipeline`) runs a whole study from its options: [`pipeline::Study`]
+//! - `pipeline` (feature `pipeline`) runs a whole study from its options: `pipeline::Study`
 //!   reads the data (MNIST, the shipped data sets, arrays, `.npy` activations), trains or
 //!   loads the network, runs every seed and their [`stability()`]; every route of the `mtq`
 //!   command goes through it.
 //!
 //! # Crate features
-//! - `pipeline` (off by default; on in the `mtq` facade and the `mtq` command): the [`pipeline`]
+//! - `pipeline` (off by default; on in the `mtq` facade and the `mtq` command): the `pipeline`
 //!   module, which brings `mtq-data`, `mtq-model` and candle. Without it the crate analyses
 //!   activations you bring (e.g. `.npy` files) and compiles no neural-network code.
-//! - `onnx` (off by default): ONNX networks in [`pipeline::Study`] through tract-onnx.
+//! - `onnx` (off by default): ONNX networks in `pipeline::Study` through tract-onnx.
 //!
 //! # Example
 //! ```

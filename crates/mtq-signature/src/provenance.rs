@@ -11,7 +11,7 @@ pub struct Provenance {
     /// The version of the `mtq-signature` crate that ran the study (the workspace's version).
     pub mtq_version: String,
     /// The command line that asked for the study, if its caller gave it
-    /// ([`Study::run`](super::Study::run) leaves it empty; the `mtq` command fills it).
+    /// (`pipeline::Study::run` leaves it empty; the `mtq` command fills it).
     pub command: Vec<String>,
     /// Every option as run, `name = value`, in a fixed order.
     pub options: Vec<(String, String)>,

@@ -56,7 +56,7 @@ impl Study {
     /// layers are extracted. `progress` hears each stage as it ends.
     ///
     /// # Errors
-    /// [`StudyError::Option`] from [`Study::check`], before any work; then the data's, the
+    /// [`StudyError::Option`](super::StudyError::Option) from [`Study::check`], before any work; then the data's, the
     /// network's, the extraction's and the study's errors, each naming its file, set or layer.
     pub fn run(&self, progress: &mut dyn FnMut(Stage)) -> Result<StudyOutcome> {
         self.check()?;
