@@ -2,7 +2,7 @@
 //! study's 1,755-row activations (fixtures of mtq-cluster) and 12,000 x 64 and 60,000 x 64
 //! Gaussian blobs (8 centres, std 1, centres in [-10, 10], seed 0).
 
-use mtq::cluster::make_blobs;
+use mtq_testkit::make_blobs;
 use ndarray::Array2;
 
 /// `(name, data)` for every bench data set.

@@ -20,7 +20,7 @@ PYX=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$PY")
 "${PYX[@]}" benches/scripts/bench_sklearn.py --make-blobs --data-dir "$DATA"
 [ -f "$DATA/knn_ref_12000x64.npy" ] || "${PYX[@]}" benches/scripts/bench_knn.py --make-data --data-dir "$DATA"
 cargo build --release -p mtq-cluster --example cluster_timings
-cargo build --release -p mtq-signature --example knn_timings
+cargo build --release -p mtq-cluster --example knn_timings
 stamp=$(date -u +%Y%m%dT%H%M%S)
 log="$DATA/side_by_side_${stamp}"
 uptime | tee "$log.uptime"

@@ -19,8 +19,9 @@
 use std::time::Instant;
 
 use mtq_cluster::{
-    Algorithm, KMeansParams, KSweepParams, SilhouetteMode, make_blobs, select_k, silhouette_score,
+    Algorithm, KMeansParams, KSweepParams, SilhouetteMode, select_k, silhouette_score,
 };
+use mtq_testkit::make_blobs;
 use ndarray::Array2;
 use ndarray_npy::read_npy;
 

@@ -25,7 +25,8 @@
 
 use std::time::Instant;
 
-use mtq_cluster::{Init, KMeansParams, make_blobs, silhouette_score};
+use mtq_cluster::{Init, KMeansParams, silhouette_score};
+use mtq_testkit::make_blobs;
 use rayon::prelude::*;
 
 /// Chains per thread (independent accumulators).

@@ -143,6 +143,31 @@ pub enum ClusterError {
     /// A partition comparison asked of empty partitions.
     #[error("partitions are empty")]
     EmptyPartition,
+    /// A kNN neighbour count of 0, or more than the reference rows a search can use.
+    #[error("kNN with k = {k} needs 1 <= k <= {n_reference} (reference rows)")]
+    InvalidNeighbours {
+        /// The neighbour count asked for.
+        k: usize,
+        /// Reference rows the search can use (one fewer when each query leaves itself out).
+        n_reference: usize,
+    },
+    /// A leave-one-out kNN query whose row count is not the reference's (query row `i` is
+    /// reference row `i`).
+    #[error("leave-one-out kNN query has {found} rows, the reference {expected}")]
+    QueryRows {
+        /// Rows of the reference.
+        expected: usize,
+        /// Rows of the query.
+        found: usize,
+    },
+    /// A reference row index past the end of the reference.
+    #[error("reference row {row} asked for, but the reference has {n_rows} rows")]
+    RowOutOfRange {
+        /// The row asked for.
+        row: usize,
+        /// Rows of the reference.
+        n_rows: usize,
+    },
 }
 
 /// `Result` with [`ClusterError`] as the default error.

@@ -34,8 +34,9 @@
 //!   Calinski-Harabasz, the fitted model, and the chosen K.
 //! - [`contingency_matrix`], [`adjusted_rand_index`], [`normalized_mutual_info`], [`purity`],
 //!   [`davies_bouldin_score`], [`calinski_harabasz_score`].
-//!
-//! - [`make_blobs`]: seeded Gaussian blobs for tests and benchmarks.
+//! - [`KnnIndex`]: exact k-nearest-neighbour distances to a reference set, raw and
+//!   L2-normalised, leave-one-out on request (the [`knn`] module describes the method);
+//!   [`l2_normalize`].
 //!
 //! # Determinism
 //! Every random choice takes a `seed`; restart `i` draws from `ChaCha8Rng` stream `i`. Work is
@@ -48,22 +49,22 @@
 //! # Crate features
 //! None. f32 data only.
 
-mod blobs;
 pub mod choose_k;
 mod data;
 pub mod error;
 mod kernel;
 pub mod kmeans;
+pub mod knn;
 pub mod metrics;
 pub mod silhouette;
 
-pub use blobs::make_blobs;
 pub use choose_k::{
     DEFAULT_SILHOUETTE_SAMPLE, EXACT_SILHOUETTE_MAX_ROWS, KScore, KSweep, KSweepParams,
     SilhouetteMode, select_k,
 };
 pub use error::{ClusterError, Result};
 pub use kmeans::{Algorithm, Init, KMeans, KMeansParams};
+pub use knn::{KnnIndex, l2_normalize};
 pub use metrics::{
     adjusted_rand_index, calinski_harabasz_score, contingency_matrix, davies_bouldin_score,
     normalized_mutual_info, purity,

@@ -3,8 +3,9 @@
 //! covers the exact value, the mode rules, and thread-count independence.
 
 use mtq_cluster::{
-    ClusterError, KMeansParams, KSweepParams, SilhouetteMode, make_blobs, silhouette_score_sampled,
+    ClusterError, KMeansParams, KSweepParams, SilhouetteMode, silhouette_score_sampled,
 };
+use mtq_testkit::make_blobs;
 
 #[test]
 fn sampled_and_exact_sweeps_choose_the_same_k_on_blobs() {

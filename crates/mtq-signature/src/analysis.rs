@@ -8,13 +8,13 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::anomaly::{KnnIndex, Mahalanobis};
+use crate::anomaly::{KnnIndex, Mahalanobis, knn_error};
 use crate::clustering::{self, SweepOutcome};
 use crate::error::{Result, SignatureError};
 use crate::path::{PathRow, count_paths};
 use crate::redundancy::{LayerVerdict, PairAgreement, linear_cka, verdicts};
 use crate::samples::Samples;
-use crate::scores::ScoreId;
+use crate::score_id::ScoreId;
 use crate::stats::{LayerTable, layer_table};
 use mtq_cluster::SilhouetteMode;
 
@@ -337,7 +337,8 @@ impl SignatureParams {
         let step = x.nrows().div_ceil(MEDIAN_ROWS).max(1);
         let rows: Vec<usize> = (0..x.nrows()).step_by(step).collect();
         let mut d1: Vec<f32> = knn_raw
-            .member_distances(&rows, 1)?
+            .member_distances(&rows, 1)
+            .map_err(knn_error)?
             .into_raw_vec_and_offset()
             .0;
         d1.sort_by(f32::total_cmp);

@@ -78,10 +78,12 @@ pub mod provenance;
 pub mod redundancy;
 pub mod roc;
 pub mod samples;
+mod score_id;
 pub mod scores;
 pub mod stability;
 pub mod stats;
 pub mod study;
+mod task;
 
 pub use analysis::{FittedLayer, KCurve, Redundancy, SignatureModel, SignatureParams, Trace};
 pub use clustering::SweepOutcome;

@@ -12,6 +12,7 @@ use crate::error::{Result, SignatureError};
 use crate::path::path_name;
 use crate::samples::Samples;
 use crate::scores::{ScoreEvaluation, ScoreId, ScoreKind, ScoreTable, evaluate};
+pub use crate::task::Task;
 
 /// The sets of one study. The reference must be the set the model was fitted on.
 #[derive(Debug, Clone)]
@@ -89,20 +90,6 @@ impl TracedSet {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.trace.is_empty()
-    }
-}
-
-/// A detection task: the test set (negatives) against one unseen class (positives).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Task {
-    /// The unseen class, the positives.
-    pub unseen: String,
-}
-
-impl std::fmt::Display for Task {
-    /// `test vs 4`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "test vs {}", self.unseen)
     }
 }
 

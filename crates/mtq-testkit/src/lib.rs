@@ -1,4 +1,5 @@
-//! Test support for MTQ Paths' fuzz tests (issue 13, kind 9); a dev-dependency only.
+//! Test support for MTQ Paths' fuzz tests (issue 13, kind 9), clustering tests and benchmarks; a
+//! dev-dependency only.
 //!
 //! * [`Mutator`]: a seeded mutator of valid inputs (bytes or text): flips, cuts, extensions,
 //!   insertions, deletions, "interesting" integers written over headers, digit runs replaced by
@@ -9,13 +10,17 @@
 //!   `#[global_allocator] static A: PeakAlloc = PeakAlloc;` and reads the peak bytes live
 //!   during a closure with [`measure`]. Measurements are process-wide: take [`LOCK`] in tests
 //!   that measure.
+//! * [`make_blobs`]: seeded Gaussian blobs (scikit-learn's `make_blobs` shape) for the
+//!   clustering tests, examples and benchmarks.
 //! * [`Campaign`]: runs the cases of one format under a panic catcher and the peak counter,
 //!   and prints one line per format: cases, panics, the largest peak and the case behind it.
 
+mod blobs;
 mod campaign;
 mod mutate;
 mod peak;
 
+pub use blobs::{BlobsError, make_blobs};
 pub use campaign::Campaign;
 pub use mutate::Mutator;
 pub use peak::{LOCK, PeakAlloc, live, measure};

@@ -1,11 +1,13 @@
 //! The nearest-centre kernel of Lloyd's iteration written with x86 intrinsics, for 16-row
 //! blocks in AVX-512F registers and 8-row blocks in AVX2 registers.
 //!
-//! The portable body ([`super::nearest_body`]) computes the same values, but the compiler
+//! The portable body ([`super::nearest::nearest_body`]) computes the same values, but the compiler
 //! turns its per-lane running minimum into scalar code: half the kernel's time went there.
 //! Here the minimum is a vector compare and two blends per centre. Every product is the same
 //! fused chain over the features (`acc = x_p · c_p + acc`, `p = 0..d`) and every value the same
 //! `|c|² − (x·c + x·c)` as in the portable FMA build, so labels are bit-identical to it.
+
+#![allow(unsafe_code)]
 
 use std::arch::x86_64::{
     __m256, __m256i, __m512, __m512i, _CMP_LT_OQ, _mm256_add_ps, _mm256_blendv_ps,
@@ -16,7 +18,8 @@ use std::arch::x86_64::{
     _mm512_set1_ps, _mm512_setzero_ps, _mm512_setzero_si512, _mm512_storeu_si512, _mm512_sub_ps,
 };
 
-use super::{Centres, GROUP, PackedRows, write_labels};
+use super::nearest::write_labels;
+use super::packed::{Centres, GROUP, PackedRows};
 
 /// AVX-512F: blocks of 16 rows, two blocks against [`GROUP`] centres at a time.
 #[target_feature(enable = "avx512f")]

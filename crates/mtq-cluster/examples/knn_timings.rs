@@ -3,7 +3,7 @@
 //! in BENCHMARKS.md.
 //!
 //! ```text
-//! cargo run --release -p mtq-signature --example knn_timings -- [DATA_DIR] [--reps N]
+//! cargo run --release -p mtq-cluster --example knn_timings -- [DATA_DIR] [--reps N]
 //! ```
 //! `DATA_DIR` (default `/tmp/mtqdata`) holds `knn_ref_12000x64.npy`, `knn_query_2000x64.npy`
 //! (k = 1, raw distances: faiss's shape) and `knn_ref_48200x64.npy`, `knn_query_10000x64.npy`
@@ -12,8 +12,9 @@
 
 use std::time::Instant;
 
-use mtq_activations::read_npy_matrix;
-use mtq_signature::anomaly::KnnIndex;
+use mtq_cluster::KnnIndex;
+use ndarray::Array2;
+use ndarray_npy::read_npy;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -47,8 +48,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("knn_ref_12000x64", "knn_query_2000x64", 1, false),
         ("knn_ref_48200x64", "knn_query_10000x64", 50, true),
     ] {
-        let r = read_npy_matrix(format!("{dir}/{r_name}.npy"))?;
-        let q = read_npy_matrix(format!("{dir}/{q_name}.npy"))?;
+        let r: Array2<f32> = read_npy(format!("{dir}/{r_name}.npy"))?;
+        let q: Array2<f32> = read_npy(format!("{dir}/{q_name}.npy"))?;
         let (t_new, idx) = time(reps, || KnnIndex::new(r.view()));
         let (t, sum) = if both {
             time(reps, || {

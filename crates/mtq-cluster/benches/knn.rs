@@ -6,7 +6,7 @@
 //! from the `knn_timings` example and benches/scripts/bench_knn.py on the same arrays).
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use mtq_signature::anomaly::KnnIndex;
+use mtq_cluster::KnnIndex;
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -33,7 +33,7 @@ fn knn(c: &mut Criterion) {
 }
 
 fn blobs(n: usize, seed: u64) -> Array2<f32> {
-    mtq_cluster::make_blobs(n, 64, 10, 1.0, 10.0, seed)
+    mtq_testkit::make_blobs(n, 64, 10, 1.0, 10.0, seed)
         .expect("valid blob parameters")
         .0
 }

@@ -1,0 +1,195 @@
+//! The one wrapper of the `gemm` crate: `dst (+)= lhs · rhs` on strided slices, bounds-checked
+//! before the `unsafe` call, and `out = A · Bᵀ` on row-major views (the silhouette's distance
+//! tiles and the kNN's).
+
+#![allow(unsafe_code)]
+
+/// Row-major matrix view on a slice: `rows x cols`, row `i` starting at `i * ld`.
+#[derive(Clone, Copy)]
+pub(crate) struct Mat<'a> {
+    pub data: &'a [f32],
+    pub rows: usize,
+    pub cols: usize,
+    pub ld: usize,
+}
+
+impl<'a> Mat<'a> {
+    /// A dense row-major matrix (`ld = cols`).
+    pub fn new(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        Self {
+            data,
+            rows,
+            cols,
+            ld: cols,
+        }
+    }
+
+    /// Rows `start..start + len`.
+    pub fn rows(self, start: usize, len: usize) -> Self {
+        let from = (start * self.ld).min(self.data.len());
+        Self {
+            data: &self.data[from..],
+            rows: len,
+            cols: self.cols,
+            ld: self.ld,
+        }
+    }
+
+    fn fits(&self) -> bool {
+        self.rows == 0 || self.cols == 0 || (self.rows - 1) * self.ld + self.cols <= self.data.len()
+    }
+}
+
+/// A strided matrix operand: element `(i, j)` at `data[i * rs + j * cs]`.
+#[derive(Clone, Copy)]
+struct Strided<'a> {
+    pub data: &'a [f32],
+    pub rs: usize,
+    pub cs: usize,
+}
+
+/// Largest index touched by a `rows x cols` matrix with strides `rs`, `cs` (None when empty).
+fn last_index(rows: usize, cols: usize, rs: usize, cs: usize) -> Option<usize> {
+    if rows == 0 || cols == 0 {
+        return None;
+    }
+    Some((rows - 1) * rs + (cols - 1) * cs)
+}
+
+/// `dst (+)= lhs · rhs` with `lhs` `m x k`, `rhs` `k x n`, `dst` `m x n` at
+/// `dst[i * dst_rs + j * dst_cs]`. With `accumulate` the product is added to `dst`, else
+/// `dst` is overwritten. Single-threaded (`Parallelism::None`): callers parallelise over fixed
+/// blocks, so the result never depends on the number of threads.
+///
+/// # Panics
+/// Panics (a bug in this crate, never caller input) if the shapes do not fit the slices.
+fn gemm_strided(
+    (m, n, k): (usize, usize, usize),
+    lhs: Strided<'_>,
+    rhs: Strided<'_>,
+    dst: &mut [f32],
+    (dst_rs, dst_cs): (usize, usize),
+    accumulate: bool,
+) {
+    let Some(last_dst) = last_index(m, n, dst_rs, dst_cs) else {
+        return;
+    };
+    assert!(last_dst < dst.len(), "output out of bounds");
+    if k == 0 {
+        if !accumulate {
+            for i in 0..m {
+                for j in 0..n {
+                    dst[i * dst_rs + j * dst_cs] = 0.0;
+                }
+            }
+        }
+        return;
+    }
+    assert!(
+        last_index(m, k, lhs.rs, lhs.cs).is_some_and(|v| v < lhs.data.len()),
+        "lhs out of bounds"
+    );
+    assert!(
+        last_index(k, n, rhs.rs, rhs.cs).is_some_and(|v| v < rhs.data.len()),
+        "rhs out of bounds"
+    );
+    // distinct destination elements must not overlap
+    assert!(
+        (m <= 1 || dst_rs >= 1) && (n <= 1 || dst_cs >= 1),
+        "degenerate output strides"
+    );
+    let to_isize = |v: usize| isize::try_from(v).expect("stride fits isize");
+    // SAFETY: the asserts above keep every element gemm reads or writes inside the three
+    // slices (index (i, j) of each operand is i * rs + j * cs <= the checked last index);
+    // `dst` is borrowed mutably, so it aliases neither operand.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            to_isize(dst_cs),
+            to_isize(dst_rs),
+            accumulate,
+            lhs.data.as_ptr(),
+            to_isize(lhs.cs),
+            to_isize(lhs.rs),
+            rhs.data.as_ptr(),
+            to_isize(rhs.cs),
+            to_isize(rhs.rs),
+            1.0f32,
+            1.0f32,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+/// `out[i * ld_out + j] (+)= Σ_p a[i, p] · b[j, p]` for `i < a.rows`, `j < b.rows`.
+///
+/// # Panics
+/// Panics (a bug in this crate) if the shapes do not fit the slices.
+pub(crate) fn gemm_abt(a: Mat<'_>, b: Mat<'_>, out: &mut [f32], ld_out: usize, accumulate: bool) {
+    assert_eq!(a.cols, b.cols, "inner dimensions differ");
+    assert!(a.fits() && b.fits(), "operand out of bounds");
+    gemm_strided(
+        (a.rows, b.rows, a.cols),
+        Strided {
+            data: a.data,
+            rs: a.ld,
+            cs: 1,
+        },
+        Strided {
+            data: b.data,
+            rs: 1,
+            cs: b.ld,
+        },
+        out,
+        (ld_out, 1),
+        accumulate,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gemm_abt_matches_naive_and_accumulates() {
+        let (m, n, k) = (7, 5, 3);
+        let a: Vec<f32> = (0..m * k).map(|v| (v as f32 * 0.37).sin()).collect();
+        let b: Vec<f32> = (0..n * k).map(|v| (v as f32 * 0.11).cos()).collect();
+        let mut out = vec![1.0f32; m * (n + 2)];
+        gemm_abt(
+            Mat::new(&a, m, k),
+            Mat::new(&b, n, k),
+            &mut out,
+            n + 2,
+            false,
+        );
+        for i in 0..m {
+            for j in 0..n {
+                let want: f32 = (0..k).map(|p| a[i * k + p] * b[j * k + p]).sum();
+                assert!((out[i * (n + 2) + j] - want).abs() < 1e-5);
+            }
+            // padding columns untouched
+            assert_eq!(out[i * (n + 2) + n], 1.0);
+        }
+        let before = out.clone();
+        gemm_abt(
+            Mat::new(&a, m, k),
+            Mat::new(&b, n, k),
+            &mut out,
+            n + 2,
+            true,
+        );
+        for i in 0..m {
+            for j in 0..n {
+                let v = i * (n + 2) + j;
+                assert!((out[v] - 2.0 * before[v]).abs() < 1e-5);
+            }
+        }
+    }
+}
