@@ -281,6 +281,17 @@ fn npy_study_writes_the_report_and_says_where() {
     ] {
         assert!(out_dir.join(f).is_file(), "{f}");
     }
+    // the provenance: the command, the options, each file read with its size and SHA-256
+    let json = std::fs::read_to_string(out_dir.join("report.json")).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let p = &report["provenance"];
+    assert_eq!(p["mtq_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(p["command"][1], "npy");
+    let h1 = &p["inputs"][0];
+    let file = format!("{}_h1.npy", fixture("train"));
+    assert_eq!(h1["path"], file.as_str());
+    assert_eq!(h1["bytes"], std::fs::metadata(&file).unwrap().len());
+    assert_eq!(h1["sha256"].as_str().map(str::len), Some(64));
     // --quiet: nothing on stderr, the same findings on stdout; a sampled silhouette
     // (--silhouette-sample) still finds the fixture's three blobs in h1.
     let quiet = mtq(&[

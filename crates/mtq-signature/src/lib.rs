@@ -91,7 +91,7 @@ pub use error::{Result, SignatureError};
 pub use mtq_activations::{FittedPreparation, Preparation};
 pub use mtq_cluster::SilhouetteMode;
 pub use npy_sets::NpySet;
-pub use provenance::{InputFile, Provenance};
+pub use provenance::{InputFile, OptionValue, Provenance};
 pub use roc::{Roc, roc};
 pub use samples::Samples;
 pub use scores::{ScoreEvaluation, ScoreId, ScoreKind, ScoreTable, evaluate};

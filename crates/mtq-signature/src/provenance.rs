@@ -13,12 +13,22 @@ pub struct Provenance {
     /// The command line that asked for the study, if its caller gave it
     /// (`pipeline::Study::run` leaves it empty; the `mtq` command fills it).
     pub command: Vec<String>,
-    /// Every option as run, `name = value`, in a fixed order.
-    pub options: Vec<(String, String)>,
+    /// Every option as run, in a fixed order (a repeated option, e.g. several unseen sets,
+    /// once per value).
+    pub options: Vec<OptionValue>,
     /// The seeds, in the order run.
     pub seeds: Vec<u64>,
     /// Every file read, in the order read (none for the data sets shipped inside `mtq-data`).
     pub inputs: Vec<InputFile>,
+}
+
+/// One option of a study as run: `{"name": "k_max", "value": "10"}` in `report.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OptionValue {
+    /// The option, e.g. `classes`, `k_max`.
+    pub name: String,
+    /// Its value, formatted, e.g. `1,7`.
+    pub value: String,
 }
 
 /// One file a study read.
@@ -98,5 +108,26 @@ impl InputFile {
             }
         }
         Ok(files)
+    }
+}
+
+#[cfg(all(test, feature = "pipeline"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_is_measured_as_sha256sum_does() {
+        let path = std::env::temp_dir().join(format!("mtq-provenance-{}", std::process::id()));
+        std::fs::write(&path, b"abc").unwrap();
+        let f = InputFile::read("x", &path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        // FIPS 180-2, appendix B.1: SHA-256("abc")
+        assert_eq!(
+            f.sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!((f.role.as_str(), f.bytes), ("x", 3));
+        let missing = InputFile::read("x", std::path::Path::new("/no/such/file"));
+        assert!(missing.unwrap_err().to_string().contains("/no/such/file"));
     }
 }

@@ -76,7 +76,8 @@ fn a_seed_runs_the_whole_study_and_repeats_exactly() {
     assert!(
         f.provenance
             .options
-            .contains(&("classes".to_string(), "1,7".to_string()))
+            .iter()
+            .any(|o| o.name == "classes" && o.value == "1,7")
     );
     assert!(
         a.images

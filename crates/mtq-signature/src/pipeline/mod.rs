@@ -36,7 +36,7 @@ mod run;
 mod seed;
 mod spec;
 
-pub use crate::provenance::{InputFile, Provenance};
+pub use crate::provenance::{InputFile, OptionValue, Provenance};
 pub use error::{Result, StudyError, StudyOption};
 pub use facts::{Images, RunFacts};
 pub use load::{StudyData, TEST_FRACTION};

@@ -12,7 +12,7 @@ use super::load::{self, Loaded, StudyData};
 use super::seed::{self, ExtractedRun, Stage, StudyRun, Sweep};
 use super::spec::{DataSource, ModelKind, Network, Study};
 use crate::npy_sets::NpySet;
-use crate::provenance::{InputFile, Provenance};
+use crate::provenance::{InputFile, OptionValue, Provenance};
 use crate::stability::{Stability, stability};
 use crate::study::{StudyInput, UnseenSet};
 
@@ -279,11 +279,16 @@ impl Study {
         }
     }
 
-    /// Every option as run, `name = value`.
-    fn options(&self) -> Vec<(String, String)> {
+    /// Every option as run.
+    fn options(&self) -> Vec<OptionValue> {
         let list = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
-        let mut o: Vec<(String, String)> = Vec::new();
-        let mut put = |k: &str, v: String| o.push((k.into(), v));
+        let mut o = Vec::new();
+        let mut put = |name: &str, value: String| {
+            o.push(OptionValue {
+                name: name.into(),
+                value,
+            });
+        };
         match &self.data {
             DataSource::Mnist {
                 dir,
