@@ -60,6 +60,8 @@ use crate::error::{DataError, Result};
 
 /// Feature dtypes [`Dataset::from_npy`] and [`read_npy_features`] read (converted to `f32`).
 pub const FEATURE_DTYPES: &str = "float32, float64, int8..int64, uint8..uint64";
+/// Dtypes [`read_npy_matrix`] reads (converted to `f32`).
+pub const MATRIX_DTYPES: &str = "float32 or float64";
 /// Label dtypes [`read_npy_labels`] reads.
 pub const LABEL_DTYPES: &str =
     "int8..int64, uint8..uint64, or float32/float64 holding whole numbers";
@@ -611,7 +613,12 @@ fn f32_values(r: &mut impl Read, h: &NpyHeader, path: &Path) -> Result<ArrayD<f3
     if !matches!(h.kind, 'f' | 'i' | 'u') {
         return Err(dtype_err(path, h, FEATURE_DTYPES));
     }
-    let decode = decoder(h).ok_or_else(|| dtype_err(path, h, FEATURE_DTYPES))?;
+    let accepted = if h.kind == 'f' {
+        MATRIX_DTYPES
+    } else {
+        FEATURE_DTYPES
+    };
+    let decode = decoder(h).ok_or_else(|| dtype_err(path, h, accepted))?;
     #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
     read_values(r, h, path, decode, |e, v| match v {
         Value::Float(x) => {
@@ -886,7 +893,7 @@ pub fn read_npy_features(path: impl AsRef<Path>) -> Result<ArrayD<f32>> {
     check_finite(f32_values(&mut r, &h, path)?, path)
 }
 
-/// Reads a 2-D `.npy` file of integers or floats (C or Fortran order) as an `f32` matrix in
+/// Reads a 2-D `.npy` file of `float32` or `float64` values (C or Fortran order) as an `f32` matrix in
 /// standard layout, e.g. one layer's activations exported with `np.save`. NaN and infinities
 /// are kept, for the caller to report with the layer's name.
 ///
@@ -902,6 +909,9 @@ pub fn read_npy_matrix(path: impl AsRef<Path>) -> Result<Array2<f32>> {
             shape: h.shape,
             expected: "2 (samples x units)",
         });
+    }
+    if h.kind != 'f' {
+        return Err(dtype_err(path, &h, MATRIX_DTYPES));
     }
     f32_values(&mut r, &h, path)?
         .into_dimensionality::<Ix2>()
