@@ -126,7 +126,9 @@ pub use layer::{LayerKind, LayerSpec};
 pub use model::{LayerModel, MLP_LOGITS, MLP_PROBS};
 pub use mtq_data::DataError;
 pub use mtq_data::npy::{MAX_HEADER_BYTES, MAX_HEADER_DEPTH, MAX_LABEL};
-pub use npy::{Manifest, ManifestLayer, read_npy_ids, read_npy_labels, read_npy_matrix};
+pub use npy::{
+    Manifest, ManifestLayer, read_npy_features, read_npy_ids, read_npy_labels, read_npy_matrix,
+};
 #[cfg(feature = "onnx")]
 pub use onnx::OnnxModel;
 pub use prepare::{FittedPreparation, Preparation};

@@ -137,6 +137,16 @@ pub fn read_npy_matrix(path: impl AsRef<Path>) -> Result<Array2<f32>> {
     Ok(mtq_data::npy::read_npy_matrix(path)?)
 }
 
+/// Reads an `.npy` file of any rank of integers or floats as `f32` in standard layout (e.g. a
+/// set's images, `n x h x w` or `n x c x h x w`, uint8 or float): [`mtq_data::npy::read_npy_features`].
+///
+/// # Errors
+/// As [`read_npy_matrix`] (any rank, integer dtypes accepted), and
+/// [`DataError::NpyNonFinite`](mtq_data::DataError::NpyNonFinite) for a NaN or infinity.
+pub fn read_npy_features(path: impl AsRef<Path>) -> Result<ndarray::ArrayD<f32>> {
+    Ok(mtq_data::npy::read_npy_features(path)?)
+}
+
 /// Reads a 1-D `.npy` file of labels (class indices) under the project's one label rule
 /// ([`mtq_data::npy::read_npy_labels`]): integer dtypes as they are, `float32`/`float64` when
 /// every value is a whole number (`1.0` becomes `1`), every value in `0..=`[`MAX_LABEL`](crate::MAX_LABEL). Use

@@ -356,11 +356,11 @@ pub enum DataError {
     },
 
     /// An `.npy` file of a dtype this reader does not accept (or big-endian).
-    #[error("{}: dtype {dtype:?} not supported, expected one of {accepted}", .path.display())]
+    #[error("{}: dtype {dtype}, {accepted} expected", .path.display())]
     NpyDtype {
         /// The file or source.
         path: PathBuf,
-        /// The dtype descriptor found, e.g. `"<f2"`.
+        /// The dtype found, numpy's name (e.g. `float16`, `bool`) or the descriptor.
         dtype: String,
         /// The dtypes accepted here.
         accepted: &'static str,

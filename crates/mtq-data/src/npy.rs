@@ -64,7 +64,7 @@ pub const FEATURE_DTYPES: &str = "float32, float64, int8..int64, uint8..uint64";
 pub const MATRIX_DTYPES: &str = "float32 or float64";
 /// Label dtypes [`read_npy_labels`] reads.
 pub const LABEL_DTYPES: &str =
-    "int8..int64, uint8..uint64, or float32/float64 holding whole numbers";
+    "integers (int8..int64, uint8..uint64) or whole-valued floats (float32, float64)";
 
 /// Longest header accepted, in bytes (numpy itself refuses headers above 10,000 bytes unless
 /// told otherwise).
