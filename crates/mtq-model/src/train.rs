@@ -176,7 +176,7 @@ impl History {
 }
 
 /// A classifier the one training loop ([`train`]) fits and the one inference path
-/// ([`predict_proba`]) runs: [`Mlp`] and [`Cnn`](crate::Cnn) implement it.
+/// ([`predict_proba`](crate::predict_proba)) runs: [`Mlp`] and [`Cnn`](crate::Cnn) implement it.
 ///
 /// It says where the weights live, how wide an input row is, how many classes come out, how to
 /// get the logits of a batch, and which dense layers hold the trainable weights and biases
@@ -212,7 +212,7 @@ pub trait Network {
     /// in the order their weight then bias become the optimizer's variables.
     fn parameters(&self) -> Vec<(String, &Linear)>;
 
-    /// Rows per forward pass in batched inference (validation loss, [`predict_proba`]).
+    /// Rows per forward pass in batched inference (validation loss, [`predict_proba`](crate::predict_proba)).
     fn inference_batch(&self) -> usize;
 }
 
