@@ -16,7 +16,8 @@ pub fn datasets() -> Vec<(String, Array2<f32>)> {
         ("acts_h1_1755x32", "acts_h1.npy"),
         ("acts_h2_1755x64", "acts_h2.npy"),
     ] {
-        let x: Array2<f32> = ndarray_npy::read_npy(format!("{fixtures}/{file}")).expect("fixture");
+        let x: Array2<f32> =
+            mtq_data::npy::read_npy(format!("{fixtures}/{file}")).expect("fixture");
         out.push((name.to_string(), x));
     }
     for n in [12_000, 60_000] {

@@ -215,6 +215,28 @@ impl Activations {
         &self.layers
     }
 
+    /// The class probabilities, `n x classes`: the [`LayerKind::Probabilities`] layer, else
+    /// the row-wise softmax of the [`LayerKind::Logits`] layer (shifted by each row's
+    /// maximum); `None` without either.
+    #[must_use]
+    pub fn probabilities(&self) -> Option<Array2<f32>> {
+        let find = |kind| self.layers.iter().find(|l| l.kind() == kind);
+        match (find(LayerKind::Probabilities), find(LayerKind::Logits)) {
+            (Some(p), _) => Some(p.values().to_owned()),
+            (None, Some(z)) => {
+                let mut p = z.values().to_owned();
+                for mut row in p.axis_iter_mut(Axis(0)) {
+                    let max = row.fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+                    row.mapv_inplace(|v| (v - max).exp());
+                    let sum = row.sum();
+                    row.mapv_inplace(|v| v / sum);
+                }
+                Some(p)
+            }
+            (None, None) => None,
+        }
+    }
+
     /// The layer called `name`, if any.
     pub fn layer(&self, name: &str) -> Option<&Layer> {
         self.layers.iter().find(|l| l.name == name)

@@ -162,24 +162,11 @@ pub enum ActivationsError {
         #[source]
         source: std::io::Error,
     },
-    /// An `.npy` file could not be read (bad header, truncated, unsupported dtype or rank).
-    #[error("cannot read .npy file {}", .path.display())]
-    NpyRead {
-        /// The file.
-        path: PathBuf,
-        /// The underlying ndarray-npy error.
-        #[source]
-        source: ndarray_npy::ReadNpyError,
-    },
-    /// An `.npy` file could not be written.
-    #[error("cannot write .npy file {}", .path.display())]
-    NpyWrite {
-        /// The file.
-        path: PathBuf,
-        /// The underlying ndarray-npy error.
-        #[source]
-        source: ndarray_npy::WriteNpyError,
-    },
+    /// An `.npy` file the project's one reader ([`mtq_data::npy`]) refuses, or one that cannot
+    /// be written; the error names the file (and the row and value of a refused label). A file
+    /// that cannot be opened or read is an [`ActivationsError::Io`].
+    #[error(transparent)]
+    Data(mtq_data::DataError),
     /// The manifest is not valid JSON of the expected form.
     #[error("bad manifest {}", .path.display())]
     ManifestJson {
@@ -251,93 +238,6 @@ pub enum ActivationsError {
         /// Shape found in the file.
         found: Vec<usize>,
     },
-    /// No longer returned (a negative label is an [`ActivationsError::LabelValue`], which
-    /// also covers fractional and too-large values); kept so that matching code compiles.
-    #[error("{}: entry {index} is {value}, expected a non-negative integer", .path.display())]
-    NegativeLabel {
-        /// The `.npy` file.
-        path: PathBuf,
-        /// Position of the value.
-        index: usize,
-        /// The value.
-        value: i64,
-    },
-    /// An `.npy` header that cannot be trusted: not an `.npy` file, too long, nested too deep,
-    /// or longer than the file itself.
-    #[error("{}: bad .npy header: {reason}", .path.display())]
-    NpyHeader {
-        /// The `.npy` file.
-        path: PathBuf,
-        /// What is wrong.
-        reason: String,
-    },
-    /// The header promises more data than the file holds (checked before anything is
-    /// allocated).
-    #[error(
-        "{}: the header promises shape {shape:?} of {dtype} ({}) but only {available} bytes of data follow it",
-        .path.display(),
-        .expected.map_or_else(|| "more bytes than this machine can address".to_owned(), |b| format!("{b} bytes"))
-    )]
-    NpyTooShort {
-        /// The `.npy` file.
-        path: PathBuf,
-        /// The shape the header states.
-        shape: Vec<usize>,
-        /// The dtype the header states (numpy's name).
-        dtype: String,
-        /// Bytes of data the header promises (`None`: more than `usize::MAX`).
-        expected: Option<usize>,
-        /// Bytes present after the header.
-        available: u64,
-    },
-    /// An `.npy` file of a dtype this reader does not take here.
-    #[error("{}: dtype {dtype}, {expected} expected", .path.display())]
-    NpyDtype {
-        /// The `.npy` file.
-        path: PathBuf,
-        /// The dtype found (numpy's name, e.g. `float64`).
-        dtype: String,
-        /// What is accepted, e.g. `"integers"` or `"float32 or float64"`.
-        expected: &'static str,
-    },
-    /// An `.npy` file of another rank than expected.
-    #[error("{}: array of shape {shape:?}, a {expected}-D array expected", .path.display())]
-    NpyRank {
-        /// The `.npy` file.
-        path: PathBuf,
-        /// The shape found.
-        shape: Vec<usize>,
-        /// The rank expected.
-        expected: usize,
-    },
-    /// A label that is not a class index this crate accepts: not an integer, or above
-    /// [`MAX_LABEL`](crate::MAX_LABEL).
-    #[error("{}: row {row} holds label {value}, {reason}", .path.display())]
-    LabelValue {
-        /// The `.npy` file.
-        path: PathBuf,
-        /// Row (position) of the label.
-        row: usize,
-        /// The value as stored in the file.
-        value: String,
-        /// Why it is refused.
-        reason: String,
-    },
-    /// A finite `float64` value too large for `float32` (it would become infinite).
-    #[error(
-        "{}: value {value:e} at row {row}, column {col} is beyond float32's range (|x| <= 3.4e38)",
-        .path.display()
-    )]
-    F32Range {
-        /// The `.npy` file.
-        path: PathBuf,
-        /// Row of the value.
-        row: usize,
-        /// Column of the value.
-        col: usize,
-        /// The value.
-        value: f64,
-    },
     /// An error from the model.
     #[error(transparent)]
     #[cfg(feature = "extract")]
@@ -381,6 +281,17 @@ pub enum ActivationsError {
         /// tract's error chain.
         message: String,
     },
+}
+
+impl From<mtq_data::DataError> for ActivationsError {
+    /// [`DataError::Io`](mtq_data::DataError::Io) becomes [`ActivationsError::Io`], anything
+    /// else [`ActivationsError::Data`].
+    fn from(e: mtq_data::DataError) -> Self {
+        match e {
+            mtq_data::DataError::Io { path, source } => Self::Io { path, source },
+            other => Self::Data(other),
+        }
+    }
 }
 
 /// `Result` with [`ActivationsError`] as the default error.

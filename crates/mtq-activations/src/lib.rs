@@ -94,9 +94,10 @@
 //!
 //! # Crate features
 //!
-//! - `extract` (default): [`LayerModel`], [`extract`] and [`ExtractParams`], which bring candle,
-//!   `mtq-model` and `mtq-data`. Without it the crate reads and writes `.npy` activations and
-//!   prepares them, with no neural-network code. Models on other devices work through
+//! - `extract` (default): [`LayerModel`], [`extract`] and [`ExtractParams`], which bring candle
+//!   and `mtq-model`. Without it the crate reads and writes `.npy` activations (through
+//!   `mtq-data`'s one `.npy` reader, [`mtq_data::npy`]) and prepares them, with no
+//!   neural-network code. Models on other devices work through
 //!   [`LayerModel::device`]; outputs are copied to the CPU batch by batch.
 //!   [`mtq_model::Cnn`] implements [`LayerModel`] too (`conv1, .., fc1, .., logits, probs`).
 //! - `onnx` (off by default; implies `extract`): `onnx::OnnxModel`, an ONNX classifier loaded
@@ -112,8 +113,6 @@ mod layer;
 #[cfg(feature = "extract")]
 mod model;
 pub mod npy;
-mod npy_header;
-mod npy_stream;
 #[cfg(feature = "onnx")]
 pub mod onnx;
 mod prepare;
@@ -125,8 +124,11 @@ pub use extract::{ExtractParams, extract};
 pub use layer::{LayerKind, LayerSpec};
 #[cfg(feature = "extract")]
 pub use model::{LayerModel, MLP_LOGITS, MLP_PROBS};
-pub use npy::{MAX_LABEL, Manifest, ManifestLayer, read_npy_ids, read_npy_labels, read_npy_matrix};
-pub use npy_header::{MAX_HEADER_BYTES, MAX_HEADER_DEPTH};
+pub use mtq_data::DataError;
+pub use mtq_data::npy::{MAX_HEADER_BYTES, MAX_HEADER_DEPTH, MAX_LABEL};
+pub use npy::{
+    Manifest, ManifestLayer, read_npy_features, read_npy_ids, read_npy_labels, read_npy_matrix,
+};
 #[cfg(feature = "onnx")]
 pub use onnx::OnnxModel;
 pub use prepare::{FittedPreparation, Preparation};

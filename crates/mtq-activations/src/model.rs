@@ -39,63 +39,41 @@ pub const MLP_LOGITS: &str = "logits";
 /// The name of [`mtq_model::Mlp`]'s probability output.
 pub const MLP_PROBS: &str = "probs";
 
-impl LayerModel for mtq_model::Mlp {
-    fn device(&self) -> &Device {
-        mtq_model::Mlp::device(self)
-    }
+/// One [`LayerModel`] pattern for the project's networks (any [`mtq_model::Network`]): the
+/// hidden outputs of `forward_all` (`h1, ..` for the MLP; `conv1, .., fc1, ..` for the CNN,
+/// each convolution block as its [`ConvTap`](mtq_model::ConvTap)), then `logits` and `probs`.
+macro_rules! network_layer_model {
+    ($t:ty) => {
+        impl LayerModel for $t {
+            fn device(&self) -> &Device {
+                mtq_model::Network::device(self)
+            }
 
-    fn input_dim(&self) -> usize {
-        self.config().input_dim
-    }
+            fn input_dim(&self) -> usize {
+                mtq_model::Network::input_dim(self)
+            }
 
-    /// `h1, .., hK` (hidden), then `logits` and `probs`.
-    fn layers(&self) -> Vec<LayerSpec> {
-        let mut specs: Vec<LayerSpec> = self
-            .layer_names()
-            .into_iter()
-            .map(LayerSpec::hidden)
-            .collect();
-        specs.push(LayerSpec::logits(MLP_LOGITS));
-        specs.push(LayerSpec::probabilities(MLP_PROBS));
-        specs
-    }
+            /// The hidden layers (kind hidden), then `logits` and `probs`.
+            fn layers(&self) -> Vec<LayerSpec> {
+                let mut specs: Vec<LayerSpec> = mtq_model::Network::layer_names(self)
+                    .into_iter()
+                    .map(LayerSpec::hidden)
+                    .collect();
+                specs.push(LayerSpec::logits(MLP_LOGITS));
+                specs.push(LayerSpec::probabilities(MLP_PROBS));
+                specs
+            }
 
-    fn forward_layers(&self, x: &Tensor) -> Result<Vec<Tensor>> {
-        let pass = self.forward_all(x)?;
-        let mut out = pass.hidden;
-        out.push(pass.logits);
-        out.push(pass.probs);
-        Ok(out)
-    }
+            fn forward_layers(&self, x: &Tensor) -> Result<Vec<Tensor>> {
+                let pass = mtq_model::Network::forward_all(self, x)?;
+                let mut out = pass.hidden;
+                out.push(pass.logits);
+                out.push(pass.probs);
+                Ok(out)
+            }
+        }
+    };
 }
 
-impl LayerModel for mtq_model::Cnn {
-    fn device(&self) -> &Device {
-        mtq_model::Cnn::device(self)
-    }
-
-    fn input_dim(&self) -> usize {
-        self.config().input_dim()
-    }
-
-    /// `conv1, .., fc1, ..` (hidden; each convolution block as its
-    /// [`ConvTap`](mtq_model::ConvTap)), then `logits` and `probs`.
-    fn layers(&self) -> Vec<LayerSpec> {
-        let mut specs: Vec<LayerSpec> = self
-            .layer_names()
-            .into_iter()
-            .map(LayerSpec::hidden)
-            .collect();
-        specs.push(LayerSpec::logits(MLP_LOGITS));
-        specs.push(LayerSpec::probabilities(MLP_PROBS));
-        specs
-    }
-
-    fn forward_layers(&self, x: &Tensor) -> Result<Vec<Tensor>> {
-        let pass = self.forward_all(x)?;
-        let mut out = pass.hidden;
-        out.push(pass.logits);
-        out.push(pass.probs);
-        Ok(out)
-    }
-}
+network_layer_model!(mtq_model::Mlp);
+network_layer_model!(mtq_model::Cnn);

@@ -16,24 +16,23 @@
 //! out (ids default to `0..n`, index to the layer's position, kind to `hidden`). Layers may be
 //! `float32` or `float64` (converted to `f32`; a finite value beyond `f32`'s range is an error),
 //! in C or Fortran order; labels and ids any integer dtype with non-negative values, or
-//! whole-valued floats (labels at most [`MAX_LABEL`]).
+//! whole-valued floats (labels at most [`MAX_LABEL`](crate::MAX_LABEL)).
 //!
 //! Hostile files: every `.npy` header is checked against the file's size before an array is
-//! allocated (a header claiming 16 GB in a 10 KB file is an [`ActivationsError::NpyTooShort`]),
+//! allocated (a header claiming 16 GB in a 10 KB file is a
+//! [`DataError::NpySize`](mtq_data::DataError::NpySize)), by the project's one reader
+//! ([`mtq_data::npy`]),
 //! and the manifest is read only up to [`MAX_MANIFEST_BYTES`].
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter};
 use std::path::{Component, Path, PathBuf};
 
 use ndarray::{Array1, Array2};
-use ndarray_npy::{ReadNpyExt, WriteNpyExt};
 use serde::{Deserialize, Serialize};
 
 use crate::activations::{Activations, Layer};
 use crate::error::{ActivationsError, Result};
 use crate::layer::LayerKind;
-use crate::{npy_header, npy_stream};
 
 /// The `format` string of a manifest.
 pub const MANIFEST_FORMAT: &str = "mtq-activations";
@@ -103,186 +102,74 @@ fn file_stem(name: &str) -> String {
         .collect()
 }
 
-fn write_npy<T: WriteNpyExt>(path: &Path, array: &T) -> Result<()> {
-    let file = File::create(path).map_err(|source| ActivationsError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    let mut writer = BufWriter::new(file);
-    array
-        .write_npy(&mut writer)
-        .map_err(|source| ActivationsError::NpyWrite {
-            path: path.to_owned(),
-            source,
-        })?;
-    // write_npy flushes; drop closes
-    Ok(())
+fn write_npy<T, D>(path: &Path, array: &ndarray::ArrayBase<T, D>) -> Result<()>
+where
+    T: ndarray::Data,
+    T::Elem: mtq_data::npy::NpyElement,
+    D: ndarray::Dimension,
+{
+    Ok(mtq_data::npy::write_npy(path, array)?)
 }
 
-fn open(path: &Path) -> Result<BufReader<File>> {
-    File::open(path)
-        .map(BufReader::new)
-        .map_err(|source| ActivationsError::Io {
-            path: path.to_owned(),
-            source,
-        })
+/// Reads a 2-D `.npy` file as an `f32` matrix and returns its dtype (numpy's name) too.
+fn read_matrix_dtype(path: &Path) -> Result<(Array2<f32>, String)> {
+    let header = mtq_data::npy::read_header(path)?;
+    Ok((mtq_data::npy::read_npy_matrix(path)?, header.dtype))
 }
 
-/// Reads an `.npy` file as `T` after [`npy_header::inspect`] has checked its header and size.
-fn read_checked<T: ReadNpyExt>(path: &Path) -> Result<T> {
-    T::read_npy(open(path)?).map_err(|source| ActivationsError::NpyRead {
-        path: path.to_owned(),
-        source,
-    })
-}
-
-/// Reads a 2-D `float32` or `float64` `.npy` file (C or Fortran order) as a standard-layout
-/// `f32` matrix; also returns the dtype found (`"float32"` or `"float64"`).
-fn read_matrix_dtype(path: &Path) -> Result<(Array2<f32>, &'static str)> {
-    let header = npy_header::inspect(path)?;
-    if header.shape.len() != 2 {
-        return Err(ActivationsError::NpyRank {
-            path: path.to_owned(),
-            shape: header.shape,
-            expected: 2,
-        });
-    }
-    match header.dtype.as_str() {
-        "float32" => Ok((npy_stream::read_f32_matrix(path, &header)?, "float32")),
-        "float64" => Ok((npy_stream::read_f32_matrix(path, &header)?, "float64")),
-        _ => Err(ActivationsError::NpyDtype {
-            path: path.to_owned(),
-            dtype: header.dtype,
-            expected: "float32 or float64",
-        }),
-    }
-}
-
-/// Reads a 2-D `.npy` file of `float32` or `float64` values (C or Fortran order) as an `f32`
-/// matrix in standard layout; e.g. one layer's activations exported with `np.save`.
+/// Reads a 2-D `.npy` file of `float32` or `float64` values (or integers; C or Fortran order,
+/// either byte order) as an `f32` matrix in standard layout; e.g. one layer's activations
+/// exported with `np.save`. The one reader of `mtq_data::npy` ([`mtq_data::npy::read_npy_matrix`]).
 ///
 /// The header is checked against the file's size before anything is allocated, so a file whose
-/// header claims more data than it holds fails without allocating the claim.
+/// header claims more data than it holds fails without allocating the claim. NaN and infinities
+/// are kept ([`Activations::new`] reports them with the layer's name).
 ///
 /// # Errors
-/// [`ActivationsError::Io`] if the file cannot be opened; [`ActivationsError::NpyHeader`],
-/// [`ActivationsError::NpyTooShort`] for a header that cannot be trusted;
-/// [`ActivationsError::NpyRank`] for another rank; [`ActivationsError::NpyDtype`] for another
-/// dtype; [`ActivationsError::F32Range`] for a finite `float64` value beyond `f32`'s range;
-/// [`ActivationsError::NpyRead`] for a header or data ndarray-npy cannot read.
+/// [`ActivationsError::Data`] naming the file: [`DataError::Io`](mtq_data::DataError::Io),
+/// [`DataError::NpyHeader`](mtq_data::DataError::NpyHeader),
+/// [`DataError::NpySize`](mtq_data::DataError::NpySize) (a header promising more data than the
+/// file holds), [`DataError::NpyRank`](mtq_data::DataError::NpyRank) for another rank,
+/// [`DataError::NpyDtype`](mtq_data::DataError::NpyDtype) for another dtype,
+/// [`DataError::NpyF32Range`](mtq_data::DataError::NpyF32Range) for a finite `float64` value
+/// beyond `f32`'s range.
 pub fn read_npy_matrix(path: impl AsRef<Path>) -> Result<Array2<f32>> {
-    Ok(read_matrix_dtype(path.as_ref())?.0)
+    Ok(mtq_data::npy::read_npy_matrix(path)?)
 }
 
-/// Largest label (class index) accepted by [`read_npy_labels`]: 2^20 - 1, the bound of
-/// `mtq_data::Dataset` (`mtq_data::MAX_LABEL`, equal by a test). Labels are class indices; a
-/// value above this is taken for a corrupt or foreign file rather than for a network of more
-/// than a million classes, so that no class table is ever sized by a wild value.
-pub const MAX_LABEL: usize = (1 << 20) - 1;
-
-/// Reads a 1-D `.npy` file of labels (class indices) or ids.
+/// Reads an `.npy` file of any rank of integers or floats as `f32` in standard layout (e.g. a
+/// set's images, `n x h x w` or `n x c x h x w`, uint8 or float): [`mtq_data::npy::read_npy_features`].
 ///
-/// Integer dtypes (`int8`..`int64`, `uint8`..`uint64`) are read as they are. Floating-point
-/// labels (`float32`, `float64`, as numpy writes `np.array([1., 0.])`) are accepted when every
-/// value is a whole number; `1.0` becomes `1`. Every value must lie in `0..=`[`MAX_LABEL`]. Use
+/// # Errors
+/// As [`read_npy_matrix`] (any rank, integer dtypes accepted), and
+/// [`DataError::NpyNonFinite`](mtq_data::DataError::NpyNonFinite) for a NaN or infinity.
+pub fn read_npy_features(path: impl AsRef<Path>) -> Result<ndarray::ArrayD<f32>> {
+    Ok(mtq_data::npy::read_npy_features(path)?)
+}
+
+/// Reads a 1-D `.npy` file of labels (class indices) under the project's one label rule
+/// ([`mtq_data::npy::read_npy_labels`]): integer dtypes as they are, `float32`/`float64` when
+/// every value is a whole number (`1.0` becomes `1`), every value in `0..=`[`MAX_LABEL`](crate::MAX_LABEL). Use
 /// [`read_npy_ids`] for sample ids, which may be larger.
 ///
 /// # Errors
-/// [`ActivationsError::Io`]; [`ActivationsError::NpyHeader`], [`ActivationsError::NpyTooShort`],
-/// [`ActivationsError::NpyRead`] for an unreadable file; [`ActivationsError::NpyRank`] if not
-/// 1-D; [`ActivationsError::NpyDtype`] (e.g. `bool`, `complex128`, strings: integers expected);
-/// [`ActivationsError::LabelValue`] naming the file, row and value of a label that is negative,
-/// fractional, not finite or above [`MAX_LABEL`].
+/// [`ActivationsError::Data`] naming the file: the header and size errors of
+/// [`read_npy_matrix`]; [`DataError::NpyTextLabels`](mtq_data::DataError::NpyTextLabels) for
+/// text labels; [`DataError::NpyRank`](mtq_data::DataError::NpyRank) if not 1-D;
+/// [`DataError::NpyDtype`](mtq_data::DataError::NpyDtype) (e.g. `bool`);
+/// [`DataError::NpyLabel`](mtq_data::DataError::NpyLabel) naming the row and value of a label
+/// that is negative, fractional, not finite or above [`MAX_LABEL`](crate::MAX_LABEL).
 pub fn read_npy_labels(path: impl AsRef<Path>) -> Result<Array1<usize>> {
-    read_indices(path.as_ref(), MAX_LABEL, "labels")
+    Ok(mtq_data::npy::read_npy_labels(path)?)
 }
 
-/// Reads a 1-D `.npy` file of sample ids (non-negative integers, any integer dtype, or
-/// whole-valued floats as [`read_npy_labels`]), without [`MAX_LABEL`]'s bound.
+/// Reads a 1-D `.npy` file of sample ids: the rule of [`read_npy_labels`] without
+/// [`MAX_LABEL`](crate::MAX_LABEL)'s bound.
 ///
 /// # Errors
-/// As [`read_npy_labels`], the bound being `usize::MAX` (and 2^53 for floats).
+/// As [`read_npy_labels`].
 pub fn read_npy_ids(path: impl AsRef<Path>) -> Result<Array1<usize>> {
-    read_indices(path.as_ref(), usize::MAX, "ids")
-}
-
-/// Largest float that is still an exact whole number (2^53).
-const MAX_EXACT_FLOAT: f64 = 9_007_199_254_740_992.0;
-
-fn read_indices(path: &Path, max: usize, what: &str) -> Result<Array1<usize>> {
-    let header = npy_header::inspect(path)?;
-    if header.shape.len() != 1 {
-        return Err(ActivationsError::NpyRank {
-            path: path.to_owned(),
-            shape: header.shape,
-            expected: 1,
-        });
-    }
-    let bad = |row: usize, value: String, reason: String| ActivationsError::LabelValue {
-        path: path.to_owned(),
-        row,
-        value,
-        reason,
-    };
-    let above = format!("above the largest accepted {what} value {max}");
-    let check_int = |row: usize, value: i128| -> Result<usize> {
-        if value < 0 {
-            return Err(bad(row, value.to_string(), "negative".into()));
-        }
-        match usize::try_from(value) {
-            Ok(v) if v <= max => Ok(v),
-            _ => Err(bad(row, value.to_string(), above.clone())),
-        }
-    };
-    let ints = |values: Vec<i128>| -> Result<Array1<usize>> {
-        values
-            .into_iter()
-            .enumerate()
-            .map(|(row, v)| check_int(row, v))
-            .collect::<Result<Vec<_>>>()
-            .map(Array1::from)
-    };
-    let widen = |v: Array1<i128>| v.to_vec();
-    match header.dtype.as_str() {
-        "int64" => ints(widen(read_checked::<Array1<i64>>(path)?.mapv(i128::from))),
-        "uint64" => ints(widen(read_checked::<Array1<u64>>(path)?.mapv(i128::from))),
-        "int32" => ints(widen(read_checked::<Array1<i32>>(path)?.mapv(i128::from))),
-        "uint32" => ints(widen(read_checked::<Array1<u32>>(path)?.mapv(i128::from))),
-        "int16" => ints(widen(read_checked::<Array1<i16>>(path)?.mapv(i128::from))),
-        "uint16" => ints(widen(read_checked::<Array1<u16>>(path)?.mapv(i128::from))),
-        "int8" => ints(widen(read_checked::<Array1<i8>>(path)?.mapv(i128::from))),
-        "uint8" => ints(widen(read_checked::<Array1<u8>>(path)?.mapv(i128::from))),
-        "float32" | "float64" => {
-            let values: Array1<f64> = if header.dtype == "float32" {
-                read_checked::<Array1<f32>>(path)?.mapv(f64::from)
-            } else {
-                read_checked::<Array1<f64>>(path)?
-            };
-            values
-                .iter()
-                .enumerate()
-                .map(|(row, &v)| {
-                    if !v.is_finite() || v.fract() != 0.0 {
-                        return Err(bad(
-                            row,
-                            v.to_string(),
-                            format!("not a whole number ({} {what})", header.dtype),
-                        ));
-                    }
-                    if v > MAX_EXACT_FLOAT {
-                        return Err(bad(row, format!("{v:e}"), above.clone()));
-                    }
-                    check_int(row, v as i128)
-                })
-                .collect::<Result<Vec<_>>>()
-                .map(Array1::from)
-        }
-        _ => Err(ActivationsError::NpyDtype {
-            path: path.to_owned(),
-            dtype: header.dtype,
-            expected: "integers (or whole-valued floats)",
-        }),
-    }
+    Ok(mtq_data::npy::read_npy_ids(path)?)
 }
 
 /// `dir.join(file)` if `file` is a plain relative path without `..`.
@@ -404,7 +291,8 @@ impl Activations {
     ///
     /// # Errors
     /// [`ActivationsError::Io`] (with the path) if the directory or a file cannot be written;
-    /// [`ActivationsError::NpyWrite`].
+    /// [`ActivationsError::Data`] ([`DataError::Write`](mtq_data::DataError::Write)) if an
+    /// `.npy` file cannot be written.
     pub fn save(&self, dir: impl AsRef<Path>) -> Result<PathBuf> {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir).map_err(|source| ActivationsError::Io {
@@ -443,12 +331,13 @@ impl Activations {
     /// `n_samples` for labels and ids, the dtype if stated; then as [`Activations::new`].
     ///
     /// # Errors
-    /// [`ActivationsError::Io`] and [`ActivationsError::NpyRead`] with the file's path;
+    /// [`ActivationsError::Io`] with the file's path;
     /// [`ActivationsError::ManifestJson`], [`ActivationsError::ManifestVersion`],
     /// [`ActivationsError::ManifestFileName`] (a path leaving the directory),
     /// [`ActivationsError::ManifestDtype`], [`ActivationsError::DtypeMismatch`],
-    /// [`ActivationsError::ShapeMismatch`], [`ActivationsError::LabelValue`], [`ActivationsError::NpyHeader`],
-    /// [`ActivationsError::NpyTooShort`], [`ActivationsError::ManifestTooLarge`]; and the
+    /// [`ActivationsError::ShapeMismatch`], [`ActivationsError::ManifestTooLarge`];
+    /// [`ActivationsError::Data`] for an `.npy` file the reader refuses (header, size, dtype,
+    /// rank, a label refused by the one label rule: see [`read_npy_labels`]); and the
     /// errors of [`Activations::new`] (no layers, duplicate names, NaN or infinity).
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
@@ -478,12 +367,12 @@ impl Activations {
             let file = resolve(&manifest_path, &dir, &entry.file)?;
             let (values, dtype) = read_matrix_dtype(&file)?;
             if let Some(expected) = &manifest.dtype
-                && expected != dtype
+                && *expected != dtype
             {
                 return Err(ActivationsError::DtypeMismatch {
                     path: file,
                     expected: expected.clone(),
-                    found: dtype.to_owned(),
+                    found: dtype,
                 });
             }
             if values.dim() != (n, entry.width) {
@@ -500,13 +389,5 @@ impl Activations {
             );
         }
         Activations::new(layers, labels, ids)
-    }
-}
-
-#[cfg(all(test, feature = "extract"))]
-mod tests {
-    #[test]
-    fn label_bound_is_mtq_data_s() {
-        assert_eq!(super::MAX_LABEL, mtq_data::MAX_LABEL);
     }
 }

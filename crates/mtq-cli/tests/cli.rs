@@ -437,10 +437,10 @@ fn write_arrays(dir: &std::path::Path) {
     let y = Array1::from_shape_fn(90, |i| (i % 3) as i64);
     let u = Array2::from_shape_fn((15, 12), |(i, j)| 6.0 + noise(i, j));
     let w = Array2::from_shape_fn((15, 5), |(i, j)| noise(i, j));
-    ndarray_npy::write_npy(dir.join("X.npy"), &x).expect("test fixture");
-    ndarray_npy::write_npy(dir.join("y.npy"), &y).expect("test fixture");
-    ndarray_npy::write_npy(dir.join("U.npy"), &u).expect("test fixture");
-    ndarray_npy::write_npy(dir.join("W.npy"), &w).expect("test fixture");
+    mtq_data::npy::write_npy(dir.join("X.npy"), &x).expect("test fixture");
+    mtq_data::npy::write_npy(dir.join("y.npy"), &y).expect("test fixture");
+    mtq_data::npy::write_npy(dir.join("U.npy"), &u).expect("test fixture");
+    mtq_data::npy::write_npy(dir.join("W.npy"), &w).expect("test fixture");
 }
 
 #[test]

@@ -21,9 +21,9 @@ use std::time::Instant;
 use mtq_cluster::{
     Algorithm, KMeansParams, KSweepParams, SilhouetteMode, select_k, silhouette_score,
 };
+use mtq_data::npy::read_npy;
 use mtq_testkit::make_blobs;
 use ndarray::Array2;
-use ndarray_npy::read_npy;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);

@@ -13,8 +13,8 @@
 use std::time::Instant;
 
 use mtq_cluster::KnnIndex;
+use mtq_data::npy::read_npy;
 use ndarray::Array2;
-use ndarray_npy::read_npy;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);

@@ -11,8 +11,8 @@ use mtq_cluster::{
     ClusterError, KMeansParams, calinski_harabasz_score, davies_bouldin_score, select_k,
     silhouette_score,
 };
+use mtq_data::npy::read_npy;
 use ndarray::Array2;
-use ndarray_npy::read_npy;
 
 fn case_9_of_17() -> Array2<f32> {
     read_npy(

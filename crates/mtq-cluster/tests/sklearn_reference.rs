@@ -10,8 +10,8 @@ use mtq_cluster::{
     silhouette_samples, silhouette_score, silhouette_score_sampled, simplified_silhouette_score,
     simplified_silhouette_with_centroids,
 };
+use mtq_data::npy::read_npy;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, array, s};
-use ndarray_npy::read_npy;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

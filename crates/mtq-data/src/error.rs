@@ -356,19 +356,21 @@ pub enum DataError {
     },
 
     /// An `.npy` file of a dtype this reader does not accept (or big-endian).
-    #[error("{}: dtype {dtype:?} not supported, expected one of {accepted}", .path.display())]
+    #[error("{}: dtype {dtype}, {accepted} expected", .path.display())]
     NpyDtype {
         /// The file or source.
         path: PathBuf,
-        /// The dtype descriptor found, e.g. `"<f2"`.
+        /// The dtype found, numpy's name (e.g. `float16`, `bool`) or the descriptor.
         dtype: String,
         /// The dtypes accepted here.
         accepted: &'static str,
     },
 
-    /// An `.npy` payload whose length is not what the header's shape and dtype say.
+    /// An `.npy` file whose data are not the `shape x itemsize` bytes its header promises
+    /// (checked before anything is allocated: a header claiming 16 GB in a 10 KB file is
+    /// refused here).
     #[error(
-        "{}: header declares shape {shape:?} ({} payload bytes) but {actual} bytes follow",
+        "{}: header declares shape {shape:?} of {dtype} ({} bytes of data) but {actual} bytes follow it",
         .path.display(),
         .expected.map_or_else(|| "more than addressable".to_owned(), |e| e.to_string())
     )]
@@ -377,19 +379,12 @@ pub enum DataError {
         path: PathBuf,
         /// The shape the header declares.
         shape: Vec<usize>,
-        /// Payload bytes the header implies (`None`: overflows `usize`).
+        /// The dtype the header declares (numpy's name, e.g. `float32`).
+        dtype: String,
+        /// Data bytes the header implies (`None`: overflows `usize`).
         expected: Option<usize>,
-        /// Payload bytes present.
-        actual: usize,
-    },
-
-    /// ndarray-npy could not decode an `.npy` payload whose header was accepted.
-    #[error("{}: cannot read .npy data: {message}", .path.display())]
-    NpyRead {
-        /// The file or source.
-        path: PathBuf,
-        /// What the decoder reported.
-        message: String,
+        /// Data bytes present after the header.
+        actual: u64,
     },
 
     /// An `.npy` array of the wrong rank.
@@ -414,15 +409,74 @@ pub enum DataError {
         value: f32,
     },
 
-    /// A label that is negative (or does not fit a `usize`).
-    #[error("{}: label {value} at index {index} is not a non-negative integer", .path.display())]
+    /// A finite `float64` value too large for `f32` (it would become infinite).
+    #[error(
+        "{}: value {value:e} at index {index:?} is beyond float32's range (|x| <= 3.4e38)",
+        .path.display()
+    )]
+    NpyF32Range {
+        /// The file or source.
+        path: PathBuf,
+        /// Index of the value (one entry per axis).
+        index: Vec<usize>,
+        /// The value.
+        value: f64,
+    },
+
+    /// A label (or id) that the one label rule refuses: negative, fractional, not finite, or
+    /// above [`MAX_LABEL`](crate::MAX_LABEL) (ids: above `usize::MAX`, or 2^53 as a float).
+    #[error("{}: row {row} holds {what} value {value}, {reason}", .path.display())]
     NpyLabel {
         /// The file or source.
         path: PathBuf,
-        /// Position of the label.
-        index: usize,
-        /// The label read.
-        value: i128,
+        /// `"labels"` or `"ids"`.
+        what: &'static str,
+        /// Row (position) of the value.
+        row: usize,
+        /// The value as stored in the file.
+        value: String,
+        /// Why it is refused.
+        reason: String,
+    },
+
+    /// Labels (or ids) stored as text or Python objects (`<U5`, `|S3`, `|O`).
+    #[error(
+        "{}: the {what} are text (dtype {dtype}); integer class indices 0, 1, 2, .. are needed (in numpy: `names, y = np.unique(labels, return_inverse=True)`)",
+        .path.display()
+    )]
+    NpyTextLabels {
+        /// The file or source.
+        path: PathBuf,
+        /// The dtype found (`str5`, `bytes3`, `object`).
+        dtype: String,
+        /// `"labels"` or `"ids"`.
+        what: &'static str,
+    },
+
+    /// An `.npy` file that holds no sample (its first axis is 0).
+    #[error("{}: the file is empty (shape {shape:?}): no sample to read", .path.display())]
+    NpyEmpty {
+        /// The file.
+        path: PathBuf,
+        /// The shape found.
+        shape: Vec<usize>,
+    },
+
+    /// An `.npy` file whose number of rows (first axis) differs from the set's.
+    #[error(
+        "{}: {rows} rows, but {} has {expected} (one row per sample)",
+        .path.display(),
+        .reference.display()
+    )]
+    NpyRows {
+        /// The file.
+        path: PathBuf,
+        /// Its rows.
+        rows: usize,
+        /// The file whose row count is the set's.
+        reference: PathBuf,
+        /// The set's rows.
+        expected: usize,
     },
 
     /// The feature and label files disagree on the number of samples.

@@ -10,8 +10,12 @@
 //! * **More data.** [`UciDigits::embedded`] (1,797 UCI 8 x 8 digits) and
 //!   [`BreastCancer::embedded`] (569 x 30 tabular, malignant vs benign) ship inside this crate
 //!   with their licence notes; [`Dataset::from_npy`] reads your own `X.npy` (features `n x d` or
-//!   images `n x rows x cols`) and `y.npy` (integer labels), [`Dataset::from_array`] the same
-//!   from arrays. [`Dataset::stratified_split_standardized`] splits with a seed, keeping class
+//!   images `n x rows x cols`) and `y.npy` (class indices: integers, or whole-valued floats),
+//!   [`Dataset::from_array`] the same from arrays.
+//! * **`.npy`.** [`npy`] is the project's one `.npy` reader and writer: its own header parser
+//!   (a header promising more data than the file holds is refused before anything is
+//!   allocated), one label rule ([`npy::read_npy_labels`], bounded by [`MAX_LABEL`]), typed
+//!   errors naming the file; `mtq-activations` and `mtq-signature` read through it. [`Dataset::stratified_split_standardized`] splits with a seed, keeping class
 //!   proportions, and standardises with the training split's statistics only.
 //! * **Shaping.** [`Dataset`] holds `n x d` `f32` features, labels and stable sample ids:
 //!   class selection with relabelling ([`Dataset::select_classes`]), scaling ([`Scaler`]: fixed

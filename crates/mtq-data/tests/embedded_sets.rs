@@ -99,7 +99,7 @@ fn breast_cancer_shape_labels_and_statistics_match_numpy() -> mtq_data::Result<(
 
 #[test]
 fn from_npy_reads_files_written_by_numpy_layout() -> Result<(), Box<dyn std::error::Error>> {
-    use ndarray_npy::write_npy;
+    use mtq_data::npy::write_npy;
     let dir = std::env::temp_dir().join(format!("mtq-data-npy-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let images = ndarray::Array3::from_shape_fn((4, 3, 2), |(i, j, k)| (i * 6 + j * 2 + k) as f64);

@@ -188,3 +188,89 @@ fn huge_claims_in_tiny_inputs_fail_fast() {
         );
     }
 }
+
+#[test]
+fn mutated_npy_files_never_panic_nor_allocate_their_claims() {
+    use mtq_data::npy::{
+        read_header, read_npy, read_npy_features, read_npy_ids, read_npy_labels, read_npy_matrix,
+        to_npy_bytes,
+    };
+    use ndarray::{Array1, Array2, Array3, IxDyn};
+
+    let dir = std::env::temp_dir().join(format!("mtq-data-npy-fuzz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("case.npy");
+    let seeds = [
+        to_npy_bytes(&Array2::from_shape_fn((6, 3), |(i, j)| {
+            i as f32 - j as f32 * 0.5
+        })),
+        to_npy_bytes(&Array2::from_shape_fn((4, 5), |(i, j)| (i * j) as f64 * 1e3).reversed_axes()),
+        to_npy_bytes(&Array3::from_shape_fn((2, 3, 3), |(i, j, k)| {
+            (i + j + k) as u8
+        })),
+        to_npy_bytes(&Array1::from(vec![0i64, 1, 1, 0, 2, 1])),
+        to_npy_bytes(&Array1::from(vec![1.0f64, 0.0, 1.0])),
+        to_npy_bytes(&Array1::from(vec![7u16, 9])),
+    ];
+    let mut mutator = Mutator::new(1193, 80);
+    let mut rng = ChaCha8Rng::seed_from_u64(1193);
+    // Memory: the result (at most 8 f32/usize per data byte) plus the reader's 64 KB buffers.
+    let mut campaign = Campaign::new(".npy", |n| 48 * n + (512 << 10));
+    let mut ok = 0usize;
+    let cases = CASES / 2;
+    for case in 0..cases {
+        let seed = &seeds[case % seeds.len()];
+        let bytes = if case % 2 == 0 {
+            mutator.bytes(seed)
+        } else {
+            mutate(&mut rng, seed)
+        };
+        std::fs::write(&path, &bytes).unwrap();
+        campaign.case(
+            || format!("seed 1193, case {case}"),
+            bytes.len(),
+            || {
+                let results = [
+                    read_header(&path).map(|_| ()),
+                    read_npy_features(&path).map(|_| ()),
+                    read_npy_matrix(&path).map(|_| ()),
+                    read_npy_labels(&path).map(|_| ()),
+                    read_npy_ids(&path).map(|_| ()),
+                    read_npy::<f32, IxDyn>(&path).map(|_| ()),
+                ];
+                for r in results {
+                    match r {
+                        Ok(()) => ok += 1,
+                        Err(e) => assert!(
+                            e.to_string().contains("case.npy"),
+                            "error does not name its file: {e}"
+                        ),
+                    }
+                }
+            },
+        );
+    }
+    assert!(ok > 0, "no mutated file was readable");
+    campaign.finish(cases);
+    // A header claiming 16 GB over a few bytes of data fails without allocating it.
+    let mut header =
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000, 4), }".to_owned();
+    while !(10 + header.len() + 1).is_multiple_of(64) {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&u16::try_from(header.len()).unwrap().to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(&[0; 64]);
+    std::fs::write(&path, &bytes).unwrap();
+    assert!(matches!(
+        read_npy_matrix(&path),
+        Err(DataError::NpySize {
+            expected: Some(16_000_000_000),
+            actual: 64,
+            ..
+        })
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+}

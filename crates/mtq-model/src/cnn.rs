@@ -129,7 +129,7 @@ impl CnnConfig {
 
     /// `(name, out, in)` of every weight matrix: convolutions as `filters x (k·k·c_in)`, then
     /// the dense layers and `out`.
-    fn weight_shapes(&self) -> Vec<(String, usize, usize)> {
+    pub(crate) fn weight_shapes(&self) -> Vec<(String, usize, usize)> {
         let mut shapes = Vec::new();
         let mut c_in = 1;
         for (i, &f) in self.filters.iter().enumerate() {
@@ -385,6 +385,51 @@ impl Cnn {
             logits,
             probs,
         })
+    }
+}
+
+/// Rows per forward pass in the CNN's batched inference (the first block's patches of 256
+/// MNIST images take about 15 MB).
+pub(crate) const CNN_INFERENCE_BATCH: usize = 256;
+
+impl crate::train::Network for Cnn {
+    fn device(&self) -> &Device {
+        &self.device
+    }
+
+    fn input_dim(&self) -> usize {
+        self.config.input_dim()
+    }
+
+    fn n_classes(&self) -> usize {
+        self.config.n_classes
+    }
+
+    fn layer_names(&self) -> Vec<String> {
+        Cnn::layer_names(self)
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        Cnn::forward(self, x)
+    }
+
+    fn forward_all(&self, x: &Tensor) -> Result<ForwardPass> {
+        Cnn::forward_all(self, x)
+    }
+
+    /// `conv1, .., fc1, .., out`.
+    fn parameters(&self) -> Vec<(String, &Linear)> {
+        self.config
+            .weight_shapes()
+            .into_iter()
+            .map(|(name, _, _)| name)
+            .zip(&self.layers)
+            .collect()
+    }
+
+    /// 256 rows.
+    fn inference_batch(&self) -> usize {
+        CNN_INFERENCE_BATCH
     }
 }
 

@@ -10,9 +10,12 @@
 //! * **Train.** [`Mlp::train`] with a [`TrainConfig`] (epochs, batch size, [`Optimizer`] Adam or
 //!   SGD with momentum, seed, validation split; progress through a callback): mini-batch cross-entropy, seeded
 //!   reshuffling each epoch, a typed per-epoch [`History`]. Same seeds, same weights, bit for bit,
-//!   whatever the number of threads.
+//!   whatever the number of threads. The MLP and the [`Cnn`] share one loop, [`train`], over the
+//!   [`Network`] trait (logits, parameters), with the loss and every weight checked for NaN and
+//!   infinity after every step.
 //! * **Evaluate.** [`Mlp::evaluate`] (accuracy, loss, per-class accuracy, confusion matrix),
-//!   [`Mlp::predict_proba`], [`Mlp::predict`].
+//!   [`Mlp::predict_proba`], [`Mlp::predict`]; the same for the [`Cnn`] (one inference path,
+//!   [`predict_proba`]).
 //! * **Save / load.** [`Mlp::save`] / [`Mlp::load`]: weights as safetensors, config as JSON; a
 //!   missing tensor, a wrong shape or bad JSON is a typed [`ModelError`].
 //! * **Convolutional network.** [`Cnn`]: LeNet-style blocks (`k x k` convolution, ReLU, 2 x 2
@@ -85,12 +88,12 @@ pub use cnn::{Cnn, CnnConfig, ConvTap};
 pub use config::{Activation, MlpConfig};
 pub use convert::{array_to_tensor, tensor_to_array};
 pub use error::{ModelError, Result};
-pub use eval::Evaluation;
+pub use eval::{Evaluation, evaluate, predict, predict_proba};
 pub use io::{CONFIG_FILE, MAX_CONFIG_BYTES, WEIGHTS_FILE};
 pub use mlp::{ForwardPass, Mlp};
 pub use optim::Optimizer;
 pub use state_dict::{StateDictNaming, WeightLayout};
-pub use train::{EpochStats, History, TrainConfig};
+pub use train::{EpochStats, History, Network, TrainConfig, train};
 
 /// candle's core crate, re-exported so callers use the same version.
 pub use candle_core;

@@ -138,33 +138,6 @@ impl Mlp {
         &self.varmap
     }
 
-    /// The first non-finite weight or bias, as `(tensor name, flat index, value)`; a tensor
-    /// whose values are finite but whose sum overflows is reported with index = its length and
-    /// the sum as value. One reduction per tensor when every value is finite.
-    ///
-    /// # Errors
-    /// A candle error if the tensors cannot be read.
-    pub(crate) fn first_non_finite(&self) -> Result<Option<(String, usize, f32)>> {
-        for (name, layer) in self.config.param_layer_names().iter().zip(&self.layers) {
-            for (suffix, t) in
-                std::iter::once(("weight", layer.weight())).chain(layer.bias().map(|b| ("bias", b)))
-            {
-                let sum = t.sum_all()?.to_scalar::<f32>()?;
-                if sum.is_finite() {
-                    continue;
-                }
-                let values = t.flatten_all()?.to_vec1::<f32>()?;
-                let (index, value) = values
-                    .iter()
-                    .enumerate()
-                    .find(|(_, v)| !v.is_finite())
-                    .map_or((values.len(), sum), |(i, &v)| (i, v));
-                return Ok(Some((format!("{name}.{suffix}"), index, value)));
-            }
-        }
-        Ok(None)
-    }
-
     /// The dense layers, hidden layers first, output layer last.
     pub fn layers(&self) -> &[Linear] {
         &self.layers
@@ -225,6 +198,46 @@ impl Mlp {
             logits,
             probs,
         })
+    }
+}
+
+impl crate::train::Network for Mlp {
+    fn device(&self) -> &Device {
+        &self.device
+    }
+
+    fn input_dim(&self) -> usize {
+        self.config.input_dim
+    }
+
+    fn n_classes(&self) -> usize {
+        self.config.n_classes
+    }
+
+    fn layer_names(&self) -> Vec<String> {
+        Mlp::layer_names(self)
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        Mlp::forward(self, x)
+    }
+
+    fn forward_all(&self, x: &Tensor) -> Result<ForwardPass> {
+        Mlp::forward_all(self, x)
+    }
+
+    /// `h1, .., out`.
+    fn parameters(&self) -> Vec<(String, &Linear)> {
+        self.config
+            .param_layer_names()
+            .into_iter()
+            .zip(&self.layers)
+            .collect()
+    }
+
+    /// 4,096 rows.
+    fn inference_batch(&self) -> usize {
+        crate::eval::INFERENCE_BATCH
     }
 }
 

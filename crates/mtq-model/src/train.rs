@@ -1,8 +1,11 @@
-//! Training: the [`TrainConfig`] builder, the per-epoch [`History`], and [`Mlp::train`].
+//! Training: the [`TrainConfig`] builder, the per-epoch [`History`], the [`Network`] trait and
+//! the one training loop, [`train`], that [`Mlp::train`] and [`Cnn::train`](crate::Cnn::train)
+//! call.
 
 use std::time::Instant;
 
-use candle_core::Var;
+use candle_core::{Device, Tensor, Var};
+use candle_nn::Linear;
 use mtq_data::Dataset;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -11,10 +14,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{check_features, check_labels, gather_labels, gather_rows};
 use crate::error::{ModelError, Result};
-use crate::mlp::Mlp;
+use crate::mlp::{ForwardPass, Mlp};
 use crate::optim::Optimizer;
 
-/// How to train: a by-value builder whose values are checked when [`Mlp::train`] starts.
+/// How to train: a by-value builder whose values are checked when [`train`] starts.
 ///
 /// Defaults (those of the reference Keras run): 5 epochs, batch size 32,
 /// [`Optimizer::adam`]`(1e-3)`, seed 0, no validation split. The fields are public to read; set
@@ -154,7 +157,7 @@ impl PartialEq for EpochStats {
     }
 }
 
-/// The per-epoch record of one [`Mlp::train`] run.
+/// The per-epoch record of one [`train`] run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct History {
     /// One entry per completed epoch, in order.
@@ -172,9 +175,208 @@ impl History {
     }
 }
 
+/// A classifier the one training loop ([`train`]) fits and the one inference path
+/// ([`predict_proba`](crate::predict_proba)) runs: [`Mlp`] and [`Cnn`](crate::Cnn) implement it.
+///
+/// It says where the weights live, how wide an input row is, how many classes come out, how to
+/// get the logits of a batch, and which dense layers hold the trainable weights and biases
+/// (in the order the optimizer walks them). Everything else (the shuffle, the batches, the
+/// optimizer step, the checks) is the loop's, so the MLP and the CNN cannot drift apart.
+pub trait Network {
+    /// The device holding the weights; batches are copied there.
+    fn device(&self) -> &Device;
+
+    /// Width of one input row (features per sample; `rows x cols` for flattened images).
+    fn input_dim(&self) -> usize;
+
+    /// Number of classes (width of the logits).
+    fn n_classes(&self) -> usize;
+
+    /// Names of the hidden outputs of [`Network::forward_all`], in order.
+    fn layer_names(&self) -> Vec<String>;
+
+    /// The logits (`batch x n_classes`, before softmax) of a `batch x input_dim` tensor;
+    /// gradients flow through them.
+    ///
+    /// # Errors
+    /// [`ModelError::NotAMatrix`], [`ModelError::WidthMismatch`]; candle's errors.
+    fn forward(&self, x: &Tensor) -> Result<Tensor>;
+
+    /// One forward pass returning every hidden output, the logits and the probabilities.
+    ///
+    /// # Errors
+    /// As [`Network::forward`].
+    fn forward_all(&self, x: &Tensor) -> Result<ForwardPass>;
+
+    /// The trainable layers with their names (`h1`, .., `out`; `conv1`, .., `fc1`, .., `out`),
+    /// in the order their weight then bias become the optimizer's variables.
+    fn parameters(&self) -> Vec<(String, &Linear)>;
+
+    /// Rows per forward pass in batched inference (validation loss, [`predict_proba`](crate::predict_proba)).
+    fn inference_batch(&self) -> usize;
+}
+
+/// The first non-finite weight or bias of `net`, as `(tensor name, flat index, value)`; a tensor
+/// whose values are finite but whose sum overflows is reported with index = its length and the
+/// sum as value. One reduction per tensor when every value is finite.
+///
+/// # Errors
+/// A candle error if the tensors cannot be read.
+pub(crate) fn first_non_finite<N: Network + ?Sized>(
+    net: &N,
+) -> Result<Option<(String, usize, f32)>> {
+    for (name, layer) in net.parameters() {
+        for (suffix, t) in
+            std::iter::once(("weight", layer.weight())).chain(layer.bias().map(|b| ("bias", b)))
+        {
+            let sum = t.sum_all()?.to_scalar::<f32>()?;
+            if sum.is_finite() {
+                continue;
+            }
+            let values = t.flatten_all()?.to_vec1::<f32>()?;
+            let (index, value) = values
+                .iter()
+                .enumerate()
+                .find(|(_, v)| !v.is_finite())
+                .map_or((values.len(), sum), |(i, &v)| (i, v));
+            return Ok(Some((format!("{name}.{suffix}"), index, value)));
+        }
+    }
+    Ok(None)
+}
+
+/// The one training loop: trains `net` in place on `dataset` (labels `0..n_classes`) with
+/// mini-batch cross-entropy and returns the per-epoch history, calling `on_epoch` with each
+/// epoch's statistics as it ends (the library prints nothing).
+///
+/// The training samples (the first `1 - validation_split` of the set) are reshuffled every
+/// epoch by a `ChaCha8Rng` seeded with [`TrainConfig::seed`]; with the same initial weights and
+/// the same config, the trained weights are bit-identical on every run, whatever the number of
+/// threads. After every step (the last one included) the weights and biases are checked: a
+/// NaN or infinity stops training with the weights of the failing step.
+///
+/// # Errors
+/// The [`TrainConfig::check`] errors; [`ModelError::WidthMismatch`],
+/// [`ModelError::EmptyData`], [`ModelError::LabelOutOfRange`],
+/// [`ModelError::NonFiniteInput`] for bad data; [`ModelError::DegenerateSplit`] if the
+/// validation split leaves no training sample or rounds to no validation sample;
+/// [`ModelError::LossNotFinite`] (with the epoch and batch) if the loss becomes NaN or
+/// infinite, [`ModelError::WeightNotFinite`] (with the epoch, batch, tensor, index and value)
+/// if a weight does after a step.
+pub fn train<N: Network + ?Sized>(
+    net: &mut N,
+    dataset: &Dataset,
+    cfg: &TrainConfig,
+    on_epoch: &mut dyn FnMut(&EpochStats),
+) -> Result<History> {
+    cfg.check()?;
+    let x = dataset.features();
+    let y = dataset.labels();
+    check_features(x, net.input_dim())?;
+    check_labels(y, net.n_classes())?;
+
+    let n = x.nrows();
+    let n_val = (n as f64 * cfg.validation_split).round() as usize;
+    let n_train = n.saturating_sub(n_val);
+    if n_train == 0 || (cfg.validation_split > 0.0 && n_val == 0) {
+        return Err(ModelError::DegenerateSplit {
+            fraction: cfg.validation_split,
+            n_samples: n,
+            n_train,
+            n_val,
+        });
+    }
+
+    let vars = net
+        .parameters()
+        .into_iter()
+        .flat_map(|(_, l)| std::iter::once(l.weight()).chain(l.bias()))
+        .map(Var::from_tensor)
+        .collect::<candle_core::Result<Vec<_>>>()?;
+    let mut optim = crate::optim::OptimState::new(cfg.optimizer, vars)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    let mut order: Vec<usize> = (0..n_train).collect();
+    let val: Vec<usize> = (n_train..n).collect();
+    let mut history = History {
+        epochs: Vec::with_capacity(cfg.epochs),
+        n_train,
+        n_val,
+    };
+    let device = net.device().clone();
+
+    for epoch in 1..=cfg.epochs {
+        let start = Instant::now();
+        order.shuffle(&mut rng);
+        let (mut loss_sum, mut correct) = (0f64, 0usize);
+        for (b, idx) in order.chunks(cfg.batch_size).enumerate() {
+            let xb = gather_rows(x, idx, &device)?;
+            let yb = gather_labels(y, idx, &device)?;
+            let logits = net.forward(&xb)?;
+            let loss = candle_nn::loss::cross_entropy(&logits, &yb)?;
+            let loss_value = loss.to_scalar::<f32>()?;
+            if !loss_value.is_finite() {
+                return Err(ModelError::LossNotFinite {
+                    epoch,
+                    batch: b + 1,
+                    loss: loss_value,
+                });
+            }
+            loss_sum += f64::from(loss_value) * idx.len() as f64;
+            correct += count_correct(&logits, idx, y)?;
+            optim.step(&loss.backward()?)?;
+            if let Some((tensor, index, value)) = first_non_finite(net)? {
+                return Err(ModelError::WeightNotFinite {
+                    epoch,
+                    batch: b + 1,
+                    tensor,
+                    index,
+                    value,
+                });
+            }
+        }
+        let (val_loss, val_accuracy) = if n_val > 0 {
+            let (l, c) = loss_and_correct(net, x, y, &val)?;
+            (Some(l), Some(c as f64 / n_val as f64))
+        } else {
+            (None, None)
+        };
+        let stats = EpochStats {
+            epoch,
+            loss: loss_sum / n_train as f64,
+            accuracy: correct as f64 / n_train as f64,
+            val_loss,
+            val_accuracy,
+            seconds: start.elapsed().as_secs_f64(),
+        };
+        on_epoch(&stats);
+        history.epochs.push(stats);
+    }
+    Ok(history)
+}
+
+/// Mean cross-entropy and number of correct predictions of `net` over rows `idx` (no gradients
+/// kept), in batches of [`Network::inference_batch`] rows.
+fn loss_and_correct<N: Network + ?Sized>(
+    net: &N,
+    x: ndarray::ArrayView2<'_, f32>,
+    y: ndarray::ArrayView1<'_, usize>,
+    idx: &[usize],
+) -> Result<(f64, usize)> {
+    let (mut loss_sum, mut correct) = (0f64, 0usize);
+    for chunk in idx.chunks(net.inference_batch()) {
+        let xb = gather_rows(x, chunk, net.device())?;
+        let yb = gather_labels(y, chunk, net.device())?;
+        let logits = net.forward(&xb)?.detach();
+        let loss = candle_nn::loss::cross_entropy(&logits, &yb)?.to_scalar::<f32>()?;
+        loss_sum += f64::from(loss) * chunk.len() as f64;
+        correct += count_correct(&logits, chunk, y)?;
+    }
+    Ok((loss_sum / idx.len().max(1) as f64, correct))
+}
+
 impl Mlp {
     /// Trains the model in place on `dataset` (labels `0..n_classes`) with mini-batch
-    /// cross-entropy, and returns the per-epoch history.
+    /// cross-entropy, and returns the per-epoch history: the one training loop, [`train`].
     ///
     /// The training samples are reshuffled every epoch by a `ChaCha8Rng` seeded with
     /// [`TrainConfig::seed`]; with the same initial weights (same [`Mlp::new`] seed) and the
@@ -182,130 +384,24 @@ impl Mlp {
     /// threads. Prints nothing: [`Mlp::train_with`] hears every epoch's statistics.
     ///
     /// # Errors
-    /// The [`TrainConfig::check`] errors; [`ModelError::WidthMismatch`],
-    /// [`ModelError::EmptyData`], [`ModelError::LabelOutOfRange`],
-    /// [`ModelError::NonFiniteInput`] for bad data; [`ModelError::DegenerateSplit`] if the
-    /// validation split leaves no training sample or rounds to no validation sample;
-    /// [`ModelError::LossNotFinite`] (with the epoch and batch) if the loss becomes NaN or
-    /// infinite, [`ModelError::WeightNotFinite`] if a weight does after a step (checked after
-    /// every step, the last one included); training then stops with the weights of the failing
-    /// step.
+    /// As [`train`]: among them [`ModelError::LossNotFinite`] and
+    /// [`ModelError::WeightNotFinite`] (checked after every step, the last one included).
     pub fn train(&mut self, dataset: &Dataset, cfg: &TrainConfig) -> Result<History> {
-        self.train_with(dataset, cfg, &mut |_| {})
+        train(self, dataset, cfg, &mut |_| {})
     }
 
     /// As [`Mlp::train`], calling `on_epoch` with each epoch's statistics as it ends (for
     /// progress display: the library prints nothing).
     ///
     /// # Errors
-    /// As [`Mlp::train`].
+    /// As [`train`].
     pub fn train_with(
         &mut self,
         dataset: &Dataset,
         cfg: &TrainConfig,
         on_epoch: &mut dyn FnMut(&EpochStats),
     ) -> Result<History> {
-        cfg.check()?;
-        let x = dataset.features();
-        let y = dataset.labels();
-        check_features(x, self.config.input_dim)?;
-        check_labels(y, self.config.n_classes)?;
-
-        let n = x.nrows();
-        let n_val = (n as f64 * cfg.validation_split).round() as usize;
-        let n_train = n.saturating_sub(n_val);
-        if n_train == 0 || (cfg.validation_split > 0.0 && n_val == 0) {
-            return Err(ModelError::DegenerateSplit {
-                fraction: cfg.validation_split,
-                n_samples: n,
-                n_train,
-                n_val,
-            });
-        }
-
-        let vars = self
-            .layers
-            .iter()
-            .flat_map(|l| std::iter::once(l.weight()).chain(l.bias()))
-            .map(Var::from_tensor)
-            .collect::<candle_core::Result<Vec<_>>>()?;
-        let mut optim = crate::optim::OptimState::new(cfg.optimizer, vars)?;
-        let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-        let mut order: Vec<usize> = (0..n_train).collect();
-        let val: Vec<usize> = (n_train..n).collect();
-        let mut history = History {
-            epochs: Vec::with_capacity(cfg.epochs),
-            n_train,
-            n_val,
-        };
-
-        for epoch in 1..=cfg.epochs {
-            let start = Instant::now();
-            order.shuffle(&mut rng);
-            let (mut loss_sum, mut correct) = (0f64, 0usize);
-            for (b, idx) in order.chunks(cfg.batch_size).enumerate() {
-                let xb = gather_rows(x, idx, &self.device)?;
-                let yb = gather_labels(y, idx, &self.device)?;
-                let logits = self.forward(&xb)?;
-                let loss = candle_nn::loss::cross_entropy(&logits, &yb)?;
-                let loss_value = loss.to_scalar::<f32>()?;
-                if !loss_value.is_finite() {
-                    return Err(ModelError::LossNotFinite {
-                        epoch,
-                        batch: b + 1,
-                        loss: loss_value,
-                    });
-                }
-                loss_sum += f64::from(loss_value) * idx.len() as f64;
-                correct += count_correct(&logits, idx, y)?;
-                optim.step(&loss.backward()?)?;
-                if let Some((tensor, index, value)) = self.first_non_finite()? {
-                    return Err(ModelError::WeightNotFinite {
-                        epoch,
-                        batch: b + 1,
-                        tensor,
-                        index,
-                        value,
-                    });
-                }
-            }
-            let (val_loss, val_accuracy) = if n_val > 0 {
-                let (l, c) = self.loss_and_correct(x, y, &val)?;
-                (Some(l), Some(c as f64 / n_val as f64))
-            } else {
-                (None, None)
-            };
-            let stats = EpochStats {
-                epoch,
-                loss: loss_sum / n_train as f64,
-                accuracy: correct as f64 / n_train as f64,
-                val_loss,
-                val_accuracy,
-                seconds: start.elapsed().as_secs_f64(),
-            };
-            on_epoch(&stats);
-            history.epochs.push(stats);
-        }
-        Ok(history)
-    }
-
-    /// Mean cross-entropy and number of correct predictions over rows `idx` (no gradients kept).
-    pub(crate) fn loss_and_correct(
-        &self,
-        x: ndarray::ArrayView2<'_, f32>,
-        y: ndarray::ArrayView1<'_, usize>,
-        idx: &[usize],
-    ) -> Result<(f64, usize)> {
-        let (mut loss_sum, mut correct) = (0f64, 0usize);
-        for chunk in idx.chunks(crate::eval::INFERENCE_BATCH) {
-            let xb = gather_rows(x, chunk, &self.device)?;
-            let yb = gather_labels(y, chunk, &self.device)?;
-            let logits = self.forward(&xb)?.detach();
-            let loss = candle_nn::loss::cross_entropy(&logits, &yb)?.to_scalar::<f32>()?;
-            loss_sum += f64::from(loss) * chunk.len() as f64;
-            correct += count_correct(&logits, chunk, y)?;
-        }
-        Ok((loss_sum / idx.len().max(1) as f64, correct))
+        train(self, dataset, cfg, on_epoch)
     }
 }
 

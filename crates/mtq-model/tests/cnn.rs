@@ -92,3 +92,71 @@ fn taps_change_widths_not_predictions() {
         b.logits.to_vec2::<f32>().expect("logits")
     );
 }
+
+/// 16 tiny 8 x 8 images of two classes, scaled by `scale`.
+fn tiny_images(scale: f32) -> mtq_data::Dataset {
+    let x = ndarray::Array2::from_shape_fn((16, 64), |(i, j)| {
+        scale * if (j + i % 2) % 3 == 0 { 1.0 } else { 0.1 }
+    });
+    let y = ndarray::Array1::from_iter((0..16).map(|i| i % 2));
+    mtq_data::Dataset::new(x, y)
+        .and_then(|d| d.with_image_shape(8, 8))
+        .expect("images")
+}
+
+#[test]
+fn a_diverging_cnn_is_a_typed_error_even_at_its_last_step() {
+    use mtq_model::{ModelError, Optimizer};
+    // One epoch of one batch: the only step is the last. Before the one training loop the CNN
+    // returned Ok here, with infinite weights.
+    let data = tiny_images(1e18);
+    let mut cnn = Cnn::new(CnnConfig::lenet(8, 8, 2), 0, &Device::Cpu).expect("model");
+    let cfg = TrainConfig::new()
+        .epochs(1)
+        .batch_size(16)
+        .optimizer(Optimizer::sgd(1e30, 0.0));
+    let err = cnn.train(&data, &cfg).expect_err("diverges");
+    assert!(
+        matches!(
+            err,
+            ModelError::WeightNotFinite {
+                epoch: 1,
+                batch: 1,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // A huge Adam step on ordinary images diverges too, and is said, not returned as Ok.
+    let mut cnn = Cnn::new(CnnConfig::lenet(8, 8, 2), 0, &Device::Cpu).expect("model");
+    let cfg = TrainConfig::new()
+        .epochs(3)
+        .batch_size(4)
+        .optimizer(Optimizer::adam(1e38));
+    let err = cnn.train(&tiny_images(1.0), &cfg).expect_err("diverges");
+    assert!(
+        matches!(
+            err,
+            ModelError::WeightNotFinite { .. } | ModelError::LossNotFinite { .. }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_cnn_predicts_like_its_probabilities() {
+    let data = tiny_images(1.0);
+    let mut cnn = Cnn::new(CnnConfig::lenet(8, 8, 2), 3, &Device::Cpu).expect("model");
+    cnn.train(&data, &TrainConfig::new().epochs(2).batch_size(4))
+        .expect("train");
+    let probs = cnn.predict_proba(data.features()).expect("probs");
+    let pred = cnn.predict(data.features()).expect("predict");
+    assert_eq!(pred.len(), 16);
+    for (row, &p) in probs.rows().into_iter().zip(&pred) {
+        assert!(row.iter().all(|&q| q <= row[p]));
+    }
+    assert_eq!(
+        mtq_model::predict(&cnn, data.features()).expect("predict"),
+        pred
+    );
+}

@@ -7,13 +7,13 @@
 use std::path::{Path, PathBuf};
 
 use mtq_activations::ActivationsError;
+use mtq_data::npy::write_npy;
 use mtq_signature::{
     NpySet, ScoreKind, SetRole, SignatureError, SignatureModel, SignatureParams, StudyInput,
     StudyResult, SweepOutcome, UnseenSet,
 };
 use mtq_testkit::{LOCK, PeakAlloc, measure};
 use ndarray::{Array1, Array2};
-use ndarray_npy::write_npy;
 
 #[global_allocator]
 static ALLOC: PeakAlloc = PeakAlloc;
@@ -153,13 +153,13 @@ fn header_claiming_16_gb_is_refused_without_allocating_it() {
     let _g = serial();
     let (res, peak) = measure(|| NpySet::read(case("npy_hdr_huge_shape_1e9", "ref"), &layers()));
     let err = res.unwrap_err();
-    let SignatureError::Activations(ActivationsError::NpyTooShort {
+    let SignatureError::Activations(ActivationsError::Data(mtq_data::DataError::NpySize {
         path,
         shape,
         dtype,
         expected,
-        available,
-    }) = &err
+        actual: available,
+    })) = &err
     else {
         panic!("{err:?}")
     };
@@ -181,7 +181,7 @@ fn a_label_of_2_pow_63_or_1e9_names_file_row_and_value() {
     let (res, peak) = measure(|| NpySet::read(case("npy_labels_2pow63", "ref"), &layers()));
     let err = res.unwrap_err();
     assert!(
-        matches!(&err, SignatureError::Activations(ActivationsError::LabelValue { path, row: 3, value, .. })
+        matches!(&err, SignatureError::Activations(ActivationsError::Data(mtq_data::DataError::NpyLabel { path, row: 3, value, .. }))
             if path.ends_with("ref_labels.npy") && value == "9223372036854775808"),
         "{err:?}"
     );
@@ -198,7 +198,7 @@ fn a_label_of_2_pow_63_or_1e9_names_file_row_and_value() {
         let (res, peak) = measure(|| NpySet::read(dir.join("ref"), &layers()));
         let err = res.unwrap_err();
         assert!(
-            matches!(&err, SignatureError::Activations(ActivationsError::LabelValue { row: 17, value, .. }) if value == text),
+            matches!(&err, SignatureError::Activations(ActivationsError::Data(mtq_data::DataError::NpyLabel { row: 17, value, .. })) if value == text),
             "{err:?}"
         );
         assert!(peak < 1 << 20, "peak {peak} bytes");
@@ -210,7 +210,10 @@ fn a_label_of_2_pow_63_or_1e9_names_file_row_and_value() {
     assert!(
         matches!(
             &err,
-            SignatureError::Activations(ActivationsError::LabelValue { row: 5, .. })
+            SignatureError::Activations(ActivationsError::Data(mtq_data::DataError::NpyLabel {
+                row: 5,
+                ..
+            }))
         ),
         "{err:?}"
     );
@@ -301,6 +304,8 @@ fn activations_near_1e20_cluster_as_at_unit_scale() {
             .collect(),
         labels: s.labels.clone(),
         probabilities: s.probabilities.clone(),
+        ids: None,
+        images: None,
     };
     let small = fit(&shrink(&train), &["0", "1"]);
     for (a, b) in model.layers().iter().zip(small.layers()) {
@@ -326,6 +331,8 @@ fn the_combined_score_ignores_a_constant_layer() {
         layers: vec![h1, h2],
         labels: Some(labels),
         probabilities: None,
+        ids: None,
+        images: None,
     };
     let model = fit(&set, &["a", "b"]);
     assert_eq!(model.layers()[0].curve().outcome, SweepOutcome::Constant);

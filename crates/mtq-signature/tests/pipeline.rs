@@ -195,9 +195,9 @@ fn the_cnn_needs_images_and_one_class_is_not_a_study() {
     std::fs::create_dir_all(&dir).unwrap();
     let x = ndarray::Array2::from_shape_fn((40, 6), |(i, j)| ((i * 7 + j) % 11) as f32);
     let y = ndarray::Array1::from_shape_fn(40, |i| (i % 2) as i64);
-    ndarray_npy::write_npy(dir.join("x.npy"), &x).unwrap();
-    ndarray_npy::write_npy(dir.join("y.npy"), &y).unwrap();
-    ndarray_npy::write_npy(dir.join("one.npy"), &y.mapv(|_| 3i64)).unwrap();
+    mtq_data::npy::write_npy(dir.join("x.npy"), &x).unwrap();
+    mtq_data::npy::write_npy(dir.join("y.npy"), &y).unwrap();
+    mtq_data::npy::write_npy(dir.join("one.npy"), &y.mapv(|_| 3i64)).unwrap();
     let arrays = |y: &str| DataSource::Arrays {
         x: dir.join("x.npy"),
         y: dir.join(y),

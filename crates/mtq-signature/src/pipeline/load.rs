@@ -44,8 +44,9 @@ pub(crate) enum Loaded {
     },
     /// Activations already extracted.
     Activations {
-        reference: NpySet,
-        test: Option<NpySet>,
+        /// Boxed, as the test set: a set holds its layers, labels, ids and images.
+        reference: Box<NpySet>,
+        test: Option<Box<NpySet>>,
         unseen: Vec<(String, NpySet)>,
         classes: Vec<String>,
         files: Vec<InputFile>,
@@ -285,8 +286,8 @@ fn load_activations(
         sets.push((name.clone(), NpySet::read(p, layers)?));
     }
     Ok(Loaded::Activations {
-        reference: reference_set,
-        test: test_set,
+        reference: Box::new(reference_set),
+        test: test_set.map(Box::new),
         unseen: sets,
         classes,
         files,

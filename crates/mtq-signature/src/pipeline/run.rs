@@ -119,7 +119,7 @@ impl Study {
                 progress(Stage::Loaded {
                     data: prefix.display().to_string(),
                     reference: n_reference,
-                    test: test.as_ref().map_or(0, NpySet::n_samples),
+                    test: test.as_ref().map_or(0, |t| t.n_samples()),
                     features: None,
                     unseen: sizes(unseen.iter().map(|(n, s)| (n, s.n_samples()))),
                 });
@@ -133,7 +133,7 @@ impl Study {
                             layers,
                             seed,
                             &reference,
-                            test.as_ref(),
+                            test.as_deref(),
                             &unseen,
                             progress,
                         )

@@ -327,12 +327,7 @@ struct Extracted {
 
 impl Extracted {
     fn new(acts: Activations) -> Result<Self> {
-        let layer = |kind| acts.layers().iter().find(|l| l.kind() == kind);
-        let probs = match (layer(LayerKind::Probabilities), layer(LayerKind::Logits)) {
-            (Some(p), _) => Some(p.values().to_owned()),
-            (None, Some(z)) => Some(softmax(z.values())),
-            (None, None) => None,
-        };
+        let probs = acts.probabilities();
         if acts.layers().iter().all(|l| l.kind() != LayerKind::Hidden) && probs.is_none() {
             return Err(crate::SignatureError::NoLayers.into());
         }
@@ -401,16 +396,4 @@ pub(crate) fn accuracy(
             .count();
         Some(correct as f64 / p.nrows() as f64)
     }
-}
-
-/// Row-wise softmax, shifted by each row's maximum.
-fn softmax(z: ArrayView2<'_, f32>) -> Array2<f32> {
-    let mut p = z.to_owned();
-    for mut row in p.axis_iter_mut(Axis(0)) {
-        let max = row.fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-        row.mapv_inplace(|v| (v - max).exp());
-        let sum = row.sum();
-        row.mapv_inplace(|v| v / sum);
-    }
-    p
 }
