@@ -50,7 +50,9 @@ pub enum Command {
     #[command(
         after_help = "Each set is a PREFIX: PREFIX_<layer>.npy for every layer (samples x units,
 float32 or float64), PREFIX_labels.npy (integer class indices; required for the reference),
-optionally PREFIX_probs.npy (class probabilities, for predictions and max-softmax).
+optionally PREFIX_probs.npy (class probabilities), PREFIX_ids.npy (one id per sample, into
+samples.csv) and PREFIX_images.npy (N x H x W or N x C x H x W, thumbnails); or a folder
+written by the library's Activations::save.
 
 Examples:
   mtq npy --layers h1,h2 --reference acts/train --test acts/test --unseen 4=acts/four

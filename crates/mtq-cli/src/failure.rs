@@ -46,9 +46,3 @@ impl From<StudyError> for Failure {
         }
     }
 }
-
-impl From<mtq_report::ReportError> for Failure {
-    fn from(e: mtq_report::ReportError) -> Self {
-        Self::Run(Box::new(e))
-    }
-}

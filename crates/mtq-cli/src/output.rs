@@ -29,7 +29,7 @@ pub fn prepare(out: &Path) -> Result<(), Failure> {
 /// # Errors
 /// [`Failure::Run`] if a file cannot be rendered or written.
 pub fn finish(out: &Path, report: &Report, progress: &Progress) -> Result<(), Failure> {
-    let files = write_report(out, report)?;
+    let files = write_report(out, report).map_err(|e| Failure::Run(Box::new(e)))?;
     progress.say(&format!("wrote the report in {}", out.display()));
     for line in sentences::headlines(&report.data) {
         println!("{line}");

@@ -443,6 +443,77 @@ fn write_arrays(dir: &std::path::Path) {
     mtq_data::npy::write_npy(dir.join("W.npy"), &w).expect("test fixture");
 }
 
+/// `mtq npy` reads a set's ids and images when the files exist (the ids into samples.csv, the
+/// images as thumbnails), and a folder written by `Activations::save` as a set.
+#[test]
+fn npy_reads_ids_images_and_saved_folders() {
+    use mtq_activations::{Activations, Layer};
+    use ndarray::{Array1, Array2, Array3};
+    let dir = temp("npy-extras");
+    std::fs::create_dir_all(&dir).unwrap();
+    let h1 = Array2::from_shape_fn((40, 3), |(i, j)| {
+        (i % 2) as f32 * 4.0 + ((i * 3 + j) % 5) as f32 * 0.1
+    });
+    let labels = Array1::from_shape_fn(40, |i| (i % 2) as i64);
+    let ids = Array1::from_shape_fn(40, |i| 1000 + i as u64);
+    let images = Array3::from_shape_fn((40, 4, 4), |(i, r, c)| ((i + r * 4 + c) % 256) as u8);
+    let w = |name: &str| dir.join(name);
+    mtq_data::npy::write_npy(w("a_h1.npy"), &h1).unwrap();
+    mtq_data::npy::write_npy(w("a_labels.npy"), &labels).unwrap();
+    mtq_data::npy::write_npy(w("a_ids.npy"), &ids).unwrap();
+    mtq_data::npy::write_npy(w("a_images.npy"), &images).unwrap();
+    let out_dir = dir.join("report");
+    let prefix = w("a");
+    let o = out_dir.to_str().unwrap();
+    let out = mtq(&[
+        "npy",
+        "--layers",
+        "h1",
+        "--reference",
+        prefix.to_str().unwrap(),
+        "--k-max",
+        "3",
+        "--out",
+        o,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let csv = std::fs::read_to_string(out_dir.join("samples.csv")).unwrap();
+    let first = csv.lines().nth(1).unwrap();
+    assert!(first.starts_with("reference,1000,"), "{first}");
+    let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert!(html.contains("\"thumb_width\":4"), "thumbnails embedded");
+    let json = std::fs::read_to_string(out_dir.join("report.json")).unwrap();
+    assert!(
+        json.contains("a_images.npy") && json.contains("a_ids.npy"),
+        "provenance lists them"
+    );
+    // the same layer saved by the library: a folder read as the set
+    let saved = w("saved");
+    let acts = Activations::new(
+        vec![Layer::new("h1", h1.clone())],
+        labels.mapv(|v| v as usize),
+        Array1::from_shape_fn(40, |i| 1000 + i),
+    )
+    .unwrap();
+    acts.save(&saved).unwrap();
+    let out = mtq(&[
+        "npy",
+        "--layers",
+        "h1",
+        "--reference",
+        saved.to_str().unwrap(),
+        "--k-max",
+        "3",
+        "--out",
+        o,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let again = std::fs::read_to_string(out_dir.join("samples.csv")).unwrap();
+    // the same rows, ids, clusters and paths as from the prefix
+    assert_eq!(csv, again);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn data_from_own_npy_arrays_with_an_unseen_set() {
     let dir = temp("arrays");

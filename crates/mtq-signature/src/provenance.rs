@@ -86,7 +86,8 @@ impl InputFile {
     }
 
     /// The files of a set of activations at `prefix` ([`NpySet::read`](crate::NpySet::read)'s
-    /// names: one per layer, the labels and the probabilities when present).
+    /// names: one per layer, the labels, probabilities, ids and images when present), or every
+    /// file of a folder written by `Activations::save`.
     ///
     /// # Errors
     /// [`StudyError::Io`](crate::pipeline::StudyError::Io) for a layer file that cannot be
@@ -96,12 +97,34 @@ impl InputFile {
         prefix: &std::path::Path,
         layers: &[String],
     ) -> crate::pipeline::Result<Vec<Self>> {
-        let mut files = Vec::with_capacity(layers.len() + 2);
+        // A folder written by `Activations::save`: every file in it, by name.
+        if prefix.is_dir() {
+            let io = |source| crate::pipeline::StudyError::Io {
+                path: prefix.to_path_buf(),
+                source,
+            };
+            let mut paths: Vec<_> = std::fs::read_dir(prefix)
+                .map_err(io)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .collect();
+            paths.sort();
+            return paths
+                .iter()
+                .map(|p| {
+                    let name = p
+                        .file_name()
+                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                    Self::read(&format!("{role} {name}"), p)
+                })
+                .collect();
+        }
+        let mut files = Vec::with_capacity(layers.len() + 4);
         for l in layers {
             let path = crate::npy_sets::npy_file(prefix, l);
             files.push(Self::read(&format!("{role} {l}"), &path)?);
         }
-        for extra in ["labels", "probs"] {
+        for extra in ["labels", "probs", "ids", "images"] {
             let path = crate::npy_sets::npy_file(prefix, extra);
             if path.exists() {
                 files.push(Self::read(&format!("{role} {extra}"), &path)?);

@@ -45,6 +45,73 @@ impl Images {
     }
 }
 
+impl Images {
+    /// The images of `.npy` sets (`PREFIX_images.npy`: `n x h x w` or `n x c x h x w`), as
+    /// grey levels: channels averaged; values in `[0, 1]` scaled by 255, values in
+    /// `[0, 255]` kept, any other range stretched from the sets' minimum to their maximum.
+    /// `None` if no set has images or their image sizes differ; a set without images gets
+    /// none.
+    #[must_use]
+    pub fn of_arrays(sets: &[(String, Option<&ndarray::ArrayD<f32>>)]) -> Option<Self> {
+        let shape = |a: &ndarray::ArrayD<f32>| match a.shape() {
+            [_, h, w] => Some((*h, *w, 1)),
+            [_, c, h, w] => Some((*h, *w, *c)),
+            _ => None,
+        };
+        let given: Vec<_> = sets.iter().filter_map(|(_, a)| *a).collect();
+        let (height, width, _) = shape(given.first()?)?;
+        if given
+            .iter()
+            .any(|a| shape(a).is_none_or(|(h, w, _)| (h, w) != (height, width)))
+        {
+            return None;
+        }
+        let (lo, hi) = given
+            .iter()
+            .flat_map(|a| a.iter())
+            .filter(|v| v.is_finite())
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| {
+                (l.min(v), h.max(v))
+            });
+        let (offset, scale) = if lo >= 0.0 && hi <= 1.0 {
+            (0.0, 255.0)
+        } else if lo >= 0.0 && hi <= 255.0 {
+            (0.0, 1.0)
+        } else {
+            (lo, 255.0 / (hi - lo).max(f32::MIN_POSITIVE))
+        };
+        let grey = |a: &ndarray::ArrayD<f32>| -> Vec<u8> {
+            let channels = shape(a).map_or(1, |(_, _, c)| c.max(1));
+            let plane = width * height;
+            a.as_slice()
+                .map(|v| {
+                    v.chunks(plane * channels)
+                        .flat_map(|img| {
+                            (0..plane).map(move |p| {
+                                let sum: f32 = (0..channels).map(|c| img[c * plane + p]).sum();
+                                let v = (sum / channels as f32 - offset) * scale;
+                                if v.is_finite() {
+                                    v.clamp(0.0, 255.0).round() as u8
+                                } else {
+                                    0
+                                }
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Some(Self {
+            width,
+            height,
+            sets: sets
+                .iter()
+                .filter_map(|(name, a)| a.map(|a| (name.clone(), grey(a))))
+                .collect(),
+        })
+    }
+}
+
 /// What the report says about a study besides its numbers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunFacts {

@@ -49,8 +49,20 @@ pub(crate) enum Loaded {
         test: Option<Box<NpySet>>,
         unseen: Vec<(String, NpySet)>,
         classes: Vec<String>,
+        images: Option<Images>,
         files: Vec<InputFile>,
     },
+}
+
+/// A set of activations: a prefix's `.npy` files, or a folder written by
+/// [`Activations::save`](mtq_activations::Activations::save) (or its `manifest.json`).
+fn read_set(path: &Path, layers: &[String]) -> Result<NpySet> {
+    let saved = path.is_dir() || path.file_name().is_some_and(|n| n == "manifest.json");
+    Ok(if saved {
+        NpySet::read_saved(path, Some(layers))?
+    } else {
+        NpySet::read(path, layers)?
+    })
 }
 
 /// `1/7`.
@@ -237,12 +249,12 @@ fn load_activations(
     classes: Option<&[String]>,
 ) -> Result<Loaded> {
     let mut files = InputFile::read_set("reference", reference, layers)?;
-    let mut reference_set = NpySet::read(reference, layers)?;
+    let mut reference_set = read_set(reference, layers)?;
     if reference_set.labels.is_none() {
         return Err(StudyError::option(
             super::error::StudyOption::Reference,
             format!(
-                "{}: the reference set needs {}_labels.npy",
+                "{}: the reference set needs labels ({}_labels.npy, or labels in a saved folder)",
                 reference.display(),
                 reference.display()
             ),
@@ -251,7 +263,7 @@ fn load_activations(
     let mut test_set = match test {
         Some(p) => {
             files.extend(InputFile::read_set("test", p, layers)?);
-            Some(NpySet::read(p, layers)?)
+            Some(read_set(p, layers)?)
         }
         None => None,
     };
@@ -283,9 +295,22 @@ fn load_activations(
     let mut sets = Vec::with_capacity(unseen.len());
     for (name, p) in unseen {
         files.extend(InputFile::read_set(&format!("unseen {name}"), p, layers)?);
-        sets.push((name.clone(), NpySet::read(p, layers)?));
+        sets.push((name.clone(), read_set(p, layers)?));
     }
+    let mut named = vec![
+        ("reference".to_string(), reference_set.images.as_ref()),
+        (
+            "test".to_string(),
+            test_set.as_ref().and_then(|t| t.images.as_ref()),
+        ),
+    ];
+    named.extend(
+        sets.iter()
+            .map(|(n, s)| (format!("unseen:{n}"), s.images.as_ref())),
+    );
+    let images = Images::of_arrays(&named);
     Ok(Loaded::Activations {
+        images,
         reference: Box::new(reference_set),
         test: test_set.map(Box::new),
         unseen: sets,

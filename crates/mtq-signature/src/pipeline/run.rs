@@ -105,6 +105,7 @@ impl Study {
                 test,
                 unseen,
                 classes,
+                images,
                 files,
             } => {
                 let DataSource::Activations {
@@ -150,7 +151,7 @@ impl Study {
                     silhouette_sample: self.silhouette_sample.filter(|&s| s < n_reference),
                     provenance: self.provenance(files),
                 };
-                self.finish(runs, facts, None)
+                self.finish(runs, facts, images)
             }
         }
     }

@@ -81,9 +81,12 @@ pub enum DataSource {
         /// Unseen sets: a name and a features file.
         unseen: Vec<(String, PathBuf)>,
     },
-    /// Activations exported by any framework (read with [`NpySet::read`](crate::NpySet::read)):
-    /// `PREFIX_<layer>.npy` per layer, `PREFIX_labels.npy`, optionally `PREFIX_probs.npy`.
-    /// No network: [`Network::None`].
+    /// Activations exported by any framework, each set a prefix read with
+    /// [`NpySet::read`](crate::NpySet::read) (`PREFIX_<layer>.npy` per layer,
+    /// `PREFIX_labels.npy`, optionally `PREFIX_probs.npy`, `PREFIX_ids.npy`,
+    /// `PREFIX_images.npy` for thumbnails) or a folder written by
+    /// [`Activations::save`](mtq_activations::Activations::save) (read with
+    /// [`NpySet::read_saved`](crate::NpySet::read_saved)). No network: [`Network::None`].
     Activations {
         /// Layer names in network order.
         layers: Vec<String>,
