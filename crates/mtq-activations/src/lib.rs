@@ -18,72 +18,9 @@
 //!   `Standardize`, `L2Normalize`, `Pca { dims }`) is fitted on a reference set and applied to
 //!   any set, so unseen samples get the reference's means, scales and principal axes.
 //!
-//! # Example: a model of your own
+//! The example below (a model of your own) needs the `extract` feature.
 //!
-//! A tiny CNN on 4 x 4 images (16 features per row) that exposes its convolution (flattened) and
-//! its logits:
-//!
-//! ```
-//! use candle_core::{Device, Tensor};
-//! use mtq_activations::{ActivationsError, LayerModel, LayerSpec, Preparation, extract};
-//! use mtq_data::Dataset;
-//! use ndarray::{Array1, Array2};
-//!
-//! struct TinyCnn {
-//!     kernel: Tensor, // 2 filters, 1 channel, 3 x 3
-//!     dense: Tensor,  // (2 · 2 · 2) x 3 classes
-//! }
-//!
-//! impl LayerModel for TinyCnn {
-//!     fn device(&self) -> &Device {
-//!         self.kernel.device()
-//!     }
-//!     fn input_dim(&self) -> usize {
-//!         16
-//!     }
-//!     fn layers(&self) -> Vec<LayerSpec> {
-//!         vec![LayerSpec::hidden("conv"), LayerSpec::logits("logits")]
-//!     }
-//!     fn forward_layers(&self, x: &Tensor) -> Result<Vec<Tensor>, ActivationsError> {
-//!         let images = x.reshape((x.dim(0)?, 1, 4, 4))?;
-//!         let conv = images.conv2d(&self.kernel, 0, 1, 1, 1)?.relu()?.flatten_from(1)?;
-//!         let logits = conv.matmul(&self.dense)?;
-//!         Ok(vec![conv, logits])
-//!     }
-//! }
-//!
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let device = Device::Cpu;
-//! let model = TinyCnn {
-//!     kernel: Tensor::arange(0f32, 18.0, &device)?.affine(0.1, -0.9)?.reshape((2, 1, 3, 3))?,
-//!     dense: Tensor::ones((8, 3), candle_core::DType::F32, &device)?,
-//! };
-//! let x = Array2::from_shape_fn((10, 16), |(i, j)| ((i * 16 + j) % 7) as f32 / 7.0);
-//! let data = Dataset::new(x, Array1::from_iter((0..10).map(|i| i % 2)))?;
-//!
-//! // batches of 4 rows; the model has no probabilities, so only "conv" is kept by default
-//! let acts = extract(&model, &data, 4)?;
-//! assert_eq!(acts.layer_names(), ["conv"]);
-//! assert_eq!(acts.layer("conv").map(|l| l.width()), Some(8));
-//!
-//! // standardise with the first 6 samples' statistics, apply to the last 4
-//! let reference = acts.select_samples(&[0, 1, 2, 3, 4, 5])?;
-//! let unseen = acts.select_samples(&[6, 7, 8, 9])?;
-//! let fitted = reference.fit_preparation(Preparation::Standardize)?;
-//! let prepared = unseen.apply_preparation(&fitted)?;
-//! assert_eq!(prepared.labels().to_vec(), [0, 1, 0, 1]);
-//!
-//! // portable: one .npy per layer plus a JSON manifest
-//! let dir = std::env::temp_dir().join(format!("mtq-activations-doc-{}", std::process::id()));
-//! acts.save(&dir)?;
-//! assert_eq!(mtq_activations::Activations::load(&dir)?, acts);
-//! # std::fs::remove_dir_all(&dir)?;
-//! # Ok(())
-//! # }
-//! ```
-//!
-//! With [`mtq_model::Mlp`], `extract(&mlp, &data, 256)?` gives `h1, h2, .., probs`;
-//! [`ExtractParams`] chooses layers and adds the logits.
+#![cfg_attr(feature = "extract", doc = include_str!("doc_example.md"))]
 //!
 //! # Errors
 //!
@@ -94,7 +31,7 @@
 //!
 //! # Crate features
 //!
-//! - `extract` (default): [`LayerModel`], [`extract`] and [`ExtractParams`], which bring candle
+//! - `extract` (off by default; on in the `mtq` facade and the `mtq` command): [`LayerModel`], [`extract`] and [`ExtractParams`], which bring candle
 //!   and `mtq-model`. Without it the crate reads and writes `.npy` activations (through
 //!   `mtq-data`'s one `.npy` reader, [`mtq_data::npy`]) and prepares them, with no
 //!   neural-network code. Models on other devices work through
