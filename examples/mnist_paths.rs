@@ -42,7 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // The report: Sankey SVG, HTML, JSON and the per-sample CSV/JSON.
-    let report = Report::from_outcome(&outcome);
+    let report = Report::from_outcome(outcome);
     let files = write_report("target/mtq-report", &report)?;
     for line in sentences::headlines(&report.data) {
         println!("{line}");

@@ -64,7 +64,8 @@ pub use model::{LayerModel, MLP_LOGITS, MLP_PROBS};
 pub use mtq_data::DataError;
 pub use mtq_data::npy::{MAX_HEADER_BYTES, MAX_HEADER_DEPTH, MAX_LABEL};
 pub use npy::{
-    Manifest, ManifestLayer, read_npy_features, read_npy_ids, read_npy_labels, read_npy_matrix,
+    MANIFEST_FILE, Manifest, ManifestLayer, read_npy_features, read_npy_ids, read_npy_labels,
+    read_npy_matrix,
 };
 #[cfg(feature = "onnx")]
 pub use onnx::OnnxModel;

@@ -11,13 +11,14 @@ mod output;
 mod progress;
 mod to_study;
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser as _;
 use mtq_report::Report;
 use mtq_signature::pipeline::Study;
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, DeviceArg};
 use crate::failure::Failure;
 use crate::progress::Progress;
 
@@ -35,23 +36,30 @@ fn main() -> ExitCode {
         }
     };
     let progress = Progress::new(cli.quiet);
-    let (study, out) = match &cli.command {
-        Command::Mnist(a) => (to_study::mnist(a), &a.study.out),
-        Command::Data(a) => (to_study::data(a), &a.study.out),
-        Command::Onnx(a) => (to_study::onnx(a), &a.study.out),
-        Command::Npy(a) => (Ok(to_study::npy(a)), &a.study.out),
+    let (study, out, device) = match &cli.command {
+        Command::Mnist(a) => (to_study::mnist(a), &a.study.out, a.device),
+        Command::Data(a) => (to_study::data(a), &a.study.out, DeviceArg::Cpu),
+        Command::Onnx(a) => (to_study::onnx(a), &a.study.out, DeviceArg::Cpu),
+        Command::Npy(a) => (Ok(to_study::npy(a)), &a.study.out, DeviceArg::Cpu),
     };
-    match study.and_then(|s| run(&s, out, &progress)) {
+    match study.and_then(|s| run(s, out, device, &progress)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => f.report(),
     }
 }
 
 /// Checks the study and the output folder, runs the study and writes its report.
-fn run(study: &Study, out: &std::path::Path, progress: &Progress) -> Result<(), Failure> {
+fn run(
+    mut study: Study,
+    out: &Path,
+    device: DeviceArg,
+    progress: &Progress,
+) -> Result<(), Failure> {
     study.check()?;
+    study.device = to_study::device(device)?;
     output::prepare(out)?;
     let mut outcome = study.run(&mut |stage| progress.stage(&stage))?;
-    outcome.facts.provenance.command = std::env::args().collect();
-    output::finish(out, &Report::from_outcome(&outcome), progress)
+    let arg = |a: std::ffi::OsString| a.to_string_lossy().into_owned();
+    outcome.facts.provenance.command = std::env::args_os().map(arg).collect();
+    output::finish(out, &Report::from_outcome(outcome), progress)
 }

@@ -17,7 +17,6 @@ const HIDDEN: [usize; 2] = [32, 64];
 
 /// `mtq mnist`.
 pub fn mnist(a: &MnistArgs) -> Result<Study, Failure> {
-    let device = device(a.device)?;
     let network = match &a.weights {
         Some(path) => Network::Weights {
             path: path.clone(),
@@ -32,14 +31,10 @@ pub fn mnist(a: &MnistArgs) -> Result<Study, Failure> {
                 LayoutArg::InOut => WeightLayout::InOut,
             },
         },
-        None if a.model == ModelArg::Cnn => {
-            refuse(
-                a.train.hidden.is_some(),
-                "--hidden",
-                "--model cnn (its widths are fixed)",
-            )?;
-            Network::Train(Training::cnn(tap(a.conv_tap), a.epochs.unwrap_or(10)))
-        }
+        None if a.model == ModelArg::Cnn => Network::Train(Training {
+            hidden: a.train.hidden.clone().unwrap_or_default(),
+            ..Training::cnn(tap(a.conv_tap), a.epochs.unwrap_or(10))
+        }),
         None => {
             refuse(
                 a.conv_tap.is_some(),
@@ -60,7 +55,6 @@ pub fn mnist(a: &MnistArgs) -> Result<Study, Failure> {
             unseen,
         },
         network,
-        device,
         seeds: a.train.seeds.list(),
         ..sweep(&a.study)
     })
@@ -206,8 +200,9 @@ fn refuse(given: bool, flag: &str, route: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The device asked for; CUDA only in a build with the `cuda` feature.
-fn device(d: DeviceArg) -> Result<Device, Failure> {
+/// The device asked for; CUDA only in a build with the `cuda` feature (made after the study's
+/// checks: a CUDA context is work).
+pub fn device(d: DeviceArg) -> Result<Device, Failure> {
     match d {
         DeviceArg::Cpu => Ok(Device::Cpu),
         DeviceArg::Cuda if cfg!(feature = "cuda") => {

@@ -511,6 +511,31 @@ fn npy_reads_ids_images_and_saved_folders() {
     let again = std::fs::read_to_string(out_dir.join("samples.csv")).unwrap();
     // the same rows, ids, clusters and paths as from the prefix
     assert_eq!(csv, again);
+    // a saved folder as an unseen set: its rows are named by the set, whatever labels it
+    // carries, and its manifest may stand for the folder
+    let unseen = format!("u={}", saved.join("manifest.json").display());
+    let out = mtq(&[
+        "npy",
+        "--layers",
+        "h1",
+        "--reference",
+        prefix.to_str().unwrap(),
+        "--unseen",
+        &unseen,
+        "--k-max",
+        "3",
+        "--out",
+        o,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let csv = std::fs::read_to_string(out_dir.join("samples.csv")).unwrap();
+    let unseen_rows: Vec<&str> = csv.lines().filter(|l| l.starts_with("unseen:u,")).collect();
+    assert_eq!(unseen_rows.len(), 40);
+    assert!(
+        unseen_rows
+            .iter()
+            .all(|r| r.split(',').nth(2) == Some("") && r.split(',').nth(3) == Some("u"))
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

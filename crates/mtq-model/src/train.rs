@@ -216,9 +216,10 @@ pub trait Network {
     fn inference_batch(&self) -> usize;
 }
 
-/// The first non-finite weight or bias of `net`, as `(tensor name, flat index, value)`; a tensor
-/// whose values are finite but whose sum overflows is reported with index = its length and the
-/// sum as value. One reduction per tensor when every value is finite.
+/// The first non-finite weight or bias of `net`, as `(tensor name, flat index, value)`. One
+/// reduction per tensor when every value is finite; the values are read only when a tensor's
+/// sum is not finite (a NaN or an infinity in it, or finite values whose sum overflows, which
+/// are then not reported).
 ///
 /// # Errors
 /// A candle error if the tensors cannot be read.
@@ -229,17 +230,13 @@ pub(crate) fn first_non_finite<N: Network + ?Sized>(
         for (suffix, t) in
             std::iter::once(("weight", layer.weight())).chain(layer.bias().map(|b| ("bias", b)))
         {
-            let sum = t.sum_all()?.to_scalar::<f32>()?;
-            if sum.is_finite() {
+            if t.sum_all()?.to_scalar::<f32>()?.is_finite() {
                 continue;
             }
             let values = t.flatten_all()?.to_vec1::<f32>()?;
-            let (index, value) = values
-                .iter()
-                .enumerate()
-                .find(|(_, v)| !v.is_finite())
-                .map_or((values.len(), sum), |(i, &v)| (i, v));
-            return Ok(Some((format!("{name}.{suffix}"), index, value)));
+            if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+                return Ok(Some((format!("{name}.{suffix}"), index, value)));
+            }
         }
     }
     Ok(None)

@@ -146,6 +146,10 @@ pub struct SilhouetteCurve {
     pub silhouette: Vec<f64>,
     /// The K chosen; must be one of `k`.
     pub chosen_k: usize,
+    /// Whether the range was cut below the K asked for (the layer has fewer distinct
+    /// reference rows): then `k` ends below the range's end.
+    #[serde(default)]
+    pub capped: bool,
 }
 
 /// One layer's class x cluster table.

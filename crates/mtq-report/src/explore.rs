@@ -56,20 +56,16 @@ impl SetImages {
 }
 
 #[cfg(feature = "pipeline")]
-impl Thumbnails {
-    /// The thumbnails of a study's images (feature `pipeline`).
-    #[must_use]
-    pub fn from_images(images: &mtq_signature::pipeline::Images) -> Self {
+impl From<mtq_signature::pipeline::Images> for Thumbnails {
+    /// The thumbnails of a study's images (feature `pipeline`), the pixels moved, not copied.
+    fn from(images: mtq_signature::pipeline::Images) -> Self {
         Self {
             width: images.width,
             height: images.height,
             sets: images
                 .sets
-                .iter()
-                .map(|(set, pixels)| SetImages {
-                    set: set.clone(),
-                    pixels: pixels.clone(),
-                })
+                .into_iter()
+                .map(|(set, pixels)| SetImages { set, pixels })
                 .collect(),
         }
     }

@@ -85,6 +85,10 @@ impl Builder<'_> {
                 k: l.curve().ks.clone(),
                 silhouette: l.curve().silhouette.clone(),
                 chosen_k: l.k(),
+                capped: matches!(
+                    l.curve().outcome,
+                    mtq_signature::SweepOutcome::Capped { .. }
+                ),
             })
             .collect();
         let cluster_tables = model

@@ -125,15 +125,19 @@ impl Report {
     }
 
     /// The report of a whole study (feature `pipeline`): its first seed's run, worded with
-    /// [`ReportMeta::from_outcome`], with the seeds' stability when there are several.
+    /// [`ReportMeta::from_outcome`], with the seeds' stability when there are several. The
+    /// outcome is consumed: its images become the thumbnails without a copy.
     #[cfg(feature = "pipeline")]
     #[must_use]
-    pub fn from_outcome(outcome: &mtq_signature::pipeline::StudyOutcome) -> Self {
+    pub fn from_outcome(mut outcome: mtq_signature::pipeline::StudyOutcome) -> Self {
+        let images = outcome.images.take();
+        let mut meta = ReportMeta::from_outcome(&outcome);
+        meta.thumbnails = images.map(Thumbnails::from);
         let first = outcome.first();
         Self::new(
             &first.model,
             &first.result,
-            &ReportMeta::from_outcome(outcome),
+            &meta,
             outcome.stability.as_ref(),
         )
     }

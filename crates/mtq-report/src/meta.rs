@@ -58,7 +58,8 @@ impl ReportMeta {
 impl ReportMeta {
     /// The title, set names, facts, thumbnails and provenance of a study's report (feature
     /// `pipeline`): what [`Study::run`](mtq_signature::pipeline::Study::run) found out
-    /// besides the numbers, worded for the reader.
+    /// besides the numbers, worded for the reader. The images are copied;
+    /// [`Report::from_outcome`](crate::Report::from_outcome) moves them.
     #[must_use]
     pub fn from_outcome(outcome: &mtq_signature::pipeline::StudyOutcome) -> Self {
         let f = &outcome.facts;
@@ -110,7 +111,7 @@ impl ReportMeta {
             reference_name: f.reference_name.clone(),
             test_name: f.test_name.clone(),
             facts,
-            thumbnails: outcome.images.as_ref().map(crate::Thumbnails::from_images),
+            thumbnails: outcome.images.clone().map(crate::Thumbnails::from),
             provenance: Some(f.provenance.clone()),
         }
     }

@@ -133,7 +133,7 @@ pub fn headlines(data: &ReportData) -> Vec<String> {
                         .position(|&k| k == c.chosen_k)
                         .map_or(f64::NAN, |i| c.silhouette[i]);
                 // K at an end of the range tried may not be the best K: say so.
-                let edge = if c.k.len() < 2 {
+                let edge = if c.k.len() < 2 || c.capped {
                     ""
                 } else if c.k.last() == Some(&c.chosen_k) {
                     "; the largest K tried, a larger one may fit better: widen the K range"

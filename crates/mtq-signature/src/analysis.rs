@@ -267,7 +267,6 @@ impl SignatureParams {
             .enumerate()
             .map(|(li, (name, x))| self.fit_layer(li, name, *x, labels, knn_k_max))
             .collect::<Result<_>>()?;
-        let _ = n_classes;
         let prepared = prepare_all(&layers, &reference.layers)?;
         let prepared: Vec<ArrayView2<'_, f32>> = prepared.iter().map(|x| x.view()).collect();
         let trace = assign_all(&layers, &prepared);

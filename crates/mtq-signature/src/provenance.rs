@@ -86,8 +86,7 @@ impl InputFile {
     }
 
     /// The files of a set of activations at `prefix` ([`NpySet::read`](crate::NpySet::read)'s
-    /// names: one per layer, the labels, probabilities, ids and images when present), or every
-    /// file of a folder written by `Activations::save`.
+    /// names: one per layer, the labels, probabilities, ids and images when present).
     ///
     /// # Errors
     /// [`StudyError::Io`](crate::pipeline::StudyError::Io) for a layer file that cannot be
@@ -97,28 +96,6 @@ impl InputFile {
         prefix: &std::path::Path,
         layers: &[String],
     ) -> crate::pipeline::Result<Vec<Self>> {
-        // A folder written by `Activations::save`: every file in it, by name.
-        if prefix.is_dir() {
-            let io = |source| crate::pipeline::StudyError::Io {
-                path: prefix.to_path_buf(),
-                source,
-            };
-            let mut paths: Vec<_> = std::fs::read_dir(prefix)
-                .map_err(io)?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file())
-                .collect();
-            paths.sort();
-            return paths
-                .iter()
-                .map(|p| {
-                    let name = p
-                        .file_name()
-                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-                    Self::read(&format!("{role} {name}"), p)
-                })
-                .collect();
-        }
         let mut files = Vec::with_capacity(layers.len() + 4);
         for l in layers {
             let path = crate::npy_sets::npy_file(prefix, l);
@@ -131,6 +108,30 @@ impl InputFile {
             }
         }
         Ok(files)
+    }
+
+    /// The files of a folder written by `Activations::save`: its manifest and the files it
+    /// lists, by name.
+    ///
+    /// # Errors
+    /// [`StudyError::Io`](crate::pipeline::StudyError::Io) for a file that cannot be read.
+    pub fn read_folder(role: &str, dir: &std::path::Path) -> crate::pipeline::Result<Vec<Self>> {
+        let io = |source| crate::pipeline::StudyError::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let manifest = dir.join(mtq_activations::MANIFEST_FILE);
+        let text = std::fs::read_to_string(&manifest).map_err(io)?;
+        let listed: mtq_activations::Manifest =
+            serde_json::from_str(&text).map_err(|e| io(std::io::Error::other(e)))?;
+        let mut names: Vec<String> = listed.layers.iter().map(|l| l.file.clone()).collect();
+        names.push(listed.labels.clone());
+        names.extend(listed.ids.clone());
+        names.sort();
+        std::iter::once((mtq_activations::MANIFEST_FILE.to_string(), manifest))
+            .chain(names.into_iter().map(|n| (n.clone(), dir.join(n))))
+            .map(|(name, path)| Self::read(&format!("{role} {name}"), &path))
+            .collect()
     }
 }
 

@@ -190,6 +190,7 @@ pub fn report() -> ReportData {
         k: k.clone(),
         silhouette: s.to_vec(),
         chosen_k: 2,
+        capped: false,
     };
     let strangers = CLASSES
         .iter()

@@ -25,11 +25,6 @@ pub(crate) fn knn_error(err: ClusterError) -> SignatureError {
             expected,
             found,
         },
-        ClusterError::RowOutOfRange { row, n_rows } => SignatureError::RowMismatch {
-            what: "reference row".into(),
-            expected: n_rows,
-            found: row,
-        },
         other => SignatureError::Cluster(other),
     }
 }

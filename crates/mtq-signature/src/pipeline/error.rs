@@ -35,14 +35,14 @@ pub enum StudyOption {
     Layers,
     /// The reference set (`--reference`).
     Reference,
-    /// The features and labels (`--x`, `--y`).
-    Arrays,
-    /// The network given (`--weights`, the ONNX model).
+    /// The network, trained or given (no single flag: `--model`, `--weights`, the ONNX
+    /// model).
     Network,
 }
 
 impl StudyOption {
-    /// The `mtq` flag, e.g. `--k-max`.
+    /// The `mtq` flag, e.g. `--k-max` (`the network` for the network, which several flags
+    /// choose).
     #[must_use]
     pub fn flag(self) -> &'static str {
         match self {
@@ -58,8 +58,7 @@ impl StudyOption {
             Self::Seeds => "--seeds",
             Self::Layers => "--layers",
             Self::Reference => "--reference",
-            Self::Arrays => "--x",
-            Self::Network => "--weights",
+            Self::Network => "the network",
         }
     }
 
@@ -80,7 +79,6 @@ impl StudyOption {
             Self::Seeds => "seeds",
             Self::Layers => "layers",
             Self::Reference => "reference",
-            Self::Arrays => "x",
             Self::Network => "network",
         }
     }
@@ -116,6 +114,12 @@ pub enum StudyError {
         n_classes: usize,
         /// Their names.
         classes: String,
+    },
+    /// The reference set of activations has no labels.
+    #[error("{}: missing; the reference set needs labels (integer class indices)", file.display())]
+    NoLabels {
+        /// The labels file expected.
+        file: PathBuf,
     },
     /// An input file could not be read for its provenance (size and SHA-256).
     #[error("cannot read {}", path.display())]

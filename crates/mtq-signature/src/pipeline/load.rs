@@ -44,6 +44,10 @@ pub(crate) enum Loaded {
     },
     /// Activations already extracted.
     Activations {
+        /// The layers read, in network order.
+        layers: Vec<String>,
+        /// The reference set's path, as given.
+        prefix: PathBuf,
         /// Boxed, as the test set: a set holds its layers, labels, ids and images.
         reference: Box<NpySet>,
         test: Option<Box<NpySet>>,
@@ -54,14 +58,30 @@ pub(crate) enum Loaded {
     },
 }
 
-/// A set of activations: a prefix's `.npy` files, or a folder written by
-/// [`Activations::save`](mtq_activations::Activations::save) (or its `manifest.json`).
-fn read_set(path: &Path, layers: &[String]) -> Result<NpySet> {
-    let saved = path.is_dir() || path.file_name().is_some_and(|n| n == "manifest.json");
-    Ok(if saved {
-        NpySet::read_saved(path, Some(layers))?
+/// The folder of a set written by [`Activations::save`](mtq_activations::Activations::save):
+/// `path` itself, or the folder of its `manifest.json`; `None` for a prefix.
+fn saved_folder(path: &Path) -> Option<&Path> {
+    if path.is_dir() {
+        Some(path)
+    } else if path.file_name().is_some_and(|n| n == "manifest.json") {
+        path.parent()
     } else {
-        NpySet::read(path, layers)?
+        None
+    }
+}
+
+/// A set of activations (a prefix's `.npy` files, or a saved folder), and its files for the
+/// provenance (`role` names them).
+fn read_set(role: &str, path: &Path, layers: &[String]) -> Result<(NpySet, Vec<InputFile>)> {
+    Ok(match saved_folder(path) {
+        Some(dir) => (
+            NpySet::read_saved(dir, Some(layers))?,
+            InputFile::read_folder(role, dir)?,
+        ),
+        None => (
+            NpySet::read(path, layers)?,
+            InputFile::read_set(role, path, layers)?,
+        ),
     })
 }
 
@@ -248,22 +268,17 @@ fn load_activations(
     unseen: &[(String, PathBuf)],
     classes: Option<&[String]>,
 ) -> Result<Loaded> {
-    let mut files = InputFile::read_set("reference", reference, layers)?;
-    let mut reference_set = read_set(reference, layers)?;
+    let (mut reference_set, mut files) = read_set("reference", reference, layers)?;
     if reference_set.labels.is_none() {
-        return Err(StudyError::option(
-            super::error::StudyOption::Reference,
-            format!(
-                "{}: the reference set needs labels ({}_labels.npy, or labels in a saved folder)",
-                reference.display(),
-                reference.display()
-            ),
-        ));
+        return Err(StudyError::NoLabels {
+            file: crate::npy_sets::npy_file(reference, "labels"),
+        });
     }
     let mut test_set = match test {
         Some(p) => {
-            files.extend(InputFile::read_set("test", p, layers)?);
-            Some(read_set(p, layers)?)
+            let (set, set_files) = read_set("test", p, layers)?;
+            files.extend(set_files);
+            Some(set)
         }
         None => None,
     };
@@ -294,8 +309,12 @@ fn load_activations(
     }
     let mut sets = Vec::with_capacity(unseen.len());
     for (name, p) in unseen {
-        files.extend(InputFile::read_set(&format!("unseen {name}"), p, layers)?);
-        sets.push((name.clone(), read_set(p, layers)?));
+        let (mut set, set_files) = read_set(&format!("unseen {name}"), p, layers)?;
+        files.extend(set_files);
+        // An unseen set is named, not labelled: its class is its name (labels it may carry,
+        // e.g. a saved folder's, index no learned class).
+        set.labels = None;
+        sets.push((name.clone(), set));
     }
     let mut named = vec![
         ("reference".to_string(), reference_set.images.as_ref()),
@@ -310,6 +329,8 @@ fn load_activations(
     );
     let images = Images::of_arrays(&named);
     Ok(Loaded::Activations {
+        layers: layers.to_vec(),
+        prefix: reference.to_path_buf(),
         images,
         reference: Box::new(reference_set),
         test: test_set.map(Box::new),

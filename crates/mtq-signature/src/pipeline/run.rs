@@ -4,9 +4,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use mtq_activations::LayerModel;
-use mtq_model::{ConvTap, Mlp};
+use mtq_model::{Activation, ConvTap, Mlp, WeightLayout};
 
-use super::error::Result;
+use super::error::{Result, StudyError, StudyOption};
 use super::facts::{Images, RunFacts};
 use super::load::{self, Loaded, StudyData};
 use super::seed::{self, ExtractedRun, Stage, StudyRun, Sweep};
@@ -32,6 +32,9 @@ pub struct StudyOutcome {
 
 impl StudyOutcome {
     /// The first seed's run (the one a report shows).
+    ///
+    /// # Panics
+    /// If `runs` is empty, which [`Study::run`] never returns.
     #[must_use]
     pub fn first(&self) -> &StudyRun {
         &self.runs[0]
@@ -101,6 +104,8 @@ impl Study {
                 self.finish(runs, facts, images)
             }
             Loaded::Activations {
+                layers,
+                prefix,
                 reference,
                 test,
                 unseen,
@@ -108,14 +113,7 @@ impl Study {
                 images,
                 files,
             } => {
-                let DataSource::Activations {
-                    layers,
-                    reference: prefix,
-                    ..
-                } = &self.data
-                else {
-                    unreachable!("activations are loaded from an activations source")
-                };
+                let (layers, prefix) = (&layers, &prefix);
                 let n_reference = reference.labels.as_ref().map_or(0, |l| l.len());
                 progress(Stage::Loaded {
                     data: prefix.display().to_string(),
@@ -185,13 +183,18 @@ impl Study {
                 (Network::Train(t), None) => {
                     seed::extract_trained(t, &self.device, data, n_classes, seed, progress)
                 }
-                _ => unreachable!("Study::check: a network for every route but activations"),
+                _ => Err(StudyError::option(
+                    StudyOption::Network,
+                    "is missing: every route but activations needs a network (trained or given)",
+                )),
             }
         };
-        let (&last, before) = self
-            .seeds
-            .split_last()
-            .expect("Study::check: at least one seed");
+        let Some((&last, before)) = self.seeds.split_last() else {
+            return Err(StudyError::option(
+                StudyOption::Seeds,
+                "needs at least one seed",
+            ));
+        };
         let mut runs = Vec::with_capacity(self.seeds.len());
         for &seed in before {
             runs.push(extract(seed, &data, progress)?.study(sweep, progress)?);
@@ -348,7 +351,7 @@ impl Study {
                     }
                     ModelKind::Cnn => {
                         put("model", "cnn".into());
-                        put("conv_tap", format!("{:?}", t.conv_tap));
+                        put("conv_tap", tap_name(t.conv_tap).into());
                     }
                 }
                 put("epochs", t.epochs.to_string());
@@ -359,8 +362,24 @@ impl Study {
                 layout,
             } => {
                 put("weights", path.display().to_string());
-                put("activation", format!("{activation:?}"));
-                put("weight_layout", format!("{layout:?}"));
+                put(
+                    "activation",
+                    match activation {
+                        Activation::Relu => "relu",
+                        Activation::Tanh => "tanh",
+                        Activation::Sigmoid => "sigmoid",
+                        Activation::Gelu => "gelu",
+                    }
+                    .into(),
+                );
+                put(
+                    "weight_layout",
+                    match layout {
+                        WeightLayout::OutIn => "out-in",
+                        WeightLayout::InOut => "in-out",
+                    }
+                    .into(),
+                );
             }
             #[cfg(feature = "onnx")]
             Network::Onnx {
@@ -372,7 +391,7 @@ impl Study {
                 if let Some(l) = layers {
                     put("layers", l.join(","));
                 }
-                put("conv_tap", format!("{conv_tap:?}"));
+                put("conv_tap", tap_name(*conv_tap).into());
             }
             Network::Given { name, .. } => put("network", name.clone()),
             Network::None => {}
@@ -390,7 +409,10 @@ impl Study {
                 .collect::<Vec<_>>()
                 .join(","),
         );
-        put("device", format!("{:?}", self.device));
+        put(
+            "device",
+            if self.device.is_cpu() { "cpu" } else { "cuda" }.into(),
+        );
         o
     }
 
@@ -412,6 +434,14 @@ impl Study {
             facts,
             images,
         })
+    }
+}
+
+/// A convolution tap as the command line names it.
+fn tap_name(tap: ConvTap) -> &'static str {
+    match tap {
+        ConvTap::ChannelMean => "mean",
+        ConvTap::Flatten => "flatten",
     }
 }
 

@@ -159,7 +159,7 @@ impl std::fmt::Debug for Network {
 pub struct Training {
     /// The MLP or the CNN.
     pub kind: ModelKind,
-    /// The MLP's hidden widths (each at least 1; the CNN has its own, see
+    /// The MLP's hidden widths (each at least 1); empty for the CNN, which has its own (see
     /// [`CnnConfig::lenet`](mtq_model::CnnConfig::lenet)).
     pub hidden: Vec<usize>,
     /// How the CNN's convolution blocks are studied.
@@ -358,6 +358,12 @@ impl Study {
                 }
             }
             ModelKind::Cnn => {
+                if !t.hidden.is_empty() {
+                    return Err(StudyError::option(
+                        StudyOption::Hidden,
+                        "does not apply to --model cnn (its widths are fixed)",
+                    ));
+                }
                 if matches!(self.data, DataSource::BreastCancer) {
                     return Err(StudyError::option(
                         StudyOption::Model,
