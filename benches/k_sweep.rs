@@ -8,15 +8,16 @@ mod cluster_common;
 
 use cluster_common::datasets;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use mtq::cluster::{KMeansParams, select_k};
+use mtq::cluster::{KMeansSettings, KRange, select_k};
 
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("k_sweep_2to10");
     g.sample_size(10);
-    let params = KMeansParams::new(2).n_init(1).seed(0);
+    let settings = KMeansSettings::new().n_init(1).seed(0);
+    let ks = KRange::new(2, 10).expect("2 <= 2 <= 10");
     for (name, x) in datasets() {
         g.bench_with_input(BenchmarkId::from_parameter(&name), &x, |b, x| {
-            b.iter(|| black_box(select_k(x.view(), 2..=10, &params).expect("sweep").best_k()));
+            b.iter(|| black_box(select_k(x.view(), ks, settings).expect("sweep").best_k()));
         });
     }
     g.finish();

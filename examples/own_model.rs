@@ -11,7 +11,7 @@ use mtq::activations::{Activations, ActivationsError, LayerModel, LayerSpec, ext
 use mtq::data::Mnist;
 use mtq::model::candle_core::{DType, Device, Tensor};
 use mtq::report::{Report, ReportMeta, write_report};
-use mtq::signature::{Samples, SignatureParams, StudyInput};
+use mtq::signature::{KRange, Samples, SignatureParams, StudyInput};
 use ndarray::ArrayView2;
 
 /// conv 3x3 (4 filters) + ReLU + 2x2 max-pool, then a dense layer of 16 + ReLU.
@@ -84,7 +84,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let acts_4 = extract(&model, &fours, 512)?;
 
     let signatures = SignatureParams::new(["conv", "dense"], ["1", "7"])
-        .k_range(2, 6)
+        .k_range(KRange::new(2, 6)?)
         .seed(0)
         .fit(&Samples::new(views(&acts)).labels(acts.labels()))?;
     for l in signatures.layers() {

@@ -10,7 +10,7 @@
 //! With your own files and every option: `mtq npy --layers h1,h2 --reference PREFIX ...`.
 
 use mtq::report::{Report, ReportMeta, write_report};
-use mtq::signature::{NpySet, SignatureParams, StudyInput, UnseenSet};
+use mtq::signature::{KRange, NpySet, SignatureParams, StudyInput, UnseenSet};
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -24,7 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Fit K-means per layer on the reference (K by silhouette), then trace and score every set.
     let model = SignatureParams::new(layers.clone(), ["0", "1"])
-        .k_range(2, 5)
+        .k_range(KRange::new(2, 5)?)
         .seed(0)
         .fit(&reference.samples())?;
     let result = model.study(&StudyInput {

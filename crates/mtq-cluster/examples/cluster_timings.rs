@@ -19,7 +19,8 @@
 use std::time::Instant;
 
 use mtq_cluster::{
-    Algorithm, KMeansParams, KSweepParams, SilhouetteMode, select_k, silhouette_score,
+    Algorithm, KMeansParams, KMeansSettings, KRange, KSweepParams, SilhouetteMode, select_k,
+    silhouette_score,
 };
 use mtq_data::npy::read_npy;
 use mtq_testkit::make_blobs;
@@ -128,11 +129,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 flop / t_s / 1e9
             );
         }
-        let p = KMeansParams::new(2).n_init(1).seed(0);
-        let (t_sw, sw) = time(reps, n < 50_000, || select_k(x.view(), 2..=10, &p));
+        let p = KMeansSettings::new().n_init(1).seed(0);
+        let ks = KRange::new(2, 10)?;
+        let (t_sw, sw) = time(reps, n < 50_000, || select_k(x.view(), ks, p));
         let sw = sw?;
         let (t_swh, _) = time(reps, n < 50_000, || {
-            select_k(x.view(), 2..=10, &p.clone().algorithm(Algorithm::Hamerly))
+            select_k(x.view(), ks, p.algorithm(Algorithm::Hamerly))
         });
         println!(
             "  kmeans_total lloyd {:.4} s hamerly {:.4} s  silhouette_total {:.4} s  sweep {:.4} s (hamerly {:.4} s, best k {})",
@@ -171,12 +173,13 @@ fn sampled_sweep(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let (n, d) = x.dim();
     println!("{name} {n}x{d}: K = 2..10, n_init {n_init}, silhouette on {size} sampled rows");
-    let params = KSweepParams::new(KMeansParams::new(2).n_init(n_init).seed(0));
+    let params =
+        KSweepParams::new(KRange::new(2, 10)?).kmeans(KMeansSettings::new().n_init(n_init).seed(0));
     let t = Instant::now();
     let sw = params
         .clone()
         .silhouette(SilhouetteMode::Sampled { size, seed: 0 })
-        .fit(x.view(), 2..=10)?;
+        .fit(x.view())?;
     let t_s = t.elapsed().as_secs_f64();
     for s in sw.scores() {
         println!(
@@ -195,9 +198,7 @@ fn sampled_sweep(
     );
     if exact_too {
         let t = Instant::now();
-        let ex = params
-            .silhouette(SilhouetteMode::Exact)
-            .fit(x.view(), 2..=10)?;
+        let ex = params.silhouette(SilhouetteMode::Exact).fit(x.view())?;
         let t_e = t.elapsed().as_secs_f64();
         let curve: Vec<String> = ex
             .scores()

@@ -3,15 +3,14 @@
 //! [`EXACT_SILHOUETTE_MAX_ROWS`] rows by default, on a seeded sample (scikit-learn's
 //! `sample_size`) above or when asked ([`KSweepParams::silhouette`]).
 
-use std::ops::RangeInclusive;
-
 use ndarray::{Array1, ArrayView2, Axis};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::data::{self, check_data};
 use crate::error::{ClusterError, Result};
-use crate::kmeans::{KMeans, KMeansParams};
+use crate::k_range::KRange;
+use crate::kmeans::{KMeans, KMeansParams, KMeansSettings};
 use crate::metrics::{calinski_harabasz_score, davies_bouldin_score};
 use crate::silhouette::{Coded, multi_silhouette};
 
@@ -42,11 +41,17 @@ pub struct KScore {
 pub struct KSweep {
     scores: Vec<KScore>,
     best: usize,
-    requested_end: usize,
+    range: KRange,
     sample_size: Option<usize>,
 }
 
 impl KSweep {
+    /// The range of K asked for (the sweep may have stopped early: [`KSweep::capped_from`]).
+    #[must_use]
+    pub fn k_range(&self) -> KRange {
+        self.range
+    }
+
     /// Rows the silhouettes were computed on when sampled (`None`: exact, every row).
     #[must_use]
     pub fn silhouette_sample_size(&self) -> Option<usize> {
@@ -88,7 +93,7 @@ impl KSweep {
     /// fitted.
     #[must_use]
     pub fn capped_from(&self) -> Option<usize> {
-        (self.last_k() < self.requested_end).then_some(self.requested_end)
+        (self.last_k() < self.range.max()).then_some(self.range.max())
     }
 
     /// The last K fitted.
@@ -133,16 +138,18 @@ pub enum SilhouetteMode {
     },
 }
 
-/// Settings of a K sweep: the K-means settings of every fit and how the silhouette is computed.
+/// Settings of a K sweep: the range of K, the K-means settings of every fit (k-means++
+/// initialisation, the [`KMeansSettings`] given) and how the silhouette is computed.
 ///
 /// ```
-/// use mtq_cluster::{KMeansParams, KSweepParams, SilhouetteMode};
+/// use mtq_cluster::{KMeansSettings, KRange, KSweepParams};
 /// use ndarray::Array2;
 /// # fn main() -> mtq_cluster::Result<()> {
 /// let x = Array2::from_shape_fn((300, 2), |(i, j)| (i % 3) as f32 * 10.0 + ((i * 7 + j) % 10) as f32 * 0.05);
-/// let sweep = KSweepParams::new(KMeansParams::new(2).n_init(3))
+/// let sweep = KSweepParams::new(KRange::new(2, 5)?)
+///     .kmeans(KMeansSettings::new().n_init(3))
 ///     .silhouette_sample(Some(150))
-///     .fit(x.view(), 2..=5)?;
+///     .fit(x.view())?;
 /// assert_eq!(sweep.best_k(), 3);
 /// assert_eq!(sweep.silhouette_sample_size(), Some(150));
 /// assert!(sweep.best().silhouette_std_error < 0.05);
@@ -151,18 +158,34 @@ pub enum SilhouetteMode {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct KSweepParams {
-    kmeans: KMeansParams,
+    range: KRange,
+    kmeans: KMeansSettings,
     silhouette: SilhouetteMode,
 }
 
 impl KSweepParams {
-    /// Every fit with `kmeans` (its own `k` is ignored), silhouette [`SilhouetteMode::Auto`].
+    /// A sweep over every K of `range`, each fit with the default [`KMeansSettings`], the
+    /// silhouette [`SilhouetteMode::Auto`].
     #[must_use]
-    pub fn new(kmeans: KMeansParams) -> Self {
+    pub fn new(range: KRange) -> Self {
         Self {
-            kmeans,
+            range,
+            kmeans: KMeansSettings::new(),
             silhouette: SilhouetteMode::Auto,
         }
+    }
+
+    /// The K-means settings of every fit (restarts, iterations, tolerance, algorithm, seed).
+    #[must_use]
+    pub fn kmeans(mut self, settings: KMeansSettings) -> Self {
+        self.kmeans = settings;
+        self
+    }
+
+    /// The range of K tried.
+    #[must_use]
+    pub fn k_range(&self) -> KRange {
+        self.range
     }
 
     /// How the silhouette is computed.
@@ -182,20 +205,21 @@ impl KSweepParams {
         })
     }
 
-    /// Runs the sweep: see [`select_k`], which is `KSweepParams::new(params.clone()).fit(x, ks)`.
+    /// Runs the sweep on the rows of `x`: see [`select_k`], which is
+    /// `KSweepParams::new(range).kmeans(settings).fit(x)`.
     ///
     /// # Errors
     /// As [`select_k`], and [`ClusterError::InvalidSampleSize`] for a sample of fewer than 2
     /// rows; with a sample, [`ClusterError::InvalidClusterCount`] if a fit's labels take fewer
     /// than 2 values among the sampled rows.
-    pub fn fit(&self, x: ArrayView2<'_, f32>, ks: RangeInclusive<usize>) -> Result<KSweep> {
+    pub fn fit(&self, x: ArrayView2<'_, f32>) -> Result<KSweep> {
+        self.kmeans.check()?;
         check_data(x)?;
         let n = x.nrows();
-        let (start, end) = (*ks.start(), *ks.end());
-        if start < 2 || end < start || end >= n {
-            return Err(ClusterError::InvalidKRange {
-                start,
-                end,
+        let (start, end) = (self.range.min(), self.range.max());
+        if end >= n {
+            return Err(ClusterError::KRangeTooLarge {
+                range: self.range,
                 n_samples: n,
             });
         }
@@ -225,7 +249,7 @@ impl KSweepParams {
             });
         }
         let models = (start..=end.min(n_distinct))
-            .map(|k| self.kmeans.clone().k(k).fit(x))
+            .map(|k| KMeansParams::new(k).settings(self.kmeans).fit(x))
             .collect::<Result<Vec<KMeans>>>()?;
         // the rows the silhouette is computed on (sorted sample, or all)
         let rows: Option<Vec<usize>> = sample.map(|(size, seed)| {
@@ -281,7 +305,7 @@ impl KSweepParams {
         Ok(KSweep {
             scores,
             best,
-            requested_end: end,
+            range: self.range,
             sample_size: rows.map(|r| r.len()),
         })
     }
@@ -300,26 +324,26 @@ fn mean_and_std_error(s: &Array1<f64>, n: usize) -> (f64, f64) {
     (mean, (var / m * fpc).sqrt())
 }
 
-/// Fits K-means for every K in `ks` (every other setting taken from `params`, whose own `k` is
-/// ignored) and scores each fit with the silhouette ([`SilhouetteMode::Auto`]: exact up to
-/// [`EXACT_SILHOUETTE_MAX_ROWS`] rows, a seeded sample of [`DEFAULT_SILHOUETTE_SAMPLE`] rows
+/// Fits K-means for every K in `range` (k-means++ initialisation, every other setting taken
+/// from `settings`) and scores each fit with the silhouette ([`SilhouetteMode::Auto`]: exact up
+/// to [`EXACT_SILHOUETTE_MAX_ROWS`] rows, a seeded sample of [`DEFAULT_SILHOUETTE_SAMPLE`] rows
 /// above; [`KSweepParams`] chooses), Davies-Bouldin and Calinski-Harabasz (all rows); the
 /// chosen K has the highest silhouette, ties to the smaller K (the reference study's rule,
-/// with `ks = 2..=10`).
+/// with K from 2 to 10).
 ///
 /// The silhouettes of all K come from ONE pass over the pairwise distances: the samples are
 /// ordered by their tuple of labels (one per K), each distance tile is computed once, and its
 /// sums over runs of samples that share every label feed every K's per-cluster distance sums
-/// at once. The sweep thus costs about one silhouette, not `|ks|` of them as a loop over
+/// at once. The sweep thus costs about one silhouette, not one per K as a loop over
 /// `silhouette_score` does.
 ///
 /// ```
-/// use mtq_cluster::{KMeansParams, select_k};
+/// use mtq_cluster::{KMeansSettings, KRange, select_k};
 /// use ndarray::Array2;
 /// # fn main() -> mtq_cluster::Result<()> {
 /// // three tight groups on a line
 /// let x = Array2::from_shape_fn((30, 2), |(i, j)| (i / 10) as f32 * 10.0 + (i % 10) as f32 * 0.01 + j as f32);
-/// let sweep = select_k(x.view(), 2..=5, &KMeansParams::new(2).n_init(3))?;
+/// let sweep = select_k(x.view(), KRange::new(2, 5)?, KMeansSettings::new().n_init(3))?;
 /// assert_eq!(sweep.best_k(), 3);
 /// assert_eq!(sweep.silhouette_curve().len(), 4);
 /// # Ok(())
@@ -327,15 +351,67 @@ fn mean_and_std_error(s: &Array1<f64>, n: usize) -> (f64, f64) {
 /// ```
 ///
 /// # Errors
-/// [`ClusterError::InvalidKRange`] if `ks` is empty, starts below 2 or reaches `n_samples`;
+/// The errors of [`KMeansSettings::check`]; [`ClusterError::EmptyInput`],
+/// [`ClusterError::NoFeatures`], [`ClusterError::NonFinite`] for bad data;
+/// [`ClusterError::KRangeTooLarge`] if the last K of `range` is not below `n_samples`;
 /// [`ClusterError::TooFewDistinctRows`] if the data has fewer distinct rows than the first K
-/// (a constant or all-zero layer has 1); the errors of [`KMeansParams::fit`]. When the data has
-/// fewer distinct rows than the last K, the sweep stops at that number and
-/// [`KSweep::capped_from`] says so: no K ever gets a duplicated centroid.
-pub fn select_k(
-    x: ArrayView2<'_, f32>,
-    ks: RangeInclusive<usize>,
-    params: &KMeansParams,
-) -> Result<KSweep> {
-    KSweepParams::new(params.clone()).fit(x, ks)
+/// (a constant or all-zero layer has 1). When the data has fewer distinct rows than the last K,
+/// the sweep stops at that number and [`KSweep::capped_from`] says so: no K ever gets a
+/// duplicated centroid.
+pub fn select_k(x: ArrayView2<'_, f32>, range: KRange, settings: KMeansSettings) -> Result<KSweep> {
+    KSweepParams::new(range).kmeans(settings).fit(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    fn three_groups() -> Array2<f32> {
+        Array2::from_shape_fn((30, 2), |(i, j)| {
+            (i / 10) as f32 * 10.0 + (i % 10) as f32 * 0.01 + j as f32
+        })
+    }
+
+    #[test]
+    fn every_fit_is_the_one_k_fit_with_the_same_settings() {
+        let x = three_groups();
+        let settings = KMeansSettings::new().n_init(3).seed(5);
+        let sweep = select_k(x.view(), KRange::new(2, 4).unwrap(), settings).unwrap();
+        assert_eq!(sweep.k_range(), KRange::new(2, 4).unwrap());
+        for s in sweep.scores() {
+            let one = KMeansParams::new(s.k)
+                .settings(settings)
+                .fit(x.view())
+                .unwrap();
+            assert_eq!(s.model, one, "K = {}", s.k);
+        }
+    }
+
+    #[test]
+    fn a_range_reaching_the_sample_count_is_refused() {
+        let x = three_groups();
+        let range = KRange::new(2, 30).unwrap();
+        let err = KSweepParams::new(range).fit(x.view()).unwrap_err();
+        assert_eq!(
+            err,
+            ClusterError::KRangeTooLarge {
+                range,
+                n_samples: 30
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "K range 2..=30 needs more than 30 samples, the data has 30"
+        );
+        let ok = KSweepParams::new(KRange::new(2, 29).unwrap()).fit(x.view());
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn bad_settings_are_refused_before_the_data_is_read() {
+        let empty = Array2::<f32>::zeros((0, 2));
+        let params = KSweepParams::new(KRange::default()).kmeans(KMeansSettings::new().n_init(0));
+        assert_eq!(params.fit(empty.view()), Err(ClusterError::ZeroInit));
+    }
 }

@@ -120,15 +120,20 @@ pub enum ClusterError {
         /// Rows of the data.
         n_samples: usize,
     },
-    /// A K range that is empty, starts below 2 or reaches `n_samples`.
-    #[error(
-        "K range {start}..={end} must be non-empty, start at 2 or more and stay below {n_samples} samples"
-    )]
+    /// A K range that is empty or starts below 2 ([`KRange::new`](crate::KRange::new)).
+    #[error("K range {min}..={max} is invalid: need 2 <= min <= max")]
     InvalidKRange {
-        /// First K.
-        start: usize,
-        /// Last K.
-        end: usize,
+        /// Smallest K asked for.
+        min: usize,
+        /// Largest K asked for.
+        max: usize,
+    },
+    /// A K sweep whose largest K is not below the number of samples (a silhouette needs at
+    /// most `n_samples - 1` clusters).
+    #[error("K range {range} needs more than {} samples, the data has {n_samples}", .range.max())]
+    KRangeTooLarge {
+        /// The range asked for.
+        range: crate::KRange,
         /// Rows of the data.
         n_samples: usize,
     },

@@ -4,7 +4,9 @@
 //!
 //! # Example
 //! ```
-//! use mtq_cluster::{KMeansParams, adjusted_rand_index, select_k, silhouette_score};
+//! use mtq_cluster::{
+//!     KMeansParams, KMeansSettings, KRange, adjusted_rand_index, select_k, silhouette_score,
+//! };
 //! use ndarray::Array2;
 //! # fn main() -> mtq_cluster::Result<()> {
 //! // two well separated groups of 20 points in 3-D
@@ -17,7 +19,7 @@
 //! assert!(s > 0.9);
 //! let truth: Vec<usize> = (0..40).map(|i| i / 20).collect();
 //! assert_eq!(adjusted_rand_index(ndarray::aview1(&truth), model.labels())?, 1.0);
-//! let sweep = select_k(x.view(), 2..=6, &KMeansParams::new(2))?;
+//! let sweep = select_k(x.view(), KRange::new(2, 6)?, KMeansSettings::new())?;
 //! assert_eq!(sweep.best_k(), 2);
 //! # Ok(())
 //! # }
@@ -29,9 +31,10 @@
 //!   relocated as scikit-learn does; [`KMeans::predict`] and [`KMeans::transform`] for new data.
 //! - [`silhouette_score`], [`silhouette_samples`] (exact), [`silhouette_score_sampled`],
 //!   [`simplified_silhouette_score`]; see the [`silhouette`] module for which to use when.
-//! - [`select_k`] / [`KSweepParams`] → [`KSweep`]: per K inertia, silhouette (exact, or on a
-//!   seeded sample with its standard error: [`SilhouetteMode`]), Davies-Bouldin,
-//!   Calinski-Harabasz, the fitted model, and the chosen K.
+//! - [`select_k`] / [`KSweepParams`] → [`KSweep`]: for every K of a [`KRange`] (checked when
+//!   made: `2 <= min <= max`), each fitted with the same [`KMeansSettings`], the inertia, the
+//!   silhouette (exact, or on a seeded sample with its standard error: [`SilhouetteMode`]),
+//!   Davies-Bouldin, Calinski-Harabasz, the fitted model; and the chosen K.
 //! - [`contingency_matrix`], [`adjusted_rand_index`], [`normalized_mutual_info`], [`purity`],
 //!   [`davies_bouldin_score`], [`calinski_harabasz_score`].
 //! - [`KnnIndex`]: exact k-nearest-neighbour distances to a reference set, raw and
@@ -52,6 +55,7 @@
 pub mod choose_k;
 mod data;
 pub mod error;
+mod k_range;
 mod kernel;
 pub mod kmeans;
 pub mod knn;
@@ -63,7 +67,8 @@ pub use choose_k::{
     SilhouetteMode, select_k,
 };
 pub use error::{ClusterError, Result};
-pub use kmeans::{Algorithm, Init, KMeans, KMeansParams};
+pub use k_range::KRange;
+pub use kmeans::{Algorithm, Init, KMeans, KMeansParams, KMeansSettings};
 pub use knn::{KnnIndex, l2_normalize};
 pub use metrics::{
     adjusted_rand_index, calinski_harabasz_score, contingency_matrix, davies_bouldin_score,

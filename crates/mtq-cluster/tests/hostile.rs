@@ -8,8 +8,8 @@
 use std::path::Path;
 
 use mtq_cluster::{
-    ClusterError, KMeansParams, calinski_harabasz_score, davies_bouldin_score, select_k,
-    silhouette_score,
+    ClusterError, KMeansParams, KMeansSettings, KRange, calinski_harabasz_score,
+    davies_bouldin_score, select_k, silhouette_score,
 };
 use mtq_data::npy::read_npy;
 use ndarray::Array2;
@@ -60,7 +60,12 @@ fn k_above_distinct_rows_is_refused_by_fit() {
 #[test]
 fn the_sweep_stops_at_the_distinct_rows_and_says_so() {
     let x = case_9_of_17();
-    let sweep = select_k(x.view(), 2..=10, &KMeansParams::new(2).n_init(3)).unwrap();
+    let sweep = select_k(
+        x.view(),
+        KRange::new(2, 10).unwrap(),
+        KMeansSettings::new().n_init(3),
+    )
+    .unwrap();
     assert_eq!(sweep.last_k(), 9);
     assert_eq!(sweep.capped_from(), Some(10));
     assert!(sweep.scores().iter().all(|s| s.k <= 9));
@@ -68,7 +73,12 @@ fn the_sweep_stops_at_the_distinct_rows_and_says_so() {
         assert_eq!(distinct_rows(&s.model.centroids().to_owned()), s.k);
         assert!(s.silhouette.is_finite() && s.inertia.is_finite());
     }
-    let full = select_k(x.view(), 2..=5, &KMeansParams::new(2).n_init(3)).unwrap();
+    let full = select_k(
+        x.view(),
+        KRange::new(2, 5).unwrap(),
+        KMeansSettings::new().n_init(3),
+    )
+    .unwrap();
     assert_eq!(full.capped_from(), None);
 }
 
@@ -77,7 +87,8 @@ fn constant_and_all_zero_data_are_one_distinct_row() {
     for v in [0.0f32, -0.0, 3.5] {
         let mut x = Array2::from_elem((12, 4), v);
         x[[5, 2]] = v + 0.0; // -0.0 and 0.0 are the same point
-        let err = select_k(x.view(), 2..=4, &KMeansParams::new(2)).unwrap_err();
+        let err =
+            select_k(x.view(), KRange::new(2, 4).unwrap(), KMeansSettings::new()).unwrap_err();
         assert_eq!(
             err,
             ClusterError::TooFewDistinctRows {
@@ -146,7 +157,12 @@ fn huge_and_tiny_magnitudes_cluster_as_at_unit_scale() {
         let db = davies_bouldin_score(xs.view(), m.labels()).unwrap();
         let ch = calinski_harabasz_score(xs.view(), m.labels()).unwrap();
         assert!(db.is_finite() && ch.is_finite());
-        let sweep = select_k(xs.view(), 2..=5, &KMeansParams::new(2).n_init(3)).unwrap();
+        let sweep = select_k(
+            xs.view(),
+            KRange::new(2, 5).unwrap(),
+            KMeansSettings::new().n_init(3),
+        )
+        .unwrap();
         assert_eq!(sweep.best_k(), 3);
         for s in sweep.scores() {
             assert!(
@@ -164,7 +180,12 @@ fn around_1e20_in_f32_gives_finite_results() {
     let x = groups().mapv(|v| (f64::from(v) * 1e20) as f32);
     let m = KMeansParams::new(3).seed(2).fit(x.view()).unwrap();
     assert!(m.inertia().is_finite());
-    let sweep = select_k(x.view(), 2..=4, &KMeansParams::new(2).n_init(3)).unwrap();
+    let sweep = select_k(
+        x.view(),
+        KRange::new(2, 4).unwrap(),
+        KMeansSettings::new().n_init(3),
+    )
+    .unwrap();
     assert_eq!(sweep.best_k(), 3);
     assert!(
         sweep

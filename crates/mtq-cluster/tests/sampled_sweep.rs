@@ -3,7 +3,7 @@
 //! covers the exact value, the mode rules, and thread-count independence.
 
 use mtq_cluster::{
-    ClusterError, KMeansParams, KSweepParams, SilhouetteMode, silhouette_score_sampled,
+    ClusterError, KMeansSettings, KRange, KSweepParams, SilhouetteMode, silhouette_score_sampled,
 };
 use mtq_testkit::make_blobs;
 
@@ -11,15 +11,16 @@ use mtq_testkit::make_blobs;
 fn sampled_and_exact_sweeps_choose_the_same_k_on_blobs() {
     for (seed, centers) in [(3u64, 5usize), (4, 7)] {
         let (x, _) = make_blobs(4000, 16, centers, 1.5, 10.0, seed).unwrap();
-        let params = KSweepParams::new(KMeansParams::new(2).n_init(3).seed(seed));
+        let params = KSweepParams::new(KRange::new(2, 9).unwrap())
+            .kmeans(KMeansSettings::new().n_init(3).seed(seed));
         let exact = params
             .clone()
             .silhouette(SilhouetteMode::Exact)
-            .fit(x.view(), 2..=9)
+            .fit(x.view())
             .unwrap();
         let sampled = params
             .silhouette(SilhouetteMode::Sampled { size: 800, seed: 9 })
-            .fit(x.view(), 2..=9)
+            .fit(x.view())
             .unwrap();
         assert_eq!(exact.silhouette_sample_size(), None);
         assert_eq!(sampled.silhouette_sample_size(), Some(800));
@@ -54,29 +55,27 @@ fn sampled_and_exact_sweeps_choose_the_same_k_on_blobs() {
 #[test]
 fn sample_mode_rules() {
     let (x, _) = make_blobs(300, 4, 3, 0.5, 10.0, 1).unwrap();
-    let base = KSweepParams::new(KMeansParams::new(2).n_init(2));
+    let base =
+        KSweepParams::new(KRange::new(2, 4).unwrap()).kmeans(KMeansSettings::new().n_init(2));
     // Auto below the documented size is exact; so is a sample as large as the data
-    let auto = base.clone().fit(x.view(), 2..=4).unwrap();
+    let auto = base.clone().fit(x.view()).unwrap();
     let exact = base
         .clone()
         .silhouette(SilhouetteMode::Exact)
-        .fit(x.view(), 2..=4)
+        .fit(x.view())
         .unwrap();
     let whole = base
         .clone()
         .silhouette_sample(Some(300))
-        .fit(x.view(), 2..=4)
+        .fit(x.view())
         .unwrap();
     assert_eq!(auto, exact);
     assert_eq!(whole, exact);
     assert!(matches!(
-        base.clone().silhouette_sample(Some(1)).fit(x.view(), 2..=4),
+        base.clone().silhouette_sample(Some(1)).fit(x.view()),
         Err(ClusterError::InvalidSampleSize { sample_size: 1, .. })
     ));
-    let sampled = base
-        .silhouette_sample(Some(120))
-        .fit(x.view(), 2..=4)
-        .unwrap();
+    let sampled = base.silhouette_sample(Some(120)).fit(x.view()).unwrap();
     assert_eq!(sampled.silhouette_sample_size(), Some(120));
     assert_ne!(sampled.best().silhouette, exact.best().silhouette);
 }
@@ -85,9 +84,10 @@ fn sample_mode_rules() {
 fn sampled_sweep_does_not_depend_on_the_thread_count() {
     let (x, _) = make_blobs(3000, 8, 4, 1.0, 10.0, 2).unwrap();
     let run = || {
-        KSweepParams::new(KMeansParams::new(2).n_init(2))
+        KSweepParams::new(KRange::new(2, 6).unwrap())
+            .kmeans(KMeansSettings::new().n_init(2))
             .silhouette_sample(Some(700))
-            .fit(x.view(), 2..=6)
+            .fit(x.view())
             .unwrap()
             .scores()
             .iter()

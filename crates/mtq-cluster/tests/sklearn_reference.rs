@@ -5,10 +5,10 @@
 use std::path::PathBuf;
 
 use mtq_cluster::{
-    Algorithm, ClusterError, Init, KMeansParams, adjusted_rand_index, calinski_harabasz_score,
-    contingency_matrix, davies_bouldin_score, normalized_mutual_info, purity, select_k,
-    silhouette_samples, silhouette_score, silhouette_score_sampled, simplified_silhouette_score,
-    simplified_silhouette_with_centroids,
+    Algorithm, ClusterError, Init, KMeansParams, KMeansSettings, KRange, adjusted_rand_index,
+    calinski_harabasz_score, contingency_matrix, davies_bouldin_score, normalized_mutual_info,
+    purity, select_k, silhouette_samples, silhouette_score, silhouette_score_sampled,
+    simplified_silhouette_score, simplified_silhouette_with_centroids,
 };
 use mtq_data::npy::read_npy;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, array, s};
@@ -145,7 +145,12 @@ fn kmeans_best_of_10_within_one_percent_of_sklearn_and_k2_chosen() {
     for layer in LAYERS {
         let x = f32_2d(&format!("acts_{layer}.npy"));
         let scores = f64_2d(&format!("{layer}_scores.npy"));
-        let sweep = select_k(x.view(), 2..=10, &KMeansParams::new(2).n_init(10).seed(0)).unwrap();
+        let sweep = select_k(
+            x.view(),
+            KRange::new(2, 10).unwrap(),
+            KMeansSettings::new().n_init(10).seed(0),
+        )
+        .unwrap();
         assert_eq!(sweep.best_k(), 2, "{layer}: the study chooses K = 2");
         let (mut ours, mut theirs) = (0.0, 0.0);
         for (ki, sc) in sweep.scores().iter().enumerate() {
@@ -279,8 +284,8 @@ fn results_bit_identical_with_1_and_2_threads() {
         }
         let sweep = select_k(
             x.slice(s![..600, ..]),
-            2..=5,
-            &KMeansParams::new(2).n_init(2),
+            KRange::new(2, 5).unwrap(),
+            KMeansSettings::new().n_init(2),
         )
         .unwrap();
         for sc in sweep.scores() {
@@ -466,20 +471,15 @@ fn bad_inputs_give_their_errors() {
         ClusterError::NonFinite { row: 1, col: 1, .. }
     ));
     assert_eq!(
-        select_k(x.view(), 2..=4, &KMeansParams::new(2)).unwrap_err(),
-        ClusterError::InvalidKRange {
-            start: 2,
-            end: 4,
+        select_k(x.view(), KRange::new(2, 4).unwrap(), KMeansSettings::new()).unwrap_err(),
+        ClusterError::KRangeTooLarge {
+            range: KRange::new(2, 4).unwrap(),
             n_samples: 4
         }
     );
     assert_eq!(
-        select_k(x.view(), 1..=2, &KMeansParams::new(2)).unwrap_err(),
-        ClusterError::InvalidKRange {
-            start: 1,
-            end: 2,
-            n_samples: 4
-        }
+        KRange::new(1, 2).unwrap_err(),
+        ClusterError::InvalidKRange { min: 1, max: 2 }
     );
     assert_eq!(
         adjusted_rand_index(two.view(), array![0usize].view()).unwrap_err(),
@@ -570,8 +570,8 @@ fn any_finite_input_fits_or_errors_never_panics() {
         if n > 2 {
             let _ = select_k(
                 x.view(),
-                2..=(n - 1).min(4),
-                &KMeansParams::new(2).n_init(1),
+                KRange::new(2, (n - 1).min(4)).unwrap(),
+                KMeansSettings::new().n_init(1),
             );
         }
         let other: Array1<usize> = (0..n).map(|_| g.below(3)).collect();

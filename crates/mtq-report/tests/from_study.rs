@@ -7,7 +7,7 @@ use mtq_report::{
     Report, ReportMeta, SCHEMA_VERSION, SetImages, Thumbnails, explorable_html, html_report,
     sankey_svg, write_report,
 };
-use mtq_signature::{Samples, SignatureParams, StudyInput, UnseenSet};
+use mtq_signature::{KRange, Samples, SignatureParams, StudyInput, UnseenSet};
 use ndarray::{Array1, Array2};
 
 /// Deterministic points around `centres` (a fixed LCG; no RNG dependency).
@@ -34,7 +34,7 @@ fn study() -> (mtq_signature::SignatureModel, mtq_signature::StudyResult) {
     let z = blobs(&[[6.0, 6.0]], 25, 3);
     let z2 = z.mapv(|v| 2.0 * v);
     let model = SignatureParams::new(["h1", "h2"], ["a", "b"])
-        .k_range(2, 5)
+        .k_range(KRange::new(2, 5).unwrap())
         .n_init(3)
         .seed(0)
         .fit(&Samples::new(vec![x.view(), x2.view()]).labels(y.view()))

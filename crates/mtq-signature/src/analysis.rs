@@ -16,7 +16,7 @@ use crate::redundancy::{LayerVerdict, PairAgreement, linear_cka, verdicts};
 use crate::samples::Samples;
 use crate::score_id::ScoreId;
 use crate::stats::{LayerTable, layer_table};
-use mtq_cluster::SilhouetteMode;
+use mtq_cluster::{KRange, SilhouetteMode};
 
 /// Reference rows used to estimate the median nearest-neighbour distance.
 const MEDIAN_ROWS: usize = 1000;
@@ -27,8 +27,7 @@ const MEDIAN_ROWS: usize = 1000;
 pub struct SignatureParams {
     layer_names: Vec<String>,
     class_names: Vec<String>,
-    k_min: usize,
-    k_max: usize,
+    k_range: KRange,
     n_init: usize,
     seed: u64,
     redundancy_threshold: f64,
@@ -56,8 +55,7 @@ impl SignatureParams {
         Self {
             layer_names: layer_names.into_iter().map(Into::into).collect(),
             class_names: class_names.into_iter().map(Into::into).collect(),
-            k_min: 2,
-            k_max: 10,
+            k_range: KRange::default(),
             n_init: 10,
             seed: 0,
             redundancy_threshold: 0.95,
@@ -72,11 +70,10 @@ impl SignatureParams {
     }
 
     /// The range of K tried per layer (the chosen K maximises the silhouette; ties go to the
-    /// smaller K).
+    /// smaller K). Default `2..=10`.
     #[must_use]
-    pub fn k_range(mut self, k_min: usize, k_max: usize) -> Self {
-        self.k_min = k_min;
-        self.k_max = k_max;
+    pub fn k_range(mut self, range: KRange) -> Self {
+        self.k_range = range;
         self
     }
 
@@ -189,12 +186,6 @@ impl SignatureParams {
                 return Err(SignatureError::DuplicateLayer { name: name.clone() });
             }
         }
-        if self.k_min < 2 || self.k_min > self.k_max {
-            return Err(SignatureError::InvalidKRange {
-                k_min: self.k_min,
-                k_max: self.k_max,
-            });
-        }
         if self.n_init == 0 {
             return Err(SignatureError::ZeroInit);
         }
@@ -231,7 +222,7 @@ impl SignatureParams {
     /// reference paths and the layer redundancy.
     ///
     /// # Errors
-    /// A parameter error ([`SignatureError::InvalidKRange`], [`SignatureError::ZeroInit`],
+    /// A parameter error ([`SignatureError::ZeroInit`],
     /// [`SignatureError::InvalidThreshold`], [`SignatureError::InvalidRidge`],
     /// [`SignatureError::InvalidNeighbours`], [`SignatureError::NoLayers`],
     /// [`SignatureError::NoClasses`], [`SignatureError::DuplicateLayer`]); a data error ([`SignatureError::MissingLabels`],
@@ -313,15 +304,7 @@ impl SignatureParams {
             prepared.mapv_inplace(|v| v * scale);
         }
         let x = prepared.view();
-        let sweep = clustering::sweep(
-            name,
-            x,
-            self.k_min,
-            self.k_max,
-            self.n_init,
-            seed,
-            self.silhouette,
-        )?;
+        let sweep = clustering::sweep(name, x, self.k_range, self.n_init, seed, self.silhouette)?;
         let (clusters, _) = nearest(&sweep.centroids, x);
         let table = layer_table(
             name,

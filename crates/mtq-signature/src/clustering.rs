@@ -2,7 +2,7 @@
 //! agreement (ARI / NMI).
 
 use mtq_cluster::{
-    ClusterError, KMeansParams, KSweepParams, SilhouetteMode, adjusted_rand_index,
+    ClusterError, KMeansSettings, KRange, KSweepParams, SilhouetteMode, adjusted_rand_index,
     normalized_mutual_info,
 };
 use ndarray::{Array2, ArrayView1, ArrayView2};
@@ -72,29 +72,29 @@ pub(crate) struct Sweep {
     pub labels: Vec<Vec<u32>>,
 }
 
-/// K-means (k-means++, `n_init` restarts, `seed`) for every K in `k_min..=k_max`, each scored by
-/// the exact silhouette; the chosen K maximises it. A layer with one distinct row is
-/// [`SweepOutcome::Constant`]; one with fewer distinct rows than `k_max` is capped there.
+/// K-means (k-means++, `n_init` restarts, `seed`) for every K in `range`, each scored by the
+/// silhouette; the chosen K maximises it. A layer with one distinct row is
+/// [`SweepOutcome::Constant`]; one with fewer distinct rows than the range's last K is capped
+/// there.
 pub(crate) fn sweep(
     layer: &str,
     x: ArrayView2<'_, f32>,
-    k_min: usize,
-    k_max: usize,
+    range: KRange,
     n_init: usize,
     seed: u64,
     silhouette: SilhouetteMode,
 ) -> Result<Sweep> {
-    if x.nrows() <= k_max {
+    if x.nrows() <= range.max() {
         return Err(SignatureError::TooFewSamples {
             layer: layer.into(),
             n_samples: x.nrows(),
-            k: k_max,
+            k: range.max(),
         });
     }
-    let params = KMeansParams::new(k_min).n_init(n_init).seed(seed);
-    let sweep = match KSweepParams::new(params)
+    let sweep = match KSweepParams::new(range)
+        .kmeans(KMeansSettings::new().n_init(n_init).seed(seed))
         .silhouette(silhouette)
-        .fit(x, k_min..=k_max)
+        .fit(x)
     {
         Ok(s) => s,
         Err(ClusterError::TooFewDistinctRows { n_distinct: 1, .. }) => {

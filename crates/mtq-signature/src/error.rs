@@ -24,14 +24,6 @@ pub enum SignatureError {
         /// Which set.
         what: String,
     },
-    /// The K range is empty or starts below 2.
-    #[error("K range {k_min}..={k_max} is invalid: need 2 <= k_min <= k_max")]
-    InvalidKRange {
-        /// Smallest K tried.
-        k_min: usize,
-        /// Largest K tried.
-        k_max: usize,
-    },
     /// `n_init` is zero.
     #[error("n_init must be at least 1")]
     ZeroInit,

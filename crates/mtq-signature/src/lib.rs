@@ -34,7 +34,7 @@
 //!
 //! # Example
 //! ```
-//! use mtq_signature::{Samples, ScoreId, ScoreKind, SignatureParams};
+//! use mtq_signature::{KRange, Samples, ScoreId, ScoreKind, SignatureParams};
 //! use ndarray::{Array1, Array2};
 //!
 //! # fn main() -> Result<(), mtq_signature::SignatureError> {
@@ -46,7 +46,7 @@
 //! let labels = Array1::from_iter((0..40).map(|i| i / 20));
 //! let reference = Samples::new(vec![h1.view(), h2.view()]).labels(labels.view());
 //! let model = SignatureParams::new(["h1", "h2"], ["0", "1"])
-//!     .k_range(2, 4)
+//!     .k_range(KRange::new(2, 4)?)
 //!     .seed(0)
 //!     .fit(&reference)?;
 //! assert_eq!(model.layers()[0].k(), 2);
@@ -89,7 +89,7 @@ pub use analysis::{FittedLayer, KCurve, Redundancy, SignatureModel, SignaturePar
 pub use clustering::SweepOutcome;
 pub use error::{Result, SignatureError};
 pub use mtq_activations::{FittedPreparation, Preparation};
-pub use mtq_cluster::SilhouetteMode;
+pub use mtq_cluster::{KRange, SilhouetteMode};
 pub use npy_sets::NpySet;
 pub use provenance::{InputFile, OptionValue, Provenance};
 pub use roc::{Roc, roc};

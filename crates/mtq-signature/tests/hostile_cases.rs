@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use mtq_activations::ActivationsError;
 use mtq_data::npy::write_npy;
 use mtq_signature::{
-    NpySet, ScoreKind, SetRole, SignatureError, SignatureModel, SignatureParams, StudyInput,
-    StudyResult, SweepOutcome, UnseenSet,
+    KRange, NpySet, ScoreKind, SetRole, SignatureError, SignatureModel, SignatureParams,
+    StudyInput, StudyResult, SweepOutcome, UnseenSet,
 };
 use mtq_testkit::{LOCK, PeakAlloc, measure};
 use ndarray::{Array1, Array2};
@@ -61,7 +61,7 @@ fn chain(e: &dyn std::error::Error) -> String {
 
 fn fit(reference: &NpySet, classes: &[&str]) -> SignatureModel {
     SignatureParams::new(layers(), classes.iter().copied())
-        .k_range(2, 6)
+        .k_range(KRange::new(2, 6).unwrap())
         .n_init(3)
         .knn_ks(vec![1, 3])
         .fit(&reference.samples())
@@ -352,7 +352,7 @@ fn labels_with_gaps_become_their_distinct_values() {
     assert_eq!(set.label_values(), [0, 1]);
     let names: Vec<String> = classes.iter().map(ToString::to_string).collect();
     let model = SignatureParams::new(layers(), names)
-        .k_range(2, 4)
+        .k_range(KRange::new(2, 4).unwrap())
         .n_init(2)
         .knn_ks(vec![1])
         .fit(&set.samples())
@@ -389,7 +389,7 @@ fn a_one_class_reference_set_is_studied() {
     let mut set = NpySet::read(case("npy_float_labels", "train"), &layers()).unwrap();
     set.labels = set.labels.map(|y| y.mapv(|_| 0));
     let model = SignatureParams::new(layers(), ["only"])
-        .k_range(2, 4)
+        .k_range(KRange::new(2, 4).unwrap())
         .n_init(2)
         .knn_ks(vec![1])
         .fit(&set.samples())

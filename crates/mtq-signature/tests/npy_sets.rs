@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use mtq_signature::{
-    NpySet, ScoreId, ScoreKind, SignatureError, SignatureParams, StudyInput, Task, UnseenSet,
+    KRange, NpySet, ScoreId, ScoreKind, SignatureError, SignatureParams, StudyInput, Task,
+    UnseenSet,
 };
 
 fn fixture(prefix: &str) -> PathBuf {
@@ -36,7 +37,7 @@ fn the_whole_study_runs_on_numpy_activations() {
     let test = NpySet::read(fixture("test"), &layers()).unwrap();
     let unseen = NpySet::read(fixture("unseen"), &layers()).unwrap();
     let model = SignatureParams::new(layers(), ["a", "b"])
-        .k_range(2, 5)
+        .k_range(KRange::new(2, 5).unwrap())
         .n_init(3)
         .knn_ks(vec![1, 3])
         .fit(&train.samples())

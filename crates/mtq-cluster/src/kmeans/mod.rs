@@ -1,12 +1,15 @@
-//! K-means: the builder ([`KMeansParams`]), the fitted model ([`KMeans`]), the initialisations
+//! K-means: the builder ([`KMeansParams`], with the settings that hold for any K in
+//! [`KMeansSettings`]), the fitted model ([`KMeans`]), the initialisations
 //! and the Lloyd and Hamerly iterations.
 
 mod hamerly;
 mod init;
 pub(crate) mod lloyd;
 mod params;
+mod settings;
 
-pub use params::{Algorithm, Init, KMeansParams};
+pub use params::{Init, KMeansParams};
+pub use settings::{Algorithm, KMeansSettings};
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;

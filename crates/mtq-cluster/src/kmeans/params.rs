@@ -1,11 +1,11 @@
-//! The K-means builder: every setting, its default, and the checks made at `fit`.
+//! The K-means builder for one K: every setting, its default, and the checks made at `fit`.
 
 use ndarray::{Array2, ArrayView2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use super::{KMeans, Run, hamerly, init, lloyd};
+use super::{Algorithm, KMeans, KMeansSettings, Run, hamerly, init, lloyd};
 use crate::data::{self, check_data};
 use crate::error::{ClusterError, Result};
 use crate::kernel::Packed;
@@ -23,27 +23,18 @@ pub enum Init {
     Given(Array2<f32>),
 }
 
-/// The iteration used to fit; all give the same fixed points (exact algorithms).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Algorithm {
-    /// Lloyd's iteration: every sample against every centroid each iteration (a SIMD kernel
-    /// over blocks of 1,024 rows; AVX2 + FMA when the CPU has them).
-    Lloyd,
-    /// Hamerly's accelerated iteration: one upper and one lower distance bound per sample skip
-    /// most distance computations once centroids settle (triangle inequality, exact result).
-    Hamerly,
-}
-
-/// K-means settings, checked when [`fit`](KMeansParams::fit) is called.
+/// K-means settings for one K, checked when [`fit`](KMeansParams::fit) is called: the number
+/// of clusters, the initialisation, and the settings that hold for any K ([`KMeansSettings`],
+/// which a K sweep shares between its fits; the setters below set them one by one).
 ///
 /// Magnitudes: centred data whose largest magnitude lies outside `[2^-40, 2^40]` (activations
 /// near 1e20, or a layer of tiny variance) is multiplied by a power of two before fitting, so
 /// that squared distances stay finite and non-zero in `f32`; the centroids and the inertia are
 /// given back in the data's own units (the inertia in `f64`, finite for any finite `f32` data).
 ///
-/// Defaults (scikit-learn's, with the study's `n_init = 10`): `n_init = 10`, `max_iter = 300`,
-/// `tol = 1e-4` (relative to the mean feature variance, as scikit-learn), `init =
-/// Init::KMeansPlusPlus`, `algorithm = Algorithm::Lloyd`, `seed = 0`.
+/// Defaults (scikit-learn's, with the study's `n_init = 10`): `init = Init::KMeansPlusPlus` and
+/// the [`KMeansSettings`] defaults: `n_init = 10`, `max_iter = 300`, `tol = 1e-4` (relative to
+/// the mean feature variance, as scikit-learn), `algorithm = Algorithm::Lloyd`, `seed = 0`.
 ///
 /// ```
 /// use mtq_cluster::{Algorithm, KMeansParams};
@@ -59,12 +50,8 @@ pub enum Algorithm {
 #[derive(Debug, Clone, PartialEq)]
 pub struct KMeansParams {
     k: usize,
-    n_init: usize,
-    max_iter: usize,
-    tol: f64,
     init: Init,
-    algorithm: Algorithm,
-    seed: u64,
+    settings: KMeansSettings,
 }
 
 impl KMeansParams {
@@ -73,12 +60,8 @@ impl KMeansParams {
     pub fn new(k: usize) -> Self {
         Self {
             k,
-            n_init: 10,
-            max_iter: 300,
-            tol: 1e-4,
             init: Init::KMeansPlusPlus,
-            algorithm: Algorithm::Lloyd,
-            seed: 0,
+            settings: KMeansSettings::new(),
         }
     }
 
@@ -89,29 +72,6 @@ impl KMeansParams {
         self
     }
 
-    /// Number of restarts (each with its own random stream); the lowest inertia wins, ties to
-    /// the first restart.
-    #[must_use]
-    pub fn n_init(mut self, n_init: usize) -> Self {
-        self.n_init = n_init;
-        self
-    }
-
-    /// Maximum number of iterations of one run.
-    #[must_use]
-    pub fn max_iter(mut self, max_iter: usize) -> Self {
-        self.max_iter = max_iter;
-        self
-    }
-
-    /// Convergence tolerance: a run stops when the squared centroid shift summed over clusters is
-    /// at most `tol` times the mean per-feature variance of the data (or when no label changes).
-    #[must_use]
-    pub fn tol(mut self, tol: f64) -> Self {
-        self.tol = tol;
-        self
-    }
-
     /// Initialisation method.
     #[must_use]
     pub fn init(mut self, init: Init) -> Self {
@@ -119,18 +79,45 @@ impl KMeansParams {
         self
     }
 
-    /// Iteration algorithm.
+    /// Every setting that holds for any K at once (replacing those set before).
     #[must_use]
-    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
-        self.algorithm = algorithm;
+    pub fn settings(mut self, settings: KMeansSettings) -> Self {
+        self.settings = settings;
         self
     }
 
-    /// Seed of the random choices: restart `i` draws from `ChaCha8Rng::seed_from_u64(seed)` on
-    /// stream `i`, so the result does not depend on the number of threads.
+    /// Number of restarts: [`KMeansSettings::n_init`].
+    #[must_use]
+    pub fn n_init(mut self, n_init: usize) -> Self {
+        self.settings = self.settings.n_init(n_init);
+        self
+    }
+
+    /// Maximum number of iterations of one run: [`KMeansSettings::max_iter`].
+    #[must_use]
+    pub fn max_iter(mut self, max_iter: usize) -> Self {
+        self.settings = self.settings.max_iter(max_iter);
+        self
+    }
+
+    /// Convergence tolerance: [`KMeansSettings::tol`].
+    #[must_use]
+    pub fn tol(mut self, tol: f64) -> Self {
+        self.settings = self.settings.tol(tol);
+        self
+    }
+
+    /// Iteration algorithm: [`KMeansSettings::algorithm`].
+    #[must_use]
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.settings = self.settings.algorithm(algorithm);
+        self
+    }
+
+    /// Seed of the random choices: [`KMeansSettings::seed`].
     #[must_use]
     pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
+        self.settings = self.settings.seed(seed);
         self
     }
 
@@ -143,22 +130,13 @@ impl KMeansParams {
     /// Checks the settings that do not depend on the data.
     ///
     /// # Errors
-    /// [`ClusterError::ZeroClusters`], [`ClusterError::ZeroInit`], [`ClusterError::ZeroMaxIter`],
-    /// [`ClusterError::InvalidTol`].
+    /// [`ClusterError::ZeroClusters`], then those of [`KMeansSettings::check`]
+    /// ([`ClusterError::ZeroInit`], [`ClusterError::ZeroMaxIter`], [`ClusterError::InvalidTol`]).
     pub fn check(&self) -> Result<()> {
         if self.k == 0 {
             return Err(ClusterError::ZeroClusters);
         }
-        if self.n_init == 0 {
-            return Err(ClusterError::ZeroInit);
-        }
-        if self.max_iter == 0 {
-            return Err(ClusterError::ZeroMaxIter);
-        }
-        if !self.tol.is_finite() || self.tol < 0.0 {
-            return Err(ClusterError::InvalidTol { tol: self.tol });
-        }
-        Ok(())
+        self.settings.check()
     }
 
     /// Fits K-means to the rows of `x` (`n_samples x n_features`).
@@ -211,16 +189,16 @@ impl KMeansParams {
         // distances neither overflow nor underflow in f32; undone on the results.
         let scale = data::pow2_scale(data::max_abs(xc.as_slice().unwrap_or_default()));
         data::scale_in_place(xc.as_slice_mut().unwrap_or_default(), scale);
-        let tol_abs = self.tol * mean_variance(&xc);
+        let tol_abs = self.settings.tol * mean_variance(&xc);
         let runs = if matches!(self.init, Init::Given(_)) {
             1
         } else {
-            self.n_init
+            self.settings.n_init
         };
         let packed = Packed::new(xc.as_slice().unwrap_or_default(), n, d);
         let mut rngs: Vec<ChaCha8Rng> = (0..runs)
             .map(|i| {
-                let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+                let mut rng = ChaCha8Rng::seed_from_u64(self.settings.seed);
                 rng.set_stream(i as u64);
                 rng
             })
@@ -237,11 +215,13 @@ impl KMeansParams {
                 vec![c]
             }
         };
-        let results: Vec<Run> = match self.algorithm {
-            Algorithm::Lloyd => lloyd::run_many(&xc, &packed, starts, self.max_iter, tol_abs),
+        let results: Vec<Run> = match self.settings.algorithm {
+            Algorithm::Lloyd => {
+                lloyd::run_many(&xc, &packed, starts, self.settings.max_iter, tol_abs)
+            }
             Algorithm::Hamerly => starts
                 .into_par_iter()
-                .map(|c| hamerly::run(&xc, &packed, c, self.max_iter, tol_abs))
+                .map(|c| hamerly::run(&xc, &packed, c, self.settings.max_iter, tol_abs))
                 .collect(),
         };
         let mut best = 0;

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use mtq_activations::{Activations, ExtractParams, LayerKind, LayerModel};
-use mtq_cluster::SilhouetteMode;
+use mtq_cluster::{KRange, SilhouetteMode};
 use mtq_model::{Cnn, CnnConfig, Device, Mlp, MlpConfig, TrainConfig};
 use ndarray::{Array2, ArrayView2, Axis};
 
@@ -12,6 +12,7 @@ use super::error::{Result, StudyError};
 use super::load::StudyData;
 use super::spec::{ModelKind, Training};
 use crate::analysis::{SignatureModel, SignatureParams};
+use crate::error::SignatureError;
 use crate::samples::Samples;
 use crate::study::{StudyInput, StudyResult, UnseenSet};
 
@@ -101,15 +102,17 @@ pub(crate) struct Sweep {
 impl Sweep {
     /// The signature parameters of one seed over `layers`, for a reference of `n` rows: a
     /// silhouette sample at or above `n` is the exact silhouette.
-    fn params(&self, layers: Vec<String>, seed: u64, n: usize) -> SignatureParams {
-        SignatureParams::new(layers, self.classes.clone())
-            .k_range(self.k_min, self.k_max)
+    fn params(&self, layers: Vec<String>, seed: u64, n: usize) -> Result<SignatureParams> {
+        // `Study::check` has refused a bad range with the flag's name; this cannot fail after it
+        let k_range = KRange::new(self.k_min, self.k_max).map_err(SignatureError::from)?;
+        Ok(SignatureParams::new(layers, self.classes.clone())
+            .k_range(k_range)
             .seed(seed)
             .silhouette(match self.silhouette_sample {
                 Some(size) if size < n => SilhouetteMode::Sampled { size, seed },
                 Some(_) => SilhouetteMode::Exact,
                 None => SilhouetteMode::Auto,
-            })
+            }))
     }
 
     /// Fits the signatures of `reference` over `layers` with `seed` and runs the study of
@@ -122,7 +125,7 @@ impl Sweep {
     ) -> Result<(SignatureModel, StudyResult)> {
         let seed = input.seed;
         let model = self
-            .params(layers, seed, input.reference.len())
+            .params(layers, seed, input.reference.len())?
             .fit(&input.reference)?;
         progress(Stage::Fitted {
             seed,
