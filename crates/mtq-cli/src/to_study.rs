@@ -105,6 +105,7 @@ pub fn data(a: &DataArgs) -> Result<Study, Failure> {
 
 /// `mtq onnx` (feature `onnx`; without it, a usage error saying how to build it).
 pub fn onnx(a: &OnnxArgs) -> Result<Study, Failure> {
+    let network = onnx_network(a)?;
     let data = match (&a.arrays.x, &a.arrays.y) {
         (Some(x), Some(y)) => {
             let given = a.digits.classes.is_some() || a.digits.inject.is_some();
@@ -130,7 +131,7 @@ pub fn onnx(a: &OnnxArgs) -> Result<Study, Failure> {
     };
     Ok(Study {
         data,
-        network: onnx_network(a)?,
+        network,
         seeds: a.seeds.list(),
         ..sweep(&a.study)
     })
