@@ -34,6 +34,28 @@ fn report_is_self_contained_well_formed_and_has_every_section() {
     assert_eq!(html.matches("<svg ").count(), 3);
 }
 
+/// A K chosen at the end of the range tried is said, with the advice to widen it; not when
+/// the sweep was cut short by the layer's distinct rows (a note says that), and not inside.
+#[test]
+fn a_k_at_the_edge_of_its_range_is_said() {
+    let mut data = sample::report();
+    let line = |d: &ReportData| {
+        mtq_report::sentences::headlines(d)
+            .into_iter()
+            .find(|l| l.starts_with("Clusters chosen"))
+            .unwrap()
+    };
+    assert!(!line(&data).contains("K tried"), "{}", line(&data));
+    data.silhouette_curves[0].chosen_k = 10;
+    assert!(
+        line(&data).contains("h1 K = 10 (silhouette 0.262; the largest K tried, a larger one may fit better: widen the K range)"),
+        "{}",
+        line(&data)
+    );
+    data.silhouette_curves[0].capped = true;
+    assert!(!line(&data).contains("K tried"), "{}", line(&data));
+}
+
 #[test]
 fn headlines_are_generated_from_the_numbers() {
     let mut data = sample::report();
