@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use mtq_activations::{
     Activations, ActivationsError, DataError, Layer, LayerKind, read_npy_labels, read_npy_matrix,
 };
+use mtq_testkit::raw_npy;
 use ndarray::{Array1, Array2, array};
 use serde_json::Value;
 
@@ -242,21 +243,6 @@ fn missing_manifest_is_an_io_error_with_its_path() {
     let err = Activations::load(&dir).unwrap_err();
     assert!(matches!(&err, ActivationsError::Io { path, .. } if path.ends_with("manifest.json")));
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-/// Raw `.npy` bytes: version 1.0 preamble, `header` padded with spaces and a newline, then
-/// `data`.
-fn raw_npy(header: &str, data: &[u8]) -> Vec<u8> {
-    let mut h = header.to_owned();
-    while !(10 + h.len() + 1).is_multiple_of(64) {
-        h.push(' ');
-    }
-    h.push('\n');
-    let mut b = b"\x93NUMPY\x01\x00".to_vec();
-    b.extend_from_slice(&(h.len() as u16).to_le_bytes());
-    b.extend_from_slice(h.as_bytes());
-    b.extend_from_slice(data);
-    b
 }
 
 #[test]

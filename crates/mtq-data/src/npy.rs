@@ -1143,6 +1143,7 @@ impl Dataset {
 
 #[cfg(test)]
 mod tests {
+    use mtq_testkit::raw_npy;
     use ndarray::{Array, IxDyn, array};
 
     use super::*;
@@ -1179,17 +1180,14 @@ mod tests {
     fn fortran_and_big_endian_files_read_in_standard_layout() {
         let p = Path::new("f.npy");
         // numpy: np.asfortranarray(np.arange(6, dtype='>f4').reshape(2, 3))
-        let mut header = "{'descr': '>f4', 'fortran_order': True, 'shape': (2, 3), }".to_owned();
-        while !(10 + header.len() + 1).is_multiple_of(64) {
-            header.push(' ');
-        }
-        header.push('\n');
-        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-        bytes.extend_from_slice(&u16::try_from(header.len()).unwrap().to_le_bytes());
-        bytes.extend_from_slice(header.as_bytes());
-        for v in [0f32, 3., 1., 4., 2., 5.] {
-            bytes.extend_from_slice(&v.to_be_bytes());
-        }
+        let payload: Vec<u8> = [0f32, 3., 1., 4., 2., 5.]
+            .iter()
+            .flat_map(|v| v.to_be_bytes())
+            .collect();
+        let bytes = raw_npy(
+            "{'descr': '>f4', 'fortran_order': True, 'shape': (2, 3), }",
+            &payload,
+        );
         let f = features_from_bytes(&bytes, p).unwrap();
         assert_eq!(f, array![[0f32, 1., 2.], [3., 4., 5.]].into_dyn());
         assert!(f.is_standard_layout());
@@ -1342,20 +1340,6 @@ mod tests {
                 ..
             })
         ));
-    }
-
-    /// An `.npy` v1.0 buffer with the given header dictionary and payload.
-    fn raw_npy(dict: &str, payload: &[u8]) -> Vec<u8> {
-        let mut header = dict.to_owned();
-        while !(10 + header.len() + 1).is_multiple_of(64) {
-            header.push(' ');
-        }
-        header.push('\n');
-        let mut out = b"\x93NUMPY\x01\x00".to_vec();
-        out.extend_from_slice(&u16::try_from(header.len()).unwrap().to_le_bytes());
-        out.extend_from_slice(header.as_bytes());
-        out.extend_from_slice(payload);
-        out
     }
 
     #[test]

@@ -253,16 +253,10 @@ fn mutated_npy_files_never_panic_nor_allocate_their_claims() {
     assert!(ok > 0, "no mutated file was readable");
     campaign.finish(cases);
     // A header claiming 16 GB over a few bytes of data fails without allocating it.
-    let mut header =
-        "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000, 4), }".to_owned();
-    while !(10 + header.len() + 1).is_multiple_of(64) {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend_from_slice(&u16::try_from(header.len()).unwrap().to_le_bytes());
-    bytes.extend_from_slice(header.as_bytes());
-    bytes.extend_from_slice(&[0; 64]);
+    let bytes = mtq_testkit::raw_npy(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000, 4), }",
+        &[0; 64],
+    );
     std::fs::write(&path, &bytes).unwrap();
     assert!(matches!(
         read_npy_matrix(&path),

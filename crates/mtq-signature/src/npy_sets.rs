@@ -376,17 +376,14 @@ mod tests {
         assert!(err.to_string().contains("empty"), "{err}");
         write_set(&dir, 2);
         // np.save("s_labels.npy", np.array(["cat", "dog"])): dtype <U3
-        let mut header = "{'descr': '<U3', 'fortran_order': False, 'shape': (2,), }".to_owned();
-        while !(10 + header.len() + 1).is_multiple_of(64) {
-            header.push(' ');
-        }
-        header.push('\n');
-        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-        bytes.extend_from_slice(&u16::try_from(header.len()).unwrap().to_le_bytes());
-        bytes.extend_from_slice(header.as_bytes());
-        for c in "catdog".chars() {
-            bytes.extend_from_slice(&u32::from(c).to_le_bytes());
-        }
+        let text: Vec<u8> = "catdog"
+            .chars()
+            .flat_map(|c| u32::from(c).to_le_bytes())
+            .collect();
+        let bytes = mtq_testkit::raw_npy(
+            "{'descr': '<U3', 'fortran_order': False, 'shape': (2,), }",
+            &text,
+        );
         std::fs::write(dir.join("s_labels.npy"), bytes).unwrap();
         let err = NpySet::read(dir.join("s"), &names()).unwrap_err();
         assert!(

@@ -12,15 +12,18 @@
 //!   that measure.
 //! * [`make_blobs`]: seeded Gaussian blobs (scikit-learn's `make_blobs` shape) for the
 //!   clustering tests, examples and benchmarks.
+//! * [`raw_npy`]: hand-built `.npy` bytes with any header dictionary, for the readers' tests.
 //! * [`Campaign`]: runs the cases of one format under a panic catcher and the peak counter,
 //!   and prints one line per format: cases, panics, the largest peak and the case behind it.
 
 mod blobs;
 mod campaign;
 mod mutate;
+mod npy;
 mod peak;
 
 pub use blobs::{BlobsError, make_blobs};
 pub use campaign::Campaign;
 pub use mutate::Mutator;
+pub use npy::raw_npy;
 pub use peak::{LOCK, PeakAlloc, live, measure};
