@@ -465,17 +465,15 @@ fn npy_reads_ids_images_and_saved_folders() {
     let out_dir = dir.join("report");
     let prefix = w("a");
     let o = out_dir.to_str().unwrap();
-    let out = mtq(&[
-        "npy",
-        "--layers",
-        "h1",
-        "--reference",
-        prefix.to_str().unwrap(),
-        "--k-max",
-        "3",
-        "--out",
-        o,
-    ]);
+    // an npy study of `reference` (a prefix or a folder), more flags after
+    let study = |reference: &std::path::Path, more: &[&str]| {
+        let mut args = vec!["npy", "--layers", "h1", "--k-max", "3", "--out", o];
+        let reference = reference.to_str().unwrap().to_owned();
+        args.extend(["--reference", reference.as_str()]);
+        args.extend(more);
+        mtq(&args)
+    };
+    let out = study(&prefix, &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let csv = std::fs::read_to_string(out_dir.join("samples.csv")).unwrap();
     let first = csv.lines().nth(1).unwrap();
@@ -496,17 +494,7 @@ fn npy_reads_ids_images_and_saved_folders() {
     )
     .unwrap();
     acts.save(&saved).unwrap();
-    let out = mtq(&[
-        "npy",
-        "--layers",
-        "h1",
-        "--reference",
-        saved.to_str().unwrap(),
-        "--k-max",
-        "3",
-        "--out",
-        o,
-    ]);
+    let out = study(&saved, &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let again = std::fs::read_to_string(out_dir.join("samples.csv")).unwrap();
     // the same rows, ids, clusters and paths as from the prefix
@@ -514,19 +502,7 @@ fn npy_reads_ids_images_and_saved_folders() {
     // a saved folder as an unseen set: its rows are named by the set, whatever labels it
     // carries, and its manifest may stand for the folder
     let unseen = format!("u={}", saved.join("manifest.json").display());
-    let out = mtq(&[
-        "npy",
-        "--layers",
-        "h1",
-        "--reference",
-        prefix.to_str().unwrap(),
-        "--unseen",
-        &unseen,
-        "--k-max",
-        "3",
-        "--out",
-        o,
-    ]);
+    let out = study(&prefix, &["--unseen", &unseen]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let csv = std::fs::read_to_string(out_dir.join("samples.csv")).unwrap();
     let unseen_rows: Vec<&str> = csv.lines().filter(|l| l.starts_with("unseen:u,")).collect();
