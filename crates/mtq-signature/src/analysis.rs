@@ -4,13 +4,14 @@
 use std::collections::BTreeMap;
 
 use mtq_activations::{FittedPreparation, Preparation};
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::anomaly::{KnnIndex, Mahalanobis, knn_error};
 use crate::clustering::{self, SweepOutcome};
 use crate::error::{Result, SignatureError};
+use crate::layer_map::{LayerMap, nearest};
 use crate::path::{PathRow, count_paths};
 use crate::redundancy::{LayerVerdict, PairAgreement, linear_cka, verdicts};
 use crate::samples::Samples;
@@ -343,8 +344,11 @@ impl SignatureParams {
         let _ = knn_k_max;
         Ok(FittedLayer {
             name: name.to_string(),
-            preparation,
-            scale,
+            map: LayerMap {
+                preparation,
+                scale,
+                centroids: sweep.centroids,
+            },
             curve: KCurve {
                 layer: name.to_string(),
                 ks: sweep.ks,
@@ -358,7 +362,6 @@ impl SignatureParams {
                 outcome: sweep.outcome,
                 labels: sweep.labels,
             },
-            centroids: sweep.centroids,
             table,
             knn_raw,
             knn1_median,
@@ -457,10 +460,8 @@ impl KCurve {
 #[derive(Debug, Clone)]
 pub struct FittedLayer {
     name: String,
-    preparation: FittedPreparation,
-    scale: f32,
+    map: LayerMap,
     curve: KCurve,
-    centroids: Array2<f32>,
     table: LayerTable,
     knn_raw: KnnIndex,
     knn1_median: f64,
@@ -480,7 +481,7 @@ impl FittedLayer {
     /// given back in the activations' own units.
     #[must_use]
     pub fn scale(&self) -> f32 {
-        self.scale
+        self.map.scale
     }
 
     /// The K sweep.
@@ -499,7 +500,7 @@ impl FittedLayer {
     /// [`FittedLayer::scale`].
     #[must_use]
     pub fn centroids(&self) -> &Array2<f32> {
-        &self.centroids
+        &self.map.centroids
     }
 
     /// Class x cluster table of the reference set, with cluster names.
@@ -525,7 +526,11 @@ impl FittedLayer {
     /// The fitted preparation of this layer's activations.
     #[must_use]
     pub fn preparation(&self) -> &FittedPreparation {
-        &self.preparation
+        &self.map.preparation
+    }
+
+    pub(crate) fn map(&self) -> &LayerMap {
+        &self.map
     }
 
     pub(crate) fn knn(&self) -> &KnnIndex {
@@ -728,39 +733,11 @@ impl SignatureModel {
     }
 }
 
-/// Nearest centroid (by squared Euclidean distance, lowest id on ties) and its distance per row.
-fn nearest(centroids: &Array2<f32>, x: ArrayView2<'_, f32>) -> (Array1<usize>, Array1<f32>) {
-    let (labels, dists): (Vec<usize>, Vec<f32>) = x
-        .axis_iter(Axis(0))
-        .map(|row| {
-            let mut best = (0usize, f32::INFINITY);
-            for (j, c) in centroids.rows().into_iter().enumerate() {
-                let d: f32 = row
-                    .iter()
-                    .zip(c.iter())
-                    .map(|(a, b)| (a - b) * (a - b))
-                    .sum();
-                if d < best.1 {
-                    best = (j, d);
-                }
-            }
-            (best.0, best.1.sqrt())
-        })
-        .unzip();
-    (Array1::from(labels), Array1::from(dists))
-}
-
 fn prepare_all(layers: &[FittedLayer], xs: &[ArrayView2<'_, f32>]) -> Result<Vec<Array2<f32>>> {
     layers
         .iter()
         .zip(xs)
-        .map(|(l, x)| {
-            let mut p = l.preparation.apply(*x)?;
-            if l.scale != 1.0 {
-                p.mapv_inplace(|v| v * l.scale);
-            }
-            Ok(p)
-        })
+        .map(|(l, x)| l.map.prepare(*x))
         .collect()
 }
 
@@ -769,10 +746,7 @@ fn assign_all(layers: &[FittedLayer], xs: &[ArrayView2<'_, f32>]) -> Trace {
     let mut clusters = Array2::zeros((n, layers.len()));
     let mut distances = Array2::zeros((n, layers.len()));
     for (i, (l, x)) in layers.iter().zip(xs).enumerate() {
-        let (c, mut d) = nearest(&l.centroids, *x);
-        if l.scale != 1.0 {
-            d.mapv_inplace(|v| (f64::from(v) / f64::from(l.scale)) as f32);
-        }
+        let (c, d) = l.map.assign(*x);
         clusters.column_mut(i).assign(&c);
         distances.column_mut(i).assign(&d);
     }

@@ -70,6 +70,8 @@ pub mod analysis;
 pub mod anomaly;
 mod clustering;
 pub mod error;
+mod layer_map;
+pub mod monitor;
 pub mod npy_sets;
 pub mod path;
 #[cfg(feature = "pipeline")]
@@ -88,6 +90,7 @@ mod task;
 pub use analysis::{FittedLayer, KCurve, Redundancy, SignatureModel, SignatureParams, Trace};
 pub use clustering::SweepOutcome;
 pub use error::{Result, SignatureError};
+pub use monitor::{MonitorError, MonitorScores, MonitorSettings, PathMonitor};
 pub use mtq_activations::{FittedPreparation, Preparation};
 pub use mtq_cluster::{KRange, SilhouetteMode};
 pub use npy_sets::NpySet;

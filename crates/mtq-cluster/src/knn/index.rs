@@ -77,6 +77,12 @@ impl KnnIndex {
         self.reference.nrows() == 0
     }
 
+    /// The reference rows (`n x d`), as given to [`KnnIndex::new`].
+    #[must_use]
+    pub fn rows(&self) -> ArrayView2<'_, f32> {
+        self.reference.view()
+    }
+
     /// The `k_max` smallest Euclidean distances (in the data's units, not squared) from each
     /// query row (`queries`: `m x d`) to the reference rows, sorted ascending: `m x k_max`, where
     /// `out[[i, j]]` is the distance to the `(j+1)`-th neighbour. With `exclude_self`, query row
