@@ -33,12 +33,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let top = s.paths.first().map_or("-", |p| p.name.as_str());
         eprintln!("unseen {}: {} samples, most on {top}", s.class, s.n);
     }
-    for task in &run.result.tasks {
-        let auroc = run.result.auroc(&run.result.trusted.score, task);
-        eprintln!(
-            "{task}: AUROC of {} = {auroc:.3?}",
-            run.result.trusted.score
-        );
+    if let Some(trusted) = &run.result.trusted {
+        for task in &run.result.tasks {
+            let auroc = run.result.auroc(&trusted.score, task);
+            eprintln!("{task}: AUROC of {} = {auroc:.3?}", trusted.score);
+        }
     }
 
     // The report: Sankey SVG, HTML, JSON and the per-sample CSV/JSON.

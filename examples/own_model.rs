@@ -100,6 +100,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         test_accuracy: None,
         reference: Samples::new(views(&acts)).labels(acts.labels()),
         test: None,
+        calibration: None,
         unseen: vec![mtq::signature::UnseenSet {
             name: "4".into(),
             samples: Samples::new(views(&acts_4)),

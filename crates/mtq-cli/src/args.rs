@@ -189,6 +189,14 @@ pub struct StudyArgs {
     /// instead of all of them; default: exact up to 100,000 rows, 20,000 sampled above.
     #[arg(long, value_name = "N")]
     pub silhouette_sample: Option<usize>,
+    /// The path monitor's false-alarm rate: a test input is flagged when its combined
+    /// conformal p-value is below it (in (0, 1)).
+    #[arg(long, default_value_t = 0.05, value_name = "A")]
+    pub alpha: f64,
+    /// Calibrate the path monitor per predicted class (Mondrian): the false-alarm rate then
+    /// holds for each class, not only on average.
+    #[arg(long)]
+    pub class_conditional: bool,
     /// Output folder (created if missing; checked before any work; exit 1 if it cannot be
     /// written).
     #[arg(long, default_value = "mtq-report", value_name = "DIR")]
@@ -326,6 +334,10 @@ pub struct NpyArgs {
     /// The in-distribution test set: the negatives of each anomaly task.
     #[arg(long, value_name = "PREFIX")]
     pub test: Option<PathBuf>,
+    /// In-distribution samples the network never trained on, to calibrate the path monitor
+    /// (default: a seeded half of --test, then left out of every evaluation).
+    #[arg(long, value_name = "PREFIX")]
+    pub calibration: Option<PathBuf>,
     /// A set of a class never seen in training (repeat for several).
     #[arg(long, value_name = "NAME=PREFIX", value_parser = parse_unseen)]
     pub unseen: Vec<(String, PathBuf)>,

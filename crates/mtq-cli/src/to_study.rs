@@ -2,6 +2,7 @@
 //! not apply to the route asked for refused (exit 2), never ignored.
 
 use mtq_model::{Activation, ConvTap, Device, WeightLayout};
+use mtq_signature::MonitorSettings;
 use mtq_signature::pipeline::{DataSource, Network, Study, Training};
 
 use crate::args::{
@@ -162,6 +163,7 @@ pub fn npy(a: &NpyArgs) -> Study {
             layers: a.layers.clone(),
             reference: a.reference.clone(),
             test: a.test.clone(),
+            calibration: a.calibration.clone(),
             unseen: a.unseen.clone(),
             classes: a.classes.clone(),
         },
@@ -177,6 +179,9 @@ fn sweep(a: &StudyArgs) -> Study {
         k_min: a.k_min,
         k_max: a.k_max,
         silhouette_sample: a.silhouette_sample,
+        monitor: MonitorSettings::new()
+            .alpha(a.alpha)
+            .class_conditional(a.class_conditional),
         ..Study::new()
     }
 }

@@ -349,7 +349,7 @@ fn mnist_study_runs_end_to_end() {
     assert!(stdout.contains("Unseen class 4"), "{stdout}");
     assert!(stdout.lines().last().unwrap().starts_with("report: "));
     let json: String = std::fs::read_to_string(out_dir.join("report.json")).unwrap();
-    assert!(json.contains("\"schema_version\": 2"));
+    assert!(json.contains("\"schema_version\": 3"));
     assert!(!json.contains("sampled reference rows"), "exact by default");
     // the sampled silhouette is opted into and said in the report
     let out = study(&["--silhouette-sample", "500"]);
@@ -544,7 +544,9 @@ fn data_from_own_npy_arrays_with_an_unseen_set() {
     assert!(stdout.contains("Unseen class odd (15 samples)"), "{stdout}");
     assert!(stdout.contains("Class 2"), "{stdout}");
     assert!(
-        text(&out.stderr).contains("67 reference and 23 test samples of 12 features"),
+        // a fifth of the 67 training rows is held out of training to calibrate the monitor
+        text(&out.stderr)
+            .contains("54 reference, 13 calibration and 23 test samples of 12 features"),
         "{}",
         text(&out.stderr)
     );
@@ -693,10 +695,14 @@ fn mnist_studies_weights_trained_elsewhere() {
         &mtq_model::Device::Cpu,
     )
     .unwrap();
-    let test = mtq_data::Mnist::embedded()
+    // a network trained elsewhere: half the test set calibrates the monitor, the rest is
+    // evaluated (seeded by the first seed, 0)
+    let (test, _calibration) = mtq_data::Mnist::embedded()
         .unwrap()
         .test()
         .select_classes(&[1, 7])
+        .unwrap()
+        .stratified_split(0.5, 0)
         .unwrap();
     let accuracy = mlp.evaluate(&test).unwrap().accuracy;
     let expect = format!("classifies {:.2} %", accuracy * 100.0);

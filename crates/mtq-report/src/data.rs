@@ -293,6 +293,11 @@ pub struct AnomalyData {
     pub trusted_key: String,
     /// Why, in plain sentences.
     pub rationale: String,
+    /// The path monitor, when the study has a calibration set: its alpha, its thresholds, the
+    /// false alarms it raised on the test set and what it flagged of each unseen class (where
+    /// they left the known paths).
+    #[serde(default)]
+    pub monitor: Option<mtq_signature::monitor::MonitorSummary>,
 }
 
 /// One anomaly score, evaluated on each task.

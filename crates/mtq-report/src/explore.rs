@@ -244,7 +244,10 @@ impl ExploreData {
                     .predictions
                     .as_ref()
                     .map_or(vec![-1; n], |p| p.iter().map(|&y| y as i64).collect());
-                let trusted = s.scores.column(&result.trusted.score);
+                let trusted = result
+                    .trusted
+                    .as_ref()
+                    .and_then(|t| s.scores.column(&t.score));
                 let score = (0..n)
                     .map(|i| {
                         trusted
@@ -294,7 +297,10 @@ impl ExploreData {
             clusters: model.cluster_names(),
             with_predictions: n_layers > 0
                 && result.sets.iter().all(|s| s.trace.predictions.is_some()),
-            score_name: result.trusted.score.to_string(),
+            score_name: result
+                .trusted
+                .as_ref()
+                .map_or_else(String::new, |t| t.score.to_string()),
             thumb_width: if px > 0 {
                 thumbs.map_or(0, |t| t.width)
             } else {

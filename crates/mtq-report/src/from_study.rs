@@ -16,7 +16,7 @@ use crate::meta::ReportMeta;
 use crate::sentences;
 
 /// The version of `report.json`'s layout; raised whenever a field changes meaning or goes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// A path and the predicted class at its end.
 type PathKey = (Vec<usize>, Option<usize>);
@@ -209,8 +209,15 @@ impl Builder<'_> {
         let anomaly = AnomalyData {
             scores,
             roc_curves,
-            trusted: result.trusted.score.to_string(),
-            trusted_key: result.trusted.score.key(),
+            trusted: result
+                .trusted
+                .as_ref()
+                .map_or_else(String::new, |t| t.score.to_string()),
+            trusted_key: result
+                .trusted
+                .as_ref()
+                .map_or_else(String::new, |t| t.score.key()),
+            monitor: result.monitor.clone(),
             rationale: sentences::trusted_rationale(result, meta),
         };
         ReportData {
@@ -360,11 +367,9 @@ impl Builder<'_> {
     /// centroid distance and the kNN k=1 score (raw); everything else stays in the table.
     fn roc_curves_to_draw(&self) -> Vec<RocCurve> {
         let layers = self.m.layer_names();
-        let mut wanted = vec![
-            ScoreId::max_softmax(),
-            self.r.trusted.score.clone(),
-            ScoreId::global(ScoreKind::PathRarity),
-        ];
+        let mut wanted = vec![ScoreId::max_softmax()];
+        wanted.extend(self.r.trusted.as_ref().map(|t| t.score.clone()));
+        wanted.push(ScoreId::global(ScoreKind::PathRarity));
         wanted.extend(
             layers
                 .iter()

@@ -17,9 +17,13 @@
 //! | `path` | the clusters joined by ` > ` |
 //! | `path_count_in_reference` | reference samples on the same path (0: a path never taken in training) |
 //! | `anomaly_score` | the trusted score (higher = more anomalous); its name is `anomaly_score_name` in `report.json` |
+//! | `p_value` | the path monitor's combined conformal p-value (studies with a calibration set; empty for `reference` rows) |
+//! | `flagged` | `true` when `p_value` is below the monitor's alpha (`report.json`'s `anomaly.monitor.alpha`) |
+//! | `left_at` | the first layer whose own p-value is below alpha: where the sample left the known paths; empty if none |
+//! | `<layer>_p_value` | that layer's conformal p-value (nearest-neighbour distance against the calibration set) |
 //! | `<score key>` | every score, higher = more anomalous, e.g. `knn_h1_k1_l2`, `centroid_distance_h2`, `one_minus_max_softmax` (1 - the largest class probability) |
 //!
-//! Empty cells (`null` in JSON): the kNN scores and the combined score of `reference` rows (a
+//! Empty cells (`null` in JSON): the kNN and monitor scores of `reference` rows (a
 //! sample is its own nearest neighbour there; they are not computed, so the reference's
 //! [`ScoreTable`](mtq_signature::ScoreTable) has no such column), and therefore `anomaly_score`
 //! when the trusted score is one of them; `predicted` / `one_minus_max_softmax` without
@@ -192,6 +196,20 @@ impl SampleTable {
             Column::Int(Vec::new()),
             Column::Float(Vec::new()),
         ]);
+        // the path monitor's verdict, when the study has one
+        let monitored = result.monitor.is_some();
+        if monitored {
+            columns.extend(["p_value", "flagged", "left_at"].map(String::from));
+            kinds.extend([
+                Column::Float(Vec::new()),
+                Column::Text(Vec::new()),
+                Column::Text(Vec::new()),
+            ]);
+            for l in model.layer_names() {
+                columns.push(format!("{}_p_value", column_key(l)));
+                kinds.push(Column::Float(Vec::new()));
+            }
+        }
         let score_ids = score_columns(result);
         columns.extend(score_ids.iter().map(|id| id.key()));
         kinds.extend(score_ids.iter().map(|_| Column::Float(Vec::new())));
@@ -204,7 +222,10 @@ impl SampleTable {
         };
         let mut n_rows = 0;
         for set in &result.sets {
-            let trusted = set.scores.column(&result.trusted.score);
+            let trusted = result
+                .trusted
+                .as_ref()
+                .and_then(|t| set.scores.column(&t.score));
             // Each header score's column in this set, if computed for it.
             let at: Vec<Option<usize>> = score_ids
                 .iter()
@@ -240,6 +261,19 @@ impl SampleTable {
                 b.text(&path_name(&path, &names));
                 b.int(model.path_count(&path));
                 b.float(trusted.map_or(f64::NAN, |c| c[i]));
+                if monitored {
+                    let m = set.monitor.as_ref();
+                    b.float(m.map_or(f64::NAN, |m| m.log_p[i].exp()));
+                    b.text(m.map_or("", |m| if m.flagged[i] { "true" } else { "false" }));
+                    b.text(
+                        m.and_then(|m| m.left_at[i])
+                            .and_then(|l| model.layer_names().get(l))
+                            .map_or("", String::as_str),
+                    );
+                    for li in 0..path.len() {
+                        b.float(m.map_or(f64::NAN, |m| m.layer_log_p[[i, li]].exp()));
+                    }
+                }
                 let values = set.scores.values.row(i);
                 for j in &at {
                     b.float(j.map_or(f64::NAN, |j| values[j]));

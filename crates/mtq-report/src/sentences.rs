@@ -40,16 +40,23 @@ pub fn redundancy_verdict(red: &Redundancy) -> String {
 /// Why the trusted score is trusted: how it was chosen, and its AUROC beside the baseline's.
 #[must_use]
 pub fn trusted_rationale(result: &StudyResult, meta: &ReportMeta) -> String {
-    let t = &result.trusted;
-    let mut s = match t.rule {
-        TrustRule::UserChoice => format!("{} was fixed in advance by the user.", t.score),
-        _ => format!(
-            "{} is fixed in advance, before any task is evaluated: deep nearest neighbours on \
-             L2-normalised features (Sun et al., ICML 2022), in the first analysed layer, which keeps \
-             the most detail of the input; later layers are trained to fold every input into a known \
-             class. It is not chosen on the tasks below, so its AUROC there is an honest estimate.",
-            t.score
+    let Some(t) = &result.trusted else {
+        return "No score is trusted: the study has no calibration set (in-distribution samples \
+                the network never trained on), so no score can be calibrated without peeking at \
+                the unseen classes. Every score's AUROC is in the table."
+            .into();
+    };
+    let mut s = match (t.rule, &result.monitor) {
+        (TrustRule::Monitor, Some(m)) => format!(
+            "{} is fixed in advance, before any task is evaluated. In every layer the distance \
+             to the nearest reference sample becomes a split-conformal p-value against {} \
+             calibration samples the network never trained on (never the unseen classes); \
+             the layers' p-values are combined by Fisher's method and the combination is \
+             calibrated the same way, so an in-distribution input is flagged (p < {}) with \
+             probability at most {} whatever the layers' dependence. The score is -log10 p.",
+            t.score, m.n_calibration, m.alpha, m.alpha
         ),
+        _ => format!("{} was fixed in advance by the user.", t.score),
     };
     let base = mtq_signature::ScoreId::max_softmax();
     for task in &result.tasks {
@@ -65,6 +72,56 @@ pub fn trusted_rationale(result: &StudyResult, meta: &ReportMeta) -> String {
         s.push_str(" No unseen set to evaluate it on.");
     }
     s
+}
+
+/// What the path monitor did, in one sentence: its false alarms on the test set against the
+/// rate it promises, and per unseen class the share it flagged and the layer most of them left
+/// at. `None` without a monitor.
+#[must_use]
+pub fn monitor_line(m: &mtq_signature::monitor::MonitorSummary) -> String {
+    use mtq_signature::monitor::FlagCount;
+    let mut line = format!(
+        "Monitor at alpha {} (calibrated on {} samples):",
+        m.alpha, m.n_calibration
+    );
+    if let Some(t) = &m.test {
+        let (lo, hi) = FlagCount::interval(m.alpha, t.n);
+        let _ = write!(
+            line,
+            " false alarms on the test set {} ({} of {}; 99 % interval for alpha {}–{}{})",
+            pct(t.flagged, t.n, 1),
+            t.flagged,
+            t.n,
+            num(100.0 * lo, 1),
+            num(100.0 * hi, 1),
+            if (lo..=hi).contains(&t.rate()) {
+                ""
+            } else {
+                ": outside it"
+            }
+        );
+    }
+    let flagged: Vec<String> = m
+        .unseen
+        .iter()
+        .map(|u| {
+            let left = u
+                .left_at
+                .iter()
+                .enumerate()
+                .max_by_key(|&(i, c)| (*c, std::cmp::Reverse(i)))
+                .filter(|(_, c)| **c > 0)
+                .map_or_else(String::new, |(i, c)| {
+                    format!(", {} leave at {}", pct(*c, u.n, 0), m.layers[i])
+                });
+            format!("flags {} of unseen {}{left}", pct(u.flagged, u.n, 1), u.set)
+        })
+        .collect();
+    if !flagged.is_empty() {
+        let _ = write!(line, "; {}", flagged.join("; "));
+    }
+    line.push('.');
+    line
 }
 
 /// What changes across seeds, in a few sentences.
@@ -246,6 +303,9 @@ pub fn headlines(data: &ReportData) -> Vec<String> {
             res.join(", ")
         ));
     }
+    if let Some(m) = &an.monitor {
+        out.push(monitor_line(m));
+    }
     let mean_auroc = |r: &crate::data::ScoreRow| {
         #[allow(clippy::cast_precision_loss)]
         let n = r.results.len().max(1) as f64;
@@ -281,10 +341,12 @@ pub fn stage(s: &mtq_signature::pipeline::Stage) -> String {
             data,
             reference,
             test,
+            calibration,
             features,
             unseen,
+            ..
         } => format!(
-            "data: {data}: {reference} reference and {test} test samples{}; unseen: {}",
+            "data: {data}: {reference} reference, {calibration} calibration and {test} test samples{}; unseen: {}",
             features.map_or_else(String::new, |f| format!(" of {f} features")),
             if unseen.is_empty() {
                 "none".into()

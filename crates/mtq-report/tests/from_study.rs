@@ -33,6 +33,10 @@ fn study() -> (mtq_signature::SignatureModel, mtq_signature::StudyResult) {
     let t2 = t.mapv(|v| 2.0 * v);
     let z = blobs(&[[6.0, 6.0]], 25, 3);
     let z2 = z.mapv(|v| 2.0 * v);
+    // the calibration set: more of the training distribution, never fitted on
+    let c = blobs(&[[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]], 20, 4);
+    let cy = Array1::from_iter((0..60).map(|i| usize::from(i >= 40)));
+    let c2 = c.mapv(|v| 2.0 * v);
     let model = SignatureParams::new(["h1", "h2"], ["a", "b"])
         .k_range(KRange::new(2, 5).unwrap())
         .n_init(3)
@@ -45,6 +49,7 @@ fn study() -> (mtq_signature::SignatureModel, mtq_signature::StudyResult) {
             test_accuracy: Some(0.99),
             reference: Samples::new(vec![x.view(), x2.view()]).labels(y.view()),
             test: Some(Samples::new(vec![t.view(), t2.view()]).labels(ty.view())),
+            calibration: Some(Samples::new(vec![c.view(), c2.view()]).labels(cy.view())),
             unseen: vec![UnseenSet {
                 name: "z".into(),
                 samples: Samples::new(vec![z.view(), z2.view()]),
@@ -66,9 +71,15 @@ fn a_study_becomes_a_valid_report_and_per_sample_files() {
     assert_eq!(d.sankey.groups.len(), 3);
     assert!(d.sankey.groups[2].injected);
     // The trusted score is named, with how it was chosen, and evaluated on the one task.
-    assert_eq!(d.anomaly.trusted, "kNN h1 k=1 (L2)");
-    assert_eq!(d.anomaly.trusted_key, "knn_h1_k1_l2");
+    assert_eq!(
+        d.anomaly.trusted,
+        "combined p-value (kNN-1 per layer, Fisher, conformal; -log10 p)"
+    );
+    assert_eq!(d.anomaly.trusted_key, "combined_neg_log10_p");
     assert!(d.anomaly.rationale.contains("fixed in advance"));
+    assert!(d.anomaly.rationale.contains("60 calibration samples"));
+    let monitor = d.anomaly.monitor.as_ref().unwrap();
+    assert_eq!(monitor.unseen[0].flagged, 25, "every stranger is flagged");
     assert!(d.anomaly.scores.iter().all(|s| s.results.len() == 1));
     assert_eq!(d.anomaly.scores[0].results[0].task, "test vs z");
     assert!(d.redundancy.verdict.contains("h2 is redundant with h1"));
@@ -93,6 +104,9 @@ fn a_study_becomes_a_valid_report_and_per_sample_files() {
         ]
     );
     assert!(header.contains(&"anomaly_score") && header.contains(&"knn_h1_k1_l2"));
+    for monitor_column in ["p_value", "flagged", "left_at", "h1_p_value", "h2_p_value"] {
+        assert!(header.contains(&monitor_column), "{monitor_column}");
+    }
     assert!(header.iter().all(|h| {
         h.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
@@ -131,7 +145,16 @@ fn a_study_becomes_a_valid_report_and_per_sample_files() {
     assert!(result.sets[0].scores.columns.len() < test_keys.len());
     // anomaly_score is the trusted column; the reference's own kNN cells are empty.
     let a = header.iter().position(|h| *h == "anomaly_score").unwrap();
-    let k = header.iter().position(|h| *h == "knn_h1_k1_l2").unwrap();
+    let k = header
+        .iter()
+        .position(|h| *h == "combined_neg_log10_p")
+        .unwrap();
+    let f = header.iter().position(|h| *h == "flagged").unwrap();
+    assert!(
+        rows.iter()
+            .filter(|r| r[0] == "unseen:z")
+            .all(|r| r[f] == "true")
+    );
     assert!(rows.iter().all(|r| r[a] == r[k]));
     assert!(
         rows.iter()

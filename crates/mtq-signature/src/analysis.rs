@@ -8,19 +8,17 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::anomaly::{KnnIndex, Mahalanobis, knn_error};
+use crate::anomaly::{KnnIndex, Mahalanobis};
 use crate::clustering::{self, SweepOutcome};
 use crate::error::{Result, SignatureError};
 use crate::layer_map::{LayerMap, nearest};
+use crate::monitor::MonitorSettings;
 use crate::path::{PathRow, count_paths};
 use crate::redundancy::{LayerVerdict, PairAgreement, linear_cka, verdicts};
 use crate::samples::Samples;
 use crate::score_id::ScoreId;
 use crate::stats::{LayerTable, layer_table};
 use mtq_cluster::{KRange, SilhouetteMode};
-
-/// Reference rows used to estimate the median nearest-neighbour distance.
-const MEDIAN_ROWS: usize = 1000;
 
 /// Parameters of a signature analysis. Build with [`SignatureParams::new`], adjust with the
 /// by-value setters, then [`fit`](SignatureParams::fit) on a reference set.
@@ -39,6 +37,7 @@ pub struct SignatureParams {
     layer_preparations: Vec<(usize, Preparation)>,
     trusted: Option<ScoreId>,
     silhouette: SilhouetteMode,
+    monitor: MonitorSettings,
 }
 
 impl SignatureParams {
@@ -67,6 +66,7 @@ impl SignatureParams {
             layer_preparations: Vec::new(),
             trusted: None,
             silhouette: SilhouetteMode::Auto,
+            monitor: MonitorSettings::new(),
         }
     }
 
@@ -99,8 +99,9 @@ impl SignatureParams {
         self
     }
 
-    /// The kNN neighbour counts that become anomaly scores (each `1..=knn_k_max`, where
-    /// `knn_k_max` is 50 or less if the reference is smaller).
+    /// The kNN neighbour counts that become anomaly scores (each `1..=50`). A `k` at or above
+    /// the smallest class's reference count is not computed: its neighbours would include
+    /// other classes whatever the input.
     #[must_use]
     pub fn knn_ks(mut self, ks: Vec<usize>) -> Self {
         self.knn_ks = ks;
@@ -148,9 +149,24 @@ impl SignatureParams {
         self
     }
 
-    /// Fixes in advance the score a study trusts (its `anomaly_score`), instead of the default
-    /// kNN distance (smallest k, L2-normalised rows) in the first layer. Choose it before looking
-    /// at the tasks it will be evaluated on, e.g. on a validation task of another unseen class.
+    /// How a study's path monitor is fitted (alpha, class-conditional calibration, Deep k-NN
+    /// neighbours); default [`MonitorSettings::new`]. The study fits one when it is given a
+    /// calibration set.
+    #[must_use]
+    pub fn monitor(mut self, settings: MonitorSettings) -> Self {
+        self.monitor = settings;
+        self
+    }
+
+    /// The settings of a study's path monitor.
+    #[must_use]
+    pub fn monitor_settings(&self) -> MonitorSettings {
+        self.monitor
+    }
+
+    /// Fixes in advance the score a study trusts (its `anomaly_score`), instead of the path
+    /// monitor's combined p-value. Choose it before looking at the tasks it will be evaluated
+    /// on, e.g. on a validation task of another unseen class.
     #[must_use]
     pub fn trusted_score(mut self, score: ScoreId) -> Self {
         self.trusted = Some(score);
@@ -249,15 +265,34 @@ impl SignatureParams {
                 k: 2,
             });
         }
-        let knn_k_max = self.knn_k_max.min(n - 1);
-        let knn_ks: Vec<usize> = self.knn_ks.iter().map(|&k| k.min(knn_k_max)).collect();
         let n_classes = self.class_names.len();
+        // A kNN score with k at or above the smallest class's reference count cannot mean
+        // anything (every neighbour past that count is of another class): not computed.
+        let mut class_counts = vec![0usize; n_classes];
+        for &y in labels {
+            class_counts[y] += 1;
+        }
+        let smallest = class_counts
+            .iter()
+            .copied()
+            .filter(|&c| c > 0)
+            .min()
+            .unwrap_or(0);
+        let mut knn_ks: Vec<usize> = self
+            .knn_ks
+            .iter()
+            .copied()
+            .filter(|&k| k < smallest)
+            .collect();
+        knn_ks.sort_unstable();
+        knn_ks.dedup();
+        let knn_k_max = knn_ks.last().copied().unwrap_or(0);
         let layers: Vec<FittedLayer> = self
             .layer_names
             .par_iter()
             .zip(reference.layers.par_iter())
             .enumerate()
-            .map(|(li, (name, x))| self.fit_layer(li, name, *x, labels, knn_k_max))
+            .map(|(li, (name, x))| self.fit_layer(li, name, *x, labels))
             .collect::<Result<_>>()?;
         let prepared = prepare_all(&layers, &reference.layers)?;
         let prepared: Vec<ArrayView2<'_, f32>> = prepared.iter().map(|x| x.view()).collect();
@@ -290,7 +325,6 @@ impl SignatureParams {
         name: &str,
         x: ArrayView2<'_, f32>,
         labels: ArrayView1<'_, usize>,
-        knn_k_max: usize,
     ) -> Result<FittedLayer> {
         // A stream per layer so layers do not share seeds.
         let seed = self
@@ -315,25 +349,6 @@ impl SignatureParams {
             &self.class_names,
         );
         let knn_raw = KnnIndex::new(x);
-        // The scale of the combined score: the median leave-one-out nearest-neighbour distance,
-        // estimated on at most MEDIAN_ROWS evenly spaced reference rows (exact for small sets).
-        let step = x.nrows().div_ceil(MEDIAN_ROWS).max(1);
-        let rows: Vec<usize> = (0..x.nrows()).step_by(step).collect();
-        let mut d1: Vec<f32> = knn_raw
-            .member_distances(&rows, 1)
-            .map_err(knn_error)?
-            .into_raw_vec_and_offset()
-            .0;
-        d1.sort_by(f32::total_cmp);
-        // A layer where most rows repeat has a zero median: the smallest positive distance
-        // stands in; a constant layer (no positive distance) gets 0 and no part in the
-        // combined score.
-        let median = f64::from(d1[d1.len() / 2]);
-        let knn1_median = if median > 0.0 {
-            median
-        } else {
-            d1.iter().find(|&&v| v > 0.0).map_or(0.0, |&v| f64::from(v))
-        };
         let mahalanobis = Mahalanobis::fit(
             name,
             x,
@@ -341,7 +356,6 @@ impl SignatureParams {
             self.class_names.len(),
             self.mahalanobis_ridge,
         )?;
-        let _ = knn_k_max;
         Ok(FittedLayer {
             name: name.to_string(),
             map: LayerMap {
@@ -364,7 +378,6 @@ impl SignatureParams {
             },
             table,
             knn_raw,
-            knn1_median,
             mahalanobis,
         })
     }
@@ -464,7 +477,6 @@ pub struct FittedLayer {
     curve: KCurve,
     table: LayerTable,
     knn_raw: KnnIndex,
-    knn1_median: f64,
     mahalanobis: Mahalanobis,
 }
 
@@ -513,14 +525,6 @@ impl FittedLayer {
     #[must_use]
     pub fn cluster_names(&self) -> &[String] {
         &self.table.names
-    }
-
-    /// Median leave-one-out nearest-neighbour distance in the reference set (the scale of the
-    /// combined score); the smallest positive one if the median is 0, and 0 for a constant
-    /// layer (which then takes no part in the combined score).
-    #[must_use]
-    pub fn knn1_median(&self) -> f64 {
-        self.knn1_median
     }
 
     /// The fitted preparation of this layer's activations.

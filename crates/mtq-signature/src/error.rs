@@ -188,6 +188,20 @@ pub enum SignatureError {
     /// Error from the activations crate (preparation, .npy files).
     #[error(transparent)]
     Activations(#[from] mtq_activations::ActivationsError),
+    /// The study's path monitor could not be fitted (e.g. a bad `alpha`, no calibration
+    /// probabilities for a class-conditional monitor).
+    #[error(transparent)]
+    Monitor(Box<crate::monitor::MonitorError>),
+}
+
+impl From<crate::monitor::MonitorError> for SignatureError {
+    /// A set error of the monitor is the set error itself; anything else stays the monitor's.
+    fn from(e: crate::monitor::MonitorError) -> Self {
+        match e {
+            crate::monitor::MonitorError::Signature(inner) => inner,
+            other => Self::Monitor(Box::new(other)),
+        }
+    }
 }
 
 /// Result with [`SignatureError`] as the default error.

@@ -14,7 +14,7 @@ use mtq_activations::{
     Activations, ActivationsError, DataError, LayerKind, read_npy_ids, read_npy_labels,
     read_npy_matrix,
 };
-use ndarray::{Array1, Array2, ArrayD};
+use ndarray::{Array1, Array2, ArrayD, Axis};
 
 use crate::error::{Result, SignatureError};
 use crate::samples::Samples;
@@ -238,6 +238,50 @@ impl NpySet {
         Ok(())
     }
 
+    /// Splits the set in two by rows: `(rest, share)`, where `share` holds a seeded share
+    /// `fraction` (in `[0, 1]`) of every label's rows (of all rows without labels), chosen by a
+    /// hash of `seed` and the row, both in the original row order. Ids, probabilities and
+    /// images follow their rows; a set without ids gets its row numbers as ids.
+    #[must_use]
+    pub fn split_share(self, fraction: f64, seed: u64) -> (Self, Self) {
+        let n = self.n_samples();
+        let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+        for i in 0..n {
+            let g = self.labels.as_ref().map_or(0, |l| l[i]);
+            groups.entry(g).or_default().push(i);
+        }
+        let mut in_share = vec![false; n];
+        for rows in groups.values_mut() {
+            let take = (rows.len() as f64 * fraction.clamp(0.0, 1.0)).round() as usize;
+            rows.sort_by_key(|&i| splitmix(seed ^ splitmix(i as u64)));
+            for &i in &rows[..take] {
+                in_share[i] = true;
+            }
+        }
+        let pick = |keep: bool| -> Vec<usize> { (0..n).filter(|&i| in_share[i] == keep).collect() };
+        let (rest, share) = (pick(false), pick(true));
+        (self.select_rows(&rest), self.select_rows(&share))
+    }
+
+    fn select_rows(&self, rows: &[usize]) -> Self {
+        Self {
+            layers: self
+                .layers
+                .iter()
+                .map(|x| x.select(Axis(0), rows))
+                .collect(),
+            labels: self.labels.as_ref().map(|l| l.select(Axis(0), rows)),
+            probabilities: self.probabilities.as_ref().map(|p| p.select(Axis(0), rows)),
+            // rows keep their identity: their ids, or their row numbers in the file
+            ids: Some(
+                self.ids
+                    .as_ref()
+                    .map_or_else(|| Array1::from(rows.to_vec()), |v| v.select(Axis(0), rows)),
+            ),
+            images: self.images.as_ref().map(|v| v.select(Axis(0), rows)),
+        }
+    }
+
     /// The set as [`Samples`] (labels, probabilities and ids included when present).
     #[must_use]
     pub fn samples(&self) -> Samples<'_> {
@@ -253,6 +297,14 @@ impl NpySet {
         }
         s
     }
+}
+
+/// SplitMix64's finaliser (Steele, Lea & Flood 2014): a well-mixed hash of one `u64`.
+fn splitmix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// The file `<prefix>_<suffix>.npy` of a set: `npy_file("data/train", "h1")` is

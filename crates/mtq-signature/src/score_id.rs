@@ -13,9 +13,12 @@ pub enum ScoreKind {
     MaxSoftmax,
     /// `-ln((c + 1) / (n + 1))` where `c` reference samples take the sample's path.
     PathRarity,
-    /// Mean over layers of the nearest-neighbour distance divided by the reference's median
-    /// leave-one-out nearest-neighbour distance in that layer.
+    /// The path monitor's combined p-value as `-log10 p`: per layer the split-conformal p-value
+    /// of the nearest-neighbour distance, combined by Fisher's statistic and calibrated on the
+    /// calibration set ([`PathMonitor`](crate::PathMonitor)). `2` means `p = 0.01`.
     Combined,
+    /// The Deep k-NN credibility (Papernot & McDaniel 2018) of the path monitor, as `-log10 p`.
+    Credibility,
     /// Distance to the nearest centroid in one layer.
     CentroidDistance,
     /// Distance to the `k`-th nearest reference sample in one layer.
@@ -39,12 +42,12 @@ pub struct ScoreId {
     /// What it measures.
     pub kind: ScoreKind,
     /// The layer it reads: `Some` for the per-layer kinds (centroid distance, kNN, Mahalanobis),
-    /// `None` for max-softmax, path rarity and the combined score.
+    /// `None` for max-softmax, path rarity, the combined p-value and the credibility.
     pub layer: Option<String>,
 }
 
 impl ScoreId {
-    /// A score that reads no single layer (max-softmax, path rarity, combined).
+    /// A score that reads no single layer (max-softmax, path rarity, combined, credibility).
     #[must_use]
     pub fn global(kind: ScoreKind) -> Self {
         Self { kind, layer: None }
@@ -66,7 +69,7 @@ impl ScoreId {
     }
 
     /// A snake_case key for column names: `one_minus_max_softmax` (the baseline's score, 1 - the
-    /// largest class probability: higher = more anomalous, as every score), `path_rarity`, `combined`,
+    /// largest class probability: higher = more anomalous, as every score), `path_rarity`, `combined_neg_log10_p`, `dknn_credibility_neg_log10_p`,
     /// `centroid_distance_h1`, `mahalanobis_h1`, `knn_h1_k5`, `knn_h1_k5_l2` (characters of the
     /// layer name other than ASCII letters and digits become `_`).
     #[must_use]
@@ -75,7 +78,8 @@ impl ScoreId {
         match self.kind {
             ScoreKind::MaxSoftmax => "one_minus_max_softmax".into(),
             ScoreKind::PathRarity => "path_rarity".into(),
-            ScoreKind::Combined => "combined".into(),
+            ScoreKind::Combined => "combined_neg_log10_p".into(),
+            ScoreKind::Credibility => "dknn_credibility_neg_log10_p".into(),
             ScoreKind::CentroidDistance => format!("centroid_distance_{layer}"),
             ScoreKind::Mahalanobis => format!("mahalanobis_{layer}"),
             ScoreKind::Knn { k, l2 } => {
@@ -107,8 +111,9 @@ impl std::fmt::Display for ScoreId {
             ScoreKind::MaxSoftmax => f.write_str("max-softmax (1 - p)"),
             ScoreKind::PathRarity => f.write_str("path rarity"),
             ScoreKind::Combined => {
-                f.write_str("combined (kNN-1 / reference median, mean over layers)")
+                f.write_str("combined p-value (kNN-1 per layer, Fisher, conformal; -log10 p)")
             }
+            ScoreKind::Credibility => f.write_str("Deep k-NN credibility (-log10 p)"),
             ScoreKind::CentroidDistance => write!(f, "centroid distance {layer}"),
             ScoreKind::Mahalanobis => write!(f, "Mahalanobis {layer}"),
             ScoreKind::Knn { k, l2 } => {

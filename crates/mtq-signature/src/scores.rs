@@ -20,7 +20,8 @@ enum Knn {
 }
 
 /// Every score computed for every sample of one set. A score not computed for the set (the kNN
-/// scores and the combined score of [`SignatureModel::scores_without_knn`]) has no column:
+/// scores of [`SignatureModel::scores_without_knn`], the monitor's scores of a set the study
+/// does not monitor) has no column:
 /// [`ScoreTable::column`] gives `None`. Every value is finite.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoreTable {
@@ -31,6 +32,22 @@ pub struct ScoreTable {
 }
 
 impl ScoreTable {
+    /// Appends column `id` (one value per sample, finite).
+    ///
+    /// # Panics
+    /// If `values` does not have one value per row.
+    pub(crate) fn push(&mut self, id: ScoreId, values: Array1<f64>) {
+        let n = self.values.nrows();
+        assert_eq!(values.len(), n, "score column {id}: one value per sample");
+        let mut table = Array2::zeros((n, self.values.ncols() + 1));
+        table
+            .slice_mut(ndarray::s![.., ..self.values.ncols()])
+            .assign(&self.values);
+        table.column_mut(self.values.ncols()).assign(&values);
+        self.values = table;
+        self.columns.push(id);
+    }
+
     /// The column of score `id`, `None` if it was not computed for this set.
     #[must_use]
     pub fn column(&self, id: &ScoreId) -> Option<ArrayView1<'_, f64>> {
@@ -73,9 +90,8 @@ impl SignatureModel {
         self.scores_impl(set, &trace, Knn::LeaveOneOut)
     }
 
-    /// As [`SignatureModel::scores`] but without the kNN search: the table has no kNN columns
-    /// and no combined score (built on kNN); the other columns keep their order. The cheap
-    /// scores of a large reference set.
+    /// As [`SignatureModel::scores`] but without the kNN search: the table has no kNN columns;
+    /// the other columns keep their order. The cheap scores of a large reference set.
     ///
     /// # Errors
     /// As [`SignatureModel::scores`].
@@ -112,8 +128,7 @@ impl SignatureModel {
         push(ScoreKind::PathRarity, rarity);
         let prepared = self.prepare(set)?;
         let k_max = self.knn_k_max();
-        let with_knn = knn != Knn::Skip;
-        let mut combined = Array1::<f64>::zeros(n);
+        let with_knn = knn != Knn::Skip && k_max > 0;
         let mut per_layer: Vec<(ScoreId, Array1<f64>)> = Vec::new();
         for (li, layer) in self.layers().iter().enumerate() {
             let name = layer.name();
@@ -134,10 +149,6 @@ impl SignatureModel {
                 .knn()
                 .distances_raw_and_l2(x, k_max, loo)
                 .map_err(knn_error)?;
-            // A constant layer (median 0) carries no information: no part in the sum.
-            if layer.knn1_median() > 0.0 {
-                combined += &raw.column(0).mapv(|v| f64::from(v) / layer.knn1_median());
-            }
             for (is_l2, d) in [(false, &raw), (true, &l2)] {
                 for &k in self.knn_ks() {
                     per_layer.push((
@@ -146,10 +157,6 @@ impl SignatureModel {
                     ));
                 }
             }
-        }
-        if with_knn {
-            combined /= self.layers().len() as f64;
-            push(ScoreKind::Combined, combined);
         }
         for (info, v) in per_layer {
             columns.push(info);

@@ -125,7 +125,12 @@ pub fn stability(runs: &[(&SignatureModel, &StudyResult)]) -> Result<Stability> 
                 .collect(),
             trusted_auroc: tasks
                 .iter()
-                .map(|t| r.auroc(&r.trusted.score, t).unwrap_or(f64::NAN))
+                .map(|t| {
+                    r.trusted
+                        .as_ref()
+                        .and_then(|ts| r.auroc(&ts.score, t))
+                        .unwrap_or(f64::NAN)
+                })
                 .collect(),
             max_softmax_auroc: tasks
                 .iter()

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::{SignatureModel, Trace};
 use crate::error::{Result, SignatureError};
+use crate::monitor::{MonitorScores, MonitorSummary, PathMonitor};
 use crate::path::path_name;
 use crate::samples::Samples;
 use crate::scores::{ScoreEvaluation, ScoreId, ScoreKind, ScoreTable, evaluate};
@@ -25,6 +26,11 @@ pub struct StudyInput<'a> {
     pub reference: Samples<'a>,
     /// The in-distribution test set, if any (labels optional): the negatives of every task.
     pub test: Option<Samples<'a>>,
+    /// In-distribution inputs the network never trained on, kept out of every evaluation: the
+    /// calibration set of the study's [`PathMonitor`] (labels for its Deep k-NN credibility).
+    /// Without it the study fits no monitor and trusts no score unless one was fixed with
+    /// [`SignatureParams::trusted_score`](crate::SignatureParams::trusted_score).
+    pub calibration: Option<Samples<'a>>,
     /// Injected sets of unseen classes, each with its class name; each becomes the positives of
     /// one task.
     pub unseen: Vec<UnseenSet<'a>>,
@@ -73,10 +79,13 @@ pub struct TracedSet {
     pub ids: Option<Array1<usize>>,
     /// Every sample's clusters, distances and prediction.
     pub trace: Trace,
-    /// Every sample's anomaly scores. The reference has no kNN columns and no combined score
+    /// Every sample's anomaly scores. The reference has no kNN columns and no monitor scores
     /// (a leave-one-out search of the whole reference is quadratic and no task uses it): not
     /// computed, [`ScoreTable::column`] gives `None`.
     pub scores: ScoreTable,
+    /// What the study's path monitor says of every sample (not for the reference, nor without
+    /// a calibration set).
+    pub monitor: Option<MonitorScores>,
 }
 
 impl TracedSet {
@@ -142,12 +151,10 @@ pub struct Stranger {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum TrustRule {
-    /// Fixed before any task was evaluated: the default of
-    /// [`SignatureParams::trusted_score`](crate::SignatureParams::trusted_score), the kNN distance
-    /// (k = 1, L2-normalised rows) in the first analysed layer. Deep nearest neighbours on
-    /// normalised features (Sun et al., ICML 2022) in the earliest layer, which keeps the most
-    /// detail of the input; later layers are trained to fold every input into a known class.
-    FixedDefault,
+    /// The path monitor's combined p-value ([`ScoreKind::Combined`]), fixed before any task
+    /// was evaluated: every layer's nearest-neighbour distance, each made a p-value and
+    /// combined, calibrated on the calibration set, never on the unseen classes.
+    Monitor,
     /// Fixed in advance by the user.
     UserChoice,
 }
@@ -178,8 +185,12 @@ pub struct StudyResult {
     pub evaluations: Vec<ScoreEvaluation>,
     /// Where each injected set goes.
     pub strangers: Vec<Stranger>,
-    /// The score to trust.
-    pub trusted: TrustedScore,
+    /// The score to trust (`None`: no calibration set and no score fixed by the user).
+    pub trusted: Option<TrustedScore>,
+    /// The path monitor fitted on the calibration set, if any.
+    pub path_monitor: Option<PathMonitor>,
+    /// What the monitor did on the test and unseen sets.
+    pub monitor: Option<MonitorSummary>,
 }
 
 impl StudyResult {
@@ -226,14 +237,51 @@ impl SignatureModel {
                 found: input.reference.len(),
             });
         }
-        let trusted = self.trusted_score();
+        let path_monitor = input
+            .calibration
+            .as_ref()
+            .map(|cal| PathMonitor::fit(self, cal, self.params().monitor_settings()))
+            .transpose()?;
+        let trusted = self.trusted_score(path_monitor.is_some());
+        let traced = |role: SetRole, s: &Samples<'_>| -> Result<TracedSet> {
+            let mut set = self.traced(role, s)?;
+            if let Some(m) = &path_monitor {
+                let scores = m.score(s)?;
+                set.scores.push(
+                    ScoreId::global(ScoreKind::Combined),
+                    scores.log_p.mapv(|v| -v / std::f64::consts::LN_10),
+                );
+                if let Some(c) = &scores.credibility_log_p {
+                    set.scores.push(
+                        ScoreId::global(ScoreKind::Credibility),
+                        c.mapv(|v| -v / std::f64::consts::LN_10),
+                    );
+                }
+                set.monitor = Some(scores);
+            }
+            Ok(set)
+        };
         let mut sets = vec![self.traced(SetRole::Reference, &input.reference)?];
         if let Some(t) = &input.test {
-            sets.push(self.traced(SetRole::Test, t)?);
+            sets.push(traced(SetRole::Test, t)?);
         }
         for u in &input.unseen {
-            sets.push(self.traced(SetRole::Unseen(u.name.clone()), &u.samples)?);
+            sets.push(traced(SetRole::Unseen(u.name.clone()), &u.samples)?);
         }
+        let monitor = path_monitor.as_ref().map(|m| {
+            let unseen: Vec<(String, &MonitorScores)> = sets
+                .iter()
+                .filter_map(|s| match (&s.role, &s.monitor) {
+                    (SetRole::Unseen(name), Some(ms)) => Some((name.clone(), ms)),
+                    _ => None,
+                })
+                .collect();
+            let test = sets
+                .iter()
+                .find(|s| s.role == SetRole::Test)
+                .and_then(|s| s.monitor.as_ref());
+            MonitorSummary::new(m, test, &unseen)
+        });
         let mut tasks = Vec::new();
         let mut evaluations = Vec::new();
         if let Some(test) = sets.iter().find(|s| s.role == SetRole::Test) {
@@ -269,30 +317,26 @@ impl SignatureModel {
             evaluations,
             strangers,
             trusted,
+            path_monitor,
+            monitor,
         })
     }
 
     /// The score to trust: the one set with
-    /// [`SignatureParams::trusted_score`](crate::SignatureParams::trusted_score), else the kNN
-    /// distance (smallest k, 1 by default; L2-normalised rows) in the first layer
-    /// ([`TrustRule::FixedDefault`]).
+    /// [`SignatureParams::trusted_score`](crate::SignatureParams::trusted_score), else the path
+    /// monitor's combined p-value when the study has a calibration set (`monitored`)
+    /// ([`TrustRule::Monitor`]), else none.
     #[must_use]
-    pub fn trusted_score(&self) -> TrustedScore {
+    pub fn trusted_score(&self, monitored: bool) -> Option<TrustedScore> {
         match self.params().trusted() {
-            Some(score) => TrustedScore {
+            Some(score) => Some(TrustedScore {
                 score: score.clone(),
                 rule: TrustRule::UserChoice,
-            },
-            None => TrustedScore {
-                score: ScoreId::of_layer(
-                    ScoreKind::Knn {
-                        k: self.knn_ks().iter().copied().min().unwrap_or(1),
-                        l2: true,
-                    },
-                    self.layer_names()[0].clone(),
-                ),
-                rule: TrustRule::FixedDefault,
-            },
+            }),
+            None => monitored.then(|| TrustedScore {
+                score: ScoreId::global(ScoreKind::Combined),
+                rule: TrustRule::Monitor,
+            }),
         }
     }
 
@@ -311,6 +355,7 @@ impl SignatureModel {
             ids: s.ids.map(|l| l.to_owned()),
             trace,
             scores,
+            monitor: None,
         })
     }
 

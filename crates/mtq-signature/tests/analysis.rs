@@ -122,11 +122,14 @@ fn strangers_score_high_and_roc_separates_them() {
     let t2 = second_layer(&t1);
     let (s1, _) = blobs(&[(vec![6.0, 6.0], 0)], 25, 0.5, 3);
     let s2 = second_layer(&s1);
+    let (c1, cy) = blobs(&[(vec![0.0, 0.0], 0), (vec![0.0, 10.0], 1)], 30, 0.5, 4);
+    let c2 = second_layer(&c1);
     let input = StudyInput {
         seed: 7,
         test_accuracy: None,
         reference: Samples::new(vec![x1.view(), x2.view()]).labels(y.view()),
         test: Some(Samples::new(vec![t1.view(), t2.view()]).labels(ty.view())),
+        calibration: Some(Samples::new(vec![c1.view(), c2.view()]).labels(cy.view())),
         unseen: vec![UnseenSet {
             name: "z".into(),
             samples: Samples::new(vec![s1.view(), s2.view()]),
@@ -137,6 +140,7 @@ fn strangers_score_high_and_roc_separates_them() {
     assert_eq!(res.tasks, vec![task.clone()]);
     let knn = |layer: &str, k| ScoreId::of_layer(ScoreKind::Knn { k, l2: false }, layer);
     for score in [
+        ScoreId::global(ScoreKind::Combined),
         knn("h1", 1),
         knn("h2", 5),
         ScoreId::of_layer(ScoreKind::Mahalanobis, "h1"),
@@ -147,12 +151,18 @@ fn strangers_score_high_and_roc_separates_them() {
     }
     // Max-softmax is absent (no probabilities), so it is not evaluated.
     assert!(res.auroc(&ScoreId::max_softmax(), &task).is_none());
-    // The trusted score is fixed in advance: kNN k=1 on L2-normalised rows of the first layer.
-    assert_eq!(
-        res.trusted.score,
-        ScoreId::of_layer(ScoreKind::Knn { k: 1, l2: true }, "h1")
-    );
-    assert_eq!(res.trusted.rule, mtq_signature::TrustRule::FixedDefault);
+    // The trusted score is fixed in advance: the monitor's combined p-value, calibrated on the
+    // calibration set; the monitor flags every stranger and says where it left.
+    let trusted = res.trusted.clone().unwrap();
+    assert_eq!(trusted.score, ScoreId::global(ScoreKind::Combined));
+    assert_eq!(trusted.rule, mtq_signature::TrustRule::Monitor);
+    let summary = res.monitor.as_ref().unwrap();
+    assert_eq!(summary.n_calibration, 60);
+    assert_eq!(summary.test.as_ref().unwrap().n, 40);
+    let z = &summary.unseen[0];
+    assert_eq!((z.set.as_str(), z.n, z.flagged), ("z", 25, 25));
+    assert_eq!(z.left_at.iter().sum::<usize>() + z.stayed, 25);
+    assert!(res.set(&SetRole::Reference).unwrap().monitor.is_none());
     // The strangers sit between blobs: all of them in known clusters, counted.
     let s = &res.strangers[0];
     assert_eq!(s.n, 25);
@@ -339,6 +349,7 @@ fn results_do_not_depend_on_the_thread_count() {
                 test_accuracy: None,
                 reference: Samples::new(vec![x1.view(), x2.view()]).labels(y.view()),
                 test: Some(Samples::new(vec![x1.view(), x2.view()])),
+                calibration: Some(Samples::new(vec![s1.view(), s2.view()])),
                 unseen: vec![UnseenSet {
                     name: "z".into(),
                     samples: Samples::new(vec![s1.view(), s2.view()]),

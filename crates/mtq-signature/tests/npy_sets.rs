@@ -43,11 +43,14 @@ fn the_whole_study_runs_on_numpy_activations() {
         .fit(&train.samples())
         .unwrap();
     assert_eq!(model.layers()[0].k(), 3);
+    // the test set's halves: one calibrates the monitor, the other is evaluated
+    let (test, calibration) = test.split_share(0.5, 0);
     let input = StudyInput {
         seed: 0,
         test_accuracy: None,
         reference: train.samples(),
         test: Some(test.samples()),
+        calibration: Some(calibration.samples()),
         unseen: vec![UnseenSet {
             name: "u".into(),
             samples: unseen.samples(),
@@ -58,9 +61,11 @@ fn the_whole_study_runs_on_numpy_activations() {
     let knn = ScoreId::of_layer(ScoreKind::Knn { k: 1, l2: false }, "h1");
     let task = Task { unseen: "u".into() };
     assert!(res.auroc(&knn, &task).unwrap() > 0.99);
+    let trusted = res.trusted.clone().unwrap().score;
+    assert!(res.auroc(&trusted, &task).unwrap() > 0.99);
     assert_eq!(
         res.sets.iter().map(|s| s.len()).collect::<Vec<_>>(),
-        [90, 30, 12]
+        [90, 15, 12]
     );
     // The fixture has probabilities: every set has predictions.
     assert!(res.sets.iter().all(|s| s.trace.predictions.is_some()));

@@ -30,7 +30,8 @@ fn a_seed_runs_the_whole_study_and_repeats_exactly() {
     let a = study.run(&mut |s| stages.push(s)).unwrap();
     assert!(matches!(
         &stages[0],
-        Stage::Loaded { reference: 1755, test: 442, features: Some(784), unseen, .. }
+        // a fifth of the 1,755 training digits held out of training to calibrate the monitor
+        Stage::Loaded { reference: 1404, test: 442, calibration: 351, features: Some(784), unseen, .. }
             if unseen.iter().map(|(n, _)| n.as_str()).eq(["4", "3"])
     ));
     assert!(matches!(stages[1], Stage::Trained { seed: 3, .. }));
@@ -53,8 +54,15 @@ fn a_seed_runs_the_whole_study_and_repeats_exactly() {
         ]
     );
     assert_eq!(
-        first.result.trusted.score,
-        ScoreId::of_layer(ScoreKind::Knn { k: 1, l2: true }, "h1")
+        first.result.trusted.as_ref().map(|t| &t.score),
+        Some(&ScoreId::global(ScoreKind::Combined))
+    );
+    assert_eq!(
+        a.facts.calibration,
+        Some((
+            mtq_signature::pipeline::CalibrationSource::HeldOutOfTraining,
+            351
+        ))
     );
     assert!(first.result.test_accuracy.unwrap() > 0.9);
     assert!(a.stability.is_none());
@@ -131,9 +139,13 @@ fn given(model: Mlp) -> Study {
 #[test]
 fn a_given_network_goes_through_the_same_study_as_a_trained_one() {
     let trained = run(&quick(&[1]));
-    // the same network trained outside the study, then given to it
+    // the same network trained outside the study (on the training split less the share the
+    // study holds out for its calibration), then given to it
+    let (train, _) = train_17()
+        .stratified_split(mtq_signature::pipeline::CALIBRATION_FRACTION, 1)
+        .unwrap();
     let mut mlp = Mlp::new(MlpConfig::new(784, [32, 64], 2), 1, &Device::Cpu).unwrap();
-    mlp.train(&train_17(), &TrainConfig::new().epochs(1).seed(1))
+    mlp.train(&train, &TrainConfig::new().epochs(1).seed(1))
         .unwrap();
     let mut stages = Vec::new();
     let outcome = given(mlp).run(&mut |s| stages.push(s)).unwrap();
@@ -146,12 +158,17 @@ fn a_given_network_goes_through_the_same_study_as_a_trained_one() {
     ));
     let (g, t) = (outcome.first(), trained.first());
     assert_eq!((&g.network, g.epochs), (&t.network, None));
-    // accuracy from the extracted probabilities = the model's own evaluation
-    assert_eq!(g.result.test_accuracy, t.result.test_accuracy);
     assert_eq!(g.model.layer_names(), t.model.layer_names());
-    for (g, t) in g.result.sets.iter().zip(&t.result.sets) {
-        assert_eq!(g.trace.clusters, t.trace.clusters);
+    // a network trained elsewhere is calibrated on half the test set, kept out of the tasks
+    assert_eq!(
+        outcome.facts.calibration,
+        Some((mtq_signature::pipeline::CalibrationSource::TestShare, 221))
+    );
+    assert_eq!(g.result.set(&SetRole::Test).unwrap().len(), 221);
+    // the same network on the same unseen digits: the same predictions and probabilities
+    for (g, t) in g.result.unseen().zip(t.result.unseen()) {
         assert_eq!(g.trace.predictions, t.trace.predictions);
+        assert_eq!(g.trace.max_probability, t.trace.max_probability);
     }
 }
 

@@ -39,12 +39,14 @@ mod error;
 mod fit;
 mod neighbours;
 mod score;
+mod summary;
 
 use std::collections::BTreeMap;
 
 pub use conformal::Calibration;
 pub use error::{MonitorError, Result};
 pub use score::MonitorScores;
+pub use summary::{FlagCount, MonitorSummary};
 
 use crate::layer_map::LayerMap;
 use neighbours::ClassNeighbours;

@@ -38,6 +38,8 @@ pub enum StudyOption {
     /// The network, trained or given (no single flag: `--model`, `--weights`, the ONNX
     /// model).
     Network,
+    /// The path monitor's false-alarm rate (`--alpha`).
+    Alpha,
 }
 
 impl StudyOption {
@@ -59,6 +61,7 @@ impl StudyOption {
             Self::Layers => "--layers",
             Self::Reference => "--reference",
             Self::Network => "the network",
+            Self::Alpha => "--alpha",
         }
     }
 
@@ -80,6 +83,7 @@ impl StudyOption {
             Self::Layers => "layers",
             Self::Reference => "reference",
             Self::Network => "network",
+            Self::Alpha => "monitor",
         }
     }
 }

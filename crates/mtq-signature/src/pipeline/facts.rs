@@ -1,7 +1,7 @@
 //! What a study's report says that the numbers do not: what was read, which network, which
 //! options, which version; typed here, worded by `mtq-report`.
 
-use super::load::StudyData;
+use super::load::{CalibrationSource, StudyData};
 use crate::provenance::Provenance;
 
 /// Grey images of a study's samples, one set at a time, kept for the report's thumbnails once
@@ -134,6 +134,9 @@ pub struct RunFacts {
     /// The silhouette's sample size, when one was asked for and is below the reference's
     /// rows (then each K's silhouette is an estimate).
     pub silhouette_sample: Option<usize>,
+    /// Where the path monitor's calibration set comes from, and its size (`None`: no
+    /// calibration set, no monitor).
+    pub calibration: Option<(CalibrationSource, usize)>,
     /// Where the numbers come from.
     pub provenance: Provenance,
 }

@@ -14,6 +14,29 @@ use crate::provenance::InputFile;
 /// Fraction of each class held out as the test set, where a data set has no split of its own.
 pub const TEST_FRACTION: f64 = 0.25;
 
+/// Fraction of each class of the training split held out of training as the path monitor's
+/// calibration set, where the study trains the network (seeded by the first seed).
+pub const CALIBRATION_FRACTION: f64 = 0.2;
+
+/// Fraction of each class of the test set taken as the calibration set (and left out of every
+/// evaluation), where the network was trained elsewhere and no calibration set is given: its
+/// training samples are unknown, so only the test set is known to be unseen by it.
+pub const TEST_CALIBRATION_FRACTION: f64 = 0.5;
+
+/// Where a study's calibration set comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CalibrationSource {
+    /// A seeded share of the training split, held out before training
+    /// ([`CALIBRATION_FRACTION`]).
+    HeldOutOfTraining,
+    /// A seeded share of the test set ([`TEST_CALIBRATION_FRACTION`]), left out of every
+    /// evaluation.
+    TestShare,
+    /// A set given by the user (its path).
+    Given(PathBuf),
+}
+
 /// The inputs of a study whose network runs on them.
 #[derive(Debug, Clone)]
 pub struct StudyData {
@@ -21,6 +44,9 @@ pub struct StudyData {
     pub train: Dataset,
     /// Test samples of the learned classes.
     pub test: Dataset,
+    /// Calibration samples of the learned classes: never trained on, never evaluated (held
+    /// out by the loading; `None` only as a source first reads its data).
+    pub calibration: Option<Dataset>,
     /// The samples of each unseen class, with its name.
     pub unseen: Vec<(String, Dataset)>,
 }
@@ -51,6 +77,9 @@ pub(crate) enum Loaded {
         /// Boxed, as the test set: a set holds its layers, labels, ids and images.
         reference: Box<NpySet>,
         test: Option<Box<NpySet>>,
+        /// The calibration set and where it comes from (`None` without a test set or one of
+        /// its own).
+        calibration: Option<(Box<NpySet>, CalibrationSource)>,
         unseen: Vec<(String, NpySet)>,
         classes: Vec<String>,
         images: Option<Images>,
@@ -90,10 +119,48 @@ pub(crate) fn digits(d: &[usize]) -> String {
     d.iter().map(usize::to_string).collect::<Vec<_>>().join("/")
 }
 
-/// Reads the study's data.
+/// Reads the study's data, the calibration set held out.
 pub(crate) fn load(study: &Study) -> Result<Loaded> {
     let split_seed = study.seeds.first().copied().unwrap_or(0);
     let trains = matches!(study.network, Network::Train(_));
+    Ok(match read(study, split_seed, trains)? {
+        Loaded::Inputs {
+            mut data,
+            classes,
+            description,
+            names,
+            images,
+            files,
+        } => {
+            if trains {
+                let (train, cal) = data
+                    .train
+                    .stratified_split(CALIBRATION_FRACTION, split_seed)?;
+                data.train = train;
+                data.calibration = Some(cal);
+            } else {
+                let (test, cal) = data
+                    .test
+                    .stratified_split(TEST_CALIBRATION_FRACTION, split_seed)?;
+                data.test = test;
+                data.calibration = Some(cal);
+            }
+            Loaded::Inputs {
+                // the thumbnails follow the sets as split
+                images: images.map(|im| Images::of(&data, im.width, im.height)),
+                data,
+                classes,
+                description,
+                names,
+                files,
+            }
+        }
+        activations => activations,
+    })
+}
+
+/// Reads the study's data as its source gives it.
+fn read(study: &Study, split_seed: u64, trains: bool) -> Result<Loaded> {
     match &study.data {
         DataSource::Mnist {
             dir,
@@ -111,6 +178,7 @@ pub(crate) fn load(study: &Study) -> Result<Loaded> {
             let data = StudyData {
                 train,
                 test,
+                calibration: None,
                 unseen,
             };
             let side = UciDigits::SIDE;
@@ -130,6 +198,7 @@ pub(crate) fn load(study: &Study) -> Result<Loaded> {
                 data: Box::new(StudyData {
                     train: split.train,
                     test: split.test,
+                    calibration: None,
                     unseen: Vec::new(),
                 }),
                 classes: BreastCancer::CLASS_NAMES.map(String::from).to_vec(),
@@ -144,14 +213,17 @@ pub(crate) fn load(study: &Study) -> Result<Loaded> {
             layers,
             reference,
             test,
+            calibration,
             unseen,
             classes,
         } => load_activations(
             layers,
             reference,
             test.as_deref(),
+            calibration.as_deref(),
             unseen,
             classes.as_deref(),
+            split_seed,
         ),
     }
 }
@@ -186,6 +258,7 @@ fn load_mnist(dir: Option<&Path>, classes: &[usize], unseen: &[usize]) -> Result
     let data = StudyData {
         train: train.into_classes(classes)?,
         test: test_all.into_classes(classes)?,
+        calibration: None,
         unseen: unseen_sets,
     };
     let source = if dir.is_some() {
@@ -251,6 +324,7 @@ fn load_arrays(
         data: Box::new(StudyData {
             train,
             test,
+            calibration: None,
             unseen: sets,
         }),
         classes,
@@ -265,8 +339,10 @@ fn load_activations(
     layers: &[String],
     reference: &Path,
     test: Option<&Path>,
+    calibration: Option<&Path>,
     unseen: &[(String, PathBuf)],
     classes: Option<&[String]>,
+    seed: u64,
 ) -> Result<Loaded> {
     let (mut reference_set, mut files) = read_set("reference", reference, layers)?;
     if reference_set.labels.is_none() {
@@ -282,6 +358,14 @@ fn load_activations(
         }
         None => None,
     };
+    let mut calibration_set = match calibration {
+        Some(p) => {
+            let (set, set_files) = read_set("calibration", p, layers)?;
+            files.extend(set_files);
+            Some(set)
+        }
+        None => None,
+    };
     // Without class names, the classes are the label values the reference has (labels 1 and
     // 7 make two classes named "1" and "7", not eight of which six are empty).
     let classes = match classes {
@@ -291,6 +375,9 @@ fn load_activations(
             reference_set.relabel("reference", &values)?;
             if let Some(t) = &mut test_set {
                 t.relabel("test", &values)?;
+            }
+            if let Some(c) = &mut calibration_set {
+                c.relabel("calibration", &values)?;
             }
             values.iter().map(usize::to_string).collect()
         }
@@ -307,6 +394,17 @@ fn load_activations(
                 .join(", "),
         });
     }
+    let calibration = match (calibration_set, calibration) {
+        (Some(set), Some(p)) => Some((Box::new(set), CalibrationSource::Given(p.to_path_buf()))),
+        _ => match test_set.take() {
+            Some(t) => {
+                let (rest, share) = t.split_share(TEST_CALIBRATION_FRACTION, seed);
+                test_set = Some(rest);
+                Some((Box::new(share), CalibrationSource::TestShare))
+            }
+            None => None,
+        },
+    };
     let mut sets = Vec::with_capacity(unseen.len());
     for (name, p) in unseen {
         let (mut set, set_files) = read_set(&format!("unseen {name}"), p, layers)?;
@@ -334,6 +432,7 @@ fn load_activations(
         images,
         reference: Box::new(reference_set),
         test: test_set.map(Box::new),
+        calibration,
         unseen: sets,
         classes,
         files,

@@ -39,7 +39,9 @@ mod spec;
 pub use crate::provenance::{InputFile, OptionValue, Provenance};
 pub use error::{Result, StudyError, StudyOption};
 pub use facts::{Images, RunFacts};
-pub use load::{StudyData, TEST_FRACTION};
+pub use load::{
+    CALIBRATION_FRACTION, CalibrationSource, StudyData, TEST_CALIBRATION_FRACTION, TEST_FRACTION,
+};
 pub use run::StudyOutcome;
 pub use seed::{Stage, StudyRun};
 pub use spec::{DataSource, ModelKind, Network, Study, Training};

@@ -4,11 +4,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use mtq_activations::LayerModel;
+use mtq_data::Dataset;
 use mtq_model::{Activation, ConvTap, Mlp, WeightLayout};
 
 use super::error::{Result, StudyError, StudyOption};
 use super::facts::{Images, RunFacts};
-use super::load::{self, Loaded, StudyData};
+use super::load::{self, CalibrationSource, Loaded, StudyData};
 use super::seed::{self, ExtractedRun, Stage, StudyRun, Sweep};
 use super::spec::{DataSource, ModelKind, Network, Study};
 use crate::npy_sets::NpySet;
@@ -75,10 +76,12 @@ impl Study {
                 images,
                 files,
             } => {
+                let n_calibration = data.calibration.as_ref().map_or(0, Dataset::n_samples);
                 progress(Stage::Loaded {
                     data: description.clone(),
                     reference: data.train.n_samples(),
                     test: data.test.n_samples(),
+                    calibration: n_calibration,
                     features: Some(data.train.n_features()),
                     unseen: sizes(data.unseen.iter().map(|(n, d)| (n, d.n_samples()))),
                 });
@@ -99,6 +102,14 @@ impl Study {
                     epochs: runs[0].epochs,
                     k_range: (self.k_min, self.k_max),
                     silhouette_sample: self.silhouette_sample.filter(|&s| s < n_reference),
+                    calibration: Some((
+                        if matches!(self.network, Network::Train(_)) {
+                            CalibrationSource::HeldOutOfTraining
+                        } else {
+                            CalibrationSource::TestShare
+                        },
+                        n_calibration,
+                    )),
                     provenance: self.provenance(inputs),
                 };
                 self.finish(runs, facts, images)
@@ -108,6 +119,7 @@ impl Study {
                 prefix,
                 reference,
                 test,
+                calibration,
                 unseen,
                 classes,
                 images,
@@ -119,6 +131,7 @@ impl Study {
                     data: prefix.display().to_string(),
                     reference: n_reference,
                     test: test.as_ref().map_or(0, |t| t.n_samples()),
+                    calibration: calibration.as_ref().map_or(0, |(c, _)| c.n_samples()),
                     features: None,
                     unseen: sizes(unseen.iter().map(|(n, s)| (n, s.n_samples()))),
                 });
@@ -131,9 +144,12 @@ impl Study {
                             &sweep,
                             layers,
                             seed,
-                            &reference,
-                            test.as_deref(),
-                            &unseen,
+                            &ActivationSets {
+                                reference: &reference,
+                                test: test.as_deref(),
+                                calibration: calibration.as_ref().map(|(c, _)| &**c),
+                                unseen: &unseen,
+                            },
                             progress,
                         )
                     })
@@ -147,6 +163,7 @@ impl Study {
                     epochs: None,
                     k_range: (self.k_min, self.k_max),
                     silhouette_sample: self.silhouette_sample.filter(|&s| s < n_reference),
+                    calibration: calibration.map(|(c, source)| (source, c.n_samples())),
                     provenance: self.provenance(files),
                 };
                 self.finish(runs, facts, images)
@@ -160,6 +177,7 @@ impl Study {
             k_min: self.k_min,
             k_max: self.k_max,
             silhouette_sample: self.silhouette_sample,
+            monitor: self.monitor,
         }
     }
 
@@ -326,6 +344,7 @@ impl Study {
                 layers,
                 reference,
                 test,
+                calibration,
                 unseen,
                 classes,
             } => {
@@ -333,6 +352,9 @@ impl Study {
                 put("reference", reference.display().to_string());
                 if let Some(t) = test {
                     put("test", t.display().to_string());
+                }
+                if let Some(c) = calibration {
+                    put("calibration", c.display().to_string());
                 }
                 for (n, p) in unseen {
                     put("unseen", format!("{n}={}", p.display()));
@@ -450,16 +472,28 @@ fn sizes<'a>(sets: impl Iterator<Item = (&'a String, usize)>) -> Vec<(String, us
     sets.map(|(n, c)| (n.clone(), c)).collect()
 }
 
+/// The sets of a study of activations.
+struct ActivationSets<'a> {
+    reference: &'a NpySet,
+    test: Option<&'a NpySet>,
+    calibration: Option<&'a NpySet>,
+    unseen: &'a [(String, NpySet)],
+}
+
 /// One seed's study of activations already extracted.
 fn study_activations(
     sweep: &Sweep,
     layers: &[String],
     seed: u64,
-    reference: &NpySet,
-    test: Option<&NpySet>,
-    unseen: &[(String, NpySet)],
+    sets: &ActivationSets<'_>,
     progress: &mut dyn FnMut(Stage),
 ) -> Result<StudyRun> {
+    let ActivationSets {
+        reference,
+        test,
+        calibration,
+        unseen,
+    } = *sets;
     let test_accuracy = test.and_then(|t| {
         let (p, l) = (t.probabilities.as_ref()?, t.labels.as_ref()?);
         (p.nrows() == l.len()).then(|| seed::accuracy(p.view(), l.view()))?
@@ -469,6 +503,7 @@ fn study_activations(
         test_accuracy,
         reference: reference.samples(),
         test: test.map(NpySet::samples),
+        calibration: calibration.map(NpySet::samples),
         unseen: unseen
             .iter()
             .map(|(n, s)| UnseenSet {

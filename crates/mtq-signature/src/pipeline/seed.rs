@@ -13,6 +13,7 @@ use super::load::StudyData;
 use super::spec::{ModelKind, Training};
 use crate::analysis::{SignatureModel, SignatureParams};
 use crate::error::SignatureError;
+use crate::monitor::MonitorSettings;
 use crate::samples::Samples;
 use crate::study::{StudyInput, StudyResult, UnseenSet};
 
@@ -29,8 +30,10 @@ pub enum Stage {
         data: String,
         /// Reference (training) samples.
         reference: usize,
-        /// Test samples.
+        /// Test samples (the calibration share excluded).
         test: usize,
+        /// Calibration samples of the path monitor (0: none).
+        calibration: usize,
         /// Features per sample (`None` for activations).
         features: Option<usize>,
         /// Each unseen set's name and size.
@@ -97,6 +100,8 @@ pub(crate) struct Sweep {
     pub k_max: usize,
     /// The silhouette's sample size; `None` for the exact silhouette (or the automatic rule).
     pub silhouette_sample: Option<usize>,
+    /// The path monitor's settings.
+    pub monitor: MonitorSettings,
 }
 
 impl Sweep {
@@ -107,6 +112,7 @@ impl Sweep {
         let k_range = KRange::new(self.k_min, self.k_max).map_err(SignatureError::from)?;
         Ok(SignatureParams::new(layers, self.classes.clone())
             .k_range(k_range)
+            .monitor(self.monitor)
             .seed(seed)
             .silhouette(match self.silhouette_sample {
                 Some(size) if size < n => SilhouetteMode::Sampled { size, seed },
@@ -229,6 +235,11 @@ fn extract_sets<M: LayerModel + Sync + ?Sized>(
     let params = ExtractParams::new(EXTRACT_BATCH).logits(true);
     let train = Extracted::new(params.extract(model, &data.train)?)?;
     let test = Extracted::new(params.extract(model, &data.test)?)?;
+    let calibration = data
+        .calibration
+        .as_ref()
+        .map(|c| Extracted::new(params.extract(model, c)?))
+        .transpose()?;
     let unseen = data
         .unseen
         .iter()
@@ -262,6 +273,7 @@ fn extract_sets<M: LayerModel + Sync + ?Sized>(
         network,
         train,
         test,
+        calibration,
         unseen,
     })
 }
@@ -276,6 +288,7 @@ pub(crate) struct ExtractedRun {
     network: Vec<usize>,
     train: Extracted,
     test: Extracted,
+    calibration: Option<Extracted>,
     unseen: Vec<(String, Extracted)>,
 }
 
@@ -290,6 +303,7 @@ impl ExtractedRun {
             network,
             train,
             test,
+            calibration,
             unseen,
         } = self;
         // The analysed layers: every hidden layer, then the probabilities as "out".
@@ -302,6 +316,9 @@ impl ExtractedRun {
             test_accuracy: accuracy,
             reference: train.samples().labels(train.acts.labels()),
             test: Some(test.samples().labels(test.acts.labels())),
+            calibration: calibration
+                .as_ref()
+                .map(|c| c.samples().labels(c.acts.labels())),
             unseen: unseen
                 .iter()
                 .map(|(name, a)| UnseenSet {

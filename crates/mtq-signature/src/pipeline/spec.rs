@@ -9,6 +9,7 @@ use mtq_activations::LayerModel;
 use mtq_model::{Activation, ConvTap, Device, WeightLayout};
 
 use super::error::{Result, StudyError, StudyOption};
+use crate::monitor::MonitorSettings;
 
 /// The largest MNIST and UCI digit.
 const MAX_DIGIT: usize = 9;
@@ -41,6 +42,9 @@ pub struct Study {
     pub seeds: Vec<u64>,
     /// Where a network runs.
     pub device: Device,
+    /// The path monitor fitted on the calibration set ([`crate::PathMonitor`]): its `alpha`,
+    /// class-conditional calibration and Deep k-NN neighbours.
+    pub monitor: MonitorSettings,
 }
 
 /// Where a study's samples come from.
@@ -94,6 +98,10 @@ pub enum DataSource {
         reference: PathBuf,
         /// The in-distribution test set's prefix.
         test: Option<PathBuf>,
+        /// The path monitor's calibration set (in-distribution inputs the network never trained
+        /// on; prefix or saved folder); `None`: a seeded half of the test set, left out of
+        /// every evaluation.
+        calibration: Option<PathBuf>,
         /// Unseen sets: a name and a prefix.
         unseen: Vec<(String, PathBuf)>,
         /// Class names, one per label index; `None`: the reference's distinct label values.
@@ -225,19 +233,27 @@ impl Study {
             silhouette_sample: None,
             seeds: vec![0],
             device: Device::Cpu,
+            monitor: MonitorSettings::new(),
         }
     }
 
     /// Checks every option, alone and against the others, without reading any data: the
     /// classes (at least two, distinct, digits 0-9 for the digit sets), the unseen classes
     /// (distinct, none of them learned), the K range (2 <= `k_min` <= `k_max`), the
-    /// silhouette sample (at least 2), the seeds (at least one, distinct), the network
+    /// silhouette sample (at least 2), the monitor's alpha (in (0, 1)), the seeds (at least one, distinct), the network
     /// (widths and epochs at least 1; the CNN on images only; a network for every route but
     /// activations, none for them), the layers (at least one, distinct).
     ///
     /// # Errors
     /// [`StudyError::Option`] naming the first option at fault.
     pub fn check(&self) -> Result<()> {
+        let alpha = self.monitor.alpha_value();
+        if !(alpha > 0.0 && alpha < 1.0) {
+            return Err(StudyError::option(
+                StudyOption::Alpha,
+                format!("must be a false-alarm rate in (0, 1) (got {alpha})"),
+            ));
+        }
         if self.k_min < 2 {
             return Err(StudyError::option(
                 StudyOption::KMin,
@@ -532,6 +548,7 @@ mod tests {
                 layers,
                 reference: "r".into(),
                 test: None,
+                calibration: None,
                 unseen: Vec::new(),
                 classes: None,
             },
