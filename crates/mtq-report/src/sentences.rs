@@ -53,8 +53,13 @@ pub fn trusted_rationale(result: &StudyResult, meta: &ReportMeta) -> String {
              calibration samples the network never trained on (never the unseen classes); \
              the layers' p-values are combined by Fisher's method and the combination is \
              calibrated the same way, so an in-distribution input is flagged (p < {}) with \
-             probability at most {} whatever the layers' dependence. The score is -log10 p.",
-            t.score, m.n_calibration, m.alpha, m.alpha
+             probability {} (at most {} more: one calibration step) whatever the layers' \
+             dependence. The score is -log10 p.",
+            t.score,
+            m.n_calibration,
+            m.alpha,
+            m.alpha,
+            num(1.0 / (m.n_calibration as f64 + 1.0), 4)
         ),
         _ => format!("{} was fixed in advance by the user.", t.score),
     };

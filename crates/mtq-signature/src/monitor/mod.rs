@@ -1,7 +1,7 @@
 //! The path monitor: fitted once from a study's signatures, it scores new inputs with calibrated
 //! p-values and says where each one left the paths the reference takes.
 //!
-//! [`PathMonitor::fit`] takes a fitted [`SignatureModel`], its reference set and a separate
+//! [`PathMonitor::fit`] takes a fitted [`SignatureModel`](crate::SignatureModel), its reference set and a separate
 //! **calibration set**: in-distribution inputs the network never trained on (a share held out of
 //! the training split where the network is trained here; a set of your own, or a share of the
 //! test set left out of every evaluation, for a network trained elsewhere). Conformal
@@ -18,7 +18,8 @@
 //!   fixed in advance because it adds the evidence of every layer (an input a little unusual
 //!   everywhere counts, as does one very unusual in one layer); the layers' p-values are not
 //!   independent, so `T` is not read from a chi-square table but recalibrated, which keeps the
-//!   false-alarm rate at `alpha` whatever their dependence;
+//!   false-alarm rate at `alpha` (at most one calibration step, `1 / (n + 1)`, above it)
+//!   whatever their dependence;
 //! - `flagged = p < alpha`, and **where it left**: the first layer whose p-value is below
 //!   `alpha`;
 //! - the Deep k-NN credibility (Papernot & McDaniel 2018): per layer the `k` nearest reference
@@ -188,10 +189,14 @@ impl PathMonitor {
         &self.class_names
     }
 
-    /// Width of every layer, in order.
+    /// Width of every layer's activations as a scored batch gives them (before the layer's
+    /// preparation), in order.
     #[must_use]
     pub fn widths(&self) -> Vec<usize> {
-        self.neighbours.iter().map(ClassNeighbours::width).collect()
+        self.maps
+            .iter()
+            .map(|m| m.preparation.input_dim())
+            .collect()
     }
 
     /// Cluster names per layer (`h1:7`).

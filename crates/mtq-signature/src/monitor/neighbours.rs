@@ -50,16 +50,6 @@ impl ClassNeighbours {
             .unwrap_or(0)
     }
 
-    /// Width of the rows.
-    pub(crate) fn width(&self) -> usize {
-        self.by_class
-            .iter()
-            .flatten()
-            .map(|i| i.rows().ncols())
-            .next()
-            .unwrap_or(0)
-    }
-
     /// The exact search of `q` (prepared activations, `m x d`): nearest distance, and the class
     /// votes of the `k` nearest rows (`k` below every class's count; 0 for none).
     pub(crate) fn search(&self, q: ArrayView2<'_, f32>, k: usize) -> Result<LayerNeighbours> {
