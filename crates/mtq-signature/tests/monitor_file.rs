@@ -7,8 +7,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{blobs, monitor, split};
-use mtq_signature::{MonitorFileError, PathMonitor, Samples};
+use common::{blobs, monitor, monitor_with, split};
+use mtq_signature::{MonitorFileError, PathMonitor, Preparation, Samples};
 use serde_json::json;
 
 fn scratch(name: &str) -> PathBuf {
@@ -81,6 +81,21 @@ fn a_saved_monitor_scores_bit_identically_after_loading() {
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn every_preparation_reads_back() {
+    let b = blobs();
+    for first in [Preparation::L2Normalize, Preparation::Pca { dims: 2 }] {
+        let bytes = monitor_with(&b, false, true, first).to_bytes();
+        let loaded = PathMonitor::from_bytes(&bytes, Path::new("m.safetensors")).unwrap();
+        assert_eq!(loaded.to_bytes(), bytes, "{first:?}");
+        let m = split(&bytes).manifest();
+        assert_eq!(
+            m["layers"][0]["preparation"],
+            serde_json::to_value(first).unwrap()
+        );
+    }
 }
 
 fn named(e: &MonitorFileError, name: &str) -> bool {

@@ -11,6 +11,8 @@
 mod error;
 mod manifest;
 mod read;
+mod rules;
+mod tensors;
 
 use std::borrow::Cow;
 use std::collections::HashMap;

@@ -41,11 +41,22 @@ impl Blobs {
 /// A monitor of the blobs: class-conditional or pooled, with the Deep k-NN credibility when
 /// the calibration set is `labelled`.
 pub fn monitor(b: &Blobs, class_conditional: bool, labelled: bool) -> PathMonitor {
+    monitor_with(b, class_conditional, labelled, Preparation::None)
+}
+
+/// As [`monitor`], layer `h1` prepared by `first`.
+pub fn monitor_with(
+    b: &Blobs,
+    class_conditional: bool,
+    labelled: bool,
+    first: Preparation,
+) -> PathMonitor {
     let (r1, r2, _, ry) = b.part(0);
     let (c1, c2, cp, cy) = b.part(1);
     let model = SignatureParams::new(["h1", "h2"], ["a", "b", "c"])
         .k_range(KRange::new(2, 4).unwrap())
         .n_init(2)
+        .layer_preparation(0, first)
         .layer_preparation(1, Preparation::Standardize)
         .fit(&Samples::new(vec![r1.view(), r2.view()]).labels(ry.view()))
         .unwrap();

@@ -9,20 +9,20 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use mtq_activations::{FittedPreparation, Preparation, PreparationParts};
-use ndarray::{Array1, Array2};
+use ndarray::Array1;
 use safetensors::{Dtype, SafeTensors};
 use serde::Deserialize;
 
 use super::MonitorFileError;
-use super::manifest::{
-    FORMAT_VERSION, LayerEntry, MANIFEST_KEY, Manifest, SCORE_RULE, TailScales, VersionOnly,
-};
+use super::manifest::{FORMAT_VERSION, LayerEntry, MANIFEST_KEY, Manifest, VersionOnly};
+use super::rules::{check_manifest, check_mondrian};
+use super::tensors::Tensors;
 use crate::anomaly::KnnIndex;
 use crate::layer_map::LayerMap;
 use crate::monitor::neighbours::ClassNeighbours;
-use crate::monitor::{Calibration, Calibrations, MONDRIAN_MIN, MonitorSettings, PathMonitor};
+use crate::monitor::{MonitorSettings, PathMonitor};
 
-type Result<T> = std::result::Result<T, MonitorFileError>;
+pub(super) type Result<T> = std::result::Result<T, MonitorFileError>;
 
 /// What the reader needs of one entry of the safetensors header: a tensor's offsets, or the
 /// manifest in `__metadata__` (every other field is skipped without allocating).
@@ -35,17 +35,17 @@ struct HeaderEntry {
 }
 
 /// Errors of one file.
-struct Errors<'p>(&'p Path);
+pub(super) struct Errors<'p>(pub(super) &'p Path);
 
 impl Errors<'_> {
-    fn not_a_monitor(&self, reason: String) -> MonitorFileError {
+    pub(super) fn not_a_monitor(&self, reason: String) -> MonitorFileError {
         MonitorFileError::NotAMonitor {
             path: self.0.to_path_buf(),
             reason,
         }
     }
 
-    fn damaged(&self, what: String) -> MonitorFileError {
+    pub(super) fn damaged(&self, what: String) -> MonitorFileError {
         MonitorFileError::Damaged {
             path: self.0.to_path_buf(),
             what,
@@ -123,173 +123,6 @@ fn parse_manifest(text: &str, err: &Errors<'_>) -> Result<Manifest> {
         });
     }
     serde_json::from_str(text).map_err(|e| err.damaged(format!("manifest: {e}")))
-}
-
-/// Names of `what`: each non-empty, no two the same.
-fn check_names(names: &[String], what: &str, err: &Errors<'_>) -> Result<()> {
-    let mut seen = BTreeSet::new();
-    for name in names {
-        if name.is_empty() {
-            return Err(err.damaged(format!("manifest: an empty name among the {what}")));
-        }
-        if !seen.insert(name) {
-            return Err(err.damaged(format!("manifest: {what} name {name:?} appears twice")));
-        }
-    }
-    Ok(())
-}
-
-/// The file's tensors, taken one by one by name with their dtype and shape checked; at the
-/// end no tensor may be left untaken.
-struct Tensors<'a, 'p> {
-    st: SafeTensors<'a>,
-    taken: BTreeSet<String>,
-    err: &'p Errors<'p>,
-}
-
-impl<'a> Tensors<'a, '_> {
-    /// The bytes of tensor `name`, of `dtype`, and its shape; `shape` checks it (`None` in a
-    /// slot: any length there).
-    fn take(&mut self, name: &str, dtype: Dtype, shape: &[Option<usize>]) -> Result<&'a [u8]> {
-        let view = self
-            .st
-            .tensor(name)
-            .map_err(|_| self.err.damaged(format!("tensor {name} is missing")))?;
-        if view.dtype() != dtype {
-            return Err(self.err.damaged(format!(
-                "tensor {name} is {:?}, expected {dtype:?}",
-                view.dtype()
-            )));
-        }
-        let fits = view.shape().len() == shape.len()
-            && view
-                .shape()
-                .iter()
-                .zip(shape)
-                .all(|(&d, want)| want.is_none_or(|w| w == d));
-        if !fits {
-            let want: Vec<String> = shape
-                .iter()
-                .map(|d| d.map_or("any".into(), |d| d.to_string()))
-                .collect();
-            return Err(self.err.damaged(format!(
-                "tensor {name} has shape {:?}, expected [{}]",
-                view.shape(),
-                want.join(", ")
-            )));
-        }
-        self.taken.insert(name.to_owned());
-        Ok(view.data())
-    }
-
-    /// An `f32` tensor of `shape` (2-D: rows x columns), every value finite.
-    fn f32s(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
-        let want: Vec<Option<usize>> = shape.iter().copied().map(Some).collect();
-        let t = self.take(name, Dtype::F32, &want)?;
-        let values: Vec<f32> = t
-            .chunks_exact(4)
-            .map(|b| {
-                let mut a = [0u8; 4];
-                a.copy_from_slice(b);
-                f32::from_le_bytes(a)
-            })
-            .collect();
-        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-            return Err(self.err.damaged(format!(
-                "tensor {name}: value {i} is not finite ({})",
-                values[i]
-            )));
-        }
-        Ok(values)
-    }
-
-    fn f32_matrix(&mut self, name: &str, rows: usize, cols: usize) -> Result<Array2<f32>> {
-        let values = self.f32s(name, &[rows, cols])?;
-        Array2::from_shape_vec((rows, cols), values)
-            .map_err(|e| self.err.damaged(format!("tensor {name}: {e}")))
-    }
-
-    /// A calibration: an `f64` vector (of `len` values, if given), finite and ascending, with
-    /// the manifest's tail scale `tau`.
-    fn calibration(&mut self, name: &str, len: Option<usize>, tau: f64) -> Result<Calibration> {
-        let t = self.take(name, Dtype::F64, &[len])?;
-        let scores: Vec<f64> = t
-            .chunks_exact(8)
-            .map(|b| {
-                let mut a = [0u8; 8];
-                a.copy_from_slice(b);
-                f64::from_le_bytes(a)
-            })
-            .collect();
-        if scores.is_empty() {
-            return Err(self
-                .err
-                .damaged(format!("tensor {name}: no calibration score")));
-        }
-        if let Some(i) = scores.iter().position(|v| !v.is_finite()) {
-            return Err(self.err.damaged(format!(
-                "tensor {name}: calibration score {i} is not finite ({})",
-                scores[i]
-            )));
-        }
-        if let Some(i) = scores.windows(2).position(|w| w[0] > w[1]) {
-            return Err(self.err.damaged(format!(
-                "tensor {name}: calibration scores not ascending at {}",
-                i + 1
-            )));
-        }
-        if !(tau.is_finite() && tau > 0.0) {
-            return Err(self.err.damaged(format!(
-                "manifest: tail scale {tau} of {name} is not finite and positive"
-            )));
-        }
-        Calibration::from_parts(scores, tau).ok_or_else(|| {
-            self.err
-                .damaged(format!("tensor {name}: not a calibration"))
-        })
-    }
-
-    /// One score's calibrations: pooled (`n_calibration` scores) and, for a class-conditional
-    /// monitor, one per class the manifest gives a tail scale.
-    fn calibrations(
-        &mut self,
-        base: &str,
-        tails: &TailScales,
-        n_calibration: usize,
-        per_class: usize,
-    ) -> Result<Calibrations> {
-        if tails.by_class.len() != per_class {
-            return Err(self.err.damaged(format!(
-                "manifest: {} per-class tail scales for {base}, expected {per_class}",
-                tails.by_class.len()
-            )));
-        }
-        let pooled = self.calibration(base, Some(n_calibration), tails.pooled)?;
-        let by_class = tails
-            .by_class
-            .iter()
-            .enumerate()
-            .map(|(c, tau)| {
-                tau.map(|tau| self.calibration(&format!("{base}.class.{c}"), None, tau))
-                    .transpose()
-            })
-            .collect::<Result<_>>()?;
-        Ok(Calibrations { pooled, by_class })
-    }
-
-    /// Fails on the first tensor (by name) nobody took.
-    fn finish(self) -> Result<()> {
-        match self
-            .st
-            .names()
-            .into_iter()
-            .filter(|n| !self.taken.contains(*n))
-            .min()
-        {
-            Some(extra) => Err(self.err.damaged(format!("unexpected tensor {extra}"))),
-            None => Ok(()),
-        }
-    }
 }
 
 /// The monitor in `bytes` (the file `path`), checked.
@@ -370,122 +203,6 @@ pub(super) fn monitor(bytes: &[u8], path: &Path) -> Result<PathMonitor> {
     })
 }
 
-/// Every rule of the manifest that needs no tensor.
-fn check_manifest(m: &Manifest, err: &Errors<'_>) -> Result<()> {
-    let bad = |what: String| Err(err.damaged(format!("manifest: {what}")));
-    if m.score_rule != SCORE_RULE {
-        return bad(format!(
-            "score_rule {:?} is not known (this build scores with {SCORE_RULE:?})",
-            m.score_rule
-        ));
-    }
-    if !(m.alpha > 0.0 && m.alpha < 1.0) {
-        return bad(format!("alpha {} is not in (0, 1)", m.alpha));
-    }
-    if m.layers.is_empty() || m.class_names.is_empty() {
-        return bad(format!(
-            "{} layers and {} classes (at least one of each)",
-            m.layers.len(),
-            m.class_names.len()
-        ));
-    }
-    if m.n_calibration == 0 {
-        return bad("n_calibration 0".into());
-    }
-    check_names(&m.class_names, "class", err)?;
-    let layer_names: Vec<String> = m.layers.iter().map(|l| l.name.clone()).collect();
-    check_names(&layer_names, "layer", err)?;
-    if m.reference_per_class.len() != m.class_names.len() {
-        return bad(format!(
-            "reference_per_class has {} counts for {} classes",
-            m.reference_per_class.len(),
-            m.class_names.len()
-        ));
-    }
-    let total = m
-        .reference_per_class
-        .iter()
-        .try_fold(0usize, |a, &b| a.checked_add(b));
-    if total != Some(m.n_reference) || m.n_reference == 0 {
-        return bad(format!(
-            "reference_per_class does not add up to n_reference {} (at least 1)",
-            m.n_reference
-        ));
-    }
-    if m.class_names.len() > m.n_reference {
-        return bad(format!(
-            "{} classes for {} reference samples",
-            m.class_names.len(),
-            m.n_reference
-        ));
-    }
-    if m.n_paths == 0 {
-        return bad("n_paths 0".into());
-    }
-    let smallest = m.reference_per_class.iter().filter(|&&n| n > 0).min();
-    let dknn_ok = match (m.dknn_k, m.credibility) {
-        (0, None) => true,
-        (k, Some(_)) => k > 0 && k <= m.dknn_k_asked && smallest.is_some_and(|&s| k < s),
-        _ => false,
-    };
-    if !dknn_ok {
-        return bad(format!(
-            "dknn_k {} (asked {}) does not fit the credibility calibration ({}) and the smallest class ({})",
-            m.dknn_k,
-            m.dknn_k_asked,
-            if m.credibility.is_some() {
-                "present"
-            } else {
-                "absent"
-            },
-            smallest.copied().unwrap_or(0)
-        ));
-    }
-    for layer in &m.layers {
-        check_layer(layer, err)?;
-    }
-    Ok(())
-}
-
-/// A layer entry's own rules: widths and `k` at least 1, one name per cluster, the
-/// preparation's output width, a normal power-of-two scale.
-fn check_layer(layer: &LayerEntry, err: &Errors<'_>) -> Result<()> {
-    let bad = |what: String| Err(err.damaged(format!("manifest: layer {:?}: {what}", layer.name)));
-    if layer.width == 0 || layer.prepared_width == 0 || layer.k == 0 {
-        return bad(format!(
-            "width {}, prepared_width {}, k {} (each at least 1)",
-            layer.width, layer.prepared_width, layer.k
-        ));
-    }
-    if layer.cluster_names.len() != layer.k {
-        return bad(format!(
-            "{} cluster names for k = {}",
-            layer.cluster_names.len(),
-            layer.k
-        ));
-    }
-    check_names(
-        &layer.cluster_names,
-        &format!("layer {:?} cluster", layer.name),
-        err,
-    )?;
-    let prepared = match layer.preparation {
-        Preparation::Pca { dims } => dims,
-        _ => layer.width,
-    };
-    if prepared != layer.prepared_width {
-        return bad(format!(
-            "prepared_width {} after {:?} of width {}",
-            layer.prepared_width, layer.preparation, layer.width
-        ));
-    }
-    let s = layer.scale;
-    if !(s.is_normal() && s > 0.0 && s.to_bits() & 0x007f_ffff == 0) {
-        return bad(format!("scale {s} is not a positive power of two"));
-    }
-    Ok(())
-}
-
 /// Layer `l`'s map: preparation parts, scale and centroids.
 fn layer_map(t: &mut Tensors<'_, '_>, l: usize, layer: &LayerEntry) -> Result<LayerMap> {
     let w = layer.width;
@@ -525,48 +242,6 @@ fn layer_map(t: &mut Tensors<'_, '_>, l: usize, layer: &LayerEntry) -> Result<La
         scale: layer.scale,
         centroids,
     })
-}
-
-/// Per class, the Mondrian calibrations of every layer and of Fisher's statistic must be
-/// there together, of the same size (the class's calibration inputs), at least
-/// [`MONDRIAN_MIN`], and the classes' sizes together at most `n_calibration`.
-fn check_mondrian(
-    layers: &[Calibrations],
-    combined: &Calibrations,
-    n_calibration: usize,
-    err: &Errors<'_>,
-) -> Result<()> {
-    let sizes = |c: &Calibrations| -> Vec<Option<usize>> {
-        c.by_class
-            .iter()
-            .map(|c| c.as_ref().map(Calibration::len))
-            .collect()
-    };
-    let want = sizes(combined);
-    for (l, cal) in layers.iter().enumerate() {
-        if sizes(cal) != want {
-            return Err(err.damaged(format!(
-                "the per-class calibrations of layer {l} do not match those of combined.calibration"
-            )));
-        }
-    }
-    let mut total = 0usize;
-    for (c, n) in want.iter().enumerate() {
-        if let Some(n) = *n {
-            if n < MONDRIAN_MIN {
-                return Err(err.damaged(format!(
-                    "combined.calibration.class.{c}: {n} scores, a class calibration has at least {MONDRIAN_MIN}"
-                )));
-            }
-            total = total.saturating_add(n);
-        }
-    }
-    if total > n_calibration {
-        return Err(err.damaged(format!(
-            "the per-class calibrations hold {total} inputs, more than n_calibration {n_calibration}"
-        )));
-    }
-    Ok(())
 }
 
 /// The reference paths: cluster ids below their layer's `k`, no path twice, counts of at
