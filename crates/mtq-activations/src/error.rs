@@ -127,6 +127,15 @@ pub enum ActivationsError {
         /// Samples given.
         found: usize,
     },
+    /// The parts of a fitted preparation (e.g. read from a file) do not make one: a part
+    /// missing, not used by the preparation, of the wrong shape, or holding a bad value.
+    #[error("fitted {preparation} preparation: {what}")]
+    InvalidPreparation {
+        /// The preparation (`none`, `standardize`, `l2_normalize`, `pca`).
+        preparation: &'static str,
+        /// What is wrong, naming the part.
+        what: String,
+    },
     /// Data to transform has another width than the data the preparation was fitted on.
     #[error("the preparation was fitted on width {expected}, got width {found}")]
     PreparedWidth {

@@ -69,4 +69,4 @@ pub use npy::{
 };
 #[cfg(feature = "onnx")]
 pub use onnx::OnnxModel;
-pub use prepare::{FittedPreparation, Preparation};
+pub use prepare::{FittedPreparation, Preparation, PreparationParts};

@@ -138,6 +138,25 @@ enum Fitted {
     },
 }
 
+/// Everything a [`FittedPreparation`] holds, owned: what [`FittedPreparation::parts`] gives and
+/// [`FittedPreparation::from_parts`] takes back (e.g. to keep a fitted preparation in a file).
+/// Each array is present exactly when the preparation uses it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreparationParts {
+    /// The preparation that was fitted.
+    pub preparation: Preparation,
+    /// Width of the data it was fitted on (and accepts).
+    pub width: usize,
+    /// The reference mean per unit (`width`): standardisation and PCA.
+    pub mean: Option<Array1<f32>>,
+    /// The divisor per unit (`width`, every value positive): standardisation.
+    pub scale: Option<Array1<f32>>,
+    /// The principal axes kept, one per row (`dims x width`): PCA.
+    pub components: Option<Array2<f32>>,
+    /// Variance along every principal axis, largest first (`width`, none negative): PCA.
+    pub variance: Option<Array1<f32>>,
+}
+
 /// A [`Preparation`] fitted on reference activations: apply it to the reference and to any
 /// other set of the same width.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,6 +170,136 @@ impl FittedPreparation {
     /// The preparation that was fitted.
     pub fn preparation(&self) -> Preparation {
         self.preparation
+    }
+
+    /// Its parts, copied: [`FittedPreparation::from_parts`] rebuilds an equal preparation from
+    /// them.
+    pub fn parts(&self) -> PreparationParts {
+        let mut parts = PreparationParts {
+            preparation: self.preparation,
+            width: self.width,
+            mean: None,
+            scale: None,
+            components: None,
+            variance: None,
+        };
+        match &self.fitted {
+            Fitted::None | Fitted::L2Normalize => {}
+            Fitted::Standardize { mean, scale } => {
+                parts.mean = Some(mean.clone());
+                parts.scale = Some(scale.clone());
+            }
+            Fitted::Pca {
+                mean,
+                components,
+                variance,
+            } => {
+                parts.mean = Some(mean.clone());
+                parts.components = Some(components.clone());
+                parts.variance = Some(variance.clone());
+            }
+        }
+        parts
+    }
+
+    /// A fitted preparation from its parts (as [`FittedPreparation::parts`] gives them, e.g.
+    /// read from a file), checked: a width of at least 1; exactly the arrays the preparation
+    /// uses, each of its stated shape (`dims` of PCA in `1..=width`); every value finite,
+    /// scales positive, variances not negative.
+    ///
+    /// # Errors
+    /// [`ActivationsError::InvalidPreparation`] naming the first part that is missing, extra,
+    /// of the wrong shape or holds a bad value.
+    pub fn from_parts(parts: PreparationParts) -> Result<Self> {
+        let PreparationParts {
+            preparation,
+            width,
+            mean,
+            scale,
+            components,
+            variance,
+        } = parts;
+        let bad = |what: String| ActivationsError::InvalidPreparation {
+            preparation: preparation.name(),
+            what,
+        };
+        if width == 0 {
+            return Err(bad("width 0".into()));
+        }
+        let uses = match preparation {
+            Preparation::None | Preparation::L2Normalize => [false; 4],
+            Preparation::Standardize => [true, true, false, false],
+            Preparation::Pca { .. } => [true, false, true, true],
+        };
+        let present = [
+            mean.is_some(),
+            scale.is_some(),
+            components.is_some(),
+            variance.is_some(),
+        ];
+        for ((name, uses), present) in ["mean", "scale", "components", "variance"]
+            .into_iter()
+            .zip(uses)
+            .zip(present)
+        {
+            if uses != present {
+                let state = if uses { "missing" } else { "not used" };
+                return Err(bad(format!("{name} {state}")));
+            }
+        }
+        let vector = |name: &str, v: &Option<Array1<f32>>, ok: fn(f32) -> bool, rule: &str| {
+            let Some(v) = v else { return Ok(()) };
+            if v.len() != width {
+                return Err(bad(format!("{name} has {} values, width {width}", v.len())));
+            }
+            match v.iter().position(|&x| !ok(x)) {
+                Some(i) => Err(bad(format!("{name}[{i}] = {} is not {rule}", v[i]))),
+                None => Ok(()),
+            }
+        };
+        vector("mean", &mean, f32::is_finite, "finite")?;
+        vector(
+            "scale",
+            &scale,
+            |x| x.is_finite() && x > 0.0,
+            "finite and positive",
+        )?;
+        vector(
+            "variance",
+            &variance,
+            |x| x.is_finite() && x >= 0.0,
+            "finite and >= 0",
+        )?;
+        if let Some(c) = &components {
+            let dims = c.nrows();
+            if preparation != (Preparation::Pca { dims }) || c.ncols() != width {
+                return Err(bad(format!(
+                    "components of shape {dims} x {}, expected {preparation:?} x {width}",
+                    c.ncols()
+                )));
+            }
+            if dims == 0 {
+                return Err(ActivationsError::InvalidPcaDims { dims, width });
+            }
+            if let Some(v) = c.iter().find(|v| !v.is_finite()) {
+                return Err(bad(format!("a component value is not finite ({v})")));
+            }
+        }
+        let fitted = match (mean, scale, components, variance) {
+            (Some(mean), Some(scale), None, None) => Fitted::Standardize { mean, scale },
+            (Some(mean), None, Some(components), Some(variance)) => Fitted::Pca {
+                mean,
+                components,
+                variance,
+            },
+            _ if preparation == Preparation::L2Normalize => Fitted::L2Normalize,
+            _ => Fitted::None,
+        };
+        Ok(Self {
+            preparation,
+            width,
+            fitted,
+        })
     }
 
     /// Width of the data it was fitted on (and accepts).
@@ -378,6 +527,73 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn parts_rebuild_the_preparation_and_bad_parts_are_refused() {
+        let x = array![
+            [1.0f32, 2.0, 0.5],
+            [3.0, 1.0, 0.0],
+            [0.0, 4.0, 2.0],
+            [2.0, 2.0, 1.0]
+        ];
+        for preparation in [
+            Preparation::None,
+            Preparation::L2Normalize,
+            Preparation::Standardize,
+            Preparation::Pca { dims: 2 },
+        ] {
+            let fitted = preparation.fit(x.view()).unwrap();
+            let back = FittedPreparation::from_parts(fitted.parts()).unwrap();
+            assert_eq!(back, fitted);
+            assert_eq!(
+                back.apply(x.view()).unwrap(),
+                fitted.apply(x.view()).unwrap()
+            );
+        }
+        let invalid = |parts: PreparationParts| {
+            matches!(
+                FittedPreparation::from_parts(parts),
+                Err(ActivationsError::InvalidPreparation { .. })
+                    | Err(ActivationsError::InvalidPcaDims { .. })
+            )
+        };
+        let std_parts = Preparation::Standardize.fit(x.view()).unwrap().parts();
+        let pca_parts = Preparation::Pca { dims: 2 }.fit(x.view()).unwrap().parts();
+        let mut p = std_parts.clone();
+        p.width = 4;
+        assert!(invalid(p));
+        let mut p = std_parts.clone();
+        p.scale = Some(array![1.0f32, 0.0, 1.0]);
+        assert!(invalid(p));
+        let mut p = std_parts.clone();
+        p.mean = Some(array![1.0f32, f32::NAN, 1.0]);
+        assert!(invalid(p));
+        let mut p = std_parts.clone();
+        p.variance = Some(array![1.0f32, 1.0, 1.0]);
+        assert!(invalid(p));
+        let mut p = std_parts;
+        p.scale = None;
+        assert!(invalid(p));
+        let mut p = pca_parts.clone();
+        p.preparation = Preparation::Pca { dims: 3 };
+        assert!(invalid(p));
+        let mut p = pca_parts.clone();
+        p.components = Some(Array2::zeros((0, 3)));
+        p.preparation = Preparation::Pca { dims: 0 };
+        assert!(invalid(p));
+        let mut p = pca_parts;
+        p.variance = Some(array![1.0f32, -1.0, 0.0]);
+        assert!(invalid(p));
+        let none = PreparationParts {
+            preparation: Preparation::None,
+            width: 0,
+            mean: None,
+            scale: None,
+            components: None,
+            variance: None,
+        };
+        assert!(invalid(none));
     }
 
     #[test]

@@ -34,9 +34,13 @@
 //!
 //! The monitor owns everything scoring needs (no borrow of the model or the data): it is
 //! `Send + Sync`, and [`PathMonitor::score`] runs its searches in parallel.
+//!
+//! [`PathMonitor::save`] writes it as one safetensors file and [`PathMonitor::load`] reads it
+//! back, every part checked ([`MonitorFileError`]; the format: [`PathMonitor::to_bytes`]).
 
 pub mod conformal;
 mod error;
+mod file;
 mod fit;
 mod neighbours;
 mod score;
@@ -46,6 +50,7 @@ use std::collections::BTreeMap;
 
 pub use conformal::Calibration;
 pub use error::{MonitorError, Result};
+pub use file::MonitorFileError;
 pub use score::MonitorScores;
 pub use summary::{FlagCount, MonitorSummary};
 
