@@ -113,12 +113,12 @@ fn scan_tile_body(
             .and_then(|s| s.checked_sub(t.c0))
             .filter(|&s| s < t.cb);
         let qn = qr.qn;
-        scan_row(g, t.rn, skip, &mut raw[r], below, |v, rn| {
+        scan_row(g, t.rn, t.c0, skip, &mut raw[r], below, |v, rn| {
             (qn + rn - 2.0 * v).max(0.0)
         });
         if let Some(best) = l2.get_mut(r) {
             let (qh, qi) = (qr.qh, qr.qi);
-            scan_row(g, t.ri, skip, best, below, |v, ri| {
+            scan_row(g, t.ri, t.c0, skip, best, below, |v, ri| {
                 let rh = if ri > 0.0 { 1.0 } else { 0.0 };
                 (qh + rh - 2.0 * v * qi * ri).max(0.0)
             });
@@ -126,7 +126,8 @@ fn scan_tile_body(
     }
 }
 
-/// Feeds `f(g[j], per_ref[j]) + 0.0` for every `j` except `skip` to `best` (`f` returns a
+/// Feeds `f(g[j], per_ref[j]) + 0.0` of reference row `c0 + j` for every `j` except `skip` to
+/// `best` (`f` returns a
 /// value `>= 0` or +inf, never NaN; adding `+0.0` turns a `-0.0` into `+0.0`, so on these
 /// values `<` is `f32::total_cmp`). [`SCAN_W`] values at a time are computed and compared with
 /// the current k-th smallest first (vectorised); in a group holding a smaller value, only the
@@ -135,6 +136,7 @@ fn scan_tile_body(
 fn scan_row(
     g: &[f32],
     per_ref: &[f32],
+    c0: usize,
     skip: Option<usize>,
     best: &mut Smallest,
     below: impl Fn(&[f32; SCAN_W], f32) -> u32,
@@ -159,7 +161,7 @@ fn scan_row(
                 let l = lanes.trailing_zeros() as usize;
                 lanes &= lanes - 1;
                 if v[l] < best.worst && skip != j0 + l {
-                    best.insert(v[l]);
+                    best.insert(v[l], (c0 + j0 + l) as u32);
                 }
             }
         }
@@ -167,7 +169,7 @@ fn scan_row(
     let j0 = gc.len() * SCAN_W;
     for (l, (&gv, &pv)) in gr.iter().zip(pr).enumerate() {
         if skip != j0 + l {
-            best.insert(f(gv, pv) + 0.0);
+            best.insert(f(gv, pv) + 0.0, (c0 + j0 + l) as u32);
         }
     }
 }
@@ -247,8 +249,14 @@ mod tests {
                 let mut l2: Vec<Smallest> = (0..rows).map(|_| Smallest::new(k)).collect();
                 f(&t, &query, &mut raw, &mut l2);
                 let mut out = ndarray::Array2::<f32>::zeros((2 * rows, k));
-                for (b, o) in raw.iter_mut().chain(l2.iter_mut()).zip(out.rows_mut()) {
-                    b.finish_into(o);
+                let mut idx = ndarray::Array2::<u32>::zeros((2 * rows, k));
+                for ((b, o), i) in raw
+                    .iter_mut()
+                    .chain(l2.iter_mut())
+                    .zip(out.rows_mut())
+                    .zip(idx.rows_mut())
+                {
+                    b.finish_into(o, i);
                 }
                 out
             };

@@ -109,7 +109,23 @@ impl KnnIndex {
         exclude_self: bool,
     ) -> Result<Array2<f32>> {
         let skip = exclude_self.then_some(Skip::Same);
-        Ok(self.search(queries, k_max, skip, false)?.0)
+        Ok(self.search(queries, k_max, skip, false)?.raw)
+    }
+
+    /// As [`KnnIndex::distances`] (without leaving any row out), and which reference rows they
+    /// are: `m x k` distances, ascending, and `m x k` row indices into the reference (ties: the
+    /// lower row first). The neighbours' labels, e.g. for the Deep k-NN of Papernot & McDaniel
+    /// (2018). Reference rows are indexed by `u32`: at most `u32::MAX` rows.
+    ///
+    /// # Errors
+    /// As [`KnnIndex::distances`].
+    pub fn neighbours(
+        &self,
+        queries: ArrayView2<'_, f32>,
+        k: usize,
+    ) -> Result<(Array2<f32>, Array2<u32>)> {
+        let found = self.search(queries, k, None, false)?;
+        Ok((found.raw, found.rows))
     }
 
     /// The `k_max` smallest distances from reference rows `rows` to the other reference rows
@@ -129,7 +145,7 @@ impl KnnIndex {
         let queries = self.reference.select(Axis(0), rows);
         Ok(self
             .search(queries.view(), k_max, Some(Skip::Rows(rows)), false)?
-            .0)
+            .raw)
     }
 
     /// As [`KnnIndex::distances`], and also the same search with every row (query and
@@ -145,7 +161,8 @@ impl KnnIndex {
         k_max: usize,
         exclude_self: bool,
     ) -> Result<(Array2<f32>, Array2<f32>)> {
-        self.search(queries, k_max, exclude_self.then_some(Skip::Same), true)
+        let found = self.search(queries, k_max, exclude_self.then_some(Skip::Same), true)?;
+        Ok((found.raw, found.l2))
     }
 
     /// The search behind every public method: checks, then blocks of [`QUERY_BLOCK`] queries
@@ -156,7 +173,7 @@ impl KnnIndex {
         k_max: usize,
         skip: Option<Skip<'_>>,
         with_l2: bool,
-    ) -> Result<Pair> {
+    ) -> Result<Found> {
         let usable = self.len() - usize::from(skip.is_some() && !self.is_empty());
         if k_max == 0 || k_max > usable {
             return Err(ClusterError::InvalidNeighbours {
@@ -179,7 +196,7 @@ impl KnnIndex {
         let n_q = queries.nrows();
         let l2_rows = if with_l2 { n_q } else { 0 };
         let starts: Vec<usize> = (0..n_q).step_by(QUERY_BLOCK).collect();
-        let blocks: Vec<Pair> = starts
+        let blocks: Vec<Found> = starts
             .par_iter()
             .map(|&start| {
                 let end = (start + QUERY_BLOCK).min(n_q);
@@ -195,20 +212,47 @@ impl KnnIndex {
                 }
             })
             .collect();
-        let join = |pick: fn(&Pair) -> &Array2<f32>, n: usize| {
-            let views: Vec<_> = blocks.iter().map(|b| pick(b).view()).collect();
+        let join = |pick: fn(&Found) -> ArrayView2<'_, f32>, n: usize| {
+            let views: Vec<_> = blocks.iter().map(pick).collect();
             if views.is_empty() {
                 Array2::zeros((0, k_max))
             } else {
                 ndarray::concatenate(Axis(0), &views).unwrap_or_else(|_| Array2::zeros((n, k_max)))
             }
         };
-        Ok((join(|b| &b.0, n_q), join(|b| &b.1, l2_rows)))
+        let row_views: Vec<_> = blocks.iter().map(|b| b.rows.view()).collect();
+        let rows = if row_views.is_empty() {
+            Array2::zeros((0, k_max))
+        } else {
+            ndarray::concatenate(Axis(0), &row_views)
+                .unwrap_or_else(|_| Array2::from_elem((n_q, k_max), u32::MAX))
+        };
+        Ok(Found {
+            raw: join(|b| b.raw.view(), n_q),
+            l2: join(|b| b.l2.view(), l2_rows),
+            rows,
+        })
     }
 }
 
-/// Raw and L2-normalised kNN distances.
-pub(super) type Pair = (Array2<f32>, Array2<f32>);
+/// What a search finds for a block of queries: raw distances (`m x k`), L2-normalised ones
+/// (`m x k`, or `0 x k` when not asked for) and the raw neighbours' reference rows (`m x k`).
+pub(super) struct Found {
+    pub(super) raw: Array2<f32>,
+    pub(super) l2: Array2<f32>,
+    pub(super) rows: Array2<u32>,
+}
+
+impl Found {
+    /// Zeros for `m` queries (`l2_rows` of them normalised) and `k` neighbours.
+    pub(super) fn empty(m: usize, l2_rows: usize, k: usize) -> Self {
+        Self {
+            raw: Array2::zeros((m, k)),
+            l2: Array2::zeros((l2_rows, k)),
+            rows: Array2::zeros((m, k)),
+        }
+    }
+}
 
 /// Which reference row each query row is, to leave it out of its own search.
 #[derive(Clone, Copy)]

@@ -20,16 +20,57 @@ fn one_pass_smallest_equals_a_full_sort() {
         .collect();
     for k in [1, 2, 5, 50, SMALL_K, SMALL_K + 1, 499] {
         for skip in [None, Some(3)] {
-            let mut want = base.clone();
+            let mut want: Vec<(f32, u32)> = base
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| (v, i as u32))
+                .collect();
             if let Some(i) = skip {
-                want[i] = f32::INFINITY;
+                want[i].0 = f32::INFINITY;
             }
-            want.sort_by(f32::total_cmp);
+            // a stable sort: equal values keep their index order
+            want.sort_by(|a, b| a.0.total_cmp(&b.0));
             let mut buf = base.clone();
             let mut out = Array1::<f32>::zeros(k);
-            smallest_into(&mut buf, skip, k, out.view_mut());
-            let want: Vec<f32> = want[..k].iter().map(|v| v.sqrt()).collect();
-            assert_eq!(out.to_vec(), want, "k = {k}, skip = {skip:?}");
+            let mut rows = Array1::<u32>::zeros(k);
+            smallest_into(&mut buf, skip, k, out.view_mut(), rows.view_mut());
+            let values: Vec<f32> = want[..k].iter().map(|v| v.0.sqrt()).collect();
+            let index: Vec<u32> = want[..k].iter().map(|v| v.1).collect();
+            assert_eq!(out.to_vec(), values, "k = {k}, skip = {skip:?}");
+            assert_eq!(rows.to_vec(), index, "k = {k}, skip = {skip:?}");
+        }
+    }
+}
+
+#[test]
+fn neighbours_are_the_rows_of_a_brute_force_search_ties_to_the_lower_row() {
+    // integer grids: many exact ties; d = 3 (coordinate differences) and d = 12 (tiles); more
+    // reference rows than a tile, k on both sides of INSERT_MAX_K
+    for d in [3usize, 12] {
+        let r = Array2::from_shape_fn((REF_BLOCK + 300, d), |(i, j)| ((i * 7 + j * 3) % 5) as f32);
+        let q = Array2::from_shape_fn((QUERY_BLOCK + 9, d), |(i, j)| ((i + j) % 4) as f32);
+        let idx = KnnIndex::new(r.view());
+        for k in [1, INSERT_MAX_K + 3, 40] {
+            let (dist, rows) = idx.neighbours(q.view(), k).unwrap();
+            assert_eq!(dist, idx.distances(q.view(), k, false).unwrap());
+            for (i, qr) in q.rows().into_iter().enumerate() {
+                let mut all: Vec<(f32, u32)> = r
+                    .rows()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(j, rr)| {
+                        let s: f32 = qr
+                            .iter()
+                            .zip(rr.iter())
+                            .map(|(a, b)| (a - b) * (a - b))
+                            .sum();
+                        (s, j as u32)
+                    })
+                    .collect();
+                all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                let want: Vec<u32> = all[..k].iter().map(|v| v.1).collect();
+                assert_eq!(rows.row(i).to_vec(), want, "d {d}, k {k}, query {i}");
+            }
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use super::index::{KnnIndex, Pair, REF_BLOCK, inv_norm};
+use super::index::{Found, KnnIndex, REF_BLOCK, inv_norm};
 use crate::kernel::{Mat, QueryRow, Smallest, Tile, gemm_abt, scan_tile};
 
 impl KnnIndex {
@@ -17,7 +17,7 @@ impl KnnIndex {
         k_max: usize,
         skip_of: impl Fn(usize) -> Option<usize>,
         with_l2: bool,
-    ) -> Pair {
+    ) -> Found {
         let (rows, d) = q.dim();
         let n_ref = self.len();
         let q = q.as_standard_layout();
@@ -64,14 +64,22 @@ impl KnnIndex {
             };
             scan_tile(&t, &query, &mut raw_best, &mut l2_best);
         }
-        let mut raw = Array2::zeros((rows, k_max));
-        let mut l2 = Array2::zeros((l2_best.len(), k_max));
-        for (b, out) in raw_best.iter_mut().zip(raw.rows_mut()) {
-            b.finish_into(out);
+        let mut found = Found::empty(rows, l2_best.len(), k_max);
+        for ((b, out), idx) in raw_best
+            .iter_mut()
+            .zip(found.raw.rows_mut())
+            .zip(found.rows.rows_mut())
+        {
+            b.finish_into(out, idx);
         }
-        for (b, out) in l2_best.iter_mut().zip(l2.rows_mut()) {
-            b.finish_into(out);
+        let mut l2_rows = Array2::zeros((l2_best.len(), k_max));
+        for ((b, out), idx) in l2_best
+            .iter_mut()
+            .zip(found.l2.rows_mut())
+            .zip(l2_rows.rows_mut())
+        {
+            b.finish_into(out, idx);
         }
-        (raw, l2)
+        found
     }
 }

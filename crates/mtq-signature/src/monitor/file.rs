@@ -89,9 +89,8 @@ impl PathMonitor {
             .map(|c| {
                 self.neighbours
                     .first()
-                    .and_then(|nb| nb.by_class.get(c))
-                    .and_then(Option::as_ref)
-                    .map_or(0, |idx| idx.len())
+                    .and_then(|nb| nb.class_rows(c))
+                    .map_or(0, |rows| rows.nrows())
             })
             .collect();
         Manifest {
@@ -153,9 +152,9 @@ impl PathMonitor {
                     f32_matrix(c.view()),
                 ));
             }
-            for (c, idx) in nb.by_class.iter().enumerate() {
-                if let Some(idx) = idx {
-                    out.push((format!("layer.{l}.class.{c}.rows"), f32_matrix(idx.rows())));
+            for c in 0..self.class_names.len() {
+                if let Some(rows) = nb.class_rows(c) {
+                    out.push((format!("layer.{l}.class.{c}.rows"), f32_matrix(rows)));
                 }
             }
             calibration_tensors(

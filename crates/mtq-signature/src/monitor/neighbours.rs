@@ -1,22 +1,23 @@
-//! One layer's reference rows grouped by class, searched exactly: the nearest reference row of
-//! any class (the layer's kNN score) and, for the Deep k-NN credibility, how many of the `k`
-//! nearest reference rows belong to each class.
+//! One layer's reference rows grouped by class, searched exactly: the nearest reference row
+//! (the layer's kNN score) and, for the Deep k-NN credibility, how many of the `k` nearest
+//! reference rows belong to each class.
 //!
-//! The classes partition the reference, so the `k` nearest rows overall are the `k` smallest of
-//! the classes' own `k` nearest: one exact search per class ([`KnnIndex`], the workspace's
-//! matrix-product kNN) gives both the distance and the neighbours' labels.
+//! One exact search of all the rows ([`KnnIndex::neighbours`], the workspace's matrix-product
+//! kNN, which also says which rows it found) gives both: the rows are kept grouped by class,
+//! so a row's class is the group its index falls in.
 
-use ndarray::{Array1, Array2, ArrayView2, Axis};
-use rayon::prelude::*;
+use ndarray::{Array1, Array2, ArrayView2, Axis, concatenate};
 
 use crate::anomaly::{KnnIndex, knn_error};
 use crate::error::Result;
 
-/// The reference rows of one layer, one exact kNN index per class (`None` for a class with no
-/// reference row).
+/// The reference rows of one layer, grouped by class (class 0's rows first), in one exact kNN
+/// index.
 #[derive(Debug, Clone)]
 pub(crate) struct ClassNeighbours {
-    pub(crate) by_class: Vec<Option<KnnIndex>>,
+    index: KnnIndex,
+    /// `starts[c]..starts[c + 1]`: the rows of class `c`.
+    starts: Vec<usize>,
 }
 
 /// What one layer's search says of a batch.
@@ -31,77 +32,74 @@ pub(crate) struct LayerNeighbours {
 impl ClassNeighbours {
     /// Groups the rows of `x` (prepared reference activations, `n x d`) by `labels`.
     pub(crate) fn new(x: ArrayView2<'_, f32>, labels: &[usize], n_classes: usize) -> Self {
-        let by_class = (0..n_classes)
+        let classes = (0..n_classes)
             .map(|c| {
                 let rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == c).collect();
-                (!rows.is_empty()).then(|| KnnIndex::new(x.select(Axis(0), &rows).view()))
+                (!rows.is_empty()).then(|| x.select(Axis(0), &rows))
             })
-            .collect();
-        Self { by_class }
+            .collect::<Vec<_>>();
+        Self::from_classes(&classes, x.ncols())
+    }
+
+    /// The rows of each class (`None` for a class with none), all `width` wide.
+    pub(crate) fn from_classes(classes: &[Option<Array2<f32>>], width: usize) -> Self {
+        let mut starts = vec![0];
+        let mut views = Vec::new();
+        for c in classes {
+            if let Some(x) = c {
+                views.push(x.view());
+            }
+            starts.push(starts.last().copied().unwrap_or(0) + c.as_ref().map_or(0, Array2::nrows));
+        }
+        let rows = if views.is_empty() {
+            Array2::zeros((0, width))
+        } else {
+            concatenate(Axis(0), &views).unwrap_or_else(|_| Array2::zeros((0, width)))
+        };
+        Self {
+            index: KnnIndex::new(rows.view()),
+            starts,
+        }
+    }
+
+    /// The rows of class `c` (`None` for a class with none, or past the last).
+    pub(crate) fn class_rows(&self, c: usize) -> Option<ArrayView2<'_, f32>> {
+        let (a, b) = (*self.starts.get(c)?, *self.starts.get(c + 1)?);
+        (b > a).then(|| self.index.rows().slice_move(ndarray::s![a..b, ..]))
     }
 
     /// Reference rows of the smallest class present.
     pub(crate) fn smallest_class(&self) -> usize {
-        self.by_class
-            .iter()
-            .flatten()
-            .map(KnnIndex::len)
+        self.starts
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .filter(|&n| n > 0)
             .min()
             .unwrap_or(0)
     }
 
     /// The exact search of `q` (prepared activations, `m x d`): nearest distance, and the class
-    /// votes of the `k` nearest rows (`k` below every class's count; 0 for none).
+    /// votes of the `k` nearest rows (0 for none).
     pub(crate) fn search(&self, q: ArrayView2<'_, f32>, k: usize) -> Result<LayerNeighbours> {
-        let m = q.nrows();
-        let per_class: Vec<Option<Array2<f32>>> = self
-            .by_class
-            .iter()
-            .map(|idx| {
-                idx.as_ref()
-                    .map(|i| i.distances(q, k.max(1), false).map_err(knn_error))
-                    .transpose()
-            })
-            .collect::<Result<_>>()?;
-        let nearest = Array1::from_iter((0..m).map(|r| {
-            per_class
-                .iter()
-                .flatten()
-                .map(|d| f64::from(d[[r, 0]]))
-                .fold(f64::INFINITY, f64::min)
-        }));
-        let n_classes = self.by_class.len();
+        let (dist, rows) = self.index.neighbours(q, k.max(1)).map_err(knn_error)?;
+        let nearest = dist.column(0).mapv(f64::from);
+        let n_classes = self.starts.len() - 1;
         if k == 0 {
             return Ok(LayerNeighbours {
                 nearest,
-                votes: Array2::zeros((m, 0)),
+                votes: Array2::zeros((q.nrows(), 0)),
             });
         }
-        let rows: Vec<Vec<u32>> = (0..m)
-            .into_par_iter()
-            .map(|r| {
-                let mut pool: Vec<(f32, usize)> = Vec::with_capacity(k * n_classes);
-                for (c, d) in per_class.iter().enumerate() {
-                    if let Some(d) = d {
-                        pool.extend(d.row(r).iter().map(|&v| (v, c)));
-                    }
+        let mut votes = Array2::<u32>::zeros((q.nrows(), n_classes));
+        for (mut v, found) in votes.rows_mut().into_iter().zip(rows.rows()) {
+            for &row in found {
+                // the class whose group holds the row
+                let c = self.starts.partition_point(|&s| s <= row as usize) - 1;
+                if c < n_classes {
+                    v[c] += 1;
                 }
-                // the k smallest (ties: lower class first, so the result is deterministic)
-                if pool.len() > k {
-                    pool.select_nth_unstable_by(k - 1, |a, b| {
-                        a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
-                    });
-                    pool.truncate(k);
-                }
-                let mut row = vec![0u32; n_classes];
-                for (_, c) in pool {
-                    row[c] += 1;
-                }
-                row
-            })
-            .collect();
-        let votes = Array2::from_shape_vec((m, n_classes), rows.concat())
-            .unwrap_or_else(|_| Array2::zeros((m, n_classes)));
+            }
+        }
         Ok(LayerNeighbours { nearest, votes })
     }
 }

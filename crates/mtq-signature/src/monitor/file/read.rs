@@ -17,7 +17,6 @@ use super::MonitorFileError;
 use super::manifest::{FORMAT_VERSION, LayerEntry, MANIFEST_KEY, Manifest, VersionOnly};
 use super::rules::{check_manifest, check_mondrian};
 use super::tensors::Tensors;
-use crate::anomaly::KnnIndex;
 use crate::layer_map::LayerMap;
 use crate::monitor::neighbours::ClassNeighbours;
 use crate::monitor::{MonitorSettings, PathMonitor};
@@ -156,12 +155,15 @@ pub(super) fn monitor(bytes: &[u8], path: &Path) -> Result<PathMonitor> {
                             rows,
                             layer.prepared_width,
                         )?;
-                        Ok(KnnIndex::new(x.view()))
+                        Ok(x)
                     })
                     .transpose()
             })
-            .collect::<Result<_>>()?;
-        neighbours.push(ClassNeighbours { by_class });
+            .collect::<Result<Vec<_>>>()?;
+        neighbours.push(ClassNeighbours::from_classes(
+            &by_class,
+            layer.prepared_width,
+        ));
         layer_calibration.push(t.calibrations(
             &format!("layer.{l}.calibration"),
             &layer.calibration,
