@@ -37,9 +37,7 @@ fn views(x: &[Array2<f32>]) -> Vec<ArrayView2<'_, f32>> {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. Data: 1s and 7s; a seeded fifth of the training split never trains the network.
     let (train_all, test_all) = Mnist::embedded()?.into_split();
-    let (train, calibration) = train_all
-        .into_classes(&[1, 7])?
-        .stratified_split(0.2, 0)?;
+    let (train, calibration) = train_all.into_classes(&[1, 7])?.stratified_split(0.2, 0)?;
     let test = test_all.select_classes(&[1, 7])?;
     let fours = test_all.select_classes(&[4])?;
 

@@ -198,6 +198,9 @@ fn page(data: &ReportData, explore: Option<&ExploreData>) -> Result<String> {
     }
 
     anomaly_section(&mut s, &data.anomaly)?;
+    if let Some(m) = &data.anomaly.monitor {
+        crate::monitor_table::monitor_section(&mut s, m);
+    }
     if explore.is_some() {
         s.push_str("<div id=\"anomalies\"></div>\n");
     }

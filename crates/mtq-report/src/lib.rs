@@ -70,6 +70,7 @@ mod how_to_read;
 mod html;
 mod markup;
 mod meta;
+mod monitor_table;
 pub mod samples;
 mod sankey_svg;
 pub mod sentences;

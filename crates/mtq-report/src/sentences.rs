@@ -51,12 +51,14 @@ pub fn trusted_rationale(result: &StudyResult, meta: &ReportMeta) -> String {
             "{} is fixed in advance, before any task is evaluated. In every layer the distance \
              to the nearest reference sample becomes a split-conformal p-value against {} \
              calibration samples the network never trained on (never the unseen classes); \
-             the layers' p-values are combined by Fisher's method and the combination is \
+             the p-values of the layers not redundant with the previous one ({}) are combined \
+             by Fisher's method and the combination is \
              calibrated the same way, so an in-distribution input is flagged (p < {}) with \
              probability {} (at most {} more: one calibration step) whatever the layers' \
              dependence. The score is -log10 p.",
             t.score,
             m.n_calibration,
+            m.combined_layers.join(", "),
             m.alpha,
             m.alpha,
             num(1.0 / (m.n_calibration as f64 + 1.0), 4)
@@ -81,7 +83,7 @@ pub fn trusted_rationale(result: &StudyResult, meta: &ReportMeta) -> String {
 
 /// What the path monitor did, in one sentence: its false alarms on the test set against the
 /// rate it promises, and per unseen class the share it flagged and the layer most of them left
-/// at. `None` without a monitor.
+/// at.
 #[must_use]
 pub fn monitor_line(m: &mtq_signature::monitor::MonitorSummary) -> String {
     use mtq_signature::monitor::FlagCount;

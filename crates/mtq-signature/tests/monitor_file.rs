@@ -54,7 +54,8 @@ fn a_saved_monitor_scores_bit_identically_after_loading() {
         let m = split(&loaded.to_bytes()).manifest();
         assert_eq!(m["format_version"], 1);
         assert_eq!(m["mtq_version"], env!("CARGO_PKG_VERSION"));
-        assert_eq!(m["score_rule"], "knn1-conformal-fisher");
+        assert_eq!(m["score_rule"], "knn1-conformal-fisher-nonredundant");
+        assert_eq!(m["layers"][0]["combined"], true);
         assert_eq!(m["alpha"], 0.1);
         assert_eq!(m["class_conditional"], class_conditional);
         assert_eq!(m["dknn_k"], original.dknn_k());

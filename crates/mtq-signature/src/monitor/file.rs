@@ -118,6 +118,7 @@ impl PathMonitor {
                     preparation: map.preparation.preparation(),
                     scale: map.scale,
                     calibration: TailScales::of(&self.layer_calibration[l]),
+                    combined: self.combined_layers[l],
                 })
                 .collect(),
             combined: TailScales::of(&self.combined),

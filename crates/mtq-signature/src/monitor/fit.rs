@@ -162,6 +162,18 @@ impl PathMonitor {
             .into_iter()
             .map(calibrate)
             .collect::<Result<_>>()?;
+        // the layers of Fisher's statistic: the first, and each one not redundant with the
+        // previous one (decided on the reference set)
+        let combined_layers: Vec<bool> = (0..maps.len())
+            .map(|l| {
+                l == 0
+                    || !model
+                        .redundancy()
+                        .verdicts
+                        .get(l - 1)
+                        .is_some_and(|v| v.redundant)
+            })
+            .collect();
         // Fisher's statistic of every calibration input, each layer's p-value taken against
         // the other calibration inputs (of its group)
         let n_cal = calibration.len();
@@ -170,6 +182,7 @@ impl PathMonitor {
             -2.0 * layer_calibration
                 .iter()
                 .enumerate()
+                .filter(|&(l, _)| combined_layers[l])
                 .map(|(l, cal)| cal.of(class).log_p_value_left_out(ev.nearest[[i, l]]))
                 .sum::<f64>()
         }));
@@ -197,6 +210,7 @@ impl PathMonitor {
             neighbours,
             dknn_k: if credibility.is_some() { dknn_k } else { 0 },
             layer_calibration,
+            combined_layers,
             combined,
             credibility,
             n_calibration: n_cal,

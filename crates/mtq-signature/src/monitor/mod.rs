@@ -12,11 +12,16 @@
 //!   taken in training);
 //! - per layer a split-conformal p-value of its layer score, the Euclidean distance to the
 //!   nearest reference row (k = 1) in that layer ([`conformal`] explains the p-value);
-//! - one **combined p-value**: Fisher's statistic `T = -2 sum ln p_layer` (Fisher 1932), itself
-//!   calibrated by conformal prediction on the calibration set's own `T` (each calibration
-//!   input's layer p-values computed against the other calibration inputs). Fisher's rule is
-//!   fixed in advance because it adds the evidence of every layer (an input a little unusual
-//!   everywhere counts, as does one very unusual in one layer); the layers' p-values are not
+//! - one **combined p-value**: Fisher's statistic `T = -2 sum ln p_layer` (Fisher 1932) over
+//!   the layers that are not redundant with the previous one (the first layer, and each layer
+//!   whose partition the signatures' redundancy analysis says adds to the previous one's, ARI
+//!   below the threshold; decided on the reference set alone), itself calibrated by conformal
+//!   prediction on the calibration set's own `T` (each calibration input's layer p-values
+//!   computed against the other calibration inputs). Fisher's rule is fixed in advance because
+//!   it adds the evidence of every layer (an input a little unusual everywhere counts, as does
+//!   one very unusual in one layer); a layer that repeats the previous one's partition is left
+//!   out because it would count the same evidence twice: in a deep network of twenty similar
+//!   layers, summing them all drowns the one layer that sees the stranger. The p-values are not
 //!   independent, so `T` is not read from a chi-square table but recalibrated, which keeps the
 //!   false-alarm rate at `alpha` (at most one calibration step, `1 / (n + 1)`, above it)
 //!   whatever their dependence;
@@ -164,6 +169,8 @@ pub struct PathMonitor {
     /// Deep k-NN neighbours actually used (0: the credibility is not computed).
     pub(crate) dknn_k: usize,
     pub(crate) layer_calibration: Vec<Calibrations>,
+    /// Per layer, whether its p-value enters Fisher's statistic.
+    pub(crate) combined_layers: Vec<bool>,
     pub(crate) combined: Calibrations,
     pub(crate) credibility: Option<Calibration>,
     pub(crate) n_calibration: usize,
@@ -239,6 +246,18 @@ impl PathMonitor {
     #[must_use]
     pub fn layer_calibration(&self, index: usize) -> Option<&Calibration> {
         self.layer_calibration.get(index).map(|c| &c.pooled)
+    }
+
+    /// The layers whose p-values enter Fisher's statistic (the first, and every layer not
+    /// redundant with the previous one), in order.
+    #[must_use]
+    pub fn combined_layers(&self) -> Vec<&str> {
+        self.layer_names
+            .iter()
+            .zip(&self.combined_layers)
+            .filter(|(_, c)| **c)
+            .map(|(n, _)| n.as_str())
+            .collect()
     }
 
     /// The pooled calibration of Fisher's statistic.

@@ -23,7 +23,8 @@ pub struct MonitorScores {
     pub knn_distance: Array2<f64>,
     /// `n x L` `ln p` of each layer's score.
     pub layer_log_p: Array2<f64>,
-    /// Fisher's statistic `-2 sum ln p_layer`.
+    /// Fisher's statistic `-2 sum ln p_layer` over the monitor's
+    /// [combined layers](PathMonitor::combined_layers).
     pub fisher: Array1<f64>,
     /// `ln p` of the combined p-value (Fisher's statistic, calibrated).
     pub log_p: Array1<f64>,
@@ -116,7 +117,9 @@ impl PathMonitor {
             for (l, cal) in self.layer_calibration.iter().enumerate() {
                 let lp = cal.of(class).log_p_value(ev.nearest[[i, l]]);
                 layer_log_p[[i, l]] = lp;
-                t -= 2.0 * lp;
+                if self.combined_layers[l] {
+                    t -= 2.0 * lp;
+                }
                 if left.is_none() && lp < alpha_ln {
                     left = Some(l);
                 }

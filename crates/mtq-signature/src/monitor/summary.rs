@@ -71,6 +71,9 @@ pub struct MonitorSummary {
     pub dknn_k: usize,
     /// The scored layers.
     pub layers: Vec<String>,
+    /// The layers whose p-values enter Fisher's statistic (the first, and each one not
+    /// redundant with the previous one).
+    pub combined_layers: Vec<String>,
     /// Per layer, the nearest-neighbour distance above which that layer's p-value is below
     /// alpha (pooled calibration; in the layer's prepared units).
     pub layer_thresholds: Vec<f64>,
@@ -98,6 +101,11 @@ impl MonitorSummary {
             class_conditional: monitor.settings().is_class_conditional(),
             dknn_k: monitor.dknn_k(),
             layers: monitor.layer_names().to_vec(),
+            combined_layers: monitor
+                .combined_layers()
+                .into_iter()
+                .map(String::from)
+                .collect(),
             layer_thresholds: monitor
                 .layer_calibration
                 .iter()

@@ -13,8 +13,9 @@ pub(crate) const MANIFEST_KEY: &str = "mtq_monitor";
 pub(crate) const FORMAT_VERSION: u64 = 1;
 
 /// How the monitor scores, as its file states it: the kNN-1 distance per layer, split-conformal
-/// p-values, Fisher's statistic recalibrated. A file stating another rule is refused.
-pub(crate) const SCORE_RULE: &str = "knn1-conformal-fisher";
+/// p-values, Fisher's statistic over the layers not redundant with the previous one,
+/// recalibrated. A file stating another rule is refused.
+pub(crate) const SCORE_RULE: &str = "knn1-conformal-fisher-nonredundant";
 
 /// The manifest's version alone, read before the rest so that a newer file is refused by its
 /// number rather than by a field this build does not know.
@@ -68,6 +69,9 @@ pub(crate) struct LayerEntry {
     pub(crate) scale: f32,
     /// Tail scales of the layer's kNN-distance calibrations.
     pub(crate) calibration: TailScales,
+    /// Whether the layer's p-value enters Fisher's statistic (false: the layer repeats the
+    /// previous one's partition).
+    pub(crate) combined: bool,
 }
 
 /// The tail scales of one score's calibrations: pooled, and per class (`null`: the class uses

@@ -191,6 +191,7 @@ pub(super) fn monitor(bytes: &[u8], path: &Path) -> Result<PathMonitor> {
             dknn_k: m.dknn_k_asked,
         },
         layer_names: m.layers.iter().map(|l| l.name.clone()).collect(),
+        combined_layers: m.layers.iter().map(|l| l.combined).collect(),
         cluster_names: m.layers.into_iter().map(|l| l.cluster_names).collect(),
         class_names: m.class_names,
         maps,

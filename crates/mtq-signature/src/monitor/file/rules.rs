@@ -44,6 +44,9 @@ pub(super) fn check_manifest(m: &Manifest, err: &Errors<'_>) -> Result<()> {
     if m.n_calibration == 0 {
         return bad("n_calibration 0".into());
     }
+    if !m.layers.iter().any(|l| l.combined) {
+        return bad("no layer enters Fisher's statistic (every `combined` is false)".into());
+    }
     check_names(&m.class_names, "class", err)?;
     let layer_names: Vec<String> = m.layers.iter().map(|l| l.name.clone()).collect();
     check_names(&layer_names, "layer", err)?;
