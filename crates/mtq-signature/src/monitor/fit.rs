@@ -200,6 +200,7 @@ impl PathMonitor {
             combined,
             credibility,
             n_calibration: n_cal,
+            network: None,
         })
     }
 }
