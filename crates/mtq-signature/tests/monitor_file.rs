@@ -289,7 +289,10 @@ fn the_network_record_round_trips_and_is_checked() {
         m["network"][field] = value;
         p.set_manifest(&m);
         let e = PathMonitor::from_bytes(&p.join(), name).unwrap_err();
-        assert!(matches!(e, MonitorFileError::Damaged { .. }), "{field}: {e}");
+        assert!(
+            matches!(e, MonitorFileError::Damaged { .. }),
+            "{field}: {e}"
+        );
         assert!(named(&e, says) && named(&e, "m.mtq"), "{field}: {e}");
     }
 }
