@@ -128,7 +128,7 @@ pub struct ScoreArgs {
     pub monitor: PathBuf,
     /// Activations to score: PREFIX_<layer>.npy for each of the monitor's layers, or a folder
     /// written by Activations::save.
-    #[arg(long, value_name = "PREFIX")]
+    #[arg(long, value_name = "PREFIX", conflicts_with = "network")]
     pub npy: Option<PathBuf>,
     /// Inputs to run through the monitor's network (samples x features, or samples x rows x
     /// cols, as the network takes them); needs --weights or --onnx.

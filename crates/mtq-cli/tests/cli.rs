@@ -1,25 +1,11 @@
 //! The `mtq` binary as a user runs it: exit codes, where output goes, the output folder checked
 //! before any work, and a whole `mtq npy` study on the repository's numpy-written fixture.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-fn mtq(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mtq"))
-        .args(args)
-        .output()
-        .expect("the mtq binary runs")
-}
+use std::process::Output;
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn temp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("mtq-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
+use common::{mtq, temp, text, write_weights};
 
 fn fixture(set: &str) -> String {
     format!(
@@ -206,6 +192,62 @@ fn the_readme_exit_codes_hold_case_by_case() {
                 "u=b",
             ],
             "--unseen names the set u twice",
+        ),
+        (
+            &["monitor", "fit", "mnist", "--seeds", "0,1"],
+            "--seeds: mtq monitor fit fits one monitor on one seed",
+        ),
+        (
+            &["monitor", "fit", "mnist", "--k-max", "1"],
+            "--k-max must be at least --k-min (2)",
+        ),
+        (
+            &[
+                "monitor",
+                "fit",
+                "data",
+                "--dataset",
+                "breast-cancer",
+                "--inject",
+                "4",
+            ],
+            "does not apply to --dataset breast-cancer",
+        ),
+        (
+            &["monitor", "fit", "bogus"],
+            "unrecognized subcommand 'bogus'",
+        ),
+        (
+            &[
+                "monitor",
+                "score",
+                "m.mtq",
+                "--npy",
+                "a",
+                "--x",
+                "X.npy",
+                "--weights",
+                "w",
+            ],
+            "cannot be used with",
+        ),
+        (&["monitor", "score", "m.mtq"], "--npy <PREFIX>|--x <X.npy>"),
+        (
+            &["monitor", "score", "m.mtq", "--npy", "a", "--weights", "w"],
+            "cannot be used with",
+        ),
+        (&["monitor", "score", "m.mtq", "--x", "X.npy"], "--weights"),
+        (
+            &[
+                "monitor",
+                "score",
+                "m.mtq",
+                "--npy",
+                "a",
+                "--activation",
+                "tanh",
+            ],
+            "--weights",
         ),
     ];
     for (args, message) in cases {
@@ -612,45 +654,6 @@ fn mnist_cnn_is_trained_and_studied_per_channel() {
         "--weights conflicts with --model"
     );
     std::fs::remove_dir_all(&out_dir).unwrap();
-}
-
-/// A 784 -> 16 -> 2 network of fixed weights as a PyTorch (`out x in`) or Keras (`in x out`)
-/// state_dict; `poison` puts a NaN into `0.weight`.
-fn write_weights(path: &std::path::Path, keras: bool, poison: bool) {
-    use mtq_model::candle_core::{Device, Tensor};
-    let w1: Vec<f32> = (0..16 * 784)
-        .map(|i| {
-            if poison && i == 5 {
-                f32::NAN
-            } else {
-                ((i * 37 % 101) as f32 / 101.0 - 0.5) * 0.2
-            }
-        })
-        .collect();
-    let w2: Vec<f32> = (0..2 * 16)
-        .map(|i| ((i * 17 % 29) as f32 / 29.0 - 0.5) * 2.0)
-        .collect();
-    let t = |v: Vec<f32>, out: usize, inp: usize| {
-        let t = Tensor::from_vec(v, (out, inp), &Device::Cpu).expect("test fixture");
-        if keras {
-            t.t()
-                .expect("test fixture")
-                .contiguous()
-                .expect("test fixture")
-        } else {
-            t
-        }
-    };
-    let (a, b) = if keras { ("0", "1") } else { ("0", "2") };
-    let tensors = std::collections::HashMap::from([
-        (format!("{a}.weight"), t(w1, 16, 784)),
-        (
-            format!("{a}.bias"),
-            Tensor::from_vec(vec![0.01f32; 16], 16, &Device::Cpu).expect("test fixture"),
-        ),
-        (format!("{b}.weight"), t(w2, 2, 16)),
-    ]);
-    mtq_model::candle_core::safetensors::save(&tensors, path).expect("test fixture");
 }
 
 #[test]
