@@ -42,7 +42,8 @@ Examples:
     /// flagged and where it left, into a CSV.
     #[command(
         after_help = "Inputs: --npy PREFIX reads the monitor's layers as activations
-(PREFIX_<layer>.npy; PREFIX_probs.npy gives the predicted class, PREFIX_ids.npy the ids; or a
+(PREFIX_<layer>.npy, `out` the class probabilities for a monitor fitted through a network;
+PREFIX_probs.npy gives the predicted class, PREFIX_ids.npy the ids, else the row number; or a
 folder written by Activations::save); --x X.npy runs the inputs through the network file the
 monitor was fitted through (--weights or --onnx: its SHA-256 must be the one recorded, and
 the recorded options are used).
@@ -126,8 +127,9 @@ pub struct ScoreArgs {
     /// The monitor file (written by `mtq monitor fit`).
     #[arg(value_name = "MONITOR.mtq")]
     pub monitor: PathBuf,
-    /// Activations to score: PREFIX_<layer>.npy for each of the monitor's layers, or a folder
-    /// written by Activations::save.
+    /// Activations to score: PREFIX_<layer>.npy for each of the monitor's layers (for a
+    /// monitor fitted through a network, its last layer `out` is the class probabilities), or
+    /// a folder written by Activations::save.
     #[arg(long, value_name = "PREFIX", conflicts_with = "network")]
     pub npy: Option<PathBuf>,
     /// Inputs to run through the monitor's network (samples x features, or samples x rows x
