@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Output;
 
-use common::{mtq, temp, text, write_weights};
+use common::{mtq, temp, text, write_arrays, write_weights};
 
 fn fixture(set: &str) -> String {
     format!(
@@ -465,24 +465,6 @@ fn a_constant_layer_is_reported_as_a_finding() {
     let json = std::fs::read_to_string(out_dir.join("report.json")).unwrap();
     assert!(json.contains("no information"));
     std::fs::remove_dir_all(&out_dir).unwrap();
-}
-
-/// Three separable classes of 12 features (labels 0, 1, 2; 30 each) and 15 samples of a fourth
-/// cluster, written as X.npy, y.npy and U.npy into `dir`; also `W.npy`, 15 samples of 5 features.
-fn write_arrays(dir: &std::path::Path) {
-    use ndarray::{Array1, Array2};
-    std::fs::create_dir_all(dir).expect("test fixture");
-    let noise = |i: usize, j: usize| ((i * 7 + j * 13) % 11) as f32 / 10.0;
-    let x = Array2::from_shape_fn((90, 12), |(i, j)| {
-        (i % 3) as f32 * 2.0 * if j % 2 == 0 { 1.0 } else { -1.0 } + noise(i, j)
-    });
-    let y = Array1::from_shape_fn(90, |i| (i % 3) as i64);
-    let u = Array2::from_shape_fn((15, 12), |(i, j)| 6.0 + noise(i, j));
-    let w = Array2::from_shape_fn((15, 5), |(i, j)| noise(i, j));
-    mtq_data::npy::write_npy(dir.join("X.npy"), &x).expect("test fixture");
-    mtq_data::npy::write_npy(dir.join("y.npy"), &y).expect("test fixture");
-    mtq_data::npy::write_npy(dir.join("U.npy"), &u).expect("test fixture");
-    mtq_data::npy::write_npy(dir.join("W.npy"), &w).expect("test fixture");
 }
 
 /// `mtq npy` reads a set's ids and images when the files exist (the ids into samples.csv, the

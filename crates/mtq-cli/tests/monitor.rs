@@ -6,6 +6,8 @@ mod common;
 
 use std::path::Path;
 
+#[cfg(feature = "onnx")]
+use common::write_arrays;
 use common::{mtq, temp, text, write_weights};
 use mtq_signature::{NetworkKind, PathMonitor};
 
@@ -355,6 +357,64 @@ fn score_through_onnx_without_the_feature_is_a_usage_error() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--features onnx"));
+}
+
+/// Fitted through an ONNX model, the monitor records it with its taps; the same model scores
+/// new arrays, and a contradicting --conv-tap is refused.
+#[cfg(feature = "onnx")]
+#[test]
+fn a_monitor_fitted_through_onnx_scores_new_arrays() {
+    let dir = temp("monitor-onnx");
+    write_arrays(&dir);
+    let p = |f: &str| dir.join(f).to_str().unwrap().to_owned();
+    let model = format!(
+        "{}/../mtq-activations/tests/fixtures/onnx/mlp.onnx",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let file = dir.join("onnx.mtq");
+    let unseen = format!("odd={}", p("U.npy"));
+    let args = [
+        "onnx",
+        model.as_str(),
+        "--x",
+        &p("X.npy"),
+        "--y",
+        &p("y.npy"),
+        "--unseen",
+        &unseen,
+    ];
+    let out = fit(&args, &file);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let monitor = PathMonitor::load(&file).unwrap();
+    let record = monitor.network().unwrap();
+    assert_eq!(record.kind, NetworkKind::Onnx);
+    assert_eq!(record.option("conv_tap"), Some("mean"));
+    let csv = dir.join("s.csv");
+    let onnx = |x: &str, more: &[&str]| {
+        let x = p(x);
+        let mut a = vec!["--x", x.as_str(), "--onnx", model.as_str()];
+        a.extend(more);
+        score(&file, &a, &csv)
+    };
+    let out = onnx("X.npy", &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let scored = std::fs::read_to_string(&csv).unwrap();
+    assert!(
+        scored
+            .lines()
+            .next()
+            .unwrap()
+            .contains("relu1_p_value,relu2_p_value,out_p_value"),
+        "{scored}"
+    );
+    assert_eq!(rows(&scored).len(), 90);
+    let known = flag_rate(&scored);
+    assert!(onnx("U.npy", &[]).status.success());
+    let odd = flag_rate(&std::fs::read_to_string(&csv).unwrap());
+    assert!(odd > known, "unseen {odd}, known {known}");
+    let out = onnx("X.npy", &["--conv-tap", "flatten"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
