@@ -63,6 +63,10 @@ Examples:
 #[derive(Debug, Subcommand)]
 pub enum FitRoute {
     /// The flags of `mtq mnist`: MNIST digits, a network trained here or --weights.
+    #[command(after_help = "Examples:
+  mtq monitor fit mnist --out monitor.mtq
+  mtq monitor fit mnist --classes 0,1,2,3,4,5,6,7 --inject 8,9 --class-conditional
+  mtq monitor fit mnist --weights mlp.safetensors --out mlp.mtq     recorded: score with --x")]
     Mnist {
         /// The route's flags.
         #[command(flatten)]
@@ -72,6 +76,9 @@ pub enum FitRoute {
         file: MonitorOut,
     },
     /// The flags of `mtq data`: a shipped data set or your arrays, a network trained here.
+    #[command(after_help = "Examples:
+  mtq monitor fit data --dataset uci-digits --out digits.mtq
+  mtq monitor fit data --x X.npy --y y.npy --unseen odd=X_odd.npy --alpha 0.01")]
     Data {
         /// The route's flags.
         #[command(flatten)]
@@ -81,6 +88,9 @@ pub enum FitRoute {
         file: MonitorOut,
     },
     /// The flags of `mtq npy`: activations exported as .npy (needs --test or --calibration).
+    #[command(after_help = "Examples:
+  mtq monitor fit npy --layers h1,h2 --reference acts/train --test acts/test --out acts.mtq
+  mtq monitor fit npy --layers h1,h2 --reference acts/train --calibration acts/cal")]
     Npy {
         /// The route's flags.
         #[command(flatten)]
@@ -90,6 +100,9 @@ pub enum FitRoute {
         file: MonitorOut,
     },
     /// The flags of `mtq onnx`: an ONNX classifier (needs a build with `--features onnx`).
+    #[command(after_help = "Examples:
+  mtq monitor fit onnx model.onnx --x X.npy --y y.npy --out model.mtq   recorded: score with --x
+  mtq monitor fit onnx mnist_mlp.onnx --classes 0,1,2,3,4,5,6,7 --inject 8,9")]
     Onnx {
         /// The route's flags.
         #[command(flatten)]
