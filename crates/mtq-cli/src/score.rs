@@ -153,20 +153,31 @@ fn table(monitor: &PathMonitor, set: &NpySet, s: &MonitorScores) -> SampleTable 
                     monitor.cluster_names(),
                 )),
                 yes_no(s.path_seen(i)),
-                Cell::Float(s.log_p[i].exp()),
+                p_cell(s.log_p[i]),
                 yes_no(s.flagged[i]),
                 s.left_at[i].map_or(Cell::Empty, |l| Cell::Text(layers[l].clone())),
             ];
-            row.extend(s.layer_log_p.row(i).iter().map(|lp| Cell::Float(lp.exp())));
+            row.extend(s.layer_log_p.row(i).iter().map(|&lp| p_cell(lp)));
             row.push(
                 s.credibility_log_p
                     .as_ref()
-                    .map_or(Cell::Empty, |c| Cell::Float(c[i].exp())),
+                    .map_or(Cell::Empty, |c| p_cell(c[i])),
             );
             row
         })
         .collect();
     SampleTable::from_rows(columns, &rows)
+}
+
+/// The p-value of `ln p`, written with its shortest round-trip digits: plainly from `1e-4`
+/// up, in scientific notation below (`1.59e-243`, not 243 zeros).
+fn p_cell(log_p: f64) -> Cell {
+    let p = log_p.exp();
+    Cell::Text(if p == 0.0 || p >= 1e-4 {
+        format!("{p}")
+    } else {
+        format!("{p:e}")
+    })
 }
 
 /// The flag rate overall and per predicted class.

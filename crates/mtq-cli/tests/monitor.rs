@@ -160,6 +160,13 @@ fn a_monitor_fitted_through_weights_scores_new_images() {
     let r = rows(&csv);
     assert_eq!(r.len(), n_test);
     assert_eq!(r[0][0], "0");
+    // every p-value parses and is a probability (tiny ones in scientific notation)
+    for row in &r {
+        for p in [&row[4], &row[7], &row[8], &row[9]] {
+            let p: f64 = p.parse().unwrap();
+            assert!((0.0..=1.0).contains(&p), "{p}");
+        }
+    }
     assert!(r.iter().all(|row| ["1", "7"].contains(&row[1].as_str())));
     assert!(r[0][2].starts_with("h1:") && r[0][2].contains(" > out:"));
     let test_rate = flag_rate(&csv);
