@@ -31,7 +31,36 @@ const EXAMPLES: &str = "Examples:
   mtq mnist --weights mlp.safetensors         a PyTorch MLP trained elsewhere (state_dict)
   mtq data --dataset breast-cancer            tabular data: malignant vs benign
   mtq data --x X.npy --y y.npy                your own data
-  mtq onnx model.onnx --x X.npy --y y.npy     an ONNX classifier (build with --features onnx)";
+  mtq onnx model.onnx --x X.npy --y y.npy     an ONNX classifier (build with --features onnx)
+  mtq monitor fit mnist --weights mlp.safetensors --out monitor.mtq
+  mtq monitor score monitor.mtq --x X.npy --weights mlp.safetensors --out scores.csv";
+
+pub use crate::monitor_args::{MONITOR_EXAMPLES, MonitorCommand, ScoreArgs};
+
+/// One route's flags, borrowed: what `mtq <route>` and `mtq monitor fit <route>` share.
+#[derive(Debug, Clone, Copy)]
+pub enum Route<'a> {
+    /// `mnist`.
+    Mnist(&'a MnistArgs),
+    /// `data`.
+    Data(&'a DataArgs),
+    /// `onnx`.
+    Onnx(&'a OnnxArgs),
+    /// `npy`.
+    Npy(&'a NpyArgs),
+}
+
+impl<'a> Route<'a> {
+    /// The route's seed flags.
+    pub fn seeds(self) -> &'a SeedArgs {
+        match self {
+            Self::Mnist(a) => &a.train.seeds,
+            Self::Data(a) => &a.train.seeds,
+            Self::Onnx(a) => &a.seeds,
+            Self::Npy(a) => &a.seeds,
+        }
+    }
+}
 
 /// The studies `mtq` runs.
 #[derive(Debug, Subcommand)]
@@ -45,7 +74,14 @@ pub enum Command {
   mtq mnist --model cnn
   mtq mnist --weights mlp.safetensors                 torch.nn.Sequential(Linear, ReLU, ..)
   mtq mnist --weights keras.safetensors --weight-layout in-out")]
-    Mnist(MnistArgs),
+    Mnist {
+        /// The route's flags.
+        #[command(flatten)]
+        route: MnistArgs,
+        /// Where the report goes.
+        #[command(flatten)]
+        report: ReportOut,
+    },
     /// Study activations exported from any framework as .npy files.
     #[command(
         after_help = "Each set is a PREFIX: PREFIX_<layer>.npy for every layer (samples x units,
@@ -58,7 +94,14 @@ Examples:
   mtq npy --layers h1,h2 --reference acts/train --test acts/test --unseen 4=acts/four
   mtq npy --layers h1,h2 --reference acts/train --classes cat,dog --k-max 6"
     )]
-    Npy(NpyArgs),
+    Npy {
+        /// The route's flags.
+        #[command(flatten)]
+        route: NpyArgs,
+        /// Where the report goes.
+        #[command(flatten)]
+        report: ReportOut,
+    },
     /// The study on another real data set shipped with mtq (UCI 8x8 digits: 1 vs 7, 4s and 3s
     /// unseen; Breast Cancer Wisconsin: 30 features, malignant vs benign, no unseen class), or
     /// on your own arrays.
@@ -73,7 +116,14 @@ Examples:
   mtq data --dataset breast-cancer --hidden 16,8 --epochs 50
   mtq data --x X.npy --y y.npy --unseen odd=X_odd.npy"
     )]
-    Data(DataArgs),
+    Data {
+        /// The route's flags.
+        #[command(flatten)]
+        route: DataArgs,
+        /// Where the report goes.
+        #[command(flatten)]
+        report: ReportOut,
+    },
     /// Study an ONNX classifier, every hidden layer tapped (needs a build with `--features
     /// onnx`).
     #[command(
@@ -88,7 +138,18 @@ Examples:
   mtq onnx mnist_mlp.onnx --classes 0,1,2,3,4,5,6,7 --inject 8,9
   mtq onnx model.onnx --x X.npy --y y.npy --layers relu1,relu2 --k-max 6"
     )]
-    Onnx(OnnxArgs),
+    Onnx {
+        /// The route's flags.
+        #[command(flatten)]
+        route: OnnxArgs,
+        /// Where the report goes.
+        #[command(flatten)]
+        report: ReportOut,
+    },
+    /// Fit a path monitor once and save it (`fit`), then score new inputs with it (`score`):
+    /// per input a calibrated p-value, a flag, and the layer where it left the known paths.
+    #[command(subcommand, after_help = MONITOR_EXAMPLES)]
+    Monitor(MonitorCommand),
 }
 
 /// The networks `mtq mnist` trains.
@@ -157,7 +218,7 @@ pub struct DataArgs {
     /// Training epochs.
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub epochs: usize,
-    /// K range and output.
+    /// K range and the path monitor.
     #[command(flatten)]
     pub study: StudyArgs,
 }
@@ -174,6 +235,15 @@ pub struct ArrayArgs {
     /// Samples of a class never seen in training, features only (repeat for several).
     #[arg(long, value_name = "NAME=X.npy", value_parser = parse_unseen, requires = "x")]
     pub unseen: Vec<(String, PathBuf)>,
+}
+
+/// Where `mtq <route>` writes its report.
+#[derive(Debug, Args)]
+pub struct ReportOut {
+    /// Output folder (created if missing; checked before any work; exit 1 if it cannot be
+    /// written).
+    #[arg(long, default_value = "mtq-report", value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 /// Options shared by every study.
@@ -197,10 +267,6 @@ pub struct StudyArgs {
     /// holds for each class, not only on average.
     #[arg(long)]
     pub class_conditional: bool,
-    /// Output folder (created if missing; checked before any work; exit 1 if it cannot be
-    /// written).
-    #[arg(long, default_value = "mtq-report", value_name = "DIR")]
-    pub out: PathBuf,
 }
 
 /// Where the network runs.
@@ -287,7 +353,7 @@ pub struct MnistArgs {
     /// Where the network runs.
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     pub device: DeviceArg,
-    /// K range and output.
+    /// K range and the path monitor.
     #[command(flatten)]
     pub study: StudyArgs,
 }
@@ -317,7 +383,7 @@ pub struct OnnxArgs {
     /// Seeds (K-means, and the split of --x).
     #[command(flatten)]
     pub seeds: SeedArgs,
-    /// K range and output.
+    /// K range and the path monitor.
     #[command(flatten)]
     pub study: StudyArgs,
 }
@@ -348,7 +414,7 @@ pub struct NpyArgs {
     /// Seeds of K-means (and of the silhouette sample).
     #[command(flatten)]
     pub seeds: SeedArgs,
-    /// K range and output.
+    /// K range and the path monitor.
     #[command(flatten)]
     pub study: StudyArgs,
 }

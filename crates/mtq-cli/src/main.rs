@@ -4,11 +4,16 @@
 //! Every route is flags -> library [`Study`] (checked whole before any work) -> report. Exit
 //! codes: 0 success, 1 failure (with its cause chain), 2 usage (found before any data is read).
 //! Progress goes to stderr (`--quiet`), the findings to stdout, last the report's path.
+//! `mtq monitor fit` saves the path monitor of a study instead of its report; `mtq monitor
+//! score` scores new inputs with a saved monitor into a CSV.
 
 mod args;
 mod failure;
+mod fit;
+mod monitor_args;
 mod output;
 mod progress;
+mod score;
 mod to_study;
 
 use std::path::Path;
@@ -18,7 +23,7 @@ use clap::Parser as _;
 use mtq_report::Report;
 use mtq_signature::pipeline::Study;
 
-use crate::args::{Cli, Command, DeviceArg};
+use crate::args::{Cli, Command, DeviceArg, MonitorCommand, Route};
 use crate::failure::Failure;
 use crate::progress::Progress;
 
@@ -36,13 +41,21 @@ fn main() -> ExitCode {
         }
     };
     let progress = Progress::new(cli.quiet);
-    let (study, out, device) = match &cli.command {
-        Command::Mnist(a) => (to_study::mnist(a), &a.study.out, a.device),
-        Command::Data(a) => (to_study::data(a), &a.study.out, DeviceArg::Cpu),
-        Command::Onnx(a) => (to_study::onnx(a), &a.study.out, DeviceArg::Cpu),
-        Command::Npy(a) => (Ok(to_study::npy(a)), &a.study.out, DeviceArg::Cpu),
+    let report = |route, out: &Path| {
+        to_study::route(route).and_then(|(s, device)| run(s, out, device, &progress))
     };
-    match study.and_then(|s| run(s, out, device, &progress)) {
+    let done = match &cli.command {
+        Command::Mnist { route, report: r } => report(Route::Mnist(route), &r.out),
+        Command::Data { route, report: r } => report(Route::Data(route), &r.out),
+        Command::Onnx { route, report: r } => report(Route::Onnx(route), &r.out),
+        Command::Npy { route, report: r } => report(Route::Npy(route), &r.out),
+        Command::Monitor(MonitorCommand::Fit(r)) => {
+            let (route, out) = r.route();
+            fit::fit(route, out, &progress)
+        }
+        Command::Monitor(MonitorCommand::Score(a)) => score::score(a, &progress),
+    };
+    match done {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => f.report(),
     }

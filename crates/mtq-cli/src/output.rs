@@ -1,4 +1,4 @@
-//! The output folder, checked before any computation, and the report written into it.
+//! The output folder or file, checked before any computation, and the report written into it.
 
 use std::path::Path;
 
@@ -36,4 +36,52 @@ pub fn finish(out: &Path, report: &Report, progress: &Progress) -> Result<(), Fa
     }
     println!("report: {}", files.html.display());
     Ok(())
+}
+
+/// Checks that a file can be written at `out` (the file `--out` names): not empty (a usage
+/// error), not a folder, in a folder that exists (else [`Failure::Run`] naming it, exit 1).
+/// Nothing is created.
+///
+/// # Errors
+/// As described.
+pub fn prepare_file(out: &Path) -> Result<(), Failure> {
+    if out.as_os_str().is_empty() {
+        return Err(Failure::Usage(
+            "--out: the output file is an empty string".into(),
+        ));
+    }
+    let refuse = |why: String| {
+        Err(Failure::Run(
+            format!("--out {}: {why}", out.display()).into(),
+        ))
+    };
+    if out.is_dir() {
+        return refuse("is a folder, not a file".into());
+    }
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !parent.is_dir() {
+        return refuse(format!("its folder {} does not exist", parent.display()));
+    }
+    Ok(())
+}
+
+/// `n` bytes as `1,234,567 bytes`.
+pub fn bytes(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{out} bytes")
+}
+
+/// `k` of `n` as a percentage with one decimal (`0.0 %` of none).
+pub fn percent(k: usize, n: usize) -> String {
+    format!("{:.1} %", 100.0 * k as f64 / n.max(1) as f64)
 }

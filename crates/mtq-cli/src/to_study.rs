@@ -5,9 +5,14 @@ use mtq_model::{Activation, ConvTap, Device, WeightLayout};
 use mtq_signature::MonitorSettings;
 use mtq_signature::pipeline::{DataSource, Network, Study, Training};
 
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+use mtq_signature::{NetworkKind, NetworkRecord};
+
 use crate::args::{
     ActivationArg, ConvTapArg, DataArgs, DataSet, DeviceArg, DigitArgs, LayoutArg, MnistArgs,
-    ModelArg, NpyArgs, OnnxArgs, StudyArgs,
+    ModelArg, NpyArgs, OnnxArgs, Route, ScoreArgs, StudyArgs,
 };
 use crate::failure::Failure;
 
@@ -16,22 +21,37 @@ const CLASSES: [usize; 2] = [1, 7];
 const INJECT: [usize; 2] = [4, 3];
 const HIDDEN: [usize; 2] = [32, 64];
 
-/// `mtq mnist`.
-pub fn mnist(a: &MnistArgs) -> Result<Study, Failure> {
-    let network = match &a.weights {
-        Some(path) => Network::Weights {
-            path: path.clone(),
-            activation: match a.activation {
-                ActivationArg::Relu => Activation::Relu,
-                ActivationArg::Tanh => Activation::Tanh,
-                ActivationArg::Sigmoid => Activation::Sigmoid,
-                ActivationArg::Gelu => Activation::Gelu,
-            },
-            layout: match a.weight_layout {
-                LayoutArg::OutIn => WeightLayout::OutIn,
-                LayoutArg::InOut => WeightLayout::InOut,
-            },
+/// A route's study, and the device its network runs on.
+pub fn route(r: Route<'_>) -> Result<(Study, DeviceArg), Failure> {
+    Ok(match r {
+        Route::Mnist(a) => (mnist(a)?, a.device),
+        Route::Data(a) => (data(a)?, DeviceArg::Cpu),
+        Route::Onnx(a) => (onnx(a)?, DeviceArg::Cpu),
+        Route::Npy(a) => (npy(a), DeviceArg::Cpu),
+    })
+}
+
+/// A safetensors state_dict of an MLP.
+fn weights(path: PathBuf, activation: ActivationArg, layout: LayoutArg) -> Network {
+    Network::Weights {
+        path,
+        activation: match activation {
+            ActivationArg::Relu => Activation::Relu,
+            ActivationArg::Tanh => Activation::Tanh,
+            ActivationArg::Sigmoid => Activation::Sigmoid,
+            ActivationArg::Gelu => Activation::Gelu,
         },
+        layout: match layout {
+            LayoutArg::OutIn => WeightLayout::OutIn,
+            LayoutArg::InOut => WeightLayout::InOut,
+        },
+    }
+}
+
+/// `mtq mnist`.
+fn mnist(a: &MnistArgs) -> Result<Study, Failure> {
+    let network = match &a.weights {
+        Some(path) => weights(path.clone(), a.activation, a.weight_layout),
         None if a.model == ModelArg::Cnn => Network::Train(Training {
             hidden: a.train.hidden.clone().unwrap_or_default(),
             ..Training::cnn(tap(a.conv_tap), a.epochs.unwrap_or(10))
@@ -62,7 +82,7 @@ pub fn mnist(a: &MnistArgs) -> Result<Study, Failure> {
 }
 
 /// `mtq data`.
-pub fn data(a: &DataArgs) -> Result<Study, Failure> {
+fn data(a: &DataArgs) -> Result<Study, Failure> {
     let given = a.train.digits.classes.is_some() || a.train.digits.inject.is_some();
     let data = match a.dataset {
         Some(DataSet::UciDigits) => {
@@ -105,8 +125,8 @@ pub fn data(a: &DataArgs) -> Result<Study, Failure> {
 }
 
 /// `mtq onnx` (feature `onnx`; without it, a usage error saying how to build it).
-pub fn onnx(a: &OnnxArgs) -> Result<Study, Failure> {
-    let network = onnx_network(a)?;
+fn onnx(a: &OnnxArgs) -> Result<Study, Failure> {
+    let network = onnx_network(a.model.clone(), a.layers.clone(), a.conv_tap)?;
     let data = match (&a.arrays.x, &a.arrays.y) {
         (Some(x), Some(y)) => {
             let given = a.digits.classes.is_some() || a.digits.inject.is_some();
@@ -138,26 +158,98 @@ pub fn onnx(a: &OnnxArgs) -> Result<Study, Failure> {
     })
 }
 
+/// An ONNX classifier, its `layers` tapped (default: every activation after a
+/// Gemm/MatMul/Conv); without the `onnx` feature, a usage error saying how to build it.
 #[cfg(feature = "onnx")]
-fn onnx_network(a: &OnnxArgs) -> Result<Network, Failure> {
+pub fn onnx_network(
+    path: PathBuf,
+    layers: Option<Vec<String>>,
+    conv_tap: ConvTapArg,
+) -> Result<Network, Failure> {
     Ok(Network::Onnx {
-        path: a.model.clone(),
-        layers: a.layers.clone(),
-        conv_tap: a.conv_tap.tap(),
+        path,
+        layers,
+        conv_tap: conv_tap.tap(),
     })
 }
 
+/// An ONNX classifier, its `layers` tapped (default: every activation after a
+/// Gemm/MatMul/Conv); without the `onnx` feature, a usage error saying how to build it.
 #[cfg(not(feature = "onnx"))]
-fn onnx_network(_: &OnnxArgs) -> Result<Network, Failure> {
+pub fn onnx_network(_: PathBuf, _: Option<Vec<String>>, _: ConvTapArg) -> Result<Network, Failure> {
     Err(Failure::Usage(
-        "mtq onnx: this mtq was built without ONNX support; rebuild it with \
+        "ONNX models: this mtq was built without ONNX support; rebuild it with \
          `cargo install --path crates/mtq-cli --features onnx`"
             .into(),
     ))
 }
 
+/// The network a monitor recorded, at `file` (its SHA-256 already checked): the recorded
+/// options, each flag of `a` that names another value refused (exit 2).
+pub fn recorded_network(
+    record: &NetworkRecord,
+    file: &Path,
+    a: &ScoreArgs,
+) -> Result<Network, Failure> {
+    let file = file.to_path_buf();
+    match record.kind {
+        NetworkKind::Weights => Ok(weights(
+            file,
+            recorded_value(record, "activation", a.activation, ActivationArg::Relu)?,
+            recorded_value(record, "weight_layout", a.weight_layout, LayoutArg::OutIn)?,
+        )),
+        NetworkKind::Onnx => {
+            let layers = record
+                .option("layers")
+                .map(|l| l.split(',').map(str::to_owned).collect::<Vec<_>>());
+            if a.layers.is_some() && a.layers != layers {
+                return Err(Failure::Usage(format!(
+                    "--layers {}: the monitor was fitted on the taps {}",
+                    a.layers.as_deref().unwrap_or_default().join(","),
+                    record.option("layers").unwrap_or("by default")
+                )));
+            }
+            let tap = recorded_value(record, "conv_tap", a.conv_tap, ConvTapArg::Mean)?;
+            onnx_network(file, layers, tap)
+        }
+    }
+}
+
+/// The value of option `name` a monitor recorded (`default` if not recorded), read as its
+/// flag reads it; `given`, a flag naming another value, is refused.
+fn recorded_value<T: ValueEnum + PartialEq + Copy>(
+    record: &NetworkRecord,
+    name: &str,
+    given: Option<T>,
+    default: T,
+) -> Result<T, Failure> {
+    let flag = format!("--{}", name.replace('_', "-"));
+    let recorded = match record.option(name) {
+        Some(v) => T::from_str(v, false).map_err(|_| {
+            Failure::Run(
+                format!("the monitor records {flag} {v:?}, which this mtq does not know").into(),
+            )
+        })?,
+        None => default,
+    };
+    match given {
+        Some(g) if g != recorded => Err(Failure::Usage(format!(
+            "{flag} {}: the monitor was fitted with {flag} {}",
+            name_of(g),
+            name_of(recorded)
+        ))),
+        _ => Ok(recorded),
+    }
+}
+
+/// A value's name on the command line.
+fn name_of<T: ValueEnum>(v: T) -> String {
+    v.to_possible_value()
+        .map_or_else(String::new, |p| p.get_name().to_owned())
+}
+
 /// `mtq npy`.
-pub fn npy(a: &NpyArgs) -> Study {
+fn npy(a: &NpyArgs) -> Study {
     Study {
         data: DataSource::Activations {
             layers: a.layers.clone(),

@@ -1,25 +1,11 @@
 //! The `mtq` binary as a user runs it: exit codes, where output goes, the output folder checked
 //! before any work, and a whole `mtq npy` study on the repository's numpy-written fixture.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-fn mtq(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mtq"))
-        .args(args)
-        .output()
-        .expect("the mtq binary runs")
-}
+use std::process::Output;
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn temp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("mtq-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
+use common::{mtq, temp, text, write_arrays, write_weights};
 
 fn fixture(set: &str) -> String {
     format!(
@@ -206,6 +192,62 @@ fn the_readme_exit_codes_hold_case_by_case() {
                 "u=b",
             ],
             "--unseen names the set u twice",
+        ),
+        (
+            &["monitor", "fit", "mnist", "--seeds", "0,1"],
+            "--seeds: mtq monitor fit fits one monitor on one seed",
+        ),
+        (
+            &["monitor", "fit", "mnist", "--k-max", "1"],
+            "--k-max must be at least --k-min (2)",
+        ),
+        (
+            &[
+                "monitor",
+                "fit",
+                "data",
+                "--dataset",
+                "breast-cancer",
+                "--inject",
+                "4",
+            ],
+            "does not apply to --dataset breast-cancer",
+        ),
+        (
+            &["monitor", "fit", "bogus"],
+            "unrecognized subcommand 'bogus'",
+        ),
+        (
+            &[
+                "monitor",
+                "score",
+                "m.mtq",
+                "--npy",
+                "a",
+                "--x",
+                "X.npy",
+                "--weights",
+                "w",
+            ],
+            "cannot be used with",
+        ),
+        (&["monitor", "score", "m.mtq"], "--npy <PREFIX>|--x <X.npy>"),
+        (
+            &["monitor", "score", "m.mtq", "--npy", "a", "--weights", "w"],
+            "cannot be used with",
+        ),
+        (&["monitor", "score", "m.mtq", "--x", "X.npy"], "--weights"),
+        (
+            &[
+                "monitor",
+                "score",
+                "m.mtq",
+                "--npy",
+                "a",
+                "--activation",
+                "tanh",
+            ],
+            "--weights",
         ),
     ];
     for (args, message) in cases {
@@ -425,24 +467,6 @@ fn a_constant_layer_is_reported_as_a_finding() {
     std::fs::remove_dir_all(&out_dir).unwrap();
 }
 
-/// Three separable classes of 12 features (labels 0, 1, 2; 30 each) and 15 samples of a fourth
-/// cluster, written as X.npy, y.npy and U.npy into `dir`; also `W.npy`, 15 samples of 5 features.
-fn write_arrays(dir: &std::path::Path) {
-    use ndarray::{Array1, Array2};
-    std::fs::create_dir_all(dir).expect("test fixture");
-    let noise = |i: usize, j: usize| ((i * 7 + j * 13) % 11) as f32 / 10.0;
-    let x = Array2::from_shape_fn((90, 12), |(i, j)| {
-        (i % 3) as f32 * 2.0 * if j % 2 == 0 { 1.0 } else { -1.0 } + noise(i, j)
-    });
-    let y = Array1::from_shape_fn(90, |i| (i % 3) as i64);
-    let u = Array2::from_shape_fn((15, 12), |(i, j)| 6.0 + noise(i, j));
-    let w = Array2::from_shape_fn((15, 5), |(i, j)| noise(i, j));
-    mtq_data::npy::write_npy(dir.join("X.npy"), &x).expect("test fixture");
-    mtq_data::npy::write_npy(dir.join("y.npy"), &y).expect("test fixture");
-    mtq_data::npy::write_npy(dir.join("U.npy"), &u).expect("test fixture");
-    mtq_data::npy::write_npy(dir.join("W.npy"), &w).expect("test fixture");
-}
-
 /// `mtq npy` reads a set's ids and images when the files exist (the ids into samples.csv, the
 /// images as thumbnails), and a folder written by `Activations::save` as a set.
 #[test]
@@ -612,45 +636,6 @@ fn mnist_cnn_is_trained_and_studied_per_channel() {
         "--weights conflicts with --model"
     );
     std::fs::remove_dir_all(&out_dir).unwrap();
-}
-
-/// A 784 -> 16 -> 2 network of fixed weights as a PyTorch (`out x in`) or Keras (`in x out`)
-/// state_dict; `poison` puts a NaN into `0.weight`.
-fn write_weights(path: &std::path::Path, keras: bool, poison: bool) {
-    use mtq_model::candle_core::{Device, Tensor};
-    let w1: Vec<f32> = (0..16 * 784)
-        .map(|i| {
-            if poison && i == 5 {
-                f32::NAN
-            } else {
-                ((i * 37 % 101) as f32 / 101.0 - 0.5) * 0.2
-            }
-        })
-        .collect();
-    let w2: Vec<f32> = (0..2 * 16)
-        .map(|i| ((i * 17 % 29) as f32 / 29.0 - 0.5) * 2.0)
-        .collect();
-    let t = |v: Vec<f32>, out: usize, inp: usize| {
-        let t = Tensor::from_vec(v, (out, inp), &Device::Cpu).expect("test fixture");
-        if keras {
-            t.t()
-                .expect("test fixture")
-                .contiguous()
-                .expect("test fixture")
-        } else {
-            t
-        }
-    };
-    let (a, b) = if keras { ("0", "1") } else { ("0", "2") };
-    let tensors = std::collections::HashMap::from([
-        (format!("{a}.weight"), t(w1, 16, 784)),
-        (
-            format!("{a}.bias"),
-            Tensor::from_vec(vec![0.01f32; 16], 16, &Device::Cpu).expect("test fixture"),
-        ),
-        (format!("{b}.weight"), t(w2, 2, 16)),
-    ]);
-    mtq_model::candle_core::safetensors::save(&tensors, path).expect("test fixture");
 }
 
 #[test]

@@ -90,7 +90,10 @@ mod task;
 pub use analysis::{FittedLayer, KCurve, Redundancy, SignatureModel, SignatureParams, Trace};
 pub use clustering::SweepOutcome;
 pub use error::{Result, SignatureError};
-pub use monitor::{MonitorError, MonitorFileError, MonitorScores, MonitorSettings, PathMonitor};
+pub use monitor::{
+    MonitorError, MonitorFileError, MonitorScores, MonitorSettings, NetworkKind, NetworkRecord,
+    PathMonitor,
+};
 pub use mtq_activations::{FittedPreparation, Preparation};
 pub use mtq_cluster::{KRange, SilhouetteMode};
 pub use npy_sets::NpySet;

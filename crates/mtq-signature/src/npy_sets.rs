@@ -149,6 +149,31 @@ impl NpySet {
         })
     }
 
+    /// The folder [`Activations::save`] wrote that `path` names (the folder itself, or its
+    /// `manifest.json`); `None` for a prefix.
+    #[must_use]
+    pub fn saved_folder(path: &Path) -> Option<&Path> {
+        if path.is_dir() {
+            Some(path)
+        } else if path.file_name().is_some_and(|n| n == "manifest.json") {
+            path.parent()
+        } else {
+            None
+        }
+    }
+
+    /// Reads `path` as a set: a saved folder ([`NpySet::saved_folder`], read with
+    /// [`NpySet::read_saved`], `layers` as its hidden layers) or a prefix ([`NpySet::read`]).
+    ///
+    /// # Errors
+    /// As [`NpySet::read_saved`] or [`NpySet::read`].
+    pub fn read_any(path: &Path, layers: &[String]) -> Result<Self> {
+        match Self::saved_folder(path) {
+            Some(dir) => Self::read_saved(dir, Some(layers)),
+            None => Self::read(path, layers),
+        }
+    }
+
     /// Reads the folder [`Activations::save`] wrote (`manifest.json`, one `.npy` per layer,
     /// `labels.npy`, `ids.npy`; `dir` may also be the manifest file itself) as a set: the
     /// hidden layers named in `layers` (all hidden layers, in the manifest's order, with

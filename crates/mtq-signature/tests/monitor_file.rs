@@ -241,3 +241,59 @@ fn foreign_truncated_newer_and_damaged_files_are_refused() {
     let e = PathMonitor::load(Path::new("/nonexistent/monitor.safetensors")).unwrap_err();
     assert!(matches!(e, MonitorFileError::Io { .. }) && named(&e, "/nonexistent/monitor"));
 }
+
+/// The network a monitor was fitted through reads back, a file without one reads as before
+/// (no `network` field written), and a damaged record is refused naming the field.
+#[test]
+fn the_network_record_round_trips_and_is_checked() {
+    use mtq_signature::{NetworkKind, NetworkRecord};
+    let b = blobs();
+    let mut original = monitor(&b, false, true);
+    let without = original.to_bytes();
+    assert!(split(&without).manifest().get("network").is_none());
+    let name = Path::new("m.mtq");
+    assert_eq!(
+        PathMonitor::from_bytes(&without, name).unwrap().network(),
+        None
+    );
+    let record = NetworkRecord {
+        kind: NetworkKind::Weights,
+        file: "nets/mlp.safetensors".into(),
+        sha256: "ab".repeat(32),
+        options: vec![
+            ("activation".into(), "relu".into()),
+            ("weight_layout".into(), "out-in".into()),
+        ],
+    };
+    original.set_network(Some(record.clone()));
+    let bytes = original.to_bytes();
+    let m = split(&bytes).manifest();
+    assert_eq!(m["network"]["kind"], "weights");
+    assert_eq!(m["network"]["options"][0], json!(["activation", "relu"]));
+    let loaded = PathMonitor::from_bytes(&bytes, name).unwrap();
+    assert_eq!(loaded.network(), Some(&record));
+    assert_eq!(loaded.to_bytes(), bytes);
+    assert_eq!(record.option("weight_layout"), Some("out-in"));
+    for (field, value, says) in [
+        ("sha256", json!("AB".repeat(32)), "network.sha256"),
+        ("sha256", json!("ab"), "network.sha256"),
+        ("file", json!(""), "network.file"),
+        ("kind", json!("torchscript"), "torchscript"),
+        (
+            "options",
+            json!([["activation", "relu"], ["activation", "tanh"]]),
+            "network.options",
+        ),
+    ] {
+        let mut p = split(&bytes);
+        let mut m = p.manifest();
+        m["network"][field] = value;
+        p.set_manifest(&m);
+        let e = PathMonitor::from_bytes(&p.join(), name).unwrap_err();
+        assert!(
+            matches!(e, MonitorFileError::Damaged { .. }),
+            "{field}: {e}"
+        );
+        assert!(named(&e, says) && named(&e, "m.mtq"), "{field}: {e}");
+    }
+}

@@ -241,3 +241,62 @@ fn the_cnn_needs_images_and_one_class_is_not_a_study() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A network given as a file is recorded from the study that ran it (kind, path, SHA-256,
+/// options) and runs on new inputs as the study extracts them (hidden layers, then `out`); a
+/// network the study trains is neither.
+#[test]
+fn a_network_file_is_recorded_and_runs_on_new_inputs() {
+    use mtq_model::{Activation, WeightLayout};
+    use mtq_signature::pipeline::{InputFile, OptionValue, Provenance};
+    use mtq_signature::{NetworkKind, NetworkRecord};
+    let path = std::path::PathBuf::from(format!(
+        "{}/../mtq-model/tests/fixtures/torch_mlp.safetensors",
+        env!("CARGO_MANIFEST_DIR")
+    ));
+    let network = Network::Weights {
+        path: path.clone(),
+        activation: Activation::Tanh,
+        layout: WeightLayout::OutIn,
+    };
+    let dir = std::env::temp_dir().join(format!("mtq-pipeline-given-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let x = dir.join("x.npy");
+    let rows = ndarray::Array2::from_shape_fn((5, 12), |(i, j)| (i * 12 + j) as f32 / 60.0);
+    mtq_data::npy::write_npy(&x, &rows).unwrap();
+    let (names, set) = network.layers_of(&x, &Device::Cpu).unwrap();
+    assert_eq!(names.last().map(String::as_str), Some("out"));
+    assert_eq!(set.layers.len(), names.len());
+    assert!(set.layers.iter().all(|l| l.nrows() == 5));
+    assert_eq!(set.probabilities.as_ref(), set.layers.last());
+    assert_eq!(set.ids.as_ref().unwrap().to_vec(), vec![0, 1, 2, 3, 4]);
+    let provenance = Provenance {
+        mtq_version: String::new(),
+        command: Vec::new(),
+        options: [
+            ("activation", "tanh"),
+            ("weight_layout", "out-in"),
+            ("k_max", "3"),
+        ]
+        .map(|(n, v)| OptionValue {
+            name: n.into(),
+            value: v.into(),
+        })
+        .to_vec(),
+        seeds: vec![0],
+        inputs: vec![InputFile::read("weights", &path).unwrap()],
+    };
+    let record = NetworkRecord::of_study(&network, &provenance).unwrap();
+    assert_eq!(record.kind, NetworkKind::Weights);
+    assert_eq!(record.file, path.display().to_string());
+    assert_eq!(record.sha256, provenance.inputs[0].sha256);
+    assert_eq!(
+        record.options,
+        [("activation", "tanh"), ("weight_layout", "out-in")]
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+    );
+    let trained = Network::Train(Training::mlp(vec![4], 1));
+    assert!(NetworkRecord::of_study(&trained, &provenance).is_none());
+    assert!(trained.layers_of(&x, &Device::Cpu).unwrap_err().is_usage());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -124,6 +124,7 @@ impl PathMonitor {
             combined: TailScales::of(&self.combined),
             credibility: self.credibility.as_ref().map(|c| c.tail_scale()),
             n_paths: self.path_counts.len(),
+            network: self.network.clone(),
         }
     }
 
@@ -206,7 +207,8 @@ impl PathMonitor {
     /// the class-conditional switch, the Deep k-NN `k` asked for and used, the reference and
     /// calibration counts, the class names with their reference counts, and per layer its name,
     /// widths, `k`, cluster names, preparation, power-of-two scale and the tail scales of its
-    /// calibrations). The arrays are little-endian tensors, `l` a layer and `c` a class index:
+    /// calibrations; optionally the `network` the monitor was fitted through, a
+    /// [`NetworkRecord`](super::NetworkRecord)). The arrays are little-endian tensors, `l` a layer and `c` a class index:
     ///
     /// | tensor | dtype | shape |
     /// |---|---|---|

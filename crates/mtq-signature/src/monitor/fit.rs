@@ -214,6 +214,7 @@ impl PathMonitor {
             combined,
             credibility,
             n_calibration: n_cal,
+            network: None,
         })
     }
 }

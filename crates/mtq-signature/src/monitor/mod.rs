@@ -48,6 +48,7 @@ mod error;
 mod file;
 mod fit;
 mod neighbours;
+mod network;
 mod score;
 mod summary;
 
@@ -56,6 +57,7 @@ use std::collections::BTreeMap;
 pub use conformal::Calibration;
 pub use error::{MonitorError, Result};
 pub use file::MonitorFileError;
+pub use network::{NetworkKind, NetworkRecord};
 pub use score::MonitorScores;
 pub use summary::{FlagCount, MonitorSummary};
 
@@ -174,6 +176,8 @@ pub struct PathMonitor {
     pub(crate) combined: Calibrations,
     pub(crate) credibility: Option<Calibration>,
     pub(crate) n_calibration: usize,
+    /// The network file it was fitted through, if recorded.
+    pub(crate) network: Option<NetworkRecord>,
 }
 
 impl PathMonitor {
@@ -264,6 +268,20 @@ impl PathMonitor {
     #[must_use]
     pub fn combined_calibration(&self) -> &Calibration {
         &self.combined.pooled
+    }
+
+    /// The network file it was fitted through, if recorded (`None` for a monitor of a network
+    /// the study trained, of activations, or fitted by [`PathMonitor::fit`] alone).
+    #[must_use]
+    pub fn network(&self) -> Option<&NetworkRecord> {
+        self.network.as_ref()
+    }
+
+    /// Records the network file it was fitted through (saved with it; `None` removes the
+    /// record). The caller vouches for it: the monitor cannot check that its activations came
+    /// from that file.
+    pub fn set_network(&mut self, network: Option<NetworkRecord>) {
+        self.network = network;
     }
 
     /// The smallest `alpha` the calibration can guarantee: `1 / (n_calibration + 1)`.

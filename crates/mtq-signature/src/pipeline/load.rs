@@ -87,22 +87,10 @@ pub(crate) enum Loaded {
     },
 }
 
-/// The folder of a set written by [`Activations::save`](mtq_activations::Activations::save):
-/// `path` itself, or the folder of its `manifest.json`; `None` for a prefix.
-fn saved_folder(path: &Path) -> Option<&Path> {
-    if path.is_dir() {
-        Some(path)
-    } else if path.file_name().is_some_and(|n| n == "manifest.json") {
-        path.parent()
-    } else {
-        None
-    }
-}
-
 /// A set of activations (a prefix's `.npy` files, or a saved folder), and its files for the
 /// provenance (`role` names them).
 fn read_set(role: &str, path: &Path, layers: &[String]) -> Result<(NpySet, Vec<InputFile>)> {
-    Ok(match saved_folder(path) {
+    Ok(match NpySet::saved_folder(path) {
         Some(dir) => (
             NpySet::read_saved(dir, Some(layers))?,
             InputFile::read_folder(role, dir)?,

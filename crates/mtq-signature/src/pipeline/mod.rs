@@ -31,6 +31,7 @@
 
 mod error;
 mod facts;
+mod given;
 mod load;
 mod run;
 mod seed;

@@ -1,14 +1,11 @@
 //! [`Study::run`]: every seed, their stability, and the facts the report needs.
 
-use std::path::Path;
-use std::sync::Arc;
-
-use mtq_activations::LayerModel;
 use mtq_data::Dataset;
-use mtq_model::{Activation, ConvTap, Mlp, WeightLayout};
+use mtq_model::{Activation, ConvTap, WeightLayout};
 
 use super::error::{Result, StudyError, StudyOption};
 use super::facts::{Images, RunFacts};
+use super::given::Ready;
 use super::load::{self, CalibrationSource, Loaded, StudyData};
 use super::seed::{self, ExtractedRun, Stage, StudyRun, Sweep};
 use super::spec::{DataSource, ModelKind, Network, Study};
@@ -42,16 +39,6 @@ impl StudyOutcome {
     }
 }
 
-/// A network ready to run, and the facts it gives.
-struct Ready {
-    model: Arc<dyn LayerModel + Send + Sync>,
-    /// The file it came from, named in a mismatch.
-    file: Option<std::path::PathBuf>,
-    description: String,
-    taps: Vec<String>,
-    inputs: Vec<InputFile>,
-}
-
 impl Study {
     /// Runs the study: [`Study::check`], then reads the data, and for every seed trains the
     /// network (or takes the given one), extracts every set's layers, fits the signatures (K
@@ -65,7 +52,7 @@ impl Study {
     pub fn run(&self, progress: &mut dyn FnMut(Stage)) -> Result<StudyOutcome> {
         self.check()?;
         // A given network is read (and refused) before the data.
-        let given = self.ready_network()?;
+        let given = self.network.ready(&self.device)?;
         let loaded = load::load(self)?;
         match loaded {
             Loaded::Inputs {
@@ -221,56 +208,6 @@ impl Study {
         drop(data);
         runs.push(extracted.study(sweep, progress)?);
         Ok(runs)
-    }
-
-    /// The network given by file or value, loaded; `None` for one the study trains.
-    fn ready_network(&self) -> Result<Option<Ready>> {
-        Ok(match &self.network {
-            Network::Train(_) | Network::None => None,
-            Network::Weights {
-                path,
-                activation,
-                layout,
-            } => {
-                let inputs = vec![InputFile::read("weights", path)?];
-                let (mlp, _) = Mlp::from_state_dict(path, *activation, *layout, &self.device)?;
-                Some(Ready {
-                    model: Arc::new(mlp),
-                    file: Some(path.clone()),
-                    description: format!("MLP weights {}", path.display()),
-                    taps: Vec::new(),
-                    inputs,
-                })
-            }
-            #[cfg(feature = "onnx")]
-            Network::Onnx {
-                path,
-                layers,
-                conv_tap,
-            } => {
-                let inputs = vec![InputFile::read("model", path)?];
-                let model = match layers {
-                    None => mtq_activations::OnnxModel::load(path)?,
-                    Some(layers) => mtq_activations::OnnxModel::load_with_hidden(path, layers)?,
-                }
-                .with_conv_tap(*conv_tap);
-                let taps = model.layers().into_iter().map(|s| s.name).collect();
-                Some(Ready {
-                    model: Arc::new(model),
-                    file: Some(path.clone()),
-                    description: format!("ONNX {}", path.display()),
-                    taps,
-                    inputs,
-                })
-            }
-            Network::Given { model, name } => Some(Ready {
-                model: Arc::clone(model),
-                file: Some(Path::new(name).to_path_buf()),
-                description: name.clone(),
-                taps: model.layers().into_iter().map(|s| s.name).collect(),
-                inputs: Vec::new(),
-            }),
-        })
     }
 
     /// How the report names a network the study trains.

@@ -14,8 +14,10 @@ use super::spec::{ModelKind, Training};
 use crate::analysis::{SignatureModel, SignatureParams};
 use crate::error::SignatureError;
 use crate::monitor::MonitorSettings;
+use crate::npy_sets::NpySet;
 use crate::samples::Samples;
 use crate::study::{StudyInput, StudyResult, UnseenSet};
+use mtq_data::Dataset;
 
 /// Rows per forward pass when extracting activations.
 const EXTRACT_BATCH: usize = 1024;
@@ -205,6 +207,46 @@ pub(crate) fn extract_given<M: LayerModel + Sync + ?Sized>(
     progress: &mut dyn FnMut(Stage),
 ) -> Result<ExtractedRun> {
     extract_sets(model, file, data, n_classes, seed, None, progress)
+}
+
+/// Runs `model` (from `file`, named in a mismatch) on `data` and gives the layers a study
+/// analyses ([`Extracted::samples`]) as an owned set: their names (every hidden layer, then
+/// `out` for the probabilities) and the set, ids the data's.
+pub(crate) fn extract_inputs<M: LayerModel + Sync + ?Sized>(
+    model: &M,
+    file: Option<PathBuf>,
+    data: &Dataset,
+) -> Result<(Vec<String>, NpySet)> {
+    if model.input_dim() != data.n_features() {
+        return Err(StudyError::ModelMismatch {
+            network: file,
+            what: "input width",
+            model: model.input_dim(),
+            data: data.n_features(),
+        });
+    }
+    let set = Extracted::new(
+        ExtractParams::new(EXTRACT_BATCH)
+            .logits(true)
+            .extract(model, data)?,
+    )?;
+    let mut names = set.hidden_names();
+    let mut layers: Vec<Array2<f32>> = set.hidden().map(|v| v.to_owned()).collect();
+    if let Some(p) = &set.probs {
+        names.push("out".into());
+        layers.push(p.clone());
+    }
+    let ids = set.acts.ids().to_owned();
+    Ok((
+        names,
+        NpySet {
+            layers,
+            labels: None,
+            probabilities: set.probs,
+            ids: Some(ids),
+            images: None,
+        },
+    ))
 }
 
 /// Extracts every set through `model`; `accuracy` (given when the study trained it) is

@@ -4,7 +4,7 @@
 use mtq_activations::Preparation;
 use serde::{Deserialize, Serialize};
 
-use crate::monitor::{Calibration, Calibrations};
+use crate::monitor::{Calibration, Calibrations, NetworkRecord};
 
 /// The key of the manifest in the safetensors `__metadata__` map.
 pub(crate) const MANIFEST_KEY: &str = "mtq_monitor";
@@ -50,6 +50,10 @@ pub(crate) struct Manifest {
     pub(crate) credibility: Option<f64>,
     /// Distinct reference paths (rows of `paths.clusters`).
     pub(crate) n_paths: usize,
+    /// The network file the monitor was fitted through, if recorded (absent from files
+    /// without one, which version 1 readers read as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) network: Option<NetworkRecord>,
 }
 
 /// One layer of the manifest.

@@ -203,6 +203,7 @@ pub(super) fn monitor(bytes: &[u8], path: &Path) -> Result<PathMonitor> {
         combined,
         credibility,
         n_calibration: m.n_calibration,
+        network: m.network,
     })
 }
 

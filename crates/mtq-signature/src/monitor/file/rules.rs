@@ -99,6 +99,9 @@ pub(super) fn check_manifest(m: &Manifest, err: &Errors<'_>) -> Result<()> {
     for layer in &m.layers {
         check_layer(layer, err)?;
     }
+    if let Some(fault) = m.network.as_ref().and_then(|n| n.fault()) {
+        return bad(fault);
+    }
     Ok(())
 }
 
