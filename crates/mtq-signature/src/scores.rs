@@ -32,20 +32,25 @@ pub struct ScoreTable {
 }
 
 impl ScoreTable {
-    /// Appends column `id` (one value per sample, finite).
+    /// Inserts column `id` (one value per sample, finite) at position `at` (at most the
+    /// number of columns).
     ///
     /// # Panics
     /// If `values` does not have one value per row.
-    pub(crate) fn push(&mut self, id: ScoreId, values: Array1<f64>) {
-        let n = self.values.nrows();
+    pub(crate) fn insert(&mut self, at: usize, id: ScoreId, values: Array1<f64>) {
+        let (n, m) = self.values.dim();
         assert_eq!(values.len(), n, "score column {id}: one value per sample");
-        let mut table = Array2::zeros((n, self.values.ncols() + 1));
+        let at = at.min(m);
+        let mut table = Array2::zeros((n, m + 1));
         table
-            .slice_mut(ndarray::s![.., ..self.values.ncols()])
-            .assign(&self.values);
-        table.column_mut(self.values.ncols()).assign(&values);
+            .slice_mut(ndarray::s![.., ..at])
+            .assign(&self.values.slice(ndarray::s![.., ..at]));
+        table.column_mut(at).assign(&values);
+        table
+            .slice_mut(ndarray::s![.., at + 1..])
+            .assign(&self.values.slice(ndarray::s![.., at..]));
         self.values = table;
-        self.columns.push(id);
+        self.columns.insert(at, id);
     }
 
     /// The column of score `id`, `None` if it was not computed for this set.

@@ -247,16 +247,25 @@ impl SignatureModel {
             let mut set = self.traced(role, s)?;
             if let Some(m) = &path_monitor {
                 let scores = m.score(s)?;
-                set.scores.push(
-                    ScoreId::global(ScoreKind::Combined),
-                    scores.log_p.mapv(|v| -v / std::f64::consts::LN_10),
-                );
+                // after the global scores (max-softmax, path rarity), before the per-layer ones
+                let at = set
+                    .scores
+                    .columns
+                    .iter()
+                    .take_while(|c| c.layer.is_none())
+                    .count();
                 if let Some(c) = &scores.credibility_log_p {
-                    set.scores.push(
+                    set.scores.insert(
+                        at,
                         ScoreId::global(ScoreKind::Credibility),
                         c.mapv(|v| -v / std::f64::consts::LN_10),
                     );
                 }
+                set.scores.insert(
+                    at,
+                    ScoreId::global(ScoreKind::Combined),
+                    scores.log_p.mapv(|v| -v / std::f64::consts::LN_10),
+                );
                 set.monitor = Some(scores);
             }
             Ok(set)
