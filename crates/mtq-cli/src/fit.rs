@@ -83,6 +83,13 @@ pub fn fit(route: Route<'_>, out: &Path, progress: &Progress) -> Result<(), Fail
 /// The false alarms on the test set against their 99 % interval, and per unseen set the
 /// detections and where they left.
 fn print_summary(s: &MonitorSummary) {
+    if s.alpha_below_resolution {
+        println!(
+            "warning: alpha {} is below 1/(calibration + 1) = {:.4}: its flags come from the extrapolated tail, without the conformal guarantee",
+            s.alpha,
+            1.0 / (s.n_calibration as f64 + 1.0)
+        );
+    }
     if let Some(t) = &s.test {
         let (lo, hi) = FlagCount::interval(s.alpha, t.n);
         println!(
@@ -93,11 +100,7 @@ fn print_summary(s: &MonitorSummary) {
             s.alpha,
             100.0 * lo,
             100.0 * hi,
-            if (lo..=hi).contains(&t.rate()) {
-                ""
-            } else {
-                ", outside it"
-            }
+            if t.holds(s.alpha) { "" } else { ", outside it" }
         );
     }
     for u in &s.unseen {
@@ -108,7 +111,7 @@ fn print_summary(s: &MonitorSummary) {
             .map(|(l, n)| format!("{l} {n}"))
             .collect();
         println!(
-            "unseen {}: {} flagged ({} of {}); left at {}; {} stayed",
+            "unseen {}: {} flagged ({} of {}); the flagged left at {}; {} flagged by no single layer",
             u.set,
             percent(u.flagged, u.n),
             u.flagged,

@@ -687,7 +687,7 @@ fn mnist_studies_weights_trained_elsewhere() {
         .test()
         .select_classes(&[1, 7])
         .unwrap()
-        .stratified_split(0.5, 0)
+        .stratified_split(0.5, mtq_signature::pipeline::calibration_seed(0))
         .unwrap();
     let accuracy = mlp.evaluate(&test).unwrap().accuracy;
     let expect = format!("classifies {:.2} %", accuracy * 100.0);

@@ -33,7 +33,7 @@ pub(crate) fn monitor_section(s: &mut String, m: &MonitorSummary) {
     };
     if let Some(t) = &m.test {
         let (lo, hi) = FlagCount::interval(m.alpha, t.n);
-        let inside = (lo..=hi).contains(&t.rate());
+        let inside = t.holds(m.alpha);
         row(
             s,
             t,
@@ -56,7 +56,7 @@ pub(crate) fn monitor_section(s: &mut String, m: &MonitorSummary) {
     if scroll {
         s.push_str("<div class=\"scroll\">");
     }
-    s.push_str("<table><tr><th>left the known paths at</th><th>layer flags above (nearest-neighbour distance)</th>");
+    s.push_str("<table><tr><th>flagged inputs left the known paths at</th><th>layer flags above (nearest-neighbour distance, scaled units)</th>");
     for f in &sets {
         let _ = write!(s, "<th>{}</th>", esc(&f.set));
     }
@@ -74,7 +74,7 @@ pub(crate) fn monitor_section(s: &mut String, m: &MonitorSummary) {
         }
         s.push_str("</tr>");
     }
-    s.push_str("<tr><td>nowhere (no layer below alpha)</td><td></td>");
+    s.push_str("<tr><td>no single layer (flagged by their combination)</td><td></td>");
     for f in &sets {
         let _ = write!(
             s,

@@ -101,11 +101,7 @@ pub fn monitor_line(m: &mtq_signature::monitor::MonitorSummary) -> String {
             t.n,
             num(100.0 * lo, 1),
             num(100.0 * hi, 1),
-            if (lo..=hi).contains(&t.rate()) {
-                ""
-            } else {
-                ": outside it"
-            }
+            if t.holds(m.alpha) { "" } else { ": outside it" }
         );
     }
     let flagged: Vec<String> = m
@@ -119,7 +115,7 @@ pub fn monitor_line(m: &mtq_signature::monitor::MonitorSummary) -> String {
                 .max_by_key(|&(i, c)| (*c, std::cmp::Reverse(i)))
                 .filter(|(_, c)| **c > 0)
                 .map_or_else(String::new, |(i, c)| {
-                    format!(", {} leave at {}", pct(*c, u.n, 0), m.layers[i])
+                    format!(", most of them leaving at {} ({c})", m.layers[i])
                 });
             format!("flags {} of unseen {}{left}", pct(u.flagged, u.n, 1), u.set)
         })
@@ -128,6 +124,13 @@ pub fn monitor_line(m: &mtq_signature::monitor::MonitorSummary) -> String {
         let _ = write!(line, "; {}", flagged.join("; "));
     }
     line.push('.');
+    if m.alpha_below_resolution {
+        let _ = write!(
+            line,
+            " Alpha is below 1/(calibration + 1) = {}: these flags come from the extrapolated tail, without the conformal guarantee.",
+            num(1.0 / (m.n_calibration as f64 + 1.0), 4)
+        );
+    }
     line
 }
 

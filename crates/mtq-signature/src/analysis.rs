@@ -705,19 +705,9 @@ impl SignatureModel {
         let prepared: Vec<ArrayView2<'_, f32>> = prepared.iter().map(|x| x.view()).collect();
         let mut t = assign_all(&self.layers, &prepared);
         if let Some(p) = set.probabilities {
-            let (pred, maxp): (Vec<usize>, Vec<f32>) = p
-                .rows()
-                .into_iter()
-                .map(|r| {
-                    r.iter()
-                        .enumerate()
-                        .fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &v)| {
-                            if v > bv { (i, v) } else { (bi, bv) }
-                        })
-                })
-                .unzip();
-            t.predictions = Some(Array1::from(pred));
-            t.max_probability = Some(Array1::from(maxp));
+            let (pred, maxp) = crate::samples::argmax_rows(p);
+            t.predictions = Some(pred);
+            t.max_probability = Some(maxp);
         }
         Ok(t)
     }

@@ -265,7 +265,8 @@ impl NpySet {
 
     /// Splits the set in two by rows: `(rest, share)`, where `share` holds a seeded share
     /// `fraction` (in `[0, 1]`) of every label's rows (of all rows without labels), chosen by a
-    /// hash of `seed` and the row, both in the original row order. Ids, probabilities and
+    /// hash of `seed` and the row (each label group keeps at least one row in `rest`), both in
+    /// the original row order. Ids, probabilities and
     /// images follow their rows; a set without ids gets its row numbers as ids.
     #[must_use]
     pub fn split_share(self, fraction: f64, seed: u64) -> (Self, Self) {
@@ -277,7 +278,9 @@ impl NpySet {
         }
         let mut in_share = vec![false; n];
         for rows in groups.values_mut() {
-            let take = (rows.len() as f64 * fraction.clamp(0.0, 1.0)).round() as usize;
+            // a group keeps at least one row on the rest's side when it has two or more
+            let take = ((rows.len() as f64 * fraction.clamp(0.0, 1.0)).round() as usize)
+                .min(rows.len().saturating_sub(1));
             rows.sort_by_key(|&i| splitmix(seed ^ splitmix(i as u64)));
             for &i in &rows[..take] {
                 in_share[i] = true;

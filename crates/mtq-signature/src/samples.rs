@@ -1,8 +1,25 @@
 //! [`Samples`]: one set of samples as the network saw them, the input of fitting and tracing.
 
-use ndarray::{ArrayView1, ArrayView2};
+use ndarray::{Array1, ArrayView1, ArrayView2};
 
 use crate::error::{Result, SignatureError};
+
+/// The most probable class of every row of `p` (`samples x classes`; the first on ties) and
+/// its probability: the network's prediction, as every part of the crate reads it.
+pub(crate) fn argmax_rows(p: ArrayView2<'_, f32>) -> (Array1<usize>, Array1<f32>) {
+    let (class, prob): (Vec<usize>, Vec<f32>) = p
+        .rows()
+        .into_iter()
+        .map(|r| {
+            r.iter()
+                .enumerate()
+                .fold((0, f32::NEG_INFINITY), |(bi, bv), (i, &v)| {
+                    if v > bv { (i, v) } else { (bi, bv) }
+                })
+        })
+        .unzip();
+    (Array1::from(class), Array1::from(prob))
+}
 
 /// One set of samples seen through a network: an activation matrix per analysed layer (rows =
 /// samples, same row order in every layer), and optionally the true labels, the network's class

@@ -142,7 +142,10 @@ fn a_given_network_goes_through_the_same_study_as_a_trained_one() {
     // the same network trained outside the study (on the training split less the share the
     // study holds out for its calibration), then given to it
     let (train, _) = train_17()
-        .stratified_split(mtq_signature::pipeline::CALIBRATION_FRACTION, 1)
+        .stratified_split(
+            mtq_signature::pipeline::CALIBRATION_FRACTION,
+            mtq_signature::pipeline::calibration_seed(1),
+        )
         .unwrap();
     let mut mlp = Mlp::new(MlpConfig::new(784, [32, 64], 2), 1, &Device::Cpu).unwrap();
     mlp.train(&train, &TrainConfig::new().epochs(1).seed(1))

@@ -22,14 +22,16 @@
 //!
 //! p-values are handled as natural logarithms so that the far tail does not underflow.
 
-use serde::{Deserialize, Serialize};
+/// The smallest `ln p` returned: an infinite score (a distance that overflowed) is as unusual
+/// as can be, and every statistic built on it stays finite.
+pub const LOG_P_FLOOR: f64 = -1e300;
 
 /// Share of the largest calibration scores whose excesses give the tail scale.
 const TAIL_SHARE: f64 = 0.1;
 
 /// The calibration scores of one score (higher = more unusual), sorted, with the scale of their
 /// upper tail. Build with [`Calibration::new`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Calibration {
     sorted: Vec<f64>,
     tau: f64,
@@ -88,8 +90,8 @@ impl Calibration {
         self.sorted.is_empty()
     }
 
-    /// `ln p(s)` of a new input's score `s` (see the [module doc](self)); `ln 1 = 0` for a NaN
-    /// score, which is not evidence of anything.
+    /// `ln p(s)` of a new input's score `s` (see the [module doc](self)), at least
+    /// [`LOG_P_FLOOR`]; a NaN score counts as the most unusual (fail closed).
     #[must_use]
     pub fn log_p_value(&self, s: f64) -> f64 {
         log_p(&self.sorted, self.tau, s, false)
@@ -133,7 +135,7 @@ impl Calibration {
 /// `ln p(s)` against `sorted` (with `exclude_one`, against `sorted` less one copy of `s`).
 fn log_p(sorted: &[f64], tau: f64, s: f64, exclude_one: bool) -> f64 {
     if s.is_nan() {
-        return 0.0;
+        return LOG_P_FLOOR;
     }
     // j = calibration scores strictly below s (unchanged by leaving out a copy of s)
     let j = sorted.partition_point(|&c| c < s);
@@ -151,7 +153,7 @@ fn log_p(sorted: &[f64], tau: f64, s: f64, exclude_one: bool) -> f64 {
     match upper {
         None => {
             let top = sorted[j - 1];
-            -(m1.ln()) - (s - top) / tau
+            (-(m1.ln()) - (s - top) / tau).max(LOG_P_FLOOR)
         }
         Some(&hi) => {
             let lo = sorted[j - 1];

@@ -203,7 +203,7 @@ impl PathMonitor {
     ///
     /// The file is a [safetensors](https://huggingface.co/docs/safetensors) file: its
     /// `__metadata__` map holds the JSON manifest under the key `mtq_monitor` (format version,
-    /// the mtq-signature version that wrote it, the score rule `knn1-conformal-fisher`, `alpha`,
+    /// the mtq-signature version that wrote it, the score rule `knn1-conformal-fisher-nonredundant`, `alpha`,
     /// the class-conditional switch, the Deep k-NN `k` asked for and used, the reference and
     /// calibration counts, the class names with their reference counts, and per layer its name,
     /// widths, `k`, cluster names, preparation, power-of-two scale and the tail scales of its

@@ -1,6 +1,6 @@
 //! [`PathMonitor::fit`]: the reference's kNN indices and the calibration of every score.
 
-use ndarray::{Array1, Array2, ArrayView1, Axis};
+use ndarray::{Array1, Array2, ArrayView1};
 use rayon::prelude::*;
 
 use super::error::{MonitorError, Result};
@@ -54,17 +54,7 @@ pub(crate) fn evidence(
             }
         }
     }
-    let predicted = set.probabilities.map(|p| {
-        p.map_axis(Axis(1), |row| {
-            row.iter()
-                .enumerate()
-                .fold(
-                    (0, f32::NEG_INFINITY),
-                    |b, (i, &v)| if v > b.1 { (i, v) } else { b },
-                )
-                .0
-        })
-    });
+    let predicted = set.probabilities.map(|p| crate::samples::argmax_rows(p).0);
     Ok(Evidence {
         clusters,
         nearest,
@@ -177,16 +167,22 @@ impl PathMonitor {
         // Fisher's statistic of every calibration input, each layer's p-value taken against
         // the other calibration inputs (of its group)
         let n_cal = calibration.len();
-        let fisher = Array1::from_iter((0..n_cal).map(|i| {
-            let class = groups.as_ref().map(|g| g[i]);
+        let fisher_of = |i: usize, class: Option<usize>| {
             -2.0 * layer_calibration
                 .iter()
                 .enumerate()
                 .filter(|&(l, _)| combined_layers[l])
                 .map(|(l, cal)| cal.of(class).log_p_value_left_out(ev.nearest[[i, l]]))
                 .sum::<f64>()
-        }));
-        let combined = calibrate(fisher.view())?;
+        };
+        // the pooled calibration of the statistic from the pooled layer calibrations (what a
+        // class without its own calibration is scored with), each class's from its own
+        let pooled = Array1::from_iter((0..n_cal).map(|i| fisher_of(i, None)));
+        let mut combined = calibrate(pooled.view())?;
+        if let Some(g) = &groups {
+            let own = Array1::from_iter((0..n_cal).map(|i| fisher_of(i, Some(g[i]))));
+            combined.by_class = calibrate(own.view())?.by_class;
+        }
         let credibility = match (&ev.votes, calibration.labels) {
             (Some(votes), Some(y)) if dknn_k > 0 => Calibration::new(
                 (0..n_cal)

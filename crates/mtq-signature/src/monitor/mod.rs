@@ -112,7 +112,8 @@ impl MonitorSettings {
 
     /// Neighbours per layer of the Deep k-NN credibility (0: not computed). Papernot &
     /// McDaniel use 75; the monitor uses at most the smallest class's reference count minus 1,
-    /// since more neighbours than a class has would always vote against it.
+    /// the rule of every kNN score here: with more, an input deep inside the smallest class
+    /// could never have all its neighbours agree.
     #[must_use]
     pub fn dknn_k(mut self, k: usize) -> Self {
         self.dknn_k = k;

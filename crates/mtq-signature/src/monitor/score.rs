@@ -19,7 +19,7 @@ pub struct MonitorScores {
     /// Predicted class (argmax of the batch's probabilities), if given.
     pub predicted: Option<Array1<usize>>,
     /// `n x L` distance to the nearest reference row (the layer score), in the layer's
-    /// prepared units.
+    /// prepared units times its power-of-two scale ([`FittedLayer::scale`](crate::FittedLayer::scale)).
     pub knn_distance: Array2<f64>,
     /// `n x L` `ln p` of each layer's score.
     pub layer_log_p: Array2<f64>,
@@ -30,8 +30,9 @@ pub struct MonitorScores {
     pub log_p: Array1<f64>,
     /// Whether the combined p-value is below `alpha`.
     pub flagged: Array1<bool>,
-    /// The first layer whose p-value is below `alpha`, if any: where the input left the
-    /// known paths.
+    /// For a flagged input, the first layer whose own p-value is below `alpha`: where it left
+    /// the known paths (`None` for an input not flagged, or flagged by the combination of
+    /// layers none of which is below `alpha` alone).
     pub left_at: Vec<Option<usize>>,
     /// `ln` of the Deep k-NN credibility (the p-value of the best label), if the monitor
     /// computes it.
@@ -126,7 +127,8 @@ impl PathMonitor {
             }
             fisher[i] = t;
             log_p[i] = self.combined.of(class).log_p_value(t);
-            left_at.push(left);
+            // where a flagged input left; an input not flagged left nowhere
+            left_at.push(left.filter(|_| log_p[i] < alpha_ln));
         }
         let credibility_log_p = match (&self.credibility, &ev.votes) {
             (Some(cal), Some(votes)) => {

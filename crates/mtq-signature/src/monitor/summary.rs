@@ -14,9 +14,11 @@ pub struct FlagCount {
     pub n: usize,
     /// Inputs flagged (combined p-value below alpha).
     pub flagged: usize,
-    /// Per scored layer, inputs whose first p-value below alpha is in that layer.
+    /// Per scored layer, the flagged inputs that left the known paths there (their first layer
+    /// p-value below alpha).
     pub left_at: Vec<usize>,
-    /// Inputs with no layer p-value below alpha.
+    /// Flagged inputs with no single layer below alpha: only the combination of layers flags
+    /// them.
     pub stayed: usize,
 }
 
@@ -32,9 +34,22 @@ impl FlagCount {
             set: set.to_string(),
             n: scores.len(),
             flagged: scores.flagged.iter().filter(|&&f| f).count(),
-            stayed: scores.left_at.iter().filter(|l| l.is_none()).count(),
+            stayed: scores
+                .left_at
+                .iter()
+                .zip(&scores.flagged)
+                .filter(|(l, f)| l.is_none() && **f)
+                .count(),
             left_at,
         }
+    }
+
+    /// Whether the flag rate lies inside the binomial 99 % interval around `alpha`
+    /// ([`FlagCount::interval`]).
+    #[must_use]
+    pub fn holds(&self, alpha: f64) -> bool {
+        let (lo, hi) = Self::interval(alpha, self.n);
+        (lo..=hi).contains(&self.rate())
     }
 
     /// Share flagged (0 for an empty set).
@@ -75,12 +90,16 @@ pub struct MonitorSummary {
     /// redundant with the previous one).
     pub combined_layers: Vec<String>,
     /// Per layer, the nearest-neighbour distance above which that layer's p-value is below
-    /// alpha (pooled calibration; in the layer's prepared units).
+    /// alpha (pooled calibration; in the layer's prepared units times its power-of-two scale,
+    /// as [`MonitorScores::knn_distance`]).
     pub layer_thresholds: Vec<f64>,
     /// Fisher's statistic above which an input is flagged (pooled calibration).
     pub fisher_threshold: f64,
     /// The in-distribution test set's flags: the false alarms.
     pub test: Option<FlagCount>,
+    /// Whether `alpha` is below `1 / (n_calibration + 1)`: the flags then come from the
+    /// extrapolated tail alone, without the conformal guarantee.
+    pub alpha_below_resolution: bool,
     /// Each unseen set's flags: the detections, and where they left.
     pub unseen: Vec<FlagCount>,
 }
@@ -113,6 +132,7 @@ impl MonitorSummary {
                 .collect(),
             fisher_threshold: monitor.combined.pooled.threshold(alpha),
             test: test.map(|s| FlagCount::of("test", s, n_layers)),
+            alpha_below_resolution: alpha < monitor.min_alpha(),
             unseen: unseen
                 .iter()
                 .map(|(name, s)| FlagCount::of(name, s, n_layers))

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use mtq_data::{BreastCancer, Dataset, Mnist, MnistPaths, UciDigits};
+use mtq_data::{BreastCancer, Dataset, Mnist, MnistPaths, Scaler, UciDigits};
 
 use super::error::{Result, StudyError};
 use super::facts::Images;
@@ -67,6 +67,9 @@ pub(crate) enum Loaded {
         images: Option<Images>,
         /// The files read.
         files: Vec<InputFile>,
+        /// Whether every set is standardised by the statistics of the training split (the
+        /// reference, calibration excluded), once the calibration share is held out.
+        standardize: bool,
     },
     /// Activations already extracted.
     Activations {
@@ -119,19 +122,34 @@ pub(crate) fn load(study: &Study) -> Result<Loaded> {
             names,
             images,
             files,
+            standardize,
         } => {
+            let cal_seed = calibration_seed(split_seed);
             if trains {
                 let (train, cal) = data
                     .train
-                    .stratified_split(CALIBRATION_FRACTION, split_seed)?;
+                    .stratified_split(CALIBRATION_FRACTION, cal_seed)?;
                 data.train = train;
                 data.calibration = Some(cal);
             } else {
                 let (test, cal) = data
                     .test
-                    .stratified_split(TEST_CALIBRATION_FRACTION, split_seed)?;
+                    .stratified_split(TEST_CALIBRATION_FRACTION, cal_seed)?;
                 data.test = test;
                 data.calibration = Some(cal);
+            }
+            if standardize {
+                // fitted on the training rows alone: no statistic of the calibration, test or
+                // unseen samples leaks into the network's inputs
+                let scaler = Scaler::standard(data.train.features())?;
+                data.train = scaler.apply(&data.train)?;
+                data.test = scaler.apply(&data.test)?;
+                if let Some(c) = &data.calibration {
+                    data.calibration = Some(scaler.apply(c)?);
+                }
+                for (_, d) in &mut data.unseen {
+                    *d = scaler.apply(d)?;
+                }
             }
             Loaded::Inputs {
                 // the thumbnails follow the sets as split
@@ -141,10 +159,18 @@ pub(crate) fn load(study: &Study) -> Result<Loaded> {
                 description,
                 names,
                 files,
+                standardize,
             }
         }
         activations => activations,
     })
+}
+
+/// The seed of the calibration share held out of a study whose first seed is `split_seed`: its
+/// own stream, not the train/test split's.
+#[must_use]
+pub fn calibration_seed(split_seed: u64) -> u64 {
+    split_seed ^ 0xC0FF_EE00_CA11_B8A7
 }
 
 /// Reads the study's data as its source gives it.
@@ -171,6 +197,7 @@ fn read(study: &Study, split_seed: u64, trains: bool) -> Result<Loaded> {
             };
             let side = UciDigits::SIDE;
             Ok(Loaded::Inputs {
+                standardize: false,
                 images: Some(Images::of(&data, side, side)),
                 data: Box::new(data),
                 classes: classes.iter().map(usize::to_string).collect(),
@@ -180,12 +207,13 @@ fn read(study: &Study, split_seed: u64, trains: bool) -> Result<Loaded> {
             })
         }
         DataSource::BreastCancer => {
-            let split = BreastCancer::embedded()?
-                .stratified_split_standardized(TEST_FRACTION, split_seed)?;
+            let (train, test) =
+                BreastCancer::embedded()?.stratified_split(TEST_FRACTION, split_seed)?;
             Ok(Loaded::Inputs {
+                standardize: true,
                 data: Box::new(StudyData {
-                    train: split.train,
-                    test: split.test,
+                    train,
+                    test,
                     calibration: None,
                     unseen: Vec::new(),
                 }),
@@ -256,6 +284,7 @@ fn load_mnist(dir: Option<&Path>, classes: &[usize], unseen: &[usize]) -> Result
     };
     let names = digits(classes);
     Ok(Loaded::Inputs {
+        standardize: false,
         images: Some(Images::of(&data, 28, 28)),
         data: Box::new(data),
         classes: classes.iter().map(usize::to_string).collect(),
@@ -282,13 +311,7 @@ fn load_arrays(
             classes: classes.join(", "),
         });
     }
-    let (train, test, scaler) = if standardize {
-        let s = all.stratified_split_standardized(TEST_FRACTION, seed)?;
-        (s.train, s.test, Some(s.scaler))
-    } else {
-        let (train, test) = all.stratified_split(TEST_FRACTION, seed)?;
-        (train, test, None)
-    };
+    let (train, test) = all.stratified_split(TEST_FRACTION, seed)?;
     let mut sets = Vec::with_capacity(unseen.len());
     for (name, path) in unseen {
         files.push(InputFile::read(&format!("unseen {name}"), path)?);
@@ -302,13 +325,10 @@ fn load_arrays(
                 expected: all.n_features(),
             });
         }
-        let d = match &scaler {
-            Some(s) => s.apply(&d)?,
-            None => d,
-        };
         sets.push((name.clone(), d));
     }
     Ok(Loaded::Inputs {
+        standardize,
         data: Box::new(StudyData {
             train,
             test,
@@ -386,7 +406,8 @@ fn load_activations(
         (Some(set), Some(p)) => Some((Box::new(set), CalibrationSource::Given(p.to_path_buf()))),
         _ => match test_set.take() {
             Some(t) => {
-                let (rest, share) = t.split_share(TEST_CALIBRATION_FRACTION, seed);
+                let (rest, share) =
+                    t.split_share(TEST_CALIBRATION_FRACTION, calibration_seed(seed));
                 test_set = Some(rest);
                 Some((Box::new(share), CalibrationSource::TestShare))
             }

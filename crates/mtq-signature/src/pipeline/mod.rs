@@ -42,6 +42,7 @@ pub use error::{Result, StudyError, StudyOption};
 pub use facts::{Images, RunFacts};
 pub use load::{
     CALIBRATION_FRACTION, CalibrationSource, StudyData, TEST_CALIBRATION_FRACTION, TEST_FRACTION,
+    calibration_seed,
 };
 pub use run::StudyOutcome;
 pub use seed::{Stage, StudyRun};

@@ -62,6 +62,7 @@ impl Study {
                 names,
                 images,
                 files,
+                ..
             } => {
                 let n_calibration = data.calibration.as_ref().map_or(0, Dataset::n_samples);
                 progress(Stage::Loaded {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use mtq_activations::{Activations, ExtractParams, LayerKind, LayerModel};
 use mtq_cluster::{KRange, SilhouetteMode};
 use mtq_model::{Cnn, CnnConfig, Device, Mlp, MlpConfig, TrainConfig};
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2};
 
 use super::error::{Result, StudyError};
 use super::load::StudyData;
@@ -441,21 +441,7 @@ pub(crate) fn accuracy(
     if p.nrows() == 0 {
         return None;
     }
-    {
-        let correct = p
-            .axis_iter(Axis(0))
-            .zip(labels)
-            .filter(|&(ref row, &label)| {
-                let best = row
-                    .iter()
-                    .enumerate()
-                    .fold(
-                        (0, f32::NEG_INFINITY),
-                        |b, (i, &v)| if v > b.1 { (i, v) } else { b },
-                    );
-                best.0 == label
-            })
-            .count();
-        Some(correct as f64 / p.nrows() as f64)
-    }
+    let (predicted, _) = crate::samples::argmax_rows(p);
+    let correct = predicted.iter().zip(labels).filter(|(p, y)| p == y).count();
+    Some(correct as f64 / p.nrows() as f64)
 }
