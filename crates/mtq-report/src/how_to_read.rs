@@ -69,8 +69,12 @@ pub(crate) fn section(s: &mut String, data: &ReportData, explorable: bool) {
         "Distance to the k-th nearest reference sample in one layer (<code>k=1</code>: the nearest). Not computed for the reference's own samples (a sample is its own nearest neighbour): empty cells.".into(),
     );
     term(
-        "combined score",
-        "The mean over layers of the distance to the nearest reference sample divided by that layer's median nearest-neighbour distance within the reference, so every layer counts on the same scale.".into(),
+        "p-value, combined p-value, flagged, left at",
+        "The path monitor's answer for one sample. In every layer, the distance to the nearest reference sample becomes a conformal p-value: about the share of calibration samples (held out, never trained on) that lie at least as far. The p-values of the layers not redundant with the previous one are combined by Fisher's method, itself calibrated the same way: the <b>combined p-value</b> (the score shows <code>-log10 p</code>: 2 means p = 0.01). A sample is <b>flagged</b> when it is below alpha, which on in-distribution samples happens with probability alpha. A flagged sample <b>left</b> the known paths at the first layer whose own p-value is below alpha.".into(),
+    );
+    term(
+        "Deep k-NN credibility",
+        "Papernot &amp; McDaniel (2018): in every layer the k nearest reference samples vote for their classes; the credibility is the conformal p-value of the label most of them agree on (low: the layers disagree about what the sample is).".into(),
     );
     term(
         "trusted score, anomaly_score",

@@ -107,6 +107,11 @@ fn scan_tile_body(
     below: impl Fn(&[f32; SCAN_W], f32) -> u32 + Copy,
 ) {
     for (r, qr) in query.iter().enumerate() {
+        // a query whose squared norm overflowed is too far away to measure: it keeps no
+        // neighbour (distances +inf), never a NaN clamped to 0, the nearest of all
+        if !qr.qn.is_finite() {
+            continue;
+        }
         let g = &t.g[r * t.cb..(r + 1) * t.cb];
         let skip = qr
             .skip
@@ -114,26 +119,15 @@ fn scan_tile_body(
             .filter(|&s| s < t.cb);
         let qn = qr.qn;
         scan_row(g, t.rn, t.c0, skip, &mut raw[r], below, |v, rn| {
-            non_negative(qn + rn - 2.0 * v)
+            (qn + rn - 2.0 * v).max(0.0)
         });
         if let Some(best) = l2.get_mut(r) {
             let (qh, qi) = (qr.qh, qr.qi);
             scan_row(g, t.ri, t.c0, skip, best, below, |v, ri| {
                 let rh = if ri > 0.0 { 1.0 } else { 0.0 };
-                non_negative(qh + rh - 2.0 * v * qi * ri)
+                (qh + rh - 2.0 * v * qi * ri).max(0.0)
             });
         }
-    }
-}
-
-/// A squared distance from norms and a dot product, clamped at 0; NaN (an overflow: `inf -
-/// inf`) becomes +inf, so a query too far away to measure is the farthest, never the nearest.
-#[inline(always)]
-fn non_negative(d: f32) -> f32 {
-    if d.is_nan() {
-        f32::INFINITY
-    } else {
-        d.max(0.0)
     }
 }
 

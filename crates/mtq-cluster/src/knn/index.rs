@@ -53,12 +53,24 @@ impl KnnIndex {
     /// Any `n` and `d`, including 0: the searches check `k` against `n`.
     #[must_use]
     pub fn new(reference: ArrayView2<'_, f32>) -> Self {
+        Self::from_owned(reference.as_standard_layout().into_owned())
+    }
+
+    /// As [`KnnIndex::new`], keeping `reference` itself (no copy when it is in standard
+    /// layout).
+    #[must_use]
+    pub fn from_owned(reference: Array2<f32>) -> Self {
+        let reference = if reference.is_standard_layout() {
+            reference
+        } else {
+            reference.as_standard_layout().into_owned()
+        };
         let sq_norms = reference.map_axis(Axis(1), |r| r.dot(&r));
         let inv_norms = sq_norms.mapv(inv_norm);
         let columns = (reference.ncols() <= DIRECT_MAX_D)
             .then(|| reference.t().as_standard_layout().into_owned());
         Self {
-            reference: reference.as_standard_layout().into_owned(),
+            reference,
             sq_norms,
             inv_norms,
             columns,

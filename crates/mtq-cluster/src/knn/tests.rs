@@ -243,3 +243,14 @@ fn l2_rows_have_unit_norm_and_zero_stays() {
     assert!((y[[0, 0]] - 0.6).abs() < 1e-6 && (y[[0, 1]] - 0.8).abs() < 1e-6);
     assert_eq!(y.row(1).sum(), 0.0);
 }
+
+#[test]
+fn a_query_whose_norm_overflows_is_the_farthest_not_the_nearest() {
+    // 16 features (the tiled path); |q|² overflows f32 for q = 1e30
+    let r = Array2::from_shape_fn((40, 16), |(i, j)| (i + j) as f32 * 0.1);
+    let q = Array2::from_elem((2, 16), 1e30f32);
+    let idx = KnnIndex::new(r.view());
+    let (d, rows) = idx.neighbours(q.view(), 3).unwrap();
+    assert!(d.iter().all(|v| v.is_infinite() && *v > 0.0), "{d:?}");
+    assert!(rows.iter().all(|&i| i == u32::MAX));
+}

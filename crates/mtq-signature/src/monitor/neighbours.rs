@@ -30,15 +30,24 @@ pub(crate) struct LayerNeighbours {
 }
 
 impl ClassNeighbours {
-    /// Groups the rows of `x` (prepared reference activations, `n x d`) by `labels`.
+    /// Groups the rows of `x` (prepared reference activations, `n x d`) by `labels` (one copy
+    /// of the rows, in class order; each class's rows keep their order).
     pub(crate) fn new(x: ArrayView2<'_, f32>, labels: &[usize], n_classes: usize) -> Self {
-        let classes = (0..n_classes)
-            .map(|c| {
-                let rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == c).collect();
-                (!rows.is_empty()).then(|| x.select(Axis(0), &rows))
-            })
-            .collect::<Vec<_>>();
-        Self::from_classes(&classes, x.ncols())
+        let mut order: Vec<usize> = (0..labels.len())
+            .filter(|&i| labels[i] < n_classes)
+            .collect();
+        order.sort_by_key(|&i| labels[i]);
+        let mut starts = vec![0; n_classes + 1];
+        for &i in &order {
+            starts[labels[i] + 1] += 1;
+        }
+        for c in 0..n_classes {
+            starts[c + 1] += starts[c];
+        }
+        Self {
+            index: KnnIndex::from_owned(x.select(Axis(0), &order)),
+            starts,
+        }
     }
 
     /// The rows of each class (`None` for a class with none), all `width` wide.
@@ -57,7 +66,7 @@ impl ClassNeighbours {
             concatenate(Axis(0), &views).unwrap_or_else(|_| Array2::zeros((0, width)))
         };
         Self {
-            index: KnnIndex::new(rows.view()),
+            index: KnnIndex::from_owned(rows),
             starts,
         }
     }

@@ -124,6 +124,8 @@ pub(crate) fn load(study: &Study) -> Result<Loaded> {
             files,
             standardize,
         } => {
+            // the thumbnails are redrawn from the sets as split: keep only their size
+            let image_size = images.map(|im| (im.width, im.height));
             let cal_seed = calibration_seed(split_seed);
             if trains {
                 let (train, cal) = data
@@ -152,8 +154,7 @@ pub(crate) fn load(study: &Study) -> Result<Loaded> {
                 }
             }
             Loaded::Inputs {
-                // the thumbnails follow the sets as split
-                images: images.map(|im| Images::of(&data, im.width, im.height)),
+                images: image_size.map(|(w, h)| Images::of(&data, w, h)),
                 data,
                 classes,
                 description,
