@@ -22,7 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let read = |set: &str| NpySet::read(format!("{FIXTURE}/{set}"), &layers);
     let (reference, test, unseen) = (read("train")?, read("test")?, read("unseen")?);
     // Half of the test set calibrates the path monitor (never trained on, never evaluated).
-    let (test, calibration) = test.split_share(0.5, 0);
+    let (test, calibration) = test.split_share(0.5, 0)?;
 
     // Fit K-means per layer on the reference (K by silhouette), then trace and score every set.
     let model = SignatureParams::new(layers.clone(), ["0", "1"])

@@ -76,4 +76,5 @@ pub use idx::IdxImages;
 pub use mnist::{
     MNIST_CLASSES, Mnist, MnistPaths, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS,
 };
+pub use sampling::stratified_pick;
 pub use scale::{Scaler, StandardizedSplit};

@@ -63,19 +63,11 @@ impl Dataset {
 
     /// Indices of `n <= n_samples` samples, class shares kept, unsorted.
     fn stratified_indices(&self, n: usize, seed: u64) -> Vec<usize> {
-        let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); self.n_classes()];
-        for (i, &l) in self.labels().iter().enumerate() {
-            by_class[l].push(i);
-        }
-        let counts: Vec<usize> = by_class.iter().map(Vec::len).collect();
-        let quota = proportional_counts(&counts, n);
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut picked = Vec::with_capacity(n);
-        for (mut members, q) in by_class.into_iter().zip(quota) {
-            let (chosen, _) = members.partial_shuffle(&mut rng, q);
-            picked.extend_from_slice(chosen);
-        }
-        picked
+        stratified_indices(
+            self.labels().as_slice().unwrap_or(&self.labels().to_vec()),
+            n,
+            seed,
+        )
     }
 
     /// `(train, test)` where test holds the samples at `test_indices` (distinct, in range).
@@ -88,6 +80,38 @@ impl Dataset {
             (0..self.n_samples()).partition(|&i| in_test[i]);
         (self.take(&train), self.take(&test))
     }
+}
+
+/// The rows a stratified split of rows labelled `labels` (class indices, one per row) puts on
+/// the `fraction` side, as [`Dataset::stratified_split`] draws them: `round(fraction * n)` rows,
+/// shared among the classes in proportion to their counts, each class's drawn with `seed`;
+/// ascending. For sets that are not a [`Dataset`] (e.g. activations read from `.npy` files).
+///
+/// # Errors
+/// [`DataError::InvalidFraction`] unless `0 < fraction < 1`.
+pub fn stratified_pick(labels: &[usize], fraction: f64, seed: u64) -> Result<Vec<usize>> {
+    let n = test_count(labels.len(), fraction)?;
+    let mut picked = stratified_indices(labels, n, seed);
+    picked.sort_unstable();
+    Ok(picked)
+}
+
+/// Indices of `n <= labels.len()` rows, class shares kept, unsorted.
+fn stratified_indices(labels: &[usize], n: usize, seed: u64) -> Vec<usize> {
+    let n_classes = labels.iter().max().map_or(0, |&m| m + 1);
+    let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); n_classes];
+    for (i, &l) in labels.iter().enumerate() {
+        by_class[l].push(i);
+    }
+    let counts: Vec<usize> = by_class.iter().map(Vec::len).collect();
+    let quota = proportional_counts(&counts, n);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut picked = Vec::with_capacity(n);
+    for (mut members, q) in by_class.into_iter().zip(quota) {
+        let (chosen, _) = members.partial_shuffle(&mut rng, q);
+        picked.extend_from_slice(chosen);
+    }
+    picked
 }
 
 fn test_count(n: usize, fraction: f64) -> Result<usize> {

@@ -263,32 +263,28 @@ impl NpySet {
         Ok(())
     }
 
-    /// Splits the set in two by rows: `(rest, share)`, where `share` holds a seeded share
-    /// `fraction` (in `[0, 1]`) of every label's rows (of all rows without labels), chosen by a
-    /// hash of `seed` and the row (each label group keeps at least one row in `rest`), both in
-    /// the original row order. Ids, probabilities and
-    /// images follow their rows; a set without ids gets its row numbers as ids.
-    #[must_use]
-    pub fn split_share(self, fraction: f64, seed: u64) -> (Self, Self) {
+    /// Splits the set in two by rows: `(rest, share)`, where `share` holds a seeded,
+    /// stratified share `fraction` of the rows (by label; all rows as one class without labels),
+    /// drawn as [`mtq_data::stratified_pick`] (the data sets' own stratified split), both in the
+    /// original row order. Ids, probabilities and images follow their rows; a set without ids
+    /// gets its row numbers as ids.
+    ///
+    /// # Errors
+    /// [`SignatureError::Activations`] (a [`DataError::InvalidFraction`]) unless
+    /// `0 < fraction < 1`.
+    pub fn split_share(self, fraction: f64, seed: u64) -> Result<(Self, Self)> {
         let n = self.n_samples();
-        let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
-        for i in 0..n {
-            let g = self.labels.as_ref().map_or(0, |l| l[i]);
-            groups.entry(g).or_default().push(i);
-        }
+        let labels = self
+            .labels
+            .as_ref()
+            .map_or_else(|| vec![0; n], |l| l.to_vec());
+        let share = mtq_data::stratified_pick(&labels, fraction, seed).map_err(data_err)?;
         let mut in_share = vec![false; n];
-        for rows in groups.values_mut() {
-            // a group keeps at least one row on the rest's side when it has two or more
-            let take = ((rows.len() as f64 * fraction.clamp(0.0, 1.0)).round() as usize)
-                .min(rows.len().saturating_sub(1));
-            rows.sort_by_key(|&i| splitmix(seed ^ splitmix(i as u64)));
-            for &i in &rows[..take] {
-                in_share[i] = true;
-            }
+        for &i in &share {
+            in_share[i] = true;
         }
-        let pick = |keep: bool| -> Vec<usize> { (0..n).filter(|&i| in_share[i] == keep).collect() };
-        let (rest, share) = (pick(false), pick(true));
-        (self.select_rows(&rest), self.select_rows(&share))
+        let rest: Vec<usize> = (0..n).filter(|&i| !in_share[i]).collect();
+        Ok((self.select_rows(&rest), self.select_rows(&share)))
     }
 
     fn select_rows(&self, rows: &[usize]) -> Self {
@@ -325,14 +321,6 @@ impl NpySet {
         }
         s
     }
-}
-
-/// SplitMix64's finaliser (Steele, Lea & Flood 2014): a well-mixed hash of one `u64`.
-fn splitmix(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// The file `<prefix>_<suffix>.npy` of a set: `npy_file("data/train", "h1")` is

@@ -44,7 +44,7 @@ fn the_whole_study_runs_on_numpy_activations() {
         .unwrap();
     assert_eq!(model.layers()[0].k(), 3);
     // the test set's halves: one calibrates the monitor, the other is evaluated
-    let (test, calibration) = test.split_share(0.5, 0);
+    let (test, calibration) = test.split_share(0.5, 0).unwrap();
     let input = StudyInput {
         seed: 0,
         test_accuracy: None,

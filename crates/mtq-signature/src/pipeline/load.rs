@@ -408,7 +408,7 @@ fn load_activations(
         _ => match test_set.take() {
             Some(t) => {
                 let (rest, share) =
-                    t.split_share(TEST_CALIBRATION_FRACTION, calibration_seed(seed));
+                    t.split_share(TEST_CALIBRATION_FRACTION, calibration_seed(seed))?;
                 test_set = Some(rest);
                 Some((Box::new(share), CalibrationSource::TestShare))
             }
