@@ -63,11 +63,7 @@ impl Dataset {
 
     /// Indices of `n <= n_samples` samples, class shares kept, unsorted.
     fn stratified_indices(&self, n: usize, seed: u64) -> Vec<usize> {
-        stratified_indices(
-            self.labels().as_slice().unwrap_or(&self.labels().to_vec()),
-            n,
-            seed,
-        )
+        stratified_indices(&self.labels().to_vec(), n, seed)
     }
 
     /// `(train, test)` where test holds the samples at `test_indices` (distinct, in range).
