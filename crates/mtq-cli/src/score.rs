@@ -169,15 +169,9 @@ fn table(monitor: &PathMonitor, set: &NpySet, s: &MonitorScores) -> SampleTable 
     SampleTable::from_rows(columns, &rows)
 }
 
-/// The p-value of `ln p`, written with its shortest round-trip digits: plainly from `1e-4`
-/// up, in scientific notation below (`1.59e-243`, not 243 zeros).
+/// The p-value of `ln p` (the table writes a tiny one in scientific notation).
 fn p_cell(log_p: f64) -> Cell {
-    let p = log_p.exp();
-    Cell::Text(if p == 0.0 || p >= 1e-4 {
-        format!("{p}")
-    } else {
-        format!("{p:e}")
-    })
+    Cell::Float(log_p.exp())
 }
 
 /// The flag rate overall and per predicted class.

@@ -44,6 +44,21 @@ use mtq_signature::{ScoreId, SignatureModel, StudyResult, TracedSet, path::path_
 
 use crate::error::Result;
 
+/// Writes `v` with its shortest round-trip digits: plainly from `1e-4` to `1e16`, in
+/// scientific notation outside (`1.59e-243`, not 243 zeros; a p-value of the far tail stays
+/// short).
+fn write_number<T>(w: &mut (impl Write + ?Sized), v: T) -> io::Result<()>
+where
+    T: std::fmt::Display + std::fmt::LowerExp + Into<f64> + Copy,
+{
+    let a = v.into().abs();
+    if a == 0.0 || (1e-4..1e16).contains(&a) || !a.is_finite() {
+        write!(w, "{v}")
+    } else {
+        write!(w, "{v:e}")
+    }
+}
+
 /// A missing integer ([`Column::Int`]): written as an empty field, `null` in JSON.
 const MISSING: usize = usize::MAX;
 
@@ -428,8 +443,8 @@ impl SampleTable {
                         )?;
                     }
                     Column::Int(v) if v[i] != MISSING => write!(w, "{}", v[i])?,
-                    Column::Float(v) if !v[i].is_nan() => write!(w, "{}", v[i])?,
-                    Column::Single(v) if !v[i].is_nan() => write!(w, "{}", v[i])?,
+                    Column::Float(v) if !v[i].is_nan() => write_number(w, v[i])?,
+                    Column::Single(v) if !v[i].is_nan() => write_number(w, v[i])?,
                     Column::Int(_) | Column::Float(_) | Column::Single(_) => {}
                 }
             }
@@ -576,6 +591,17 @@ mod tests {
         );
         assert_eq!(t.to_csv(), "set,z,a\ntest,,0.1\n");
         assert_eq!(t.to_json().unwrap(), r#"[{"set":"test","z":null,"a":0.1}]"#);
+    }
+
+    #[test]
+    fn tiny_and_huge_numbers_are_written_short() {
+        let rows = vec![
+            vec![Cell::Float(1.59e-243), Cell::Single(0.25)],
+            vec![Cell::Float(0.5), Cell::Single(3e20)],
+            vec![Cell::Float(0.0), Cell::Single(1e-5)],
+        ];
+        let t = SampleTable::from_rows(vec!["p".into(), "d".into()], &rows);
+        assert_eq!(t.to_csv(), "p,d\n1.59e-243,0.25\n0.5,3e20\n0,1e-5\n");
     }
 
     #[test]
