@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
+use mtq_report::sentences;
 use mtq_signature::NetworkRecord;
-use mtq_signature::monitor::{FlagCount, MonitorSummary};
-use mtq_signature::pipeline::CalibrationSource;
+use mtq_signature::monitor::MonitorSummary;
 
 use crate::args::Route;
 use crate::failure::Failure;
@@ -44,18 +44,12 @@ pub fn fit(route: Route<'_>, out: &Path, progress: &Progress) -> Result<(), Fail
     monitor.set_network(record);
     monitor.save(out).map_err(|e| Failure::Run(Box::new(e)))?;
     progress.say(&format!("saved the path monitor in {}", out.display()));
-    let source = match calibration.as_ref().map(|(s, _)| s) {
-        Some(CalibrationSource::HeldOutOfTraining) => {
-            "held out of the training split before training".to_owned()
-        }
-        Some(CalibrationSource::TestShare) => {
-            "a seeded share of the test set, left out of its evaluation".to_owned()
-        }
-        Some(CalibrationSource::Given(p)) => format!("{} (--calibration)", p.display()),
-        _ => "given".to_owned(),
-    };
+    let source = calibration.as_ref().map_or_else(
+        || "given".to_owned(),
+        |(s, _)| sentences::calibration_source(s),
+    );
     println!(
-        "path monitor: {} calibration samples ({source}), alpha {}, {} calibration",
+        "path monitor: {} calibration samples, {source}; alpha {}, {} calibration",
         monitor.n_calibration(),
         monitor.alpha(),
         if monitor.settings().is_class_conditional() {
@@ -83,26 +77,9 @@ pub fn fit(route: Route<'_>, out: &Path, progress: &Progress) -> Result<(), Fail
 /// The false alarms on the test set against their 99 % interval, and per unseen set the
 /// detections and where they left.
 fn print_summary(s: &MonitorSummary) {
-    if s.alpha_below_resolution {
-        println!(
-            "warning: alpha {} is below 1/(calibration + 1) = {:.4}: its flags come from the extrapolated tail, without the conformal guarantee",
-            s.alpha,
-            1.0 / (s.n_calibration as f64 + 1.0)
-        );
-    }
-    if let Some(t) = &s.test {
-        let (lo, hi) = FlagCount::interval(s.alpha, t.n);
-        println!(
-            "false alarms on the test set: {} ({} of {}; 99 % interval at alpha {}: {:.1}-{:.1} %{})",
-            percent(t.flagged, t.n),
-            t.flagged,
-            t.n,
-            s.alpha,
-            100.0 * lo,
-            100.0 * hi,
-            if t.holds(s.alpha) { "" } else { ", outside it" }
-        );
-    }
+    // the report's sentence: false alarms against their interval, detections, the warning
+    // when alpha is below the calibration's resolution
+    println!("{}", sentences::monitor_line(s));
     for u in &s.unseen {
         let left: Vec<String> = s
             .layers

@@ -72,7 +72,7 @@ fn a_monitor_fitted_on_mnist_is_saved_and_loads() {
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        stdout.contains("calibration samples (held out of the training split")
+        stdout.contains("calibration samples, held out of the training split")
             && stdout.contains("alpha 0.1")
             && stdout.contains("false alarms on the test set")
             && stdout.contains("99 % interval")

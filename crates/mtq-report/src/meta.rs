@@ -103,20 +103,13 @@ impl ReportMeta {
             ));
         }
         if let Some((source, n)) = &f.calibration {
-            use mtq_signature::pipeline::CalibrationSource;
-            let from = match source {
-                CalibrationSource::HeldOutOfTraining => format!(
-                    "held out of the training split before training ({:.0} % of each class)",
-                    100.0 * mtq_signature::pipeline::CALIBRATION_FRACTION
+            facts.push(fact(
+                "calibration",
+                format!(
+                    "{n} samples, {}",
+                    crate::sentences::calibration_source(source)
                 ),
-                CalibrationSource::TestShare => format!(
-                    "a seeded {:.0} % of each test class, left out of every evaluation",
-                    100.0 * mtq_signature::pipeline::TEST_CALIBRATION_FRACTION
-                ),
-                CalibrationSource::Given(p) => format!("{} (--calibration)", p.display()),
-                _ => "given".into(),
-            };
-            facts.push(fact("calibration", format!("{n} samples, {from}")));
+            ));
         }
         let subject = match &f.network {
             Some(n) if !f.taps.is_empty() || f.epochs.is_none() => format!("{n} on {}", f.data),

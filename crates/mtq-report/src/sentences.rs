@@ -338,6 +338,28 @@ pub fn headlines(data: &ReportData) -> Vec<String> {
     out
 }
 
+/// Where a study's calibration set comes from, e.g. `held out of the training split before
+/// training (20 % of each class)` (feature `pipeline`).
+#[cfg(feature = "pipeline")]
+#[must_use]
+pub fn calibration_source(source: &mtq_signature::pipeline::CalibrationSource) -> String {
+    use mtq_signature::pipeline::{
+        CALIBRATION_FRACTION, CalibrationSource, TEST_CALIBRATION_FRACTION,
+    };
+    match source {
+        CalibrationSource::HeldOutOfTraining => format!(
+            "held out of the training split before training ({:.0} % of each class)",
+            100.0 * CALIBRATION_FRACTION
+        ),
+        CalibrationSource::TestShare => format!(
+            "a seeded {:.0} % of each test class, left out of every evaluation",
+            100.0 * TEST_CALIBRATION_FRACTION
+        ),
+        CalibrationSource::Given(p) => format!("{} (--calibration)", p.display()),
+        _ => "given".into(),
+    }
+}
+
 /// One line of progress for a stage of a running study (feature `pipeline`), e.g. `seed 0:
 /// trained, test accuracy 0.9932`.
 #[cfg(feature = "pipeline")]
