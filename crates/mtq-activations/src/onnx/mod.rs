@@ -20,39 +20,25 @@
 //! ([`ConvTap::ChannelMean`], the default, as [`mtq_model::Cnn`]) or flattened in `c·h·w`
 //! order ([`ConvTap::Flatten`]): [`OnnxModel::with_conv_tap`].
 
-use std::collections::HashMap;
+mod graph;
+mod run;
+mod taps;
+
 use std::path::{Path, PathBuf};
 
-use candle_core::{Device, Tensor};
+use candle_core::Device;
 use mtq_model::ConvTap;
 use tract_onnx::pb;
 use tract_onnx::prelude::{
-    Framework, InferenceFact, InferenceModelExt, IntoRunnable, IntoTValue, TypedRunnableModel, tvec,
+    Framework, InferenceFact, InferenceModelExt, IntoRunnable, TypedRunnableModel,
 };
-use tract_onnx::tract_hir::internal::{DatumType, ShapeFactoid, TDim, Tensor as TractTensor};
+use tract_onnx::tract_hir::internal::{DatumType, ShapeFactoid, TDim};
 
 use crate::error::{ActivationsError, Result};
-use crate::{LayerKind, LayerModel, LayerSpec};
-
-/// ONNX operators counted as activations when looking for hidden layers.
-pub const ACTIVATION_OPS: &[&str] = &[
-    "Relu",
-    "LeakyRelu",
-    "Sigmoid",
-    "Tanh",
-    "Elu",
-    "Selu",
-    "Gelu",
-    "Softplus",
-    "HardSigmoid",
-    "HardSwish",
-    "Mish",
-    "PRelu",
-];
-/// ONNX operators whose activation marks a hidden layer.
-pub const LINEAR_OPS: &[&str] = &["Gemm", "MatMul", "Conv"];
-/// Operators allowed between a linear operator and its activation (a bias, a normalisation).
-const PASS_THROUGH_OPS: &[&str] = &["Add", "BatchNormalization"];
+use crate::{LayerKind, LayerSpec};
+use graph::{input_sample_shape, node_infos};
+use taps::auto_layers;
+pub use taps::{ACTIVATION_OPS, LINEAR_OPS};
 
 /// An ONNX classifier whose chosen node outputs are the layers of a [`LayerModel`].
 pub struct OnnxModel {
@@ -74,92 +60,6 @@ impl std::fmt::Debug for OnnxModel {
             .field("conv_tap", &self.conv_tap)
             .finish_non_exhaustive()
     }
-}
-
-/// One node of the ONNX graph, as this module needs it.
-struct NodeInfo {
-    name: String,
-    op: String,
-    domain: String,
-    inputs: Vec<String>,
-    outputs: Vec<String>,
-}
-
-/// The node name tract gives a protobuf node: its name, else its first output, else
-/// `"<index>-<op>"` (tract's rule, so names given to `select_outputs_by_name` resolve).
-fn node_infos(graph: &pb::GraphProto, n_initializers: usize) -> Vec<NodeInfo> {
-    graph
-        .node
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            let name = if !n.name.is_empty() {
-                n.name.clone()
-            } else if n.output.first().is_some_and(|o| !o.is_empty()) {
-                n.output[0].clone()
-            } else {
-                // tract numbers nodes after its sources and constants
-                format!("{}-{}", n_initializers + 1 + i, n.op_type)
-            };
-            NodeInfo {
-                name,
-                op: n.op_type.clone(),
-                domain: n.domain.clone(),
-                inputs: n.input.clone(),
-                outputs: n.output.iter().filter(|o| !o.is_empty()).cloned().collect(),
-            }
-        })
-        .collect()
-}
-
-/// The automatic taps: hidden activations after a linear op, then logits and probabilities.
-fn auto_layers(nodes: &[NodeInfo], graph_outputs: &[String]) -> Vec<LayerSpec> {
-    let producer: HashMap<&str, &NodeInfo> = nodes
-        .iter()
-        .flat_map(|n| n.outputs.iter().map(move |o| (o.as_str(), n)))
-        .collect();
-    let from_linear = |input: &str| -> bool {
-        let mut current = producer.get(input).copied();
-        // follow at most a few pass-through ops (bias Add, BatchNormalization)
-        for _ in 0..3 {
-            match current {
-                Some(n) if LINEAR_OPS.contains(&n.op.as_str()) => return true,
-                Some(n) if PASS_THROUGH_OPS.contains(&n.op.as_str()) => {
-                    current = n
-                        .inputs
-                        .first()
-                        .and_then(|i| producer.get(i.as_str()).copied());
-                }
-                _ => return false,
-            }
-        }
-        false
-    };
-    let mut specs: Vec<LayerSpec> = nodes
-        .iter()
-        .filter(|n| ACTIVATION_OPS.contains(&n.op.as_str()))
-        .filter(|n| n.inputs.first().is_some_and(|i| from_linear(i)))
-        .map(|n| LayerSpec::hidden(n.name.clone()))
-        .collect();
-    let last = graph_outputs
-        .first()
-        .and_then(|o| producer.get(o.as_str()).copied());
-    match last {
-        Some(n) if n.op == "Softmax" => {
-            if let Some(logits) = n.inputs.first().and_then(|i| producer.get(i.as_str())) {
-                specs.retain(|s| s.name != logits.name);
-                specs.push(LayerSpec::logits(logits.name.clone()));
-            }
-            specs.retain(|s| s.name != n.name);
-            specs.push(LayerSpec::probabilities(n.name.clone()));
-        }
-        Some(n) => {
-            specs.retain(|s| s.name != n.name);
-            specs.push(LayerSpec::logits(n.name.clone()));
-        }
-        None => {}
-    }
-    specs
 }
 
 impl OnnxModel {
@@ -355,121 +255,5 @@ impl OnnxModel {
     /// The input shape of one sample (without the batch axis), e.g. `[1, 28, 28]`.
     pub fn input_shape(&self) -> &[usize] {
         &self.input_shape
-    }
-
-    /// Runs the graph on `rows x input_dim` values (row-major) and returns each tapped output
-    /// as `rows x width` values with its width.
-    fn run(&self, values: &[f32], rows: usize) -> Result<Vec<(Vec<f32>, usize)>> {
-        let mut shape = vec![rows];
-        shape.extend_from_slice(&self.input_shape);
-        let onnx_err = |e: tract_onnx::prelude::TractError| ActivationsError::Onnx {
-            path: self.path.clone(),
-            message: format!("{e:#}"),
-        };
-        let input = TractTensor::from_shape(&shape, values).map_err(onnx_err)?;
-        let outputs = self
-            .plan
-            .run(tvec![input.into_tvalue()])
-            .map_err(onnx_err)?;
-        if outputs.len() != self.specs.len() {
-            return Err(ActivationsError::OutputCount {
-                expected: self.specs.len(),
-                found: outputs.len(),
-            });
-        }
-        outputs
-            .iter()
-            .zip(&self.specs)
-            .map(|(t, spec)| {
-                let t = t.cast_to::<f32>().map_err(onnx_err)?;
-                let view = t.to_plain_array_view::<f32>().map_err(onnx_err)?;
-                let dims = view.shape().to_vec();
-                if dims.first() != Some(&rows) {
-                    return Err(ActivationsError::OutputShape {
-                        layer: spec.name.clone(),
-                        shape: dims,
-                        expected_rows: rows,
-                        expected_width: None,
-                    });
-                }
-                if dims.len() == 4 && self.conv_tap == ConvTap::ChannelMean {
-                    let (c, hw) = (dims[1], dims[2] * dims[3]);
-                    let flat: Vec<f32> = view.iter().copied().collect();
-                    let means = flat
-                        .chunks(hw.max(1))
-                        .map(|m| m.iter().sum::<f32>() / hw.max(1) as f32)
-                        .collect();
-                    Ok((means, c))
-                } else {
-                    let width = dims[1..].iter().product();
-                    Ok((view.iter().copied().collect(), width))
-                }
-            })
-            .collect()
-    }
-}
-
-/// The fixed sample shape of the graph input (every axis after the first).
-fn input_sample_shape(input: &pb::ValueInfoProto) -> std::result::Result<Vec<usize>, String> {
-    use pb::tensor_shape_proto::dimension::Value;
-    let Some(pb::type_proto::Value::TensorType(t)) =
-        input.r#type.as_ref().and_then(|t| t.value.as_ref())
-    else {
-        return Err(format!("input {:?} is not a tensor", input.name));
-    };
-    let Some(shape) = &t.shape else {
-        return Err(format!("input {:?} has no declared shape", input.name));
-    };
-    if shape.dim.len() < 2 {
-        return Err(format!(
-            "input {:?} has rank {}, expected a batch axis and at least one more",
-            input.name,
-            shape.dim.len()
-        ));
-    }
-    shape.dim[1..]
-        .iter()
-        .enumerate()
-        .map(|(i, d)| match d.value {
-            Some(Value::DimValue(v)) if v > 0 => usize::try_from(v).map_err(|e| e.to_string()),
-            _ => Err(format!(
-                "input {:?}: axis {} is not a fixed size ({:?})",
-                input.name,
-                i + 1,
-                d.value
-            )),
-        })
-        .collect()
-}
-
-impl LayerModel for OnnxModel {
-    fn device(&self) -> &Device {
-        &self.device
-    }
-
-    fn input_dim(&self) -> usize {
-        self.input_shape.iter().product()
-    }
-
-    fn layers(&self) -> Vec<LayerSpec> {
-        self.specs.clone()
-    }
-
-    fn forward_layers(&self, x: &Tensor) -> Result<Vec<Tensor>> {
-        let (rows, cols) = x.dims2()?;
-        if cols != self.input_dim() {
-            return Err(ActivationsError::WidthMismatch {
-                expected: self.input_dim(),
-                found: cols,
-            });
-        }
-        let values = x
-            .to_dtype(candle_core::DType::F32)?
-            .flatten_all()?
-            .to_vec1::<f32>()?;
-        self.run(&values, rows)?
-            .into_iter()
-            .map(|(v, width)| Ok(Tensor::from_vec(v, (rows, width), &self.device)?))
-            .collect()
     }
 }
