@@ -1,4 +1,4 @@
-//! ONNX classifiers as [`LayerModel`]s, in pure Rust through
+//! ONNX classifiers as [`LayerModel`](crate::LayerModel)s, in pure Rust through
 //! [tract](https://github.com/sonos/tract) (feature `onnx`).
 //!
 //! [`OnnxModel::load`] finds the hidden layers itself: the output of every activation
@@ -40,7 +40,7 @@ use graph::{input_sample_shape, node_infos};
 use taps::auto_layers;
 pub use taps::{ACTIVATION_OPS, LINEAR_OPS};
 
-/// An ONNX classifier whose chosen node outputs are the layers of a [`LayerModel`].
+/// An ONNX classifier whose chosen node outputs are the layers of a [`LayerModel`](crate::LayerModel).
 pub struct OnnxModel {
     path: PathBuf,
     plan: std::sync::Arc<TypedRunnableModel>,
