@@ -9,32 +9,63 @@ use crate::data::ReportData;
 use crate::markup::{num, pct};
 use crate::meta::ReportMeta;
 
-/// The redundancy verdict: one sentence per consecutive pair of layers.
+/// The redundancy verdict: what it measures and its threshold, then the layers found redundant
+/// (or the most similar consecutive pair when none is). Never one clause per layer: at twenty
+/// layers the per-pair numbers belong in the report's layer table.
 #[must_use]
 pub fn redundancy_verdict(red: &Redundancy) -> String {
     if red.verdicts.is_empty() {
         return "Only one layer: nothing to compare.".into();
     }
-    red.verdicts
+    let t = red.threshold;
+    let rule = format!(
+        "A layer is redundant when its activations repeat the previous layer's geometry: linear CKA \
+         (Kornblith et al. 2019; 1 = the same up to rotation and scale) at least {t}, on the \
+         reference set, whatever K either layer chose."
+    );
+    let cka = |v: &mtq_signature::redundancy::LayerVerdict| {
+        v.cka.map_or("n/a".into(), |c| format!("{c:.3}"))
+    };
+    let redundant: Vec<String> = red
+        .verdicts
         .iter()
-        .zip(&red.consecutive)
-        .map(|(v, p)| {
-            let cka = p.cka.map_or(String::new(), |c| format!(", linear CKA {c:.3}"));
-            let t = red.threshold;
-            if v.redundant {
-                format!(
-                    "{} is redundant with {}: ARI {:.3} >= {t} (NMI {:.3}{cka}); its partition repeats the previous layer's.",
-                    p.b, p.a, p.ari, p.nmi
-                )
-            } else {
-                format!(
-                    "{} adds to {}: ARI {:.3} < {t} (NMI {:.3}{cka}); it regroups the samples.",
-                    p.b, p.a, p.ari, p.nmi
-                )
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+        .filter(|v| v.redundant)
+        .map(|v| format!("{} repeats {} (CKA {})", v.layer, v.previous, cka(v)))
+        .collect();
+    let n = red.verdicts.len();
+    if redundant.is_empty() {
+        let closest = red
+            .verdicts
+            .iter()
+            .max_by(|a, b| a.cka.unwrap_or(0.0).total_cmp(&b.cka.unwrap_or(0.0)));
+        let closest = closest.map_or(String::new(), |v| {
+            format!(
+                " The most similar pair, {} and {}, has CKA {}.",
+                v.previous,
+                v.layer,
+                cka(v)
+            )
+        });
+        format!("{rule} No layer is redundant.{closest}")
+    } else if redundant.len() <= 4 {
+        format!(
+            "{rule} {} of {n} layer(s) redundant: {}.",
+            redundant.len(),
+            redundant.join("; ")
+        )
+    } else {
+        let names: Vec<&str> = red
+            .verdicts
+            .iter()
+            .filter(|v| v.redundant)
+            .map(|v| v.layer.as_str())
+            .collect();
+        format!(
+            "{rule} {} of {n} layers repeat the previous one ({}); the layer table gives each pair's CKA.",
+            names.len(),
+            names.join(", ")
+        )
+    }
 }
 
 /// Why the trusted score is trusted: how it was chosen, and its AUROC beside the baseline's.
@@ -235,31 +266,42 @@ pub fn headlines(data: &ReportData) -> Vec<String> {
         }
     }
     let red = &data.redundancy;
-    let redundant: Vec<String> = red
-        .pairs
-        .iter()
-        .filter(|p| p.redundant)
-        .map(|p| {
-            format!(
-                "{} repeats {} (ARI {} ≥ {}, NMI {})",
-                p.second,
-                p.first,
-                num(p.ari, 3),
+    let redundant: Vec<&crate::data::LayerPair> =
+        red.pairs.iter().filter(|p| p.redundant).collect();
+    let cka = |p: &crate::data::LayerPair| p.cka.map_or("n/a".into(), |c| num(c, 3));
+    match redundant.as_slice() {
+        [] => {
+            if let Some(p) = red
+                .pairs
+                .iter()
+                .max_by(|a, b| a.cka.unwrap_or(0.0).total_cmp(&b.cka.unwrap_or(0.0)))
+            {
+                out.push(format!(
+                    "No layer is redundant: no two consecutive layers reach linear CKA {} (the most similar, {} and {}, {}).",
+                    num(red.threshold, 2),
+                    p.first,
+                    p.second,
+                    cka(p)
+                ));
+            }
+        }
+        few if few.len() <= 3 => {
+            let list: Vec<String> = few
+                .iter()
+                .map(|p| format!("{} repeats {} (CKA {})", p.second, p.first, cka(p)))
+                .collect();
+            out.push(format!(
+                "Redundant layer (linear CKA ≥ {} with the previous layer): {}.",
                 num(red.threshold, 2),
-                num(p.nmi, 3)
-            )
-        })
-        .collect();
-    if !redundant.is_empty() {
-        out.push(format!("Redundant layer: {}.", redundant.join("; ")));
-    } else if let Some(p) = red.pairs.iter().max_by(|a, b| a.ari.total_cmp(&b.ari)) {
-        out.push(format!(
-            "No layer is redundant: the closest consecutive pair, {} and {}, has ARI {} (< {}).",
-            p.first,
-            p.second,
-            num(p.ari, 3),
+                list.join("; ")
+            ));
+        }
+        many => out.push(format!(
+            "{} of {} layers repeat the previous layer (linear CKA ≥ {}): see the layer table.",
+            many.len(),
+            red.pairs.len(),
             num(red.threshold, 2)
-        ));
+        )),
     }
     for st in &data.strangers {
         let mut line = format!("Unseen class {} ({} samples):", st.class, st.n_samples);

@@ -82,7 +82,8 @@ fn a_study_becomes_a_valid_report_and_per_sample_files() {
     assert_eq!(monitor.unseen[0].flagged, 25, "every stranger is flagged");
     assert!(d.anomaly.scores.iter().all(|s| s.results.len() == 1));
     assert_eq!(d.anomaly.scores[0].results[0].task, "test vs z");
-    assert!(d.redundancy.verdict.contains("h2 is redundant with h1"));
+    assert!(d.redundancy.verdict.contains("h2 repeats h1 (CKA 1.000)"));
+    assert!(d.redundancy.verdict.contains("linear CKA"));
 
     // samples.csv: one row per sample, snake_case columns, set names people can filter on.
     let csv = report.samples.to_csv();

@@ -67,7 +67,8 @@ fn headlines_are_generated_from_the_numbers() {
     // 895 of 896 ones take the archetypal path.
     assert!(headlines.contains("895 of 896") && headlines.contains("h1:1 → h2:1 → out:1"));
     assert!(headlines.contains("835 of 859"));
-    assert!(headlines.contains("h2 repeats h1 (ARI 0.971"));
+    assert!(headlines.contains("h2 repeats h1 (CKA 0.982)"));
+    assert!(!headlines.contains("out repeats h2"));
     // 181 of 191 fours are predicted 7.
     assert!(headlines.contains("predicted 7 for 94.8 %"));
     assert!(headlines.contains(&sample::SCORES[4].0.to_string()));
@@ -78,7 +79,7 @@ fn headlines_are_generated_from_the_numbers() {
     data.summary.test_accuracy = Some(0.5);
     for p in &mut data.redundancy.pairs {
         p.redundant = false;
-        p.ari = 0.5;
+        p.cka = Some(0.5);
     }
     let html = html_report(&data).unwrap();
     assert!(html.contains("50.00 %"));

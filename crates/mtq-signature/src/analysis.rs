@@ -45,7 +45,7 @@ impl SignatureParams {
     /// per name) for a network over the classes `class_names` (labels index into it).
     ///
     /// Defaults: K from 2 to 10 chosen by silhouette, `n_init` 10 k-means++ restarts, seed 0,
-    /// redundancy threshold ARI >= 0.95, kNN distances for k = 1..=50 of which k = 1, 2, 3, 5,
+    /// redundancy threshold linear CKA >= 0.95 between consecutive layers, kNN distances for k = 1..=50 of which k = 1, 2, 3, 5,
     /// 10, 20, 50 become scores, Mahalanobis ridge 1e-3 (times the mean variance).
     #[must_use]
     pub fn new<L: Into<String>, C: Into<String>>(
@@ -58,7 +58,7 @@ impl SignatureParams {
             k_range: KRange::default(),
             n_init: 10,
             seed: 0,
-            redundancy_threshold: 0.95,
+            redundancy_threshold: crate::redundancy::DEFAULT_CKA_THRESHOLD,
             knn_k_max: 50,
             knn_ks: vec![1, 2, 3, 5, 10, 20, 50],
             mahalanobis_ridge: 1e-3,
@@ -92,7 +92,8 @@ impl SignatureParams {
         self
     }
 
-    /// ARI at or above which a layer counts as redundant with the previous one.
+    /// Linear CKA between consecutive layers' activations at or above which a layer counts as
+    /// redundant with the previous one (default [`DEFAULT_CKA_THRESHOLD`](crate::redundancy::DEFAULT_CKA_THRESHOLD)).
     #[must_use]
     pub fn redundancy_threshold(mut self, threshold: f64) -> Self {
         self.redundancy_threshold = threshold;
@@ -549,7 +550,8 @@ impl FittedLayer {
 /// Agreement between layers and with the true classes, and the redundancy verdicts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Redundancy {
-    /// ARI at or above which a layer is redundant with the previous one.
+    /// Linear CKA (consecutive layers' activations) at or above which a layer is redundant
+    /// with the previous one.
     pub threshold: f64,
     /// Consecutive layers (`consecutive[i]`: layer `i` vs layer `i + 1`), with linear CKA.
     pub consecutive: Vec<PairAgreement>,

@@ -1,5 +1,9 @@
-//! Layer redundancy: how much a layer's partition (and its activations) merely repeat the previous
-//! layer's. Partition agreement by ARI/NMI, activation similarity by linear CKA.
+//! Layer redundancy: how much a layer's activations (and its partition) merely repeat the previous
+//! layer's. The verdict is linear CKA (Kornblith et al. 2019, "Similarity of Neural Network
+//! Representations Revisited") between consecutive layers' activations, which does not depend on
+//! the K either layer chose; partition agreement by ARI/NMI is reported beside it. (ARI between
+//! the partitions at the chosen K, the verdict before, mostly restated "K = the number of classes
+//! in both layers": forcing another K flipped it.)
 
 use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
@@ -53,14 +57,24 @@ pub struct LayerVerdict {
     pub layer: String,
     /// The previous layer.
     pub previous: String,
-    /// ARI between the two partitions.
+    /// Linear CKA between the two layers' activations, in `[0, 1]` (`None`: not computed).
+    pub cka: Option<f64>,
+    /// ARI between the two partitions at the K each chose (context, not the verdict).
     pub ari: f64,
-    /// Whether `ari >= threshold`: the layer's partition (nearly) repeats the previous one.
+    /// Whether `cka >= threshold`: the layer's activations have (nearly) the previous layer's
+    /// geometry up to rotation and isotropic scale, so its clusters and distances add little.
+    /// `false` when the CKA was not computed.
     pub redundant: bool,
 }
 
+/// Linear CKA at or above which a layer is redundant with the previous one (the default of
+/// [`SignatureParams::redundancy_threshold`](crate::SignatureParams::redundancy_threshold)): the
+/// two layers share 95 % of their (centred, rotation- and scale-free) linear geometry.
+pub const DEFAULT_CKA_THRESHOLD: f64 = 0.95;
+
 /// Judges each layer after the first against its predecessor from the consecutive-pair agreements
-/// (`consecutive[i]` compares layer `i` with layer `i + 1`).
+/// (`consecutive[i]` compares layer `i` with layer `i + 1`): redundant when their linear CKA is
+/// at least `threshold`.
 #[must_use]
 pub fn verdicts(consecutive: &[PairAgreement], threshold: f64) -> Vec<LayerVerdict> {
     consecutive
@@ -68,8 +82,9 @@ pub fn verdicts(consecutive: &[PairAgreement], threshold: f64) -> Vec<LayerVerdi
         .map(|p| LayerVerdict {
             layer: p.b.clone(),
             previous: p.a.clone(),
+            cka: p.cka,
             ari: p.ari,
-            redundant: p.ari >= threshold,
+            redundant: p.cka.is_some_and(|c| c >= threshold),
         })
         .collect()
 }
@@ -112,16 +127,17 @@ mod tests {
     }
 
     #[test]
-    fn verdict_follows_threshold() {
-        let p = |ari| PairAgreement {
+    fn verdict_follows_cka_not_ari() {
+        let p = |ari, cka| PairAgreement {
             a: "h1".into(),
             b: "h2".into(),
             ari,
             nmi: 0.9,
-            cka: Some(0.8),
+            cka,
         };
-        let v = verdicts(&[p(0.97), p(0.5)], 0.95);
-        assert!(v[0].redundant && !v[1].redundant);
-        assert_eq!(v[1].layer, "h2");
+        // the same partition (ARI 1) with different geometry is not redundant, and the reverse is
+        let v = verdicts(&[p(1.0, Some(0.6)), p(0.3, Some(0.97)), p(1.0, None)], 0.95);
+        assert!(!v[0].redundant && v[1].redundant && !v[2].redundant);
+        assert_eq!((v[1].layer.as_str(), v[1].cka), ("h2", Some(0.97)));
     }
 }

@@ -315,8 +315,8 @@ pub fn report() -> ReportData {
         redundancy: RedundancyData {
             threshold: 0.95,
             pairs: vec![
-                LayerPair { first: "h1".into(), second: "h2".into(), ari: 0.971, nmi: 0.945, cka: Some(0.912), redundant: true },
-                LayerPair { first: "h2".into(), second: "out".into(), ari: 0.982, nmi: 0.961, cka: Some(0.874), redundant: true },
+                LayerPair { first: "h1".into(), second: "h2".into(), ari: 0.971, nmi: 0.945, cka: Some(0.982), redundant: true },
+                LayerPair { first: "h2".into(), second: "out".into(), ari: 0.982, nmi: 0.961, cka: Some(0.874), redundant: false },
             ],
             vs_labels: vec![
                 LayerVsLabels { layer: "h1".into(), ari: 0.946, nmi: 0.905 },
