@@ -23,6 +23,15 @@ pub trait LayerModel {
     /// Width of one input sample (features per row).
     fn input_dim(&self) -> usize;
 
+    /// The shape one input sample has inside the network, when it is not a plain vector (e.g.
+    /// `[3, 32, 32]` for an image network, `[16, 64]` for 16 tokens of 64 features): rows are
+    /// reshaped to it in row-major order, so data of another shape with the same
+    /// [`LayerModel::input_dim`] (say `32 x 32 x 3`) would be read wrongly. `None` (the
+    /// default): the model takes rows as they are.
+    fn input_shape(&self) -> Option<Vec<usize>> {
+        None
+    }
+
     /// Names and kinds of the outputs [`LayerModel::forward_layers`] returns, in its order.
     fn layers(&self) -> Vec<LayerSpec>;
 

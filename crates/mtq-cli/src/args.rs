@@ -106,10 +106,11 @@ Examples:
     /// unseen; Breast Cancer Wisconsin: 30 features, malignant vs benign, no unseen class), or
     /// on your own arrays.
     #[command(
-        after_help = "With --x/--y: X.npy is samples x features or samples x rows x cols
-(float or integer), y.npy one integer label per sample; every label present is a class. The
-split (25 % test, stratified) is seeded by the first seed; the standardisation is fitted on
-the training split and applied to the test split and to every --unseen set.
+        after_help = "With --x/--y: X.npy is samples x features, or samples shaped as the network
+takes them (rows x cols, channels x rows x cols, tokens x features; float or integer),
+y.npy one integer label per sample; every label present is a class. The split (25 % test,
+stratified) is seeded by the first seed; the standardisation is fitted on the training split
+and applied to the test split and to every --unseen set.
 
 Examples:
   mtq data --dataset uci-digits
@@ -226,7 +227,8 @@ pub struct DataArgs {
 /// A data set given as `.npy` arrays.
 #[derive(Debug, Args)]
 pub struct ArrayArgs {
-    /// Features: samples x features, or images samples x rows x cols.
+    /// Inputs: samples x features, or samples of any shape as the network takes them (e.g.
+    /// N x 3 x 32 x 32 images, N x 16 x 64 tokens); images (1 or 3 channels) get thumbnails.
     #[arg(long, value_name = "X.npy", requires = "y")]
     pub x: Option<PathBuf>,
     /// Labels: one non-negative integer per sample of --x.

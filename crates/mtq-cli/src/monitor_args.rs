@@ -145,8 +145,8 @@ pub struct ScoreArgs {
     /// a folder written by Activations::save.
     #[arg(long, value_name = "PREFIX", conflicts_with = "network")]
     pub npy: Option<PathBuf>,
-    /// Inputs to run through the monitor's network (samples x features, or samples x rows x
-    /// cols, as the network takes them); needs --weights or --onnx.
+    /// Inputs to run through the monitor's network (samples x features, or samples of any
+    /// shape as the network takes them, e.g. N x 3 x 32 x 32); needs --weights or --onnx.
     #[arg(long, value_name = "X.npy", requires = "network")]
     pub x: Option<PathBuf>,
     /// The safetensors state_dict the monitor was fitted through.

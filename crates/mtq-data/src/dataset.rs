@@ -17,15 +17,18 @@ pub const MAX_LABEL: usize = (1 << 20) - 1;
 ///   original classes: after `select_classes(&[1, 7])` the labels are `0` (for 1s) and `1` (for
 ///   7s) and `classes()` is `[1, 7]`. A data set made by [`new`](Self::new) has the identity
 ///   mapping `0..=max label`.
-/// * **Images.** Images are stored flattened, one row of `rows * cols` pixels per sample; the
-///   image shape is kept (see [`image_shape`](Self::image_shape), [`image`](Self::image)).
+/// * **Images and other shaped samples.** Samples that came as arrays (an image `rows x cols`
+///   or `channels x rows x cols`, a sequence `tokens x features`) are stored flattened in
+///   row-major order, one row per sample; their shape is kept (see
+///   [`sample_shape`](Self::sample_shape), [`image_shape`](Self::image_shape),
+///   [`image`](Self::image)).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
     features: Array2<f32>,
     labels: Array1<usize>,
     ids: Array1<usize>,
     classes: Vec<usize>,
-    image_shape: Option<(usize, usize)>,
+    sample_shape: Option<Vec<usize>>,
 }
 
 impl Dataset {
@@ -77,7 +80,7 @@ impl Dataset {
             labels,
             ids,
             classes: (0..n_classes).collect(),
-            image_shape: None,
+            sample_shape: None,
         })
     }
 
@@ -139,7 +142,25 @@ impl Dataset {
                 n_features: self.n_features(),
             });
         }
-        self.image_shape = Some((rows, cols));
+        self.sample_shape = Some(vec![rows, cols]);
+        Ok(self)
+    }
+
+    /// Records that each row is a flattened array of `shape` (row-major, e.g. `[3, 32, 32]` for
+    /// an RGB image as a network takes it, `[16, 64]` for 16 tokens of 64 features). A shape of
+    /// rank below 2 records nothing (the rows are plain features).
+    ///
+    /// # Errors
+    /// [`DataError::SampleShape`] if the shape's product is not the number of features.
+    pub fn with_sample_shape(mut self, shape: Vec<usize>) -> Result<Self> {
+        let size = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+        if size != Some(self.n_features()) {
+            return Err(DataError::SampleShape {
+                shape,
+                n_features: self.n_features(),
+            });
+        }
+        self.sample_shape = (shape.len() >= 2).then_some(shape);
         Ok(self)
     }
 
@@ -207,14 +228,38 @@ impl Dataset {
         self.n_samples() == 0
     }
 
-    /// `(rows, cols)` when the rows are flattened images.
-    pub fn image_shape(&self) -> Option<(usize, usize)> {
-        self.image_shape
+    /// The shape of one sample when the rows are flattened arrays of rank 2 or more (images,
+    /// token sequences), e.g. `[28, 28]` or `[3, 32, 32]`; `None` for plain feature vectors.
+    pub fn sample_shape(&self) -> Option<&[usize]> {
+        self.sample_shape.as_deref()
     }
 
-    /// Sample `index` as a `rows x cols` image; `None` without an image shape or past the end.
+    /// `(rows, cols)` when the rows are flattened images: samples of shape `rows x cols`, or
+    /// `channels x rows x cols` with 1 (grey) or 3 (RGB) channels.
+    pub fn image_shape(&self) -> Option<(usize, usize)> {
+        match self.sample_shape.as_deref()? {
+            &[rows, cols] | &[1 | 3, rows, cols] => Some((rows, cols)),
+            _ => None,
+        }
+    }
+
+    /// The images' channels: 1 (grey: `rows x cols` or `1 x rows x cols`) or 3 (RGB, channel
+    /// planes first: `3 x rows x cols`); `None` when the rows are not images.
+    pub fn image_channels(&self) -> Option<usize> {
+        match self.sample_shape.as_deref()? {
+            [_, _] | [1, _, _] => Some(1),
+            [3, _, _] => Some(3),
+            _ => None,
+        }
+    }
+
+    /// Sample `index` as a `rows x cols` grey image; `None` without a one-channel image shape
+    /// or past the end.
     pub fn image(&self, index: usize) -> Option<ArrayView2<'_, f32>> {
-        let (rows, cols) = self.image_shape?;
+        if self.image_channels()? != 1 {
+            return None;
+        }
+        let (rows, cols) = self.image_shape()?;
         if index >= self.n_samples() {
             return None;
         }
@@ -224,9 +269,13 @@ impl Dataset {
             .ok()
     }
 
-    /// All samples as an `n x rows x cols` view (no copy); `None` without an image shape.
+    /// All samples as an `n x rows x cols` view (no copy); `None` without a one-channel image
+    /// shape.
     pub fn images(&self) -> Option<ArrayView3<'_, f32>> {
-        let (rows, cols) = self.image_shape?;
+        if self.image_channels()? != 1 {
+            return None;
+        }
+        let (rows, cols) = self.image_shape()?;
         self.features
             .view()
             .into_shape_with_order((self.n_samples(), rows, cols))
@@ -266,7 +315,7 @@ impl Dataset {
             labels: self.labels.select(Axis(0), indices),
             ids: self.ids.select(Axis(0), indices),
             classes: self.classes.clone(),
-            image_shape: self.image_shape,
+            sample_shape: self.sample_shape.clone(),
         }
     }
 
@@ -350,7 +399,7 @@ impl Dataset {
             labels: self.labels.clone(),
             ids: self.ids.clone(),
             classes: self.classes.clone(),
-            image_shape: self.image_shape,
+            sample_shape: self.sample_shape.clone(),
         }
     }
 }

@@ -251,6 +251,15 @@ pub enum DataError {
         n_features: usize,
     },
 
+    /// A sample shape whose size is not the number of features.
+    #[error("sample shape {shape:?} does not match {n_features} features")]
+    SampleShape {
+        /// The shape requested.
+        shape: Vec<usize>,
+        /// Features per sample.
+        n_features: usize,
+    },
+
     /// A label is not an index into the class list.
     #[error("label {label} at sample {index} but only {n_classes} classes")]
     LabelNotInClasses {
@@ -496,9 +505,9 @@ pub enum DataError {
         labels: usize,
     },
 
-    /// An array that is neither `n x d` features nor `n x rows x cols` images.
+    /// An array without a sample axis and a feature axis (rank 0 or 1).
     #[error(
-        "array of shape {shape:?}: expected rank 2 (samples x features) or 3 (samples x rows x cols)"
+        "array of shape {shape:?}: expected rank 2 or more (samples x features, or samples x the shape of one sample, e.g. samples x channels x rows x cols)"
     )]
     ArrayRank {
         /// The shape given.

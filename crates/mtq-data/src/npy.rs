@@ -50,9 +50,7 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use ndarray::{
-    Array1, Array2, Array3, ArrayBase, ArrayD, Data, Dimension, Ix2, Ix3, IxDyn, ShapeBuilder,
-};
+use ndarray::{Array1, Array2, ArrayBase, ArrayD, Data, Dimension, Ix2, IxDyn, ShapeBuilder};
 
 use crate::dataset::Dataset;
 pub use crate::dataset::MAX_LABEL;
@@ -1045,43 +1043,40 @@ pub(crate) fn gunzip(bytes: &[u8], path: &Path) -> Result<Vec<u8>> {
 }
 
 impl Dataset {
-    /// A data set from an array of rank 2 (features, `n x d`) or rank 3 (images,
-    /// `n x rows x cols`, flattened with the image shape kept) and one label per sample.
+    /// A data set from an array of rank 2 (features, `n x d`) or more (samples of any shape,
+    /// e.g. images `n x rows x cols` or `n x channels x rows x cols`, token sequences
+    /// `n x tokens x features`: flattened row-major, the sample shape kept, see
+    /// [`Dataset::sample_shape`]) and one label per sample.
     /// Classes are `0..=max(labels)` as in [`Dataset::new`]; call [`Dataset::relabel`] or
     /// [`Dataset::select_classes`] to keep only the classes present or wanted.
     ///
     /// # Errors
-    /// [`DataError::ArrayRank`] for another rank; [`DataError::LengthMismatch`] if the sample and
-    /// label counts differ.
+    /// [`DataError::ArrayRank`] for rank 0 or 1; [`DataError::LengthMismatch`] if the sample
+    /// and label counts differ.
     pub fn from_array(x: ArrayD<f32>, labels: Array1<usize>) -> Result<Self> {
         let shape = x.shape().to_vec();
-        match x.ndim() {
-            2 => {
-                let x = x
-                    .into_dimensionality::<Ix2>()
-                    .map_err(|_| DataError::ArrayRank {
-                        shape: shape.clone(),
-                    })?;
-                let x = if x.is_standard_layout() {
-                    x
-                } else {
-                    x.as_standard_layout().into_owned()
-                };
-                Self::new(x, labels)
-            }
-            3 => {
-                let x: Array3<f32> =
-                    x.into_dimensionality::<Ix3>()
-                        .map_err(|_| DataError::ArrayRank {
-                            shape: shape.clone(),
-                        })?;
-                Self::from_images(x, labels)
-            }
-            _ => Err(DataError::ArrayRank { shape }),
+        let [n, sample @ ..] = shape.as_slice() else {
+            return Err(DataError::ArrayRank { shape });
+        };
+        if sample.is_empty() {
+            return Err(DataError::ArrayRank { shape });
         }
+        let width = sample.iter().product::<usize>();
+        let x = if x.is_standard_layout() {
+            x
+        } else {
+            x.as_standard_layout().into_owned()
+        };
+        let x = x
+            .into_shape_with_order((*n, width))
+            .map_err(|_| DataError::ArrayRank {
+                shape: shape.clone(),
+            })?;
+        Self::new(x, labels)?.with_sample_shape(sample.to_vec())
     }
 
-    /// A data set from two `.npy` files: features `X` (`n x d`, or images `n x rows x cols`;
+    /// A data set from two `.npy` files: features `X` (`n x d`, or samples of any shape, see
+    /// [`Dataset::from_array`];
     /// the dtypes of [`read_npy_features`], converted to `f32` unscaled) and labels `y` (`n`
     /// class indices under the one label rule of [`read_npy_labels`]), as written by `np.save`.
     /// Classes are `0..=max(y)` (see [`Dataset::from_array`]). Scale afterwards, e.g. with
@@ -1097,8 +1092,8 @@ impl Dataset {
         Self::from_named_arrays(x, y, x_path.to_path_buf(), y_path.to_path_buf())
     }
 
-    /// Samples without labels from one `.npy` file of features (`n x d`, or images
-    /// `n x rows x cols`; the dtypes of [`Dataset::from_npy`]), e.g. the samples of a class
+    /// Samples without labels from one `.npy` file of features (`n x d`, or samples of any
+    /// shape; the dtypes of [`Dataset::from_npy`]), e.g. the samples of a class
     /// never seen in training: every label is 0 (one class, `0`).
     ///
     /// # Errors
@@ -1122,11 +1117,11 @@ impl Dataset {
         x_path: PathBuf,
         y_path: PathBuf,
     ) -> Result<Self> {
-        if !matches!(x.ndim(), 2 | 3) {
+        if x.ndim() < 2 {
             return Err(DataError::NpyRank {
                 path: x_path,
                 shape: x.shape().to_vec(),
-                expected: "2 (samples x features) or 3 (samples x rows x cols)",
+                expected: "2 or more (samples x features, or samples x the shape of one sample)",
             });
         }
         if x.shape()[0] != y.len() {
@@ -1150,6 +1145,51 @@ mod tests {
 
     fn npy<T: NpyElement, S: Data<Elem = T>, D: Dimension>(a: &ArrayBase<S, D>) -> Vec<u8> {
         to_npy_bytes(a)
+    }
+
+    #[test]
+    fn arrays_of_any_rank_keep_their_sample_shape() {
+        let labels = array![0, 1];
+        // RGB images as a network takes them: 2 x 3 x 2 x 2, flattened in c·h·w order
+        let rgb = Array::from_shape_fn(IxDyn(&[2, 3, 2, 2]), |i| {
+            (i[0] * 12 + i[1] * 4 + i[2] * 2 + i[3]) as f32
+        });
+        let d = Dataset::from_array(rgb, labels.clone()).unwrap();
+        assert_eq!(d.n_features(), 12);
+        assert_eq!(d.sample_shape(), Some(&[3, 2, 2][..]));
+        assert_eq!(
+            (d.image_shape(), d.image_channels()),
+            (Some((2, 2)), Some(3))
+        );
+        assert!(
+            d.image(0).is_none() && d.images().is_none(),
+            "no grey view of RGB images"
+        );
+        assert_eq!(d.features().row(1)[4], 16.0); // sample 1, channel 1, pixel (0, 0)
+        // one channel first: grey images
+        let grey =
+            Dataset::from_array(ArrayD::zeros(IxDyn(&[2, 1, 3, 2])), labels.clone()).unwrap();
+        assert_eq!(
+            (grey.image_shape(), grey.image_channels()),
+            (Some((3, 2)), Some(1))
+        );
+        assert_eq!(grey.image(1).unwrap().dim(), (3, 2));
+        // other shapes are kept but are not images
+        let other =
+            Dataset::from_array(ArrayD::zeros(IxDyn(&[2, 4, 3, 2, 2])), labels.clone()).unwrap();
+        assert_eq!(other.sample_shape(), Some(&[4, 3, 2, 2][..]));
+        assert_eq!((other.image_shape(), other.n_features()), (None, 48));
+        // plain features have no sample shape; rank 1 has no feature axis
+        let flat = Dataset::from_array(ArrayD::zeros(IxDyn(&[2, 5])), labels.clone()).unwrap();
+        assert_eq!(flat.sample_shape(), None);
+        assert!(matches!(
+            Dataset::from_array(ArrayD::zeros(IxDyn(&[2])), labels.clone()),
+            Err(DataError::ArrayRank { shape }) if shape == [2]
+        ));
+        assert!(matches!(
+            flat.with_sample_shape(vec![2, 3]),
+            Err(DataError::SampleShape { n_features: 5, .. })
+        ));
     }
 
     #[test]
@@ -1230,7 +1270,7 @@ mod tests {
         ));
         let u = Array::from_shape_fn((2, 2, 2), |(a, b, c)| (a * 4 + b * 2 + c) as u8);
         write_npy(&p, &u).unwrap();
-        assert_eq!(read_npy::<u8, Ix3>(&p).unwrap(), u);
+        assert_eq!(read_npy::<u8, ndarray::Ix3>(&p).unwrap(), u);
         // a transposed (non-standard) view is written in logical C order
         write_npy(&p, &f.t()).unwrap();
         assert_eq!(read_npy::<f32, Ix2>(&p).unwrap(), f.t());
@@ -1326,7 +1366,7 @@ mod tests {
             labels_from_bytes(&npy(&array![true]), p),
             Err(DataError::NpyDtype { .. })
         ));
-        let x = Array::<f32, _>::zeros(IxDyn(&[2, 2, 2, 2]));
+        let x = Array::<f32, _>::zeros(IxDyn(&[2]));
         assert!(matches!(
             Dataset::from_named_arrays(x, array![0, 1], p.into(), p.into()),
             Err(DataError::NpyRank { .. })

@@ -85,10 +85,14 @@
       var t = thumbData(si), k = t.index[i];
       if (k >= 0) {
         var cv = el("canvas", { width: w, height: h }), ctx = cv.getContext("2d");
-        var img = ctx.createImageData(w, h), per = Math.ceil(w * h / 2);
+        var c = D.thumb_channels || 1, img = ctx.createImageData(w, h), per = Math.ceil(w * h * c / 2);
+        var level = function (q) { var b = t.bytes[k * per + (q >> 1)]; return (q & 1 ? b & 15 : b >> 4) * 17; };
         for (var p = 0; p < w * h; p++) {
-          var b = t.bytes[k * per + (p >> 1)], v = (p & 1 ? b & 15 : b >> 4) * 17;
-          img.data[4 * p] = img.data[4 * p + 1] = img.data[4 * p + 2] = 255 - v;
+          if (c === 3) { // colour as given
+            for (var ch = 0; ch < 3; ch++) img.data[4 * p + ch] = level(3 * p + ch);
+          } else { // grey levels as ink on paper
+            img.data[4 * p] = img.data[4 * p + 1] = img.data[4 * p + 2] = 255 - level(p);
+          }
           img.data[4 * p + 3] = 255;
         }
         ctx.putImageData(img, 0, 0);

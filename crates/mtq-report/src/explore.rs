@@ -12,17 +12,24 @@ use serde::Serialize;
 use crate::markup::group_colour;
 use crate::{ReportMeta, SankeyGroup};
 
-/// At most this many thumbnails are embedded over all sets; beyond it every set keeps an
-/// evenly spaced sample of its thumbnails (counts are never sampled).
+/// At most this many thumbnails are embedded over all sets (and at most
+/// [`MAX_THUMBNAIL_BYTES`]); beyond it every set keeps an evenly spaced sample of its
+/// thumbnails (counts are never sampled).
 pub const MAX_THUMBNAILS: usize = 16_000;
 
-/// Grey images of the samples, one set at a time, to show as thumbnails in the report.
+/// At most this many bytes of thumbnails (before base64) are embedded over all sets: 16,000
+/// MNIST digits' worth; larger (e.g. colour) images are sampled more sparsely.
+pub const MAX_THUMBNAIL_BYTES: usize = MAX_THUMBNAILS * 28 * 28 / 2;
+
+/// Images of the samples (grey or RGB), one set at a time, to show as thumbnails in the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Thumbnails {
     /// Image width in pixels.
     pub width: usize,
     /// Image height in pixels.
     pub height: usize,
+    /// Levels per pixel: 1 (grey, drawn dark on light as ink) or 3 (red, green, blue).
+    pub channels: usize,
     /// The images of each set.
     pub sets: Vec<SetImages>,
 }
@@ -32,8 +39,8 @@ pub struct Thumbnails {
 pub struct SetImages {
     /// The set, as named in the per-sample files: `reference`, `test` or `unseen:<name>`.
     pub set: String,
-    /// Row-major grey levels (0 = black, 255 = white), `width * height` per sample, samples in
-    /// the set's order.
+    /// Levels 0-255, `width * height * channels` per sample, samples in the set's order: pixels
+    /// row-major, a pixel's channels together. Grey 0 is blank paper, 255 full ink.
     pub pixels: Vec<u8>,
 }
 
@@ -62,6 +69,7 @@ impl From<mtq_signature::pipeline::Images> for Thumbnails {
         Self {
             width: images.width,
             height: images.height,
+            channels: images.channels,
             sets: images
                 .sets
                 .into_iter()
@@ -91,6 +99,8 @@ pub struct ExploreData {
     pub thumb_width: usize,
     /// Thumbnail height in pixels (0: no thumbnails).
     pub thumb_height: usize,
+    /// Levels per thumbnail pixel: 1 (grey) or 3 (RGB).
+    pub thumb_channels: usize,
     /// Every set of the study, reference first.
     pub sets: Vec<ExploreSet>,
     /// Per layer, how the reference samples split as K grows.
@@ -128,8 +138,9 @@ pub struct ExploreSet {
     pub distances: Vec<f32>,
     /// Trusted anomaly score per sample (`null` where not computed, e.g. the reference's kNN).
     pub score: Vec<Option<f32>>,
-    /// Thumbnails: base64 of 4-bit grey levels (two pixels a byte, high nibble first), one
-    /// image per entry of `thumb_rows`; empty without images.
+    /// Thumbnails: base64 of 4-bit levels (two a byte, high nibble first; `thumb_channels` per
+    /// pixel), one image per entry of `thumb_rows`, each starting on a byte; empty without
+    /// images.
     pub thumbs: String,
     /// The samples that have a thumbnail, in `thumbs` order.
     pub thumb_rows: Vec<usize>,
@@ -221,9 +232,10 @@ impl ExploreData {
             })
             .collect();
         let thumbs = meta.thumbnails.as_ref();
-        let px = thumbs.map_or(0, |t| t.width * t.height);
+        let px = thumbs.map_or(0, |t| t.width * t.height * t.channels);
         let total: usize = result.sets.iter().map(TracedSet::len).sum();
-        let step = total.div_ceil(MAX_THUMBNAILS).max(1);
+        let kept = (MAX_THUMBNAIL_BYTES / px.div_ceil(2).max(1)).clamp(1, MAX_THUMBNAILS);
+        let step = total.div_ceil(kept).max(1);
         let mut unseen_rank = 0;
         let sets = result
             .sets
@@ -311,6 +323,7 @@ impl ExploreData {
             } else {
                 0
             },
+            thumb_channels: thumbs.map_or(1, |t| t.channels),
             sets,
             ktrees,
         }

@@ -266,6 +266,7 @@ fn thumbnails_are_packed_and_checked_against_the_set_size() {
     meta.thumbnails = Some(Thumbnails {
         width: 2,
         height: 2,
+        channels: 1,
         sets: vec![
             SetImages::from_unit_floats("reference", (0..n_ref * 4).map(|i| (i % 4) as f32 / 3.0)),
             // Wrong size: left out, not misread.

@@ -303,3 +303,135 @@ fn a_network_file_is_recorded_and_runs_on_new_inputs() {
     assert!(trained.layers_of(&x, &Device::Cpu).unwrap_err().is_usage());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A network whose input has a shape (`3 x 4 x 4`), wrapping a plain MLP.
+struct Shaped(Mlp);
+
+impl mtq_activations::LayerModel for Shaped {
+    fn device(&self) -> &Device {
+        mtq_activations::LayerModel::device(&self.0)
+    }
+    fn input_dim(&self) -> usize {
+        mtq_activations::LayerModel::input_dim(&self.0)
+    }
+    fn input_shape(&self) -> Option<Vec<usize>> {
+        Some(vec![3, 4, 4])
+    }
+    fn layers(&self) -> Vec<mtq_activations::LayerSpec> {
+        mtq_activations::LayerModel::layers(&self.0)
+    }
+    fn forward_layers(
+        &self,
+        x: &mtq_model::Tensor,
+    ) -> mtq_activations::Result<Vec<mtq_model::Tensor>> {
+        mtq_activations::LayerModel::forward_layers(&self.0, x)
+    }
+}
+
+/// Arrays of any rank keep their shape: `N x 3 x 4 x 4` colour images give colour thumbnails
+/// (levels 0-255 kept), and data laid out otherwise (`N x 4 x 4 x 3`, the same width) is refused
+/// by a network whose input is `3 x 4 x 4` and as an unseen set beside `3 x 4 x 4` training
+/// samples, naming both shapes.
+#[test]
+fn arrays_of_any_rank_keep_their_shape_and_colour() {
+    let dir = std::env::temp_dir().join(format!("mtq-rgb-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // class 0 red, class 1 blue
+    let x = ndarray::Array4::from_shape_fn((60, 3, 4, 4), |(i, c, r, k)| {
+        let bright = c == 2 * (i % 2);
+        (if bright { 200 } else { 20 } + (r * 4 + k + i) % 30) as f32
+    });
+    let y = ndarray::Array1::from_shape_fn(60, |i| (i % 2) as i64);
+    let green = ndarray::Array4::from_shape_fn(
+        (10, 3, 4, 4),
+        |(_, c, _, _)| {
+            if c == 1 { 220.0f32 } else { 10.0 }
+        },
+    );
+    let nhwc = ndarray::Array4::<f32>::zeros((10, 4, 4, 3));
+    for (name, a) in [("x", &x), ("green", &green), ("nhwc", &nhwc)] {
+        mtq_data::npy::write_npy(dir.join(format!("{name}.npy")), a).unwrap();
+    }
+    mtq_data::npy::write_npy(dir.join("y.npy"), &y).unwrap();
+    let arrays = |unseen: &str| DataSource::Arrays {
+        x: dir.join("x.npy"),
+        y: dir.join("y.npy"),
+        unseen: vec![(unseen.to_string(), dir.join(format!("{unseen}.npy")))],
+    };
+    let outcome = run(&Study {
+        data: arrays("green"),
+        ..quick(&[0])
+    });
+    let images = outcome
+        .images
+        .as_ref()
+        .expect("colour arrays give thumbnails");
+    assert_eq!((images.width, images.height, images.channels), (4, 4, 3));
+    let names: Vec<&str> = images.sets.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["reference", "test", "unseen:green"]);
+    let (_, greens) = &images.sets[2];
+    assert_eq!(greens.len(), 10 * 4 * 4 * 3);
+    assert_eq!(
+        greens[..3],
+        [10, 220, 10],
+        "a pixel's channels together, as given"
+    );
+    for (_, bytes) in &images.sets[..2] {
+        // every pixel is clearly red or clearly blue: the planes were interleaved per pixel
+        assert!(
+            bytes
+                .chunks(3)
+                .all(|p| p[1] < 60 && (p[0] > 190) != (p[2] > 190))
+        );
+    }
+
+    let err = Study {
+        data: arrays("nhwc"),
+        ..quick(&[0])
+    }
+    .run(&mut |_| {})
+    .unwrap_err();
+    assert!(
+        matches!(&err, StudyError::ShapeMismatch { name, found, expected, .. }
+            if name == "nhwc" && found == &[4, 4, 3] && expected == &[3, 4, 4]),
+        "{err}"
+    );
+
+    let shaped = || Network::Given {
+        model: Arc::new(Shaped(
+            Mlp::new(MlpConfig::new(48, [8], 2), 0, &Device::Cpu).unwrap(),
+        )),
+        name: "shaped".into(),
+    };
+    mtq_data::npy::write_npy(
+        dir.join("x_nhwc.npy"),
+        &x.clone()
+            .permuted_axes([0, 2, 3, 1])
+            .as_standard_layout()
+            .to_owned(),
+    )
+    .unwrap();
+    let err = Study {
+        data: DataSource::Arrays {
+            x: dir.join("x_nhwc.npy"),
+            y: dir.join("y.npy"),
+            unseen: Vec::new(),
+        },
+        network: shaped(),
+        ..quick(&[0])
+    }
+    .run(&mut |_| {})
+    .unwrap_err();
+    assert!(
+        matches!(&err, StudyError::InputShape { model, data, .. }
+            if model == &[3, 4, 4] && data == &[4, 4, 3]),
+        "{err}"
+    );
+    // the network's own layout goes through
+    run(&Study {
+        data: arrays("green"),
+        network: shaped(),
+        ..quick(&[0])
+    });
+    std::fs::remove_dir_all(&dir).unwrap();
+}

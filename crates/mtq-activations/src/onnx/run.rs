@@ -71,6 +71,10 @@ impl LayerModel for OnnxModel {
         self.input_shape.iter().product()
     }
 
+    fn input_shape(&self) -> Option<Vec<usize>> {
+        Some(self.input_shape.clone())
+    }
+
     fn layers(&self) -> Vec<LayerSpec> {
         self.specs.clone()
     }

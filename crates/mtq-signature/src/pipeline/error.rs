@@ -159,6 +159,31 @@ pub enum StudyError {
         /// The data's value.
         data: usize,
     },
+    /// The data's samples are shaped otherwise than the network's input (same width, e.g.
+    /// `32 x 32 x 3` against `3 x 32 x 32`): reshaping would scramble them.
+    #[error("{}the network takes samples of shape {model:?}, the data's are {data:?} (the same values in another layout would be read wrongly: transpose them to the network's shape)", network.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default())]
+    InputShape {
+        /// The network's file, if it was given as one.
+        network: Option<PathBuf>,
+        /// The shape of one sample in the network.
+        model: Vec<usize>,
+        /// The shape of one sample in the data.
+        data: Vec<usize>,
+    },
+    /// An unseen set's samples are shaped otherwise than the training samples.
+    #[error("--unseen {name}={}: samples of shape {found:?}, but {} has {expected:?}", path.display(), reference.display())]
+    ShapeMismatch {
+        /// The unseen set's name.
+        name: String,
+        /// Its file.
+        path: PathBuf,
+        /// The shape of one of its samples.
+        found: Vec<usize>,
+        /// The training samples' file.
+        reference: PathBuf,
+        /// The shape of one training sample.
+        expected: Vec<usize>,
+    },
     /// An unseen set's samples are not as wide as the training samples.
     #[error("--unseen {name}={}: {found} features per sample, but {} has {expected}", path.display(), reference.display())]
     WidthMismatch {
@@ -173,9 +198,9 @@ pub enum StudyError {
         /// Their features per sample.
         expected: usize,
     },
-    /// A convolutional network is asked for, but the training samples are not images.
+    /// A convolutional network is asked for, but the training samples are not grey images.
     #[error(
-        "the convolutional network needs images (rows x cols); the training set's {n_features} features per sample have no image shape"
+        "the convolutional network needs grey images (rows x cols, or 1 x rows x cols); the training set's {n_features} features per sample are not"
     )]
     NotImages {
         /// Features per sample.

@@ -4,52 +4,51 @@
 use super::load::{CalibrationSource, StudyData};
 use crate::provenance::Provenance;
 
-/// Grey images of a study's samples, one set at a time, kept for the report's thumbnails once
-/// the data is dropped.
+/// Images of a study's samples (grey or RGB), one set at a time, kept for the report's
+/// thumbnails once the data is dropped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Images {
     /// Image width in pixels.
     pub width: usize,
     /// Image height in pixels.
     pub height: usize,
+    /// 1 (grey levels) or 3 (red, green, blue).
+    pub channels: usize,
     /// Per set (`reference`, `test`, `unseen:<name>`: the per-sample files' set names), its
-    /// row-major grey levels (0 black, 255 white), `width * height` per sample in the set's
-    /// order.
+    /// levels 0-255, `width * height * channels` per sample in the set's order: pixels
+    /// row-major, a pixel's channels together (`r g b r g b ..`). Grey 0 is black.
     pub sets: Vec<(String, Vec<u8>)>,
 }
 
 impl Images {
-    /// The `width x height` images (features in `[0, 1]`, row-major; values outside are
-    /// clamped, NaN is 0) of a study's sets: the reference (training) set, the test set and
-    /// each unseen set.
+    /// The images of a study's sets (the reference, test and unseen sets' samples, when the
+    /// training samples are images: `rows x cols`, or `1 | 3 x rows x cols`, see
+    /// [`Dataset::image_shape`](mtq_data::Dataset::image_shape)); a set shaped otherwise gets
+    /// none. Levels as [`Images::of_arrays`]. `None` when the samples are not images.
     #[must_use]
-    pub fn of(data: &StudyData, width: usize, height: usize) -> Self {
-        let grey = |d: &mtq_data::Dataset| -> Vec<u8> {
-            d.features()
-                .iter()
-                .map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8)
-                .collect()
-        };
-        let mut sets = vec![
-            ("reference".to_string(), grey(&data.train)),
-            ("test".to_string(), grey(&data.test)),
-        ];
-        for (name, d) in &data.unseen {
-            sets.push((format!("unseen:{name}"), grey(d)));
-        }
-        Self {
-            width,
-            height,
-            sets,
-        }
+    pub fn of(data: &StudyData) -> Option<Self> {
+        let (height, width) = data.train.image_shape()?;
+        let channels = data.train.image_channels()?;
+        let named = [
+            ("reference".to_string(), &data.train),
+            ("test".to_string(), &data.test),
+        ]
+        .into_iter()
+        .chain(data.unseen.iter().map(|(n, d)| (format!("unseen:{n}"), d)));
+        let sets: Vec<(String, &[f32])> = named
+            .filter(|(_, d)| {
+                d.image_shape() == Some((height, width)) && d.image_channels() == Some(channels)
+            })
+            .filter_map(|(name, d)| Some((name, d.features().to_slice()?)))
+            .collect();
+        Some(Self::from_planes(&sets, width, height, channels, channels))
     }
-}
 
-impl Images {
-    /// The images of `.npy` sets (`PREFIX_images.npy`: `n x h x w` or `n x c x h x w`), as
-    /// grey levels: channels averaged; values in `[0, 1]` scaled by 255, values in
-    /// `[0, 255]` kept, any other range stretched from the sets' minimum to their maximum.
-    /// `None` if no set has images or their image sizes differ; a set without images gets
+    /// The images of `.npy` sets (`PREFIX_images.npy`: `n x h x w`, or `n x c x h x w` with
+    /// channel planes first; 3 channels are drawn in colour, any other count as the mean of
+    /// its channels in grey). Levels: values in `[0, 1]` scaled by 255, values in `[0, 255]`
+    /// kept, any other range stretched from the sets' minimum to their maximum; NaN is 0.
+    /// `None` if no set has images or their image shapes differ; a set without images gets
     /// none.
     #[must_use]
     pub fn of_arrays(sets: &[(String, Option<&ndarray::ArrayD<f32>>)]) -> Option<Self> {
@@ -59,16 +58,39 @@ impl Images {
             _ => None,
         };
         let given: Vec<_> = sets.iter().filter_map(|(_, a)| *a).collect();
-        let (height, width, _) = shape(given.first()?)?;
+        let (height, width, channels) = shape(given.first()?)?;
         if given
             .iter()
-            .any(|a| shape(a).is_none_or(|(h, w, _)| (h, w) != (height, width)))
+            .any(|a| shape(a) != Some((height, width, channels)))
         {
             return None;
         }
-        let (lo, hi) = given
+        let planes: Vec<(String, &[f32])> = sets
             .iter()
-            .flat_map(|a| a.iter())
+            .filter_map(|(name, a)| Some((name.clone(), a.as_ref()?.as_slice()?)))
+            .collect();
+        let out = if channels == 3 { 3 } else { 1 };
+        Some(Self::from_planes(
+            &planes,
+            width,
+            height,
+            channels.max(1),
+            out,
+        ))
+    }
+
+    /// Levels of images stored as channel planes (`channels x height x width` per sample,
+    /// row-major), `out` channels per pixel (3: the planes interleaved; 1: their mean).
+    fn from_planes(
+        sets: &[(String, &[f32])],
+        width: usize,
+        height: usize,
+        channels: usize,
+        out: usize,
+    ) -> Self {
+        let (lo, hi) = sets
+            .iter()
+            .flat_map(|(_, v)| v.iter())
             .filter(|v| v.is_finite())
             .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| {
                 (l.min(v), h.max(v))
@@ -80,35 +102,38 @@ impl Images {
         } else {
             (lo, 255.0 / (hi - lo).max(f32::MIN_POSITIVE))
         };
-        let grey = |a: &ndarray::ArrayD<f32>| -> Vec<u8> {
-            let channels = shape(a).map_or(1, |(_, _, c)| c.max(1));
-            let plane = width * height;
-            a.as_slice()
-                .map(|v| {
-                    v.chunks(plane * channels)
-                        .flat_map(|img| {
-                            (0..plane).map(move |p| {
-                                let sum: f32 = (0..channels).map(|c| img[c * plane + p]).sum();
-                                let v = (sum / channels as f32 - offset) * scale;
-                                if v.is_finite() {
-                                    v.clamp(0.0, 255.0).round() as u8
-                                } else {
-                                    0
-                                }
-                            })
-                        })
-                        .collect()
-                })
-                .unwrap_or_default()
+        let level = |v: f32| -> u8 {
+            let v = (v - offset) * scale;
+            if v.is_finite() {
+                v.clamp(0.0, 255.0).round() as u8
+            } else {
+                0
+            }
         };
-        Some(Self {
+        let plane = width * height;
+        let convert = |values: &[f32]| -> Vec<u8> {
+            let mut bytes = Vec::with_capacity(values.len() / channels.max(1) * out);
+            for img in values.chunks_exact(plane * channels) {
+                for p in 0..plane {
+                    if out == channels {
+                        bytes.extend((0..channels).map(|c| level(img[c * plane + p])));
+                    } else {
+                        let sum: f32 = (0..channels).map(|c| img[c * plane + p]).sum();
+                        bytes.push(level(sum / channels as f32));
+                    }
+                }
+            }
+            bytes
+        };
+        Self {
             width,
             height,
+            channels: out,
             sets: sets
                 .iter()
-                .filter_map(|(name, a)| a.map(|a| (name.clone(), grey(a))))
+                .map(|(name, v)| (name.clone(), convert(v)))
                 .collect(),
-        })
+        }
     }
 }
 

@@ -78,8 +78,8 @@ impl Network {
         })
     }
 
-    /// Runs this network on the inputs in `x` (an `.npy` file of samples x features or
-    /// samples x rows x cols, as the network takes them: no scaling) on `device`, and gives
+    /// Runs this network on the inputs in `x` (an `.npy` file of samples x features, or of
+    /// samples of any shape as the network takes them: no scaling) on `device`, and gives
     /// the layers a study analyses, as a set: every hidden layer, then the class
     /// probabilities as layer `out` (the names, in order, and the set, with the
     /// probabilities and the row numbers as ids).

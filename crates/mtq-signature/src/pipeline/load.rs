@@ -63,7 +63,8 @@ pub(crate) enum Loaded {
         description: String,
         /// The reference set's and the test set's display names.
         names: (String, String),
-        /// The images, as thumbnails (image sources only).
+        /// The images, as thumbnails (image data only; drawn by [`load`] from the sets as
+        /// split, before any scaling).
         images: Option<Images>,
         /// The files read.
         files: Vec<InputFile>,
@@ -120,12 +121,10 @@ pub(crate) fn load(study: &Study) -> Result<Loaded> {
             classes,
             description,
             names,
-            images,
+            images: _,
             files,
             standardize,
         } => {
-            // the thumbnails are redrawn from the sets as split: keep only their size
-            let image_size = images.map(|im| (im.width, im.height));
             let cal_seed = calibration_seed(split_seed);
             if trains {
                 let (train, cal) = data
@@ -140,6 +139,8 @@ pub(crate) fn load(study: &Study) -> Result<Loaded> {
                 data.test = test;
                 data.calibration = Some(cal);
             }
+            // the thumbnails show the samples as given, before any scaling
+            let images = Images::of(&data);
             if standardize {
                 // fitted on the training rows alone: no statistic of the calibration, test or
                 // unseen samples leaks into the network's inputs
@@ -154,7 +155,7 @@ pub(crate) fn load(study: &Study) -> Result<Loaded> {
                 }
             }
             Loaded::Inputs {
-                images: image_size.map(|(w, h)| Images::of(&data, w, h)),
+                images,
                 data,
                 classes,
                 description,
@@ -196,10 +197,9 @@ fn read(study: &Study, split_seed: u64, trains: bool) -> Result<Loaded> {
                 calibration: None,
                 unseen,
             };
-            let side = UciDigits::SIDE;
             Ok(Loaded::Inputs {
                 standardize: false,
-                images: Some(Images::of(&data, side, side)),
+                images: None,
                 data: Box::new(data),
                 classes: classes.iter().map(usize::to_string).collect(),
                 description: format!("UCI 8x8 digits, {}", digits(classes)),
@@ -286,7 +286,7 @@ fn load_mnist(dir: Option<&Path>, classes: &[usize], unseen: &[usize]) -> Result
     let names = digits(classes);
     Ok(Loaded::Inputs {
         standardize: false,
-        images: Some(Images::of(&data, 28, 28)),
+        images: None,
         data: Box::new(data),
         classes: classes.iter().map(usize::to_string).collect(),
         description: format!("{source}, digits {names}"),
@@ -324,6 +324,17 @@ fn load_arrays(
                 found: d.n_features(),
                 reference: x.to_path_buf(),
                 expected: all.n_features(),
+            });
+        }
+        if let (Some(found), Some(expected)) = (d.sample_shape(), all.sample_shape())
+            && found != expected
+        {
+            return Err(StudyError::ShapeMismatch {
+                name: name.clone(),
+                path: path.clone(),
+                found: found.to_vec(),
+                reference: x.to_path_buf(),
+                expected: expected.to_vec(),
             });
         }
         sets.push((name.clone(), d));

@@ -178,9 +178,13 @@ pub(crate) fn extract_trained(
             extract_sets(&mlp, None, data, n_classes, seed, Some(accuracy), progress)
         }
         ModelKind::Cnn => {
-            let (rows, cols) = data.train.image_shape().ok_or(StudyError::NotImages {
-                n_features: data.train.n_features(),
-            })?;
+            let (rows, cols) = data
+                .train
+                .image_shape()
+                .filter(|_| data.train.image_channels() == Some(1))
+                .ok_or(StudyError::NotImages {
+                    n_features: data.train.n_features(),
+                })?;
             let config = CnnConfig::lenet(rows, cols, n_classes);
             let mut cnn = Cnn::new(config, seed, device)?.with_conv_taps(training.conv_tap);
             cnn.train(&data.train, &train)?;
@@ -217,14 +221,7 @@ pub(crate) fn extract_inputs<M: LayerModel + Sync + ?Sized>(
     file: Option<PathBuf>,
     data: &Dataset,
 ) -> Result<(Vec<String>, NpySet)> {
-    if model.input_dim() != data.n_features() {
-        return Err(StudyError::ModelMismatch {
-            network: file,
-            what: "input width",
-            model: model.input_dim(),
-            data: data.n_features(),
-        });
-    }
+    check_input(model, file.as_ref(), data)?;
     let set = Extracted::new(
         ExtractParams::new(EXTRACT_BATCH)
             .logits(true)
@@ -249,6 +246,35 @@ pub(crate) fn extract_inputs<M: LayerModel + Sync + ?Sized>(
     ))
 }
 
+/// Checks that `data`'s samples fit `model`'s input: as wide, and, when both have a shape
+/// (an image network and image arrays), the same shape once axes of size 1 are dropped
+/// (`28 x 28` data fit a `1 x 28 x 28` input; `32 x 32 x 3` data do not fit `3 x 32 x 32`).
+fn check_input<M: LayerModel + ?Sized>(
+    model: &M,
+    file: Option<&PathBuf>,
+    data: &Dataset,
+) -> Result<()> {
+    if model.input_dim() != data.n_features() {
+        return Err(StudyError::ModelMismatch {
+            network: file.cloned(),
+            what: "input width",
+            model: model.input_dim(),
+            data: data.n_features(),
+        });
+    }
+    let squeeze = |s: &[usize]| -> Vec<usize> { s.iter().copied().filter(|&d| d != 1).collect() };
+    if let (Some(m), Some(d)) = (model.input_shape(), data.sample_shape())
+        && squeeze(&m) != squeeze(d)
+    {
+        return Err(StudyError::InputShape {
+            network: file.cloned(),
+            model: m,
+            data: d.to_vec(),
+        });
+    }
+    Ok(())
+}
+
 /// Extracts every set through `model`; `accuracy` (given when the study trained it) is
 /// measured here when `None`.
 fn extract_sets<M: LayerModel + Sync + ?Sized>(
@@ -267,13 +293,7 @@ fn extract_sets<M: LayerModel + Sync + ?Sized>(
         model,
         data,
     };
-    if model.input_dim() != data.train.n_features() {
-        return Err(mismatch(
-            "input width",
-            model.input_dim(),
-            data.train.n_features(),
-        ));
-    }
+    check_input(model, file.as_ref(), &data.train)?;
     let params = ExtractParams::new(EXTRACT_BATCH).logits(true);
     let train = Extracted::new(params.extract(model, &data.train)?)?;
     let test = Extracted::new(params.extract(model, &data.test)?)?;

@@ -73,7 +73,8 @@ pub enum DataSource {
     /// benign), split 75/25 stratified by the first seed and standardised on the training
     /// split; no unseen class.
     BreastCancer,
-    /// The user's arrays: `x` (samples x features, or samples x rows x cols) and `y` (one
+    /// The user's arrays: `x` (samples x features, or samples of any shape, e.g.
+    /// `N x 3 x 32 x 32`, as the network takes them) and `y` (one
     /// integer label per sample, every value present a class), split 75/25 stratified by the
     /// first seed; standardised on the training split when the study trains its network
     /// (a given network takes its inputs as they are). Each unseen set is features only.
