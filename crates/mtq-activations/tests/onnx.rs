@@ -323,7 +323,10 @@ fn candidates_list_every_tappable_output_with_its_shape_and_short_name() {
         .iter()
         .find(|c| c.node == "/net/layer2/layer2.0/Add")
         .expect("residual add listed");
-    assert_eq!((add.op.as_str(), add.default), ("Add", false));
+    assert_eq!(
+        (add.op.as_str(), add.short_name.as_str(), add.default),
+        ("Add", "layer2.0.add", false)
+    );
     let inner = list
         .iter()
         .find(|c| c.node == "/net/layer1/layer1.0/relu/Relu")
@@ -356,7 +359,14 @@ fn candidates_list_every_tappable_output_with_its_shape_and_short_name() {
         .expect("enc.0");
     assert_eq!(enc0.shape.as_deref(), Some(&[16, 32][..]));
     // the GELU exported as Erf is listed, as are the attention's softmax and the residual Adds
-    assert!(list.iter().any(|c| c.node == "/net/encoder/layers.0/Mul_1"));
+    let gelu = list
+        .iter()
+        .find(|c| c.node == "/net/encoder/layers.0/Mul_1")
+        .expect("gelu");
+    assert_eq!(
+        (gelu.short_name.as_str(), gelu.shape.as_deref()),
+        ("enc.0.mul_1", Some(&[16, 64][..]))
+    );
     assert!(
         list.iter()
             .any(|c| c.node == "/net/encoder/layers.1/self_attn/Softmax")

@@ -401,8 +401,9 @@ impl<'a> Structure<'a> {
     }
 
     /// Every output's short name: the role names first (`layer1.0`, `enc.0`, `pool`,
-    /// `logits`, `probs`), then one derived from the node name (its scope and op), the node
-    /// name itself when that is taken or the name carries no scope.
+    /// `logits`, `probs`), then one derived from the node name (its scope without the op:
+    /// `layer1.0.relu`; with the op in lower case when that is taken: `layer1.0.add`), the
+    /// node name itself when that is taken too or the name carries no scope.
     fn short_names(&self, roles: &[(String, String)]) -> HashMap<String, String> {
         let mut short: HashMap<String, String> = HashMap::new();
         let mut used: HashSet<String> = HashSet::new();
@@ -421,16 +422,26 @@ impl<'a> Structure<'a> {
                 if short.contains_key(&k) {
                     continue;
                 }
-                let base = if n.name.contains('/') {
-                    derived_name(&n.name, Some(&n.op), prefix)
-                } else {
-                    n.name.clone()
+                let slotted = |base: String| {
+                    if slot == 0 || base.is_empty() {
+                        base
+                    } else {
+                        format!("{base}:{slot}")
+                    }
                 };
-                let mut name = if slot == 0 {
-                    base
+                let mut name = if n.name.contains('/') {
+                    slotted(derived_name(&n.name, Some(&n.op), prefix))
                 } else {
-                    format!("{base}:{slot}")
+                    slotted(n.name.clone())
                 };
+                if n.name.contains('/') && (name.is_empty() || used.contains(&name)) {
+                    // the op kept, in lower case: `layer1.0.add`, `enc.0.add_2`
+                    let full = derived_name(&n.name, None, prefix);
+                    name = slotted(match full.rsplit_once('.') {
+                        Some((head, op)) => format!("{head}.{}", op.to_lowercase()),
+                        None => full.to_lowercase(),
+                    });
+                }
                 if name.is_empty() || used.contains(&name) {
                     name = k.clone();
                 }
