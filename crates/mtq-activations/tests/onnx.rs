@@ -2,7 +2,7 @@
 //! layer equals numpy's forward pass to 1e-5, through `LayerModel` and through `extract`.
 //! Networks exported from PyTorch (`fixtures/onnx/make_torch_onnx.py`: torchvision's ResNet
 //! code, narrowed, and `torch.nn.TransformerEncoder`): every default tap equals onnxruntime's
-//! output to 1e-4 after the same pooling.
+//! output to 1e-4 after the same pooling (a pre-norm encoder too, `prenorm.onnx`).
 #![cfg(feature = "onnx")]
 
 use std::path::PathBuf;
@@ -441,4 +441,35 @@ fn layers_are_chosen_by_node_by_short_name_and_renamed() {
         matches!(err, ActivationsError::DuplicateLayer { .. }),
         "{err}"
     );
+}
+
+#[test]
+fn pre_norm_encoder_blocks_end_at_their_add_as_onnxruntime() {
+    let model = OnnxModel::load(fixture("prenorm.onnx")).expect("load");
+    let names: Vec<String> = model.layers().into_iter().map(|s| s.name).collect();
+    assert_eq!(names, ["enc.0", "enc.1", "pool", "logits", "probs"]);
+    // the last block's Add feeds the encoder's final norm (another scope): the Add is tapped;
+    // the classifier reads token 0
+    assert_eq!(model.nodes()[1], "/net/encoder/layers.1/Add_2");
+    assert_eq!(model.nodes()[2], "/net/Gather");
+    let x = torch_inputs("prenorm_x.npy");
+    for pool in [TokenPool::Mean, TokenPool::First] {
+        let model = OnnxModel::load(fixture("prenorm.onnx"))
+            .expect("load")
+            .with_token_pool(pool);
+        let mut worst = 0f32;
+        for (name, _, values) in &tapped(&model, x.clone()) {
+            let reference = reference(&format!("prenorm_{name}.npy"));
+            let want = match (name.starts_with("enc."), pool) {
+                (true, TokenPool::Mean) => token_means(&reference, 32),
+                (true, _) => reference.slice(ndarray::s![.., ..32]).to_owned(),
+                (false, _) => reference,
+            };
+            worst = worst.max(max_diff(values, &want));
+        }
+        eprintln!(
+            "pre-norm TransformerEncoder (tract vs onnxruntime), tokens {pool:?}: max diff {worst:e}"
+        );
+        assert!(worst <= 1e-4, "{pool:?}: {worst}");
+    }
 }

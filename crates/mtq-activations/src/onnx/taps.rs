@@ -430,7 +430,13 @@ impl<'a> Structure<'a> {
                     }
                 };
                 let mut name = if n.name.contains('/') {
-                    slotted(derived_name(&n.name, Some(&n.op), prefix))
+                    let derived = derived_name(&n.name, Some(&n.op), prefix);
+                    // an unnamed nn.Sequential's `/1/Relu` is `1.relu`, not `1`
+                    if !derived.is_empty() && !derived.chars().any(char::is_alphabetic) {
+                        slotted(format!("{derived}.{}", n.op.to_lowercase()))
+                    } else {
+                        slotted(derived)
+                    }
                 } else {
                     slotted(n.name.clone())
                 };
@@ -797,6 +803,21 @@ mod tests {
             .iter()
             .find(|n| n.name == name)
             .map_or("Op", |n| n.op.as_str())
+    }
+
+    #[test]
+    fn an_unnamed_sequential_gets_op_names() {
+        // torch.onnx.export of nn.Sequential(Linear, ReLU, Linear, ReLU, Linear)
+        let nodes = [
+            node("/0/Gemm", "Gemm", &["x", "w0", "b0"]),
+            node("/1/Relu", "Relu", &["/0/Gemm_out"]),
+            node("/2/Gemm", "Gemm", &["/1/Relu_out", "w2", "b2"]),
+            node("/3/Relu", "Relu", &["/2/Gemm_out"]),
+            node("/4/Gemm", "Gemm", &["/3/Relu_out", "w4", "b4"]),
+        ];
+        let t = taps(&nodes);
+        let names: Vec<&str> = t.iter().map(|(_, n)| n.as_str()).collect();
+        assert_eq!(names, ["1.relu", "3.relu", "logits"]);
     }
 
     #[test]
