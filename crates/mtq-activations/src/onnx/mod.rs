@@ -31,8 +31,10 @@
 //! (`layer1.0`, `layer4.1`; a stack of `layers.N` under an `encoder` as `enc.N`), the pooled
 //! features `pool`, the outputs `logits` and `probs`; any other output by its scope without
 //! the op and without the scopes every node shares (`/net/layer1/layer1.0/relu/Relu` is
-//! `layer1.0.relu`); a node name without `/` (a graph written by hand: `relu1`, `fc3`) is kept
-//! as it is; a name already taken falls back to the node name. [`OnnxModel::nodes`] gives the
+//! `layer1.0.relu`; an unnamed `nn.Sequential`'s `/1/Relu` is `1.relu`), with its op in lower
+//! case when that is taken (`/net/layer1/layer1.0/Add` is `layer1.0.add`, the block being
+//! `layer1.0`), else the node name; a node name without `/` (a graph written by hand: `relu1`,
+//! `fc3`) is kept as it is. [`OnnxModel::nodes`] gives the
 //! node behind each layer, [`OnnxModel::candidates`] every output worth tapping with its
 //! short name and shape. [`OnnxModel::load_with_layers`] takes the outputs you list instead:
 //! `NODE`, `NODE:slot` (another output slot), a short name, each optionally `=NAME` to name
