@@ -38,8 +38,10 @@
 //!   [`LayerModel::device`]; outputs are copied to the CPU batch by batch.
 //!   [`mtq_model::Cnn`] implements [`LayerModel`] too (`conv1, .., fc1, .., logits, probs`).
 //! - `onnx` (off by default; implies `extract`): `onnx::OnnxModel`, an ONNX classifier loaded
-//!   with tract-onnx (pure Rust, about 45 more crates to build) whose activations after each
-//!   `Gemm`/`MatMul`/`Conv`, logits and probabilities (or the nodes you name) are its layers.
+//!   with tract-onnx (pure Rust, about 45 more crates to build) whose layers are each residual
+//!   block's output and the pooled features (ResNets, transformers) or the activations after
+//!   each `Gemm`/`MatMul`/`Conv` (other graphs), then the logits and probabilities, or the
+//!   nodes you name.
 
 mod activations;
 mod eigen;
@@ -68,5 +70,5 @@ pub use npy::{
     read_npy_matrix,
 };
 #[cfg(feature = "onnx")]
-pub use onnx::OnnxModel;
+pub use onnx::{Candidate, OnnxModel, TokenPool};
 pub use prepare::{FittedPreparation, Preparation, PreparationParts};

@@ -1,11 +1,14 @@
 //! ONNX models made with the `onnx` helper API (`fixtures/onnx/make_onnx.py`): every tapped
 //! layer equals numpy's forward pass to 1e-5, through `LayerModel` and through `extract`.
+//! Networks exported from PyTorch (`fixtures/onnx/make_torch_onnx.py`: torchvision's ResNet
+//! code, narrowed, and `torch.nn.TransformerEncoder`): every default tap equals onnxruntime's
+//! output to 1e-4 after the same pooling (a pre-norm encoder too, `prenorm.onnx`).
 #![cfg(feature = "onnx")]
 
 use std::path::PathBuf;
 
 use mtq_activations::{
-    ActivationsError, ExtractParams, LayerKind, LayerModel, OnnxModel, read_npy_matrix,
+    ActivationsError, ExtractParams, LayerKind, LayerModel, OnnxModel, TokenPool, read_npy_matrix,
 };
 use mtq_data::Dataset;
 use mtq_model::ConvTap;
@@ -173,4 +176,300 @@ fn unsupported_op_and_bad_files_are_typed_errors() {
         ),
         "{err}"
     );
+}
+
+/// The inputs of a PyTorch fixture (`make_torch_onnx.py`), in their own shape
+/// (`N x 3 x 32 x 32`, `N x 16 x 16`), as `N x features` rows.
+fn torch_inputs(name: &str) -> Array2<f32> {
+    let x = mtq_activations::read_npy_features(fixture(name)).expect("inputs");
+    let n = x.shape()[0];
+    let width = x.len() / n;
+    x.into_shape_with_order((n, width)).expect("rows")
+}
+
+/// Each row of `maps` (`n x channels·area`, channel by channel) averaged per channel.
+fn channel_means(maps: &Array2<f32>, channels: usize) -> Array2<f32> {
+    let area = maps.ncols() / channels;
+    Array2::from_shape_fn((maps.nrows(), channels), |(i, c)| {
+        maps.row(i).iter().skip(c * area).take(area).sum::<f32>() / area as f32
+    })
+}
+
+/// Each row of `tokens` (`n x tokens·features`, token by token) pooled over the tokens.
+fn token_means(tokens: &Array2<f32>, features: usize) -> Array2<f32> {
+    let t = tokens.ncols() / features;
+    Array2::from_shape_fn((tokens.nrows(), features), |(i, f)| {
+        (0..t).map(|k| tokens[[i, k * features + f]]).sum::<f32>() / t as f32
+    })
+}
+
+#[test]
+fn torchvision_resnet_taps_each_block_the_pool_and_the_outputs_as_onnxruntime() {
+    let model = OnnxModel::load(fixture("resnet.onnx")).expect("load");
+    assert_eq!(model.input_shape(), [3, 32, 32]);
+    let specs: Vec<(String, LayerKind)> = model
+        .layers()
+        .into_iter()
+        .map(|s| (s.name, s.kind))
+        .collect();
+    let mut want: Vec<(String, LayerKind)> = (1..=4)
+        .flat_map(|k| (0..2).map(move |i| (format!("layer{k}.{i}"), LayerKind::Hidden)))
+        .collect();
+    want.push(("pool".to_owned(), LayerKind::Hidden));
+    want.push(("logits".to_owned(), LayerKind::Logits));
+    want.push(("probs".to_owned(), LayerKind::Probabilities));
+    assert_eq!(specs, want);
+    assert_eq!(model.nodes()[7], "/net/layer4/layer4.1/relu_1/Relu");
+    assert_eq!(model.nodes()[8], "/net/Flatten");
+
+    let x = torch_inputs("resnet_x.npy");
+    let layers = tapped(&model, x.clone());
+    let mut worst = 0f32;
+    for (name, kind, values) in &layers {
+        let reference = reference(&format!("resnet_{name}.npy"));
+        let want = if *kind == LayerKind::Hidden && name != "pool" {
+            channel_means(&reference, values.ncols())
+        } else {
+            reference
+        };
+        worst = worst.max(max_diff(values, &want));
+    }
+    eprintln!("torchvision ResNet (tract vs onnxruntime), channel means: max diff {worst:e}");
+    assert!(worst <= 1e-4, "{worst}");
+    // widths 8/16/24/32 per stage
+    let widths: Vec<usize> = layers.iter().map(|(_, _, v)| v.ncols()).collect();
+    assert_eq!(widths, [8, 8, 16, 16, 24, 24, 32, 32, 32, 3, 3]);
+
+    // whole maps
+    let flat = OnnxModel::load(fixture("resnet.onnx"))
+        .expect("load")
+        .with_conv_tap(ConvTap::Flatten);
+    let layers = tapped(&flat, x);
+    let mut worst = 0f32;
+    for (name, _, values) in &layers {
+        worst = worst.max(max_diff(values, &reference(&format!("resnet_{name}.npy"))));
+    }
+    eprintln!("torchvision ResNet (tract vs onnxruntime), flattened maps: max diff {worst:e}");
+    assert!(worst <= 1e-4, "{worst}");
+}
+
+#[test]
+fn transformer_encoder_taps_each_layer_pooled_over_tokens_as_onnxruntime() {
+    let model = OnnxModel::load(fixture("transformer.onnx")).expect("load");
+    assert_eq!(model.input_shape(), [16, 16]);
+    let specs: Vec<(String, LayerKind)> = model
+        .layers()
+        .into_iter()
+        .map(|s| (s.name, s.kind))
+        .collect();
+    let want = [
+        ("enc.0", LayerKind::Hidden),
+        ("enc.1", LayerKind::Hidden),
+        ("pool", LayerKind::Hidden),
+        ("logits", LayerKind::Logits),
+        ("probs", LayerKind::Probabilities),
+    ]
+    .map(|(n, k)| (n.to_owned(), k));
+    assert_eq!(specs, want);
+    assert_eq!(
+        model.nodes()[1],
+        "/net/encoder/layers.1/norm2/LayerNormalization"
+    );
+    assert_eq!(model.token_pool(), TokenPool::Mean);
+
+    let x = torch_inputs("transformer_x.npy");
+    for pool in [TokenPool::Mean, TokenPool::First, TokenPool::Flatten] {
+        let model = OnnxModel::load(fixture("transformer.onnx"))
+            .expect("load")
+            .with_token_pool(pool);
+        let layers = tapped(&model, x.clone());
+        let mut worst = 0f32;
+        for (name, _, values) in &layers {
+            let reference = reference(&format!("transformer_{name}.npy"));
+            let want = if name.starts_with("enc.") {
+                match pool {
+                    TokenPool::Mean => token_means(&reference, 32),
+                    TokenPool::First => reference.slice(ndarray::s![.., ..32]).to_owned(),
+                    _ => reference,
+                }
+            } else {
+                reference
+            };
+            worst = worst.max(max_diff(values, &want));
+        }
+        eprintln!("TransformerEncoder (tract vs onnxruntime), tokens {pool:?}: max diff {worst:e}");
+        assert!(worst <= 1e-4, "{pool:?}: {worst}");
+        // the model's own mean pooling is the pooled tap
+        if pool == TokenPool::Mean {
+            assert!(max_diff(&layers[1].2, &layers[2].2) <= 1e-6);
+        }
+    }
+}
+
+#[test]
+fn candidates_list_every_tappable_output_with_its_shape_and_short_name() {
+    let list = OnnxModel::candidates(fixture("resnet.onnx")).expect("candidates");
+    let defaults: Vec<(&str, Option<&[usize]>)> = list
+        .iter()
+        .filter(|c| c.default)
+        .map(|c| (c.short_name.as_str(), c.shape.as_deref()))
+        .collect();
+    assert_eq!(defaults.len(), 11, "{defaults:?}");
+    assert_eq!(defaults[0], ("layer1.0", Some(&[8, 8, 8][..])));
+    assert_eq!(defaults[7], ("layer4.1", Some(&[32, 1, 1][..])));
+    assert_eq!(defaults[8], ("pool", Some(&[32][..])));
+    assert_eq!(defaults[10], ("probs", Some(&[3][..])));
+    let add = list
+        .iter()
+        .find(|c| c.node == "/net/layer2/layer2.0/Add")
+        .expect("residual add listed");
+    assert_eq!(
+        (add.op.as_str(), add.short_name.as_str(), add.default),
+        ("Add", "layer2.0.add", false)
+    );
+    let inner = list
+        .iter()
+        .find(|c| c.node == "/net/layer1/layer1.0/relu/Relu")
+        .expect("inner relu listed");
+    assert_eq!(inner.short_name, "layer1.0.relu");
+    let mut names: Vec<&str> = list.iter().map(|c| c.short_name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), list.len(), "short names are unique");
+
+    let list = OnnxModel::candidates(fixture("transformer.onnx")).expect("candidates");
+    let defaults: Vec<(&str, &str)> = list
+        .iter()
+        .filter(|c| c.default)
+        .map(|c| (c.short_name.as_str(), c.op.as_str()))
+        .collect();
+    assert_eq!(
+        defaults,
+        [
+            ("enc.0", "LayerNormalization"),
+            ("enc.1", "LayerNormalization"),
+            ("pool", "ReduceMean"),
+            ("logits", "Gemm"),
+            ("probs", "Softmax")
+        ]
+    );
+    let enc0 = list
+        .iter()
+        .find(|c| c.short_name == "enc.0")
+        .expect("enc.0");
+    assert_eq!(enc0.shape.as_deref(), Some(&[16, 32][..]));
+    // the GELU exported as Erf is listed, as are the attention's softmax and the residual Adds
+    let gelu = list
+        .iter()
+        .find(|c| c.node == "/net/encoder/layers.0/Mul_1")
+        .expect("gelu");
+    assert_eq!(
+        (gelu.short_name.as_str(), gelu.shape.as_deref()),
+        ("enc.0.mul_1", Some(&[16, 64][..]))
+    );
+    assert!(
+        list.iter()
+            .any(|c| c.node == "/net/encoder/layers.1/self_attn/Softmax")
+    );
+    assert!(list.iter().any(|c| c.node == "/net/encoder/layers.1/Add_2"));
+
+    // the simple graphs keep their node names
+    let list = OnnxModel::candidates(fixture("mlp.onnx")).expect("candidates");
+    let names: Vec<(&str, bool)> = list
+        .iter()
+        .map(|c| (c.short_name.as_str(), c.default))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("fc1", false),
+            ("relu1", true),
+            ("fc2", false),
+            ("relu2", true),
+            ("fc3", true),
+            ("softmax", true)
+        ]
+    );
+}
+
+#[test]
+fn layers_are_chosen_by_node_by_short_name_and_renamed() {
+    let model = OnnxModel::load_with_hidden(
+        fixture("resnet.onnx"),
+        [
+            "layer2.1",
+            "/net/layer1/layer1.0/Add=add1",
+            "/net/layer3/layer3.1/relu/Relu",
+            "pool=features",
+        ],
+    )
+    .expect("load");
+    let names: Vec<String> = model.layers().into_iter().map(|s| s.name).collect();
+    assert_eq!(
+        names,
+        [
+            "layer2.1",
+            "add1",
+            "layer3.1.relu",
+            "features",
+            "logits",
+            "probs"
+        ]
+    );
+    assert_eq!(model.nodes()[0], "/net/layer2/layer2.1/relu_1/Relu");
+    assert_eq!(model.nodes()[1], "/net/layer1/layer1.0/Add");
+    let x = torch_inputs("resnet_x.npy");
+    let layers = tapped(&model, x);
+    let want = channel_means(&reference("resnet_layer2.1.npy"), 16);
+    assert!(max_diff(&layers[0].2, &want) <= 1e-4);
+    assert!(max_diff(&layers[3].2, &reference("resnet_pool.npy")) <= 1e-4);
+
+    for bad in [vec!["layer9.9"], vec!["nope=x"], vec!["layer1.0="]] {
+        let err =
+            OnnxModel::load_with_layers(fixture("resnet.onnx"), bad.clone()).expect_err("unknown");
+        assert!(
+            matches!(&err, ActivationsError::UnknownLayer { name, available } if *name == bad[0] && available.contains(&"layer1.0".to_owned())),
+            "{err}"
+        );
+    }
+    let err = OnnxModel::load_with_layers(
+        fixture("resnet.onnx"),
+        ["layer1.0", "/net/layer1/layer1.0/relu_1/Relu"],
+    )
+    .expect_err("twice");
+    assert!(
+        matches!(err, ActivationsError::DuplicateLayer { .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn pre_norm_encoder_blocks_end_at_their_add_as_onnxruntime() {
+    let model = OnnxModel::load(fixture("prenorm.onnx")).expect("load");
+    let names: Vec<String> = model.layers().into_iter().map(|s| s.name).collect();
+    assert_eq!(names, ["enc.0", "enc.1", "pool", "logits", "probs"]);
+    // the last block's Add feeds the encoder's final norm (another scope): the Add is tapped;
+    // the classifier reads token 0
+    assert_eq!(model.nodes()[1], "/net/encoder/layers.1/Add_2");
+    assert_eq!(model.nodes()[2], "/net/Gather");
+    let x = torch_inputs("prenorm_x.npy");
+    for pool in [TokenPool::Mean, TokenPool::First] {
+        let model = OnnxModel::load(fixture("prenorm.onnx"))
+            .expect("load")
+            .with_token_pool(pool);
+        let mut worst = 0f32;
+        for (name, _, values) in &tapped(&model, x.clone()) {
+            let reference = reference(&format!("prenorm_{name}.npy"));
+            let want = match (name.starts_with("enc."), pool) {
+                (true, TokenPool::Mean) => token_means(&reference, 32),
+                (true, _) => reference.slice(ndarray::s![.., ..32]).to_owned(),
+                (false, _) => reference,
+            };
+            worst = worst.max(max_diff(values, &want));
+        }
+        eprintln!(
+            "pre-norm TransformerEncoder (tract vs onnxruntime), tokens {pool:?}: max diff {worst:e}"
+        );
+        assert!(worst <= 1e-4, "{pool:?}: {worst}");
+    }
 }

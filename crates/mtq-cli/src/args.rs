@@ -128,16 +128,23 @@ Examples:
     /// Study an ONNX classifier, every hidden layer tapped (needs a build with `--features
     /// onnx`).
     #[command(
-        after_help = "The taps: by default the output of every activation that follows a
-Gemm/MatMul/Conv, then the logits and the probabilities (the softmax of the logits if the
-graph has none); --layers lists node names instead (then the logits and probabilities are
-added). The data: MNIST digits in [0, 1] as 1 x 28 x 28 or 784 values (the embedded sample,
+        after_help = "The taps: by default, in a residual network (ResNet, transformer), the
+output of each residual block (the activation or LayerNormalization after its skip-connection
+Add) and the pooled features before the classifier; in any other graph the output of every
+activation that follows a Gemm/MatMul/Conv; then the logits and the probabilities. Layers
+are named from the graph (layer1.0, enc.1, pool, logits, probs). --list-layers prints every
+output that can be tapped; --layers lists nodes or short names instead (then the logits and
+probabilities are added). Feature maps are studied as --conv-tap, token sequences (batch x
+tokens x features) as --token-pool. The data: MNIST digits in [0, 1] as 1 x 28 x 28 or 784 values (the embedded sample,
 or --mnist-dir), or arrays given as the model takes them (no scaling; --x, --y,
 --unseen NAME=X.npy), split 75/25 stratified by the first seed.
 
 Examples:
+  mtq onnx resnet.onnx --list-layers
   mtq onnx mnist_mlp.onnx --classes 0,1,2,3,4,5,6,7 --inject 8,9
-  mtq onnx model.onnx --x X.npy --y y.npy --layers relu1,relu2 --k-max 6"
+  mtq onnx model.onnx --x X.npy --y y.npy --layers relu1,relu2 --k-max 6
+  mtq onnx resnet.onnx --x X.npy --y y.npy --layers layer3.1,layer4.1,pool
+  mtq onnx transformer.onnx --x X.npy --y y.npy --token-pool first"
     )]
     Onnx {
         /// The route's flags.
@@ -169,6 +176,17 @@ pub enum ConvTapArg {
     /// One mean per channel (global average pooling).
     Mean,
     /// The whole feature map, flattened (channels x height x width).
+    Flatten,
+}
+
+/// How a sequence of tokens (an ONNX output `batch x tokens x features`) is studied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenPoolArg {
+    /// The mean over the tokens (the model's width, whatever the sequence length).
+    Mean,
+    /// The first token ([CLS] in BERT- or ViT-style classifiers).
+    First,
+    /// Every token, flattened (tokens x features).
     Flatten,
 }
 
@@ -366,13 +384,30 @@ pub struct OnnxArgs {
     /// The ONNX classifier (one input whose axes after the batch are fixed).
     #[arg(value_name = "MODEL.onnx")]
     pub model: PathBuf,
-    /// Node names to tap as hidden layers (`name` or `name:slot`), in network order; default:
-    /// every activation after a Gemm/MatMul/Conv.
-    #[arg(long, value_delimiter = ',', value_name = "NODE,NODE,..")]
+    /// Outputs to tap as hidden layers, in network order: each a node name (`NODE`, or
+    /// `NODE:slot` for another output), or a short name from --list-layers, optionally
+    /// `=NAME` to name the layer; default: each residual block's output and the pooled
+    /// features (ResNets, transformers), else every activation after a Gemm/MatMul/Conv.
+    #[arg(long, value_delimiter = ',', value_name = "NODE[=NAME],..")]
     pub layers: Option<Vec<String>>,
     /// How convolution outputs (batch x channels x h x w) are studied.
     #[arg(long, value_enum, default_value_t = ConvTapArg::Mean)]
     pub conv_tap: ConvTapArg,
+    /// How sequences of tokens (batch x tokens x features, a transformer's layers) are
+    /// studied.
+    #[arg(long, value_enum, default_value_t = TokenPoolArg::Mean)]
+    pub token_pool: TokenPoolArg,
+    /// Print the outputs that can be tapped (index, short name, default tap or not, op,
+    /// shape without the batch, node name) and exit; no study (refuses the study's flags).
+    #[arg(
+        long,
+        conflicts_with_all = [
+            "layers", "conv_tap", "token_pool", "x", "y", "unseen", "classes", "inject",
+            "mnist_dir", "seed", "seeds", "k_min", "k_max", "silhouette_sample", "alpha",
+            "class_conditional", "out",
+        ]
+    )]
+    pub list_layers: bool,
     /// Arrays instead of MNIST digits.
     #[command(flatten)]
     pub arrays: ArrayArgs,

@@ -10,6 +10,7 @@
 mod args;
 mod failure;
 mod fit;
+mod list;
 mod monitor_args;
 mod output;
 mod progress;
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
     let done = match &cli.command {
         Command::Mnist { route, report: r } => report(Route::Mnist(route), &r.out),
         Command::Data { route, report: r } => report(Route::Data(route), &r.out),
+        Command::Onnx { route, .. } if route.list_layers => list::list_layers(&route.model),
         Command::Onnx { route, report: r } => report(Route::Onnx(route), &r.out),
         Command::Npy { route, report: r } => report(Route::Npy(route), &r.out),
         Command::Monitor(MonitorCommand::Fit(r)) => {

@@ -7,6 +7,7 @@ use clap::{ArgGroup, Args, Subcommand};
 
 use crate::args::{
     ActivationArg, ConvTapArg, DataArgs, LayoutArg, MnistArgs, NpyArgs, OnnxArgs, Route,
+    TokenPoolArg,
 };
 
 /// The examples of `mtq monitor --help`.
@@ -170,6 +171,10 @@ pub struct ScoreArgs {
     /// refused).
     #[arg(long, value_enum, requires = "onnx")]
     pub conv_tap: Option<ConvTapArg>,
+    /// How the --onnx token sequences are studied; default: the recorded way (another is
+    /// refused).
+    #[arg(long, value_enum, requires = "onnx")]
+    pub token_pool: Option<TokenPoolArg>,
     /// The --onnx nodes tapped; default: the recorded ones (others are refused).
     #[arg(
         long,

@@ -10,7 +10,7 @@ use mtq_signature::pipeline::InputFile;
 use mtq_signature::scores::column_key;
 use mtq_signature::{MonitorScores, NetworkKind, NpySet, PathMonitor};
 
-use crate::args::{ConvTapArg, ScoreArgs};
+use crate::args::{ConvTapArg, ScoreArgs, TokenPoolArg};
 use crate::failure::Failure;
 use crate::output::{self, percent};
 use crate::progress::Progress;
@@ -31,7 +31,7 @@ fn run_error(e: impl std::error::Error + 'static) -> Failure {
 /// written.
 pub fn score(a: &ScoreArgs, progress: &Progress) -> Result<(), Failure> {
     if let Some(onnx) = &a.onnx {
-        to_study::onnx_network(onnx.clone(), None, ConvTapArg::Mean)?;
+        to_study::onnx_network(onnx.clone(), None, ConvTapArg::Mean, TokenPoolArg::Mean)?;
     }
     output::prepare_file(&a.out)?;
     let monitor = PathMonitor::load(&a.monitor).map_err(run_error)?;

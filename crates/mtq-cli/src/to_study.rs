@@ -12,7 +12,7 @@ use mtq_signature::{NetworkKind, NetworkRecord};
 
 use crate::args::{
     ActivationArg, ConvTapArg, DataArgs, DataSet, DeviceArg, DigitArgs, LayoutArg, MnistArgs,
-    ModelArg, NpyArgs, OnnxArgs, Route, ScoreArgs, StudyArgs,
+    ModelArg, NpyArgs, OnnxArgs, Route, ScoreArgs, StudyArgs, TokenPoolArg,
 };
 use crate::failure::Failure;
 
@@ -126,7 +126,12 @@ fn data(a: &DataArgs) -> Result<Study, Failure> {
 
 /// `mtq onnx` (feature `onnx`; without it, a usage error saying how to build it).
 fn onnx(a: &OnnxArgs) -> Result<Study, Failure> {
-    let network = onnx_network(a.model.clone(), a.layers.clone(), a.conv_tap)?;
+    refuse(
+        a.list_layers,
+        "--list-layers",
+        "mtq monitor fit (run `mtq onnx MODEL --list-layers`)",
+    )?;
+    let network = onnx_network(a.model.clone(), a.layers.clone(), a.conv_tap, a.token_pool)?;
     let data = match (&a.arrays.x, &a.arrays.y) {
         (Some(x), Some(y)) => {
             let given = a.digits.classes.is_some() || a.digits.inject.is_some();
@@ -165,23 +170,41 @@ pub fn onnx_network(
     path: PathBuf,
     layers: Option<Vec<String>>,
     conv_tap: ConvTapArg,
+    token_pool: TokenPoolArg,
 ) -> Result<Network, Failure> {
+    use mtq_signature::pipeline::TokenPool;
     Ok(Network::Onnx {
         path,
         layers,
         conv_tap: conv_tap.tap(),
+        token_pool: match token_pool {
+            TokenPoolArg::Mean => TokenPool::Mean,
+            TokenPoolArg::First => TokenPool::First,
+            TokenPoolArg::Flatten => TokenPool::Flatten,
+        },
     })
 }
 
 /// An ONNX classifier, its `layers` tapped (default: every activation after a
 /// Gemm/MatMul/Conv); without the `onnx` feature, a usage error saying how to build it.
 #[cfg(not(feature = "onnx"))]
-pub fn onnx_network(_: PathBuf, _: Option<Vec<String>>, _: ConvTapArg) -> Result<Network, Failure> {
-    Err(Failure::Usage(
+pub fn onnx_network(
+    _: PathBuf,
+    _: Option<Vec<String>>,
+    _: ConvTapArg,
+    _: TokenPoolArg,
+) -> Result<Network, Failure> {
+    Err(no_onnx())
+}
+
+/// The usage error of an ONNX route in a build without ONNX support.
+#[cfg(not(feature = "onnx"))]
+pub fn no_onnx() -> Failure {
+    Failure::Usage(
         "ONNX models: this mtq was built without ONNX support; rebuild it with \
          `cargo install --path crates/mtq-cli --features onnx`"
             .into(),
-    ))
+    )
 }
 
 /// The network a monitor recorded, at `file` (its SHA-256 already checked): the recorded
@@ -210,7 +233,8 @@ pub fn recorded_network(
                 )));
             }
             let tap = recorded_value(record, "conv_tap", a.conv_tap, ConvTapArg::Mean)?;
-            onnx_network(file, layers, tap)
+            let pool = recorded_value(record, "token_pool", a.token_pool, TokenPoolArg::Mean)?;
+            onnx_network(file, layers, tap, pool)
         }
     }
 }

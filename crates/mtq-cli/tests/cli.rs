@@ -826,3 +826,97 @@ fn onnx_models_are_studied_on_arrays_and_refused_clearly() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `mtq onnx MODEL --list-layers` prints the candidate taps and exits 0 with no data; a study
+/// flag with it, or `--token-pool` on another route, is a usage error.
+#[cfg(feature = "onnx")]
+#[test]
+fn onnx_layers_are_listed_and_a_transformer_is_studied_per_block() {
+    let onnx = |f: &str| {
+        format!(
+            "{}/../mtq-activations/tests/fixtures/onnx/{f}",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    };
+    let resnet = onnx("resnet.onnx");
+    let out = mtq(&["onnx", &resnet, "--list-layers"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    let row = table
+        .lines()
+        .find(|l| l.contains("/net/layer4/layer4.1/relu_1/Relu"))
+        .expect("the last block's row");
+    assert!(
+        row.contains("layer4.1") && row.contains('*') && row.contains("32 x 1 x 1"),
+        "{row}"
+    );
+    assert!(
+        table.contains("the 11 default taps (*): layer1.0, layer1.1, layer2.0"),
+        "{table}"
+    );
+    assert!(table.contains("pool, logits, probs"), "{table}");
+    for extra in [
+        &["--x", "X.npy", "--y", "y.npy"][..],
+        &["--k-max", "4"],
+        &["--out", "somewhere"],
+        &["--layers", "layer1.0"],
+        &["--token-pool", "first"],
+    ] {
+        let mut args = vec!["onnx", resnet.as_str(), "--list-layers"];
+        args.extend(extra);
+        let out = mtq(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{extra:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(text(&out.stderr).contains("--list-layers"), "{extra:?}");
+    }
+    let out = mtq(&["onnx", &onnx("missing.onnx"), "--list-layers"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("missing.onnx"));
+    let out = mtq(&["data", "--dataset", "uci-digits", "--token-pool", "first"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = mtq(&["monitor", "fit", "onnx", &resnet, "--list-layers"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+
+    // the transformer on arrays of 16 tokens x 16 features: one layer per encoder block
+    let dir = temp("onnx-transformer");
+    std::fs::create_dir_all(&dir).unwrap();
+    let x = ndarray::Array3::from_shape_fn((60, 16, 16), |(i, t, f)| {
+        (i % 3) as f32 * if (t + f) % 2 == 0 { 1.0 } else { -1.0 }
+            + ((i * 7 + t * 5 + f) % 11) as f32 / 10.0
+    });
+    let y = ndarray::Array1::from_shape_fn(60, |i| (i % 3) as i64);
+    mtq_data::npy::write_npy(dir.join("X.npy"), &x).unwrap();
+    mtq_data::npy::write_npy(dir.join("y.npy"), &y).unwrap();
+    let p = |f: &str| dir.join(f).to_str().unwrap().to_owned();
+    let report = dir.join("report");
+    let out = mtq(&[
+        "onnx",
+        &onnx("transformer.onnx"),
+        "--x",
+        &p("X.npy"),
+        "--y",
+        &p("y.npy"),
+        "--k-max",
+        "3",
+        "--token-pool",
+        "first",
+        "--out",
+        report.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("extracted layers enc.0, enc.1, pool, logits, probs"),
+        "{}",
+        text(&out.stderr)
+    );
+    let json = std::fs::read_to_string(report.join("report.json")).unwrap();
+    assert!(
+        json.contains("\"token_pool\"") && json.contains("\"first\""),
+        "{json}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -396,6 +396,7 @@ fn a_monitor_fitted_through_onnx_scores_new_arrays() {
     let record = monitor.network().unwrap();
     assert_eq!(record.kind, NetworkKind::Onnx);
     assert_eq!(record.option("conv_tap"), Some("mean"));
+    assert_eq!(record.option("token_pool"), Some("mean"));
     let csv = dir.join("s.csv");
     let onnx = |x: &str, more: &[&str]| {
         let x = p(x);
@@ -421,6 +422,14 @@ fn a_monitor_fitted_through_onnx_scores_new_arrays() {
     assert!(odd > known, "unseen {odd}, known {known}");
     let out = onnx("X.npy", &["--conv-tap", "flatten"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let out = onnx("X.npy", &["--token-pool", "first"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("the monitor was fitted with --token-pool mean"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(onnx("X.npy", &["--token-pool", "mean"]).status.success());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

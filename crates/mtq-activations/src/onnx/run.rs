@@ -1,11 +1,12 @@
 //! Running the optimised graph: a batch of rows in, every tapped output out.
 
 use candle_core::{Device, Tensor};
-use mtq_model::ConvTap;
 use tract_onnx::prelude::{IntoTValue, tvec};
 use tract_onnx::tract_hir::internal::Tensor as TractTensor;
 
 use super::OnnxModel;
+use super::reduce::reduce;
+use super::taps::Layout;
 use crate::error::{ActivationsError, Result};
 use crate::{LayerModel, LayerSpec};
 
@@ -33,7 +34,8 @@ impl OnnxModel {
         outputs
             .iter()
             .zip(&self.specs)
-            .map(|(t, spec)| {
+            .enumerate()
+            .map(|(i, (t, spec))| {
                 let t = t.cast_to::<f32>().map_err(onnx_err)?;
                 let view = t.to_plain_array_view::<f32>().map_err(onnx_err)?;
                 let dims = view.shape().to_vec();
@@ -45,18 +47,14 @@ impl OnnxModel {
                         expected_width: None,
                     });
                 }
-                if dims.len() == 4 && self.conv_tap == ConvTap::ChannelMean {
-                    let (c, hw) = (dims[1], dims[2] * dims[3]);
-                    let flat: Vec<f32> = view.iter().copied().collect();
-                    let means = flat
-                        .chunks(hw.max(1))
-                        .map(|m| m.iter().sum::<f32>() / hw.max(1) as f32)
-                        .collect();
-                    Ok((means, c))
-                } else {
-                    let width = dims[1..].iter().product();
-                    Ok((view.iter().copied().collect(), width))
-                }
+                let values = view.iter().copied().collect();
+                Ok(reduce(
+                    &dims,
+                    values,
+                    self.layouts.get(i).copied().unwrap_or(Layout::Tokens),
+                    self.conv_tap,
+                    self.token_pool,
+                ))
             })
             .collect()
     }

@@ -27,7 +27,7 @@ impl NetworkKind {
 /// The network file a [`PathMonitor`](super::PathMonitor) was fitted through
 /// ([`PathMonitor::network`](super::PathMonitor::network)): its kind, its path as given, its
 /// SHA-256 and the options it was run with (e.g. `activation` and `weight_layout` for
-/// weights, `layers` and `conv_tap` for ONNX; the names and values of the study's
+/// weights, `layers`, `conv_tap` and `token_pool` for ONNX; the names and values of the study's
 /// provenance). Stored in the monitor's manifest as the optional field `network`; a monitor of
 /// a network trained by the study, or of activations, has none.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

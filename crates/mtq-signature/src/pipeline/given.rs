@@ -52,13 +52,15 @@ impl Network {
                 path,
                 layers,
                 conv_tap,
+                token_pool,
             } => {
                 let inputs = vec![InputFile::read("model", path)?];
                 let model = match layers {
                     None => mtq_activations::OnnxModel::load(path)?,
                     Some(layers) => mtq_activations::OnnxModel::load_with_hidden(path, layers)?,
                 }
-                .with_conv_tap(*conv_tap);
+                .with_conv_tap(*conv_tap)
+                .with_token_pool(*token_pool);
                 let taps = model.layers().into_iter().map(|s| s.name).collect();
                 Some(Ready {
                     model: Arc::new(model),
@@ -105,7 +107,7 @@ impl NetworkRecord {
     /// The record of the network file a study ran through: its kind, its path as given, its
     /// SHA-256 (the provenance's input of role `weights` or `model`) and its options as the
     /// provenance lists them (`activation`, `weight_layout` for weights; `layers`,
-    /// `conv_tap` for ONNX). `None` for a network the study trained, a model value, or
+    /// `conv_tap`, `token_pool` for ONNX). `None` for a network the study trained, a model value, or
     /// activations, or if the provenance does not list the file.
     #[must_use]
     pub fn of_study(network: &Network, provenance: &Provenance) -> Option<NetworkRecord> {
@@ -117,9 +119,12 @@ impl NetworkRecord {
                 &["activation", "weight_layout"],
             ),
             #[cfg(feature = "onnx")]
-            Network::Onnx { path, .. } => {
-                (NetworkKind::Onnx, path, "model", &["layers", "conv_tap"])
-            }
+            Network::Onnx { path, .. } => (
+                NetworkKind::Onnx,
+                path,
+                "model",
+                &["layers", "conv_tap", "token_pool"],
+            ),
             _ => return None,
         };
         let file = path.display().to_string();

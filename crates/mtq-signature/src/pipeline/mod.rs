@@ -44,6 +44,10 @@ pub use load::{
     CALIBRATION_FRACTION, CalibrationSource, StudyData, TEST_CALIBRATION_FRACTION, TEST_FRACTION,
     calibration_seed,
 };
+/// The ONNX model of [`Network::Onnx`], its candidate taps and its token pooling (feature
+/// `onnx`), for a caller that lists a model's layers before a study.
+#[cfg(feature = "onnx")]
+pub use mtq_activations::onnx::{Candidate, OnnxModel, TokenPool};
 pub use run::StudyOutcome;
 pub use seed::{Stage, StudyRun};
 pub use spec::{DataSource, ModelKind, Network, Study, Training};

@@ -346,12 +346,14 @@ impl Study {
                 path,
                 layers,
                 conv_tap,
+                token_pool,
             } => {
                 put("onnx", path.display().to_string());
                 if let Some(l) = layers {
                     put("layers", l.join(","));
                 }
                 put("conv_tap", tap_name(*conv_tap).into());
+                put("token_pool", token_pool.name().into());
             }
             Network::Given { name, .. } => put("network", name.clone()),
             Network::None => {}

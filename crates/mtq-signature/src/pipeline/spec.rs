@@ -130,10 +130,15 @@ pub enum Network {
     Onnx {
         /// The model file.
         path: PathBuf,
-        /// Node names to tap; `None`: every activation after a Gemm/MatMul/Conv.
+        /// Outputs to tap as hidden layers (`NODE`, `NODE:slot` or a short name, each
+        /// optionally `=NAME`: [`OnnxModel::load_with_layers`](mtq_activations::OnnxModel::load_with_layers));
+        /// `None`: the default taps (each residual block's output and the pooled features, or
+        /// every activation after a Gemm/MatMul/Conv: [`mtq_activations::onnx`]).
         layers: Option<Vec<String>>,
         /// How convolution outputs are studied.
         conv_tap: ConvTap,
+        /// How sequences of tokens (`batch x tokens x features`) are pooled.
+        token_pool: mtq_activations::TokenPool,
     },
     /// Any [`LayerModel`], named for the report.
     Given {
