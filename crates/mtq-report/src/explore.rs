@@ -93,6 +93,9 @@ pub struct ExploreData {
     pub thumb_height: usize,
     /// Every set of the study, reference first.
     pub sets: Vec<ExploreSet>,
+    /// The key of the set the default view draws with the unseen sets (`test` when the study
+    /// has a labelled test set, else `reference`), as `report.json`'s Sankey.
+    pub shown_set: String,
     /// Per layer, how the reference samples split as K grows.
     pub ktrees: Vec<KTree>,
 }
@@ -312,6 +315,7 @@ impl ExploreData {
                 0
             },
             sets,
+            shown_set: crate::from_study::shown_set(result).role.to_string(),
             ktrees,
         }
     }

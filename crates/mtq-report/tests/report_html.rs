@@ -30,8 +30,13 @@ fn report_is_self_contained_well_formed_and_has_every_section() {
     assert!(!html.contains("src="));
     assert!(!html.contains("<link"));
     assert!(!html.contains("@import") && !html.contains("url(http"));
-    // Three inline SVGs: Sankey, silhouette, ROC.
-    assert_eq!(html.matches("<svg ").count(), 3);
+    // Four inline SVGs: layer agreement, Sankey, silhouette, ROC.
+    assert_eq!(html.matches("<svg ").count(), 4);
+    // The layer table: one row per layer, the unseen classes' main clusters.
+    let table = &html[html.find("<table class=\"layers\">").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert_eq!(table.matches("<tr").count(), 1 + data.summary.layers.len());
+    assert!(table.contains("unseen 4: main cluster"));
 }
 
 /// A K chosen at the end of the range tried is said, with the advice to widen it; not when
@@ -42,13 +47,15 @@ fn a_k_at_the_edge_of_its_range_is_said() {
     let line = |d: &ReportData| {
         mtq_report::sentences::headlines(d)
             .into_iter()
-            .find(|l| l.starts_with("Clusters chosen"))
+            .find(|l| l.starts_with("Clusters, fitted on the reference"))
             .unwrap()
     };
     assert!(!line(&data).contains("K tried"), "{}", line(&data));
     data.silhouette_curves[0].chosen_k = 10;
     assert!(
-        line(&data).contains("h1 K = 10 (silhouette 0.262; the largest K tried, a larger one may fit better: widen the K range)"),
+        line(&data).contains(
+            "h1 (K = 10) chose the largest K tried, a larger one may fit better: widen the K range."
+        ),
         "{}",
         line(&data)
     );
@@ -63,7 +70,9 @@ fn headlines_are_generated_from_the_numbers() {
     let headlines =
         &html[html.find("<ul class=\"headlines\">").unwrap()..html.find("</ul>").unwrap()];
     assert!(headlines.contains("99.55 %"), "accuracy");
-    assert!(headlines.contains("h1 K = 2 (silhouette 0.587)"));
+    assert!(headlines.contains("K = 2 in every one of the 3 layers"));
+    assert!(headlines.contains("Of the 442 test samples (test 1/7)"));
+    assert!(headlines.contains("(896 reference (training) samples)"));
     // 895 of 896 ones take the archetypal path.
     assert!(headlines.contains("895 of 896") && headlines.contains("h1:1 → h2:1 → out:1"));
     assert!(headlines.contains("835 of 859"));
@@ -165,12 +174,23 @@ fn silhouette_chart_marks_each_chosen_k() {
 #[test]
 fn roc_chart_has_a_panel_per_task_and_auroc_in_the_legend() {
     let data = sample::report();
-    let svg = roc_svg(&data.anomaly.roc_curves).unwrap();
+    let svg = roc_svg(&data.anomaly.roc_curves, &data.anomaly.trusted).unwrap();
     xml::check(&svg).unwrap();
+    // The trusted score's curve: one per task, drawn thick and labelled "trusted".
+    let trusted = data
+        .anomaly
+        .roc_curves
+        .iter()
+        .filter(|c| c.name == data.anomaly.trusted)
+        .count();
+    assert_eq!(trusted, 2);
     assert_eq!(
-        svg.matches("class=\"curve\"").count(),
+        svg.matches("class=\"curve\"").count() + trusted,
         data.anomaly.roc_curves.len()
     );
+    assert_eq!(svg.matches("class=\"curve trusted\"").count(), trusted);
+    assert_eq!(svg.matches(">trusted</text>").count(), trusted);
+    assert!(svg.contains(&format!("trusted: {}", data.anomaly.trusted)));
     assert_eq!(svg.matches("<title>chance</title>").count(), 2);
     for task in sample::TASKS {
         assert!(svg.contains(&format!("ROC: {}", task)));
@@ -319,7 +339,10 @@ fn bad_report_data_is_a_typed_error() {
         silhouette_svg(&[]),
         Err(ReportError::EmptyCurve { .. })
     ));
-    assert!(matches!(roc_svg(&[]), Err(ReportError::EmptyCurve { .. })));
+    assert!(matches!(
+        roc_svg(&[], ""),
+        Err(ReportError::EmptyCurve { .. })
+    ));
 }
 
 /// Writes the demo report to `target/tmp/mtq-report-demo/` (report.html, sankey.svg,
