@@ -23,11 +23,15 @@
   // from the longest cluster label.
   function defaultCount() {
     var fig = document.getElementById("sankey"), avail = Math.max(600, ((fig && fig.clientWidth) || 860) - 4);
-    var longest = 0, total = 0;
-    D.sets.forEach(function (s) { total += s.ids.length; });
-    D.clusters.forEach(function (names) { names.forEach(function (n) { longest = Math.max(longest, textW(n + " (" + total + ")", 12)); }); });
+    var n = 0, longest = 0, first = 0, last = 0;
+    D.sets.forEach(function (s) { if (s.key === SHOWN || s.key.indexOf("unseen:") === 0) n += s.ids.length; });
+    var count = " (" + n + ")";
+    D.clusters.forEach(function (names) { names.forEach(function (c) { longest = Math.max(longest, textW(c + count, 12)); }); });
+    groups.forEach(function (g) { first = Math.max(first, textW(g.label + count, 12)); });
+    D.classes.forEach(function (c) { last = Math.max(last, textW("pred " + c + count, 12)); });
     var per = Math.max(MIN_GAP, NODE_W + LABEL_GAP + Math.min(longest, LABEL_MAX) + 12);
-    return Math.max(2, Math.min(MAX_DEFAULT_LAYERS, Math.floor((avail - 2 * per) / per)));
+    var fixed = LEFT + Math.max(MIN_GAP, NODE_W + LABEL_GAP + Math.min(first, LABEL_MAX) + 12) + (D.with_predictions ? NODE_W + LABEL_GAP + Math.min(last, LABEL_MAX) + 8 : 0);
+    return Math.max(2, Math.min(MAX_DEFAULT_LAYERS, Math.floor((avail - fixed) / per)));
   }
   function defaultLayers() {
     var on = [], l, m = defaultCount();

@@ -480,11 +480,11 @@ pub fn roc_svg(curves: &[RocCurve], trusted: &str) -> Result<String> {
     Ok(s)
 }
 
-/// A value in `[0, 1]` as a sequential blue (white at 0, dark blue at 1), and the text colour
-/// that reads on it.
-fn heat(v: f64) -> (String, &'static str) {
+/// A value in `[lo, 1]` as a sequential blue (white at `lo` and below, dark blue at 1), and the
+/// text colour that reads on it.
+fn heat(v: f64, lo: f64) -> (String, &'static str) {
     let t = if v.is_finite() {
-        v.clamp(0.0, 1.0)
+        ((v - lo) / (1.0 - lo).max(1e-9)).clamp(0.0, 1.0)
     } else {
         0.0
     };
@@ -500,8 +500,9 @@ fn heat(v: f64) -> (String, &'static str) {
 
 /// Draws the agreement of each layer with the previous one as a heat strip: one column per
 /// consecutive pair (titled by its later layer), one row for the ARI of their partitions and one
-/// for the linear CKA of their activations, each cell coloured from white (0) to dark blue (1)
-/// with its value; a redundant pair's ARI cell is outlined. Readable at twenty layers and more
+/// for the linear CKA of their activations, each cell coloured from white to dark blue (1) with
+/// its value; a redundant pair's ARI cell is outlined. White is the lowest value shown rounded
+/// down to a tenth (at most 0.9, at least 0), so that values all close to 1 still differ. Readable at twenty layers and more
 /// (the strip grows right; the page scrolls it).
 ///
 /// # Errors
@@ -525,8 +526,25 @@ pub fn agreement_svg(pairs: &[LayerPair], threshold: f64) -> Result<String> {
         .iter()
         .map(|p| text_width(&p.second, 11.0) + 10.0)
         .fold(46.0, f64::max);
+    let lowest = pairs
+        .iter()
+        .flat_map(|p| [Some(p.ari), p.cka])
+        .flatten()
+        .filter(|v| v.is_finite())
+        .fold(1.0, f64::min);
+    let lo = ((lowest * 10.0).floor() / 10.0).clamp(0.0, 0.9);
+    let title = format!(
+        "Agreement with the previous layer (redundant if ARI ≥ {})",
+        num(threshold, 2)
+    );
+    let note = format!(
+        "Column h: the pair (layer before h) → h. White: {} or less, dark blue: 1; orange outline: redundant.",
+        num(lo, 1)
+    );
     #[allow(clippy::cast_precision_loss)]
-    let width = LEFT + cell * pairs.len() as f64 + 12.0;
+    let width = (LEFT + cell * pairs.len() as f64 + 12.0)
+        .max(text_width(&title, 13.0) + 12.0)
+        .max(text_width(&note, 11.0) + 12.0);
     let height = TOP + 2.0 * ROW + 30.0;
     let mut s = String::new();
     svg_open(
@@ -537,8 +555,8 @@ pub fn agreement_svg(pairs: &[LayerPair], threshold: f64) -> Result<String> {
     );
     let _ = write!(
         s,
-        r##"<text x="4" y="16" font-size="13" font-weight="bold" fill="#111111">Agreement with the previous layer (redundant if ARI ≥ {})</text>"##,
-        num(threshold, 2)
+        r##"<text x="4" y="16" font-size="13" font-weight="bold" fill="#111111">{}</text>"##,
+        esc(&title)
     );
     for (r, name) in ["ARI", "linear CKA"].iter().enumerate() {
         #[allow(clippy::cast_precision_loss)]
@@ -564,7 +582,7 @@ pub fn agreement_svg(pairs: &[LayerPair], threshold: f64) -> Result<String> {
             #[allow(clippy::cast_precision_loss)]
             let y = TOP + r as f64 * ROW;
             let what = if r == 0 { "ARI" } else { "linear CKA" };
-            let (fill, ink) = v.map_or(("#eeeeee".to_owned(), "#555555"), heat);
+            let (fill, ink) = v.map_or(("#eeeeee".to_owned(), "#555555"), |v| heat(v, lo));
             let outline = if r == 0 && p.redundant {
                 r##" stroke="#d55e00" stroke-width="3""##
             } else {
@@ -593,8 +611,9 @@ pub fn agreement_svg(pairs: &[LayerPair], threshold: f64) -> Result<String> {
     }
     let _ = write!(
         s,
-        r##"<text x="4" y="{}" font-size="11" fill="#555555">Column h = the pair (layer before h) → h. White 0, dark blue 1; orange outline: redundant.</text>"##,
-        px(TOP + 2.0 * ROW + 18.0)
+        r##"<text x="4" y="{}" font-size="11" fill="#555555">{}</text>"##,
+        px(TOP + 2.0 * ROW + 18.0),
+        esc(&note)
     );
     s.push_str("</svg>\n");
     Ok(s)

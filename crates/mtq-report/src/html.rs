@@ -356,7 +356,7 @@ fn layers_section(s: &mut String, data: &ReportData) -> Result<()> {
             &data.redundancy.pairs,
             data.redundancy.threshold,
         )?);
-        s.push_str("</div><figcaption>Agreement of each layer with the previous one, on the reference set: ARI of their cluster partitions and linear CKA of their activations (darker = closer to 1). An outlined ARI cell: the layer is judged redundant with the previous one.</figcaption></figure>\n");
+        s.push_str("</div><figcaption>Agreement of each layer with the previous one, on the reference set: ARI of their cluster partitions and linear CKA of their activations (darker = closer to 1; the scale starts at the lowest value shown). An outlined ARI cell: the layer is judged redundant with the previous one.</figcaption></figure>\n");
     }
     Ok(())
 }

@@ -366,3 +366,62 @@ fn demo_report_is_written() {
         );
     }
 }
+
+/// At twenty layers the headlines summarise: no sentence names every layer, each counts a named
+/// set, and the layer table and agreement strip carry the per-layer numbers.
+#[test]
+fn headlines_never_list_every_layer() {
+    let mut data = sample::report();
+    let names: Vec<String> = (1..=19).map(|i| format!("h{i}")).collect();
+    let curve = data.silhouette_curves[0].clone();
+    data.silhouette_curves = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let mut c = curve.clone();
+            c.layer = n.clone();
+            c.chosen_k = c.k[i % 3];
+            c
+        })
+        .collect();
+    let route = data.strangers[0].routes[0].clone();
+    for st in &mut data.strangers {
+        st.routes = names
+            .iter()
+            .map(|n| {
+                let mut r = route.clone();
+                r.layer = n.clone();
+                r
+            })
+            .collect();
+    }
+    let lines = mtq_report::sentences::headlines(&data);
+    for line in &lines {
+        if line.starts_with("Redundant layer") || line.starts_with("No layer is redundant") {
+            continue; // the redundancy verdict's own wording
+        }
+        let named = names
+            .iter()
+            .filter(|n| {
+                line.split(|c: char| !c.is_ascii_alphanumeric())
+                    .any(|w| w == n.as_str())
+            })
+            .count();
+        assert!(named <= 4, "{named} layers named in: {line}");
+    }
+    let k = lines.iter().find(|l| l.starts_with("Clusters")).unwrap();
+    assert!(k.contains("K ranges 2-4 over the 19 layers"), "{k}");
+    assert!(k.contains("see the layer table"), "{k}");
+    let unseen = lines
+        .iter()
+        .find(|l| l.starts_with("Unseen class 4"))
+        .unwrap();
+    assert!(
+        unseen.contains("at h1") && unseen.contains("h19"),
+        "{unseen}"
+    );
+    assert!(
+        unseen.contains("every layer in the layer table"),
+        "{unseen}"
+    );
+}
