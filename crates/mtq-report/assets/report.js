@@ -19,34 +19,33 @@
   // Layers drawn in the Sankey: every layer up to MAX_DEFAULT_LAYERS, else the first, the last
   // and evenly spaced ones between (the picker shows any others).
   var MAX_DEFAULT_LAYERS = 6;
-  // As many layers as fit the figure's width (at most MAX_DEFAULT_LAYERS, at least 2), judged
-  // from the longest cluster label.
-  function defaultCount() {
-    var fig = document.getElementById("sankey"), avail = Math.max(600, ((fig && fig.clientWidth) || 860) - 4);
-    var n = 0, longest = 0, first = 0, last = 0;
-    D.sets.forEach(function (s) { if (s.key === SHOWN || s.key.indexOf("unseen:") === 0) n += s.ids.length; });
-    var count = " (" + n + ")";
-    D.clusters.forEach(function (names) { names.forEach(function (c) { longest = Math.max(longest, textW(c + count, 12)); }); });
-    groups.forEach(function (g) { first = Math.max(first, textW(g.label + count, 12)); });
-    D.classes.forEach(function (c) { last = Math.max(last, textW("pred " + c + count, 12)); });
-    var per = Math.max(MIN_GAP, NODE_W + LABEL_GAP + Math.min(longest, LABEL_MAX) + 12);
-    var fixed = LEFT + Math.max(MIN_GAP, NODE_W + LABEL_GAP + Math.min(first, LABEL_MAX) + 12) + (D.with_predictions ? NODE_W + LABEL_GAP + Math.min(last, LABEL_MAX) + 8 : 0);
-    return Math.max(2, Math.min(MAX_DEFAULT_LAYERS, Math.floor((avail - fixed) / per)));
-  }
-  function defaultLayers() {
-    var on = [], l, m = defaultCount();
+  // Every layer when they fit the figure's width, else as many as fit (at least two, at most
+  // MAX_DEFAULT_LAYERS): the first, the last and evenly spaced ones between.
+  function spread(m) {
+    var on = [], l;
     for (l = 0; l < L; l++) on.push(L <= m);
     if (L > m) for (l = 0; l < m; l++) on[Math.round(l * (L - 1) / (m - 1))] = true;
     return on;
   }
+  function defaultLayers() {
+    var fig = document.getElementById("sankey"), avail = Math.max(600, ((fig && fig.clientWidth) || 860) - 4);
+    if (L <= 3) return spread(L);
+    var all = members(null);
+    for (var m = Math.min(L, MAX_DEFAULT_LAYERS); m > 2; m--) {
+      var on = spread(m);
+      if (columnsLayout(colsOf(on), all).need <= avail) return on;
+    }
+    return spread(Math.min(L, 2));
+  }
   var st = { view: "all", hidden: {}, sel: null, layers: null };
   // The columns drawn, as indices into every column (0: true class, 1..L: layers, L+1: predicted).
-  function shownCols() {
+  function colsOf(on) {
     var cols = [0];
-    for (var l = 0; l < L; l++) if (st.layers[l]) cols.push(l + 1);
+    for (var l = 0; l < L; l++) if (on[l]) cols.push(l + 1);
     if (D.with_predictions) cols.push(L + 1);
     return cols;
   }
+  function shownCols() { return colsOf(st.layers); }
 
   function el(tag, attrs, text) {
     var e = tag.indexOf("svg:") === 0 ? document.createElementNS(NS, tag.slice(4)) : document.createElement(tag);
@@ -183,20 +182,16 @@
     });
     return placed;
   }
-  function drawSankey() {
-    var fig = document.getElementById("sankey");
-    var cols = shownCols(), nc = cols.length;
-    var all = members(null), links = linkCounts(all, cols), N = all.length;
-    var totals = [], c, k;
+  // Per drawn column: the samples of each node, the label texts (cut to LABEL_MAX), the gap to
+  // the next column (its widest label and its title fit in it), the room right of the last
+  // column, and the width all that needs.
+  function columnsLayout(cols, all) {
+    var nc = cols.length, totals = [], text = [], labW = [], titleW = [], c;
     for (c = 0; c < nc; c++) totals.push({});
     all.forEach(function (p) {
       var s = D.sets[p[0]];
       for (var c2 = 0; c2 < nc; c2++) { var n = nodeOf(s, p[1], cols[c2]); totals[c2][n] = (totals[c2][n] || 0) + 1; }
     });
-    var maxNodes = Math.max.apply(null, totals.map(function (t) { return Object.keys(t).length; }));
-    var scale = N ? (H - TOP - 10 - PAD * Math.max(0, maxNodes - 1)) / N : 0;
-    // Label texts, cut to LABEL_MAX; each column as wide as its widest label and its title.
-    var text = [], labW = [], titleW = [];
     for (c = 0; c < nc; c++) {
       text.push({});
       var w = 0;
@@ -210,6 +205,15 @@
     for (c = 0; c < nc - 1; c++) gaps.push(Math.max(MIN_GAP, NODE_W + LABEL_GAP + labW[c] + 12, titleW[c] + 12));
     var right = Math.max(NODE_W + LABEL_GAP + labW[nc - 1], titleW[nc - 1]) + 8;
     var need = LEFT + gaps.reduce(function (a, b) { return a + b; }, 0) + right;
+    return { totals: totals, text: text, gaps: gaps, need: need };
+  }
+  function drawSankey() {
+    var fig = document.getElementById("sankey");
+    var cols = shownCols(), nc = cols.length;
+    var all = members(null), links = linkCounts(all, cols), N = all.length, c, k;
+    var lay = columnsLayout(cols, all), totals = lay.totals, text = lay.text, gaps = lay.gaps, need = lay.need;
+    var maxNodes = Math.max.apply(null, totals.map(function (t) { return Object.keys(t).length; }));
+    var scale = N ? (H - TOP - 10 - PAD * Math.max(0, maxNodes - 1)) / N : 0;
     var avail = Math.max(600, (fig.clientWidth || 860) - 4);
     var W = Math.max(need, avail);
     if (W > need && nc > 1) { var extra = (W - need) / (nc - 1); gaps = gaps.map(function (g) { return g + extra; }); }
@@ -334,7 +338,8 @@
   function viewName() {
     if (st.view === "all") {
       var s0 = D.sets.filter(function (s) { return s.key === SHOWN; })[0];
-      return "the " + (SHOWN === "test" ? "test" : "reference (training)") + " set" + (s0 ? " (" + s0.name + ")" : "") + " and every unseen set (as sankey.svg)";
+      var kind = SHOWN === "test" ? "test" : "reference (training)";
+      return "the " + kind + " set" + (s0 && s0.name !== SHOWN ? " (" + s0.name + ")" : "") + " and every unseen set (as sankey.svg)";
     }
     var s = D.sets[Number(st.view)];
     return "the set " + s.name + " (" + s.key + ")";

@@ -268,6 +268,11 @@ fn layers_in_short(layers: &[String]) -> String {
 /// The set the Sankey and path tables count, in words: `the test set (1/7 test, 442 samples)`.
 fn shown_set_words(data: &ReportData) -> String {
     match &data.shown_set {
+        Some(set) if set.name == set.key || set.name == set.kind() => format!(
+            "the {} set ({} samples)",
+            set.kind(),
+            crate::sentences::thousands(set.n)
+        ),
         Some(set) => format!(
             "the {} set ({}, {} samples)",
             set.kind(),

@@ -228,9 +228,13 @@ pub fn headlines(data: &ReportData) -> Vec<String> {
     if let Some(acc) = data.summary.test_accuracy {
         out.push(match &data.summary.test_set {
             Some(t) => format!(
-                "Of the {} test samples ({}), the network classifies {:.2} % correctly.",
+                "Of the {} test samples{}, the network classifies {:.2} % correctly.",
                 thousands(t.n),
-                t.name,
+                if t.name == "test" {
+                    String::new()
+                } else {
+                    format!(" ({})", t.name)
+                },
                 100.0 * acc
             ),
             None => format!(
