@@ -79,6 +79,24 @@ return [els.length, out];
 """
 
 
+STATIC_JS = """
+const svg = document.documentElement;
+const box = svg.getBoundingClientRect();
+const rs = Array.from(svg.querySelectorAll('text.label, text.title')).map(e => [e.textContent, e.getBoundingClientRect()]);
+const out = [];
+const eps = 0.5;
+for (const [t, r] of rs)
+  if (r.left < box.left - eps || r.right > box.right + eps || r.top < box.top - eps || r.bottom > box.bottom + eps)
+    out.push('label ' + JSON.stringify(t) + ' outside the svg');
+for (let i = 0; i < rs.length; i++) for (let j = i + 1; j < rs.length; j++) {
+  const a = rs[i][1], b = rs[j][1];
+  if (a.left < b.right - eps && b.left < a.right - eps && a.top < b.bottom - eps && b.top < a.bottom - eps)
+    out.push('labels ' + JSON.stringify(rs[i][0]) + ' and ' + JSON.stringify(rs[j][0]) + ' overlap');
+}
+return [rs.length, out];
+"""
+
+
 def check_labels(d, where):
     res = d.execute_script(LABELS_JS)
     if isinstance(res, list) and len(res) == 2 and isinstance(res[1], list):
@@ -262,6 +280,14 @@ def main():
         errs = console_errors(d)
         if errs:
             fail(f"console errors: {errs}")
+        # The standalone sankey.svg: the same checks on its label boxes.
+        d.get("file://" + os.path.abspath(os.path.join(out, "sankey.svg")))
+        n, problems = d.execute_script(STATIC_JS)
+        if problems:
+            fail("sankey.svg: " + "; ".join(problems[:10]))
+        print(f"sankey.svg: {n} labels, none overlapping, all inside the svg")
+        if shots:
+            d.save_screenshot(os.path.join(shots, "13-sankey-svg.png"))
         print("browser test passed")
     finally:
         d.quit()
