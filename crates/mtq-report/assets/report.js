@@ -458,8 +458,14 @@
       if (s.key.indexOf("unseen:") !== 0) return;
       var by = {};
       for (var i = 0; i < s.ids.length; i++) {
-        var r = [];
-        for (var l = 0; l < L; l++) r.push(D.layers[l] + "→" + majority(D.clusters[l][s.clusters[i * L + l]]));
+        // Runs of layers going to the same class are written once: "h1–h17→7".
+        var r = [], start = 0;
+        for (var l = 0; l < L; l++) {
+          var m = majority(D.clusters[l][s.clusters[i * L + l]]);
+          if (l + 1 < L && majority(D.clusters[l + 1][s.clusters[i * L + l + 1]]) === m) continue;
+          r.push((start === l ? D.layers[l] : D.layers[start] + "–" + D.layers[l]) + "→" + m);
+          start = l + 1;
+        }
         var key = r.join(", ") + (s.predicted[i] >= 0 ? " · predicted " + D.classes[s.predicted[i]] : "");
         (by[key] = by[key] || []).push(i);
       }

@@ -186,8 +186,12 @@ fn page(data: &ReportData, explore: Option<&ExploreData>) -> Result<String> {
             "<h2>Paths per class</h2>\n<p class=\"note\">Known classes: {}; unseen classes: their own sets. A path is marked when no reference (training) sample takes it.</p>\n<div class=\"grid\">",
             esc(&shown_set_words(data))
         );
+        let set = data
+            .shown_set
+            .as_ref()
+            .map_or_else(|| "reference (training)".to_owned(), crate::SetSize::kind);
         for t in &data.path_tables {
-            path_table(&mut s, t, &data.summary.layers);
+            path_table(&mut s, t, &data.summary.layers, &set);
         }
         s.push_str("</div>\n");
     }
@@ -398,7 +402,7 @@ fn summary_section(s: &mut String, data: &ReportData) {
     s.push_str("</table>\n");
 }
 
-fn path_table(s: &mut String, t: &PathTable, layers: &[String]) {
+fn path_table(s: &mut String, t: &PathTable, layers: &[String], set: &str) {
     let unseen = if t.injected {
         " (unseen in training)"
     } else {
@@ -406,9 +410,14 @@ fn path_table(s: &mut String, t: &PathTable, layers: &[String]) {
     };
     let _ = write!(
         s,
-        "<div class=\"hscroll\"><h3>Class {}{unseen}: {} samples, {} path{}</h3><table><tr>",
+        "<div class=\"hscroll\"><h3>Class {}{unseen}: {} {}samples, {} path{}</h3><table><tr>",
         esc(&t.class),
         t.n_samples,
+        if t.injected {
+            String::new()
+        } else {
+            format!("{} ", esc(set))
+        },
         t.rows.len(),
         if t.rows.len() == 1 { "" } else { "s" }
     );
