@@ -353,7 +353,7 @@ fn npy_study_writes_the_report_and_says_where() {
     assert!(quiet.status.success());
     assert!(quiet.stderr.is_empty(), "{}", text(&quiet.stderr));
     assert!(
-        text(&quiet.stdout).contains("h1 K = 3"),
+        text(&quiet.stdout).contains("K = 3 in every one of the 2 layers"),
         "{}",
         text(&quiet.stdout)
     );
