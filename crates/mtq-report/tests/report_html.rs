@@ -297,6 +297,13 @@ fn bad_report_data_is_a_typed_error() {
     ));
 
     let mut d = good.clone();
+    d.strangers[0].main_clusters[2].count = d.strangers[0].n_samples + 1;
+    assert!(matches!(
+        html_report(&d),
+        Err(ReportError::CountsExceedTotal { .. })
+    ));
+
+    let mut d = good.clone();
     d.strangers[0].routes[0].shares[0].count += 1000;
     assert!(matches!(
         html_report(&d),
