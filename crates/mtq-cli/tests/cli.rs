@@ -353,7 +353,7 @@ fn npy_study_writes_the_report_and_says_where() {
     assert!(quiet.status.success());
     assert!(quiet.stderr.is_empty(), "{}", text(&quiet.stderr));
     assert!(
-        text(&quiet.stdout).contains("h1 K = 3"),
+        text(&quiet.stdout).contains("K = 3 in every one of the 2 layers"),
         "{}",
         text(&quiet.stdout)
     );
@@ -391,7 +391,7 @@ fn mnist_study_runs_end_to_end() {
     assert!(stdout.contains("Unseen class 4"), "{stdout}");
     assert!(stdout.lines().last().unwrap().starts_with("report: "));
     let json: String = std::fs::read_to_string(out_dir.join("report.json")).unwrap();
-    assert!(json.contains("\"schema_version\": 3"));
+    assert!(json.contains("\"schema_version\": 4"));
     assert!(!json.contains("sampled reference rows"), "exact by default");
     // the sampled silhouette is opted into and said in the report
     let out = study(&["--silhouette-sample", "500"]);

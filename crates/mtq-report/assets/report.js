@@ -15,7 +15,37 @@
   if (hasUnknown) groups.push({ label: "unlabelled", injected: false, colour: "#999999" });
   var UNKNOWN = hasUnknown ? groups.length - 1 : -1;
   var nCols = L + 1 + (D.with_predictions ? 1 : 0);
-  var st = { view: "all", hidden: {}, sel: null };
+  var SHOWN = D.shown_set || "reference";
+  // Layers drawn in the Sankey: every layer up to MAX_DEFAULT_LAYERS, else the first, the last
+  // and evenly spaced ones between (the picker shows any others).
+  var MAX_DEFAULT_LAYERS = 6;
+  // Every layer when they fit the figure's width, else as many as fit (at least two, at most
+  // MAX_DEFAULT_LAYERS): the first, the last and evenly spaced ones between.
+  function spread(m) {
+    var on = [], l;
+    for (l = 0; l < L; l++) on.push(L <= m);
+    if (L > m) for (l = 0; l < m; l++) on[Math.round(l * (L - 1) / (m - 1))] = true;
+    return on;
+  }
+  function defaultLayers() {
+    var fig = document.getElementById("sankey"), avail = Math.max(600, ((fig && fig.clientWidth) || 860) - 4);
+    if (L <= 3) return spread(L);
+    var all = members(null);
+    for (var m = Math.min(L, MAX_DEFAULT_LAYERS); m > 2; m--) {
+      var on = spread(m);
+      if (columnsLayout(colsOf(on), all).need <= avail) return on;
+    }
+    return spread(Math.min(L, 2));
+  }
+  var st = { view: "all", hidden: {}, sel: null, layers: null };
+  // The columns drawn, as indices into every column (0: true class, 1..L: layers, L+1: predicted).
+  function colsOf(on) {
+    var cols = [0];
+    for (var l = 0; l < L; l++) if (on[l]) cols.push(l + 1);
+    if (D.with_predictions) cols.push(L + 1);
+    return cols;
+  }
+  function shownCols() { return colsOf(st.layers); }
 
   function el(tag, attrs, text) {
     var e = tag.indexOf("svg:") === 0 ? document.createElementNS(NS, tag.slice(4)) : document.createElement(tag);
@@ -39,7 +69,7 @@
   function viewSets() {
     if (st.view === "all") {
       return D.sets.map(function (s, i) { return i; }).filter(function (i) {
-        return D.sets[i].key === "reference" || D.sets[i].key.indexOf("unseen:") === 0;
+        return D.sets[i].key === SHOWN || D.sets[i].key.indexOf("unseen:") === 0;
       });
     }
     return [Number(st.view)];
@@ -54,14 +84,14 @@
     });
     return out;
   }
-  // Band counts: key "c|a|b|g" -> count.
-  function linkCounts(list) {
+  // Band counts between consecutive drawn columns: key "k|a|b|g" -> count, k indexing cols.
+  function linkCounts(list, cols) {
     var m = {};
     list.forEach(function (p) {
-      var s = D.sets[p[0]], i = p[1], g = grp(s, i), prev = nodeOf(s, i, 0);
-      for (var c = 1; c < nCols; c++) {
-        var n = nodeOf(s, i, c), k = (c - 1) + "|" + prev + "|" + n + "|" + g;
-        m[k] = (m[k] || 0) + 1;
+      var s = D.sets[p[0]], i = p[1], g = grp(s, i), prev = nodeOf(s, i, cols[0]);
+      for (var k = 1; k < cols.length; k++) {
+        var n = nodeOf(s, i, cols[k]), key = (k - 1) + "|" + prev + "|" + n + "|" + g;
+        m[key] = (m[key] || 0) + 1;
         prev = n;
       }
     });
@@ -121,22 +151,82 @@
     }).join("<br>");
   }
 
-  var W = 860, H = 520, NODE_W = 12, PAD = 8, TOP = 26, LEFT = 10, RIGHT = 96;
-  function drawSankey() {
-    var fig = document.getElementById("sankey");
-    var all = members(null), links = linkCounts(all), N = all.length;
-    var totals = [], c, k;
-    for (c = 0; c < nCols; c++) totals.push({});
+  var H = 520, NODE_W = 12, PAD = 8, TOP = 30, LEFT = 6, MIN_GAP = 64, LABEL_GAP = 5, LABEL_H = 15, LABEL_MAX = 150, HIT_W = 7;
+  var measureCtx = null;
+  function textW(t, px, bold) {
+    if (!measureCtx) measureCtx = document.createElement("canvas").getContext("2d");
+    var fam = getComputedStyle(document.body).fontFamily || "sans-serif";
+    measureCtx.font = (bold ? "bold " : "") + px + "px " + fam;
+    return Math.ceil(measureCtx.measureText(t).width) + 2;
+  }
+  // `t` cut with "…" to at most `max` pixels.
+  function fitText(t, max) {
+    if (textW(t, 12) <= max) return t;
+    var out = t;
+    while (out.length > 1 && textW(out + "…", 12) > max) out = out.slice(0, -1);
+    return out + "…";
+  }
+  // Label tops for one column's labelled nodes, biggest first: each label beside its node
+  // (its middle within the node's span, a few pixels of slack), never overlapping another;
+  // a label that cannot be placed is dropped (the node keeps its tooltip).
+  function placeLabels(items, lo, hi) {
+    var placed = [];
+    items.slice().sort(function (a, b) { return b.count - a.count || a.y - b.y; }).forEach(function (it) {
+      var want = it.y + it.h / 2 - LABEL_H / 2, cands = [want];
+      placed.forEach(function (p) { cands.push(p.top + LABEL_H + 1, p.top - LABEL_H - 1); });
+      cands.sort(function (a, b) { return Math.abs(a - want) - Math.abs(b - want); });
+      for (var j = 0; j < cands.length; j++) {
+        var t = cands[j], mid = t + LABEL_H / 2;
+        if (t < lo || t + LABEL_H > hi) continue;
+        if (mid < it.y - 4 || mid > it.y + Math.max(it.h, 2) + 4) continue;
+        if (placed.some(function (p) { return t < p.top + LABEL_H + 1 && p.top < t + LABEL_H + 1; })) continue;
+        it.top = t; placed.push(it);
+        return;
+      }
+    });
+    return placed;
+  }
+  // Per drawn column: the samples of each node, the label texts (cut to LABEL_MAX), the gap to
+  // the next column (its widest label and its title fit in it), the room right of the last
+  // column, and the width all that needs.
+  function columnsLayout(cols, all) {
+    var nc = cols.length, totals = [], text = [], labW = [], titleW = [], c;
+    for (c = 0; c < nc; c++) totals.push({});
     all.forEach(function (p) {
       var s = D.sets[p[0]];
-      for (var c2 = 0; c2 < nCols; c2++) { var n = nodeOf(s, p[1], c2); totals[c2][n] = (totals[c2][n] || 0) + 1; }
+      for (var c2 = 0; c2 < nc; c2++) { var n = nodeOf(s, p[1], cols[c2]); totals[c2][n] = (totals[c2][n] || 0) + 1; }
     });
+    for (c = 0; c < nc; c++) {
+      text.push({});
+      var w = 0;
+      for (var nk in totals[c]) {
+        var t = fitText(nodeLabel(cols[c], Number(nk)), LABEL_MAX - textW(" (" + totals[c][nk] + ")", 12)) + " (" + totals[c][nk] + ")";
+        text[c][nk] = t; w = Math.max(w, textW(t, 12));
+      }
+      labW.push(w); titleW.push(textW(colTitle(cols[c]), 12, true));
+    }
+    var gaps = [];
+    for (c = 0; c < nc - 1; c++) gaps.push(Math.max(MIN_GAP, NODE_W + LABEL_GAP + labW[c] + 12, titleW[c] + 12));
+    var right = Math.max(NODE_W + LABEL_GAP + labW[nc - 1], titleW[nc - 1]) + 8;
+    var need = LEFT + gaps.reduce(function (a, b) { return a + b; }, 0) + right;
+    return { totals: totals, text: text, gaps: gaps, need: need };
+  }
+  function drawSankey() {
+    var fig = document.getElementById("sankey");
+    var cols = shownCols(), nc = cols.length;
+    var all = members(null), links = linkCounts(all, cols), N = all.length, c, k;
+    var lay = columnsLayout(cols, all), totals = lay.totals, text = lay.text, gaps = lay.gaps, need = lay.need;
     var maxNodes = Math.max.apply(null, totals.map(function (t) { return Object.keys(t).length; }));
     var scale = N ? (H - TOP - 10 - PAD * Math.max(0, maxNodes - 1)) / N : 0;
-    var colX = function (c) { return LEFT + c * (W - LEFT - RIGHT - NODE_W) / (nCols - 1); };
+    var avail = Math.max(600, (fig.clientWidth || 860) - 4);
+    var W = Math.max(need, avail);
+    if (W > need && nc > 1) { var extra = (W - need) / (nc - 1); gaps = gaps.map(function (g) { return g + extra; }); }
+    var xs = [LEFT];
+    for (c = 1; c < nc; c++) xs.push(xs[c - 1] + gaps[c - 1]);
+    var colX = function (c) { return xs[c]; };
     // Node positions: column 0 in group order, later columns by the mean height of their inflow.
     var pos = [];
-    for (c = 0; c < nCols; c++) {
+    for (c = 0; c < nc; c++) {
       var ids = Object.keys(totals[c]).map(Number), bary = {};
       if (c > 0) {
         var sum = {}, wt = {};
@@ -162,6 +252,7 @@
       .forEach(function (q) { var id = (q[0] + 1) + "|" + q[2]; var o = inn[id] || 0; band[q.join("|")].y1 = pos[q[0] + 1][q[2]].y + o; inn[id] = o + links[q.join("|")] * scale; });
 
     var svg = el("svg:svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, class: "sankey-live", role: "img" });
+    svg.style.width = W + "px";
     var defs = el("svg:defs");
     groups.forEach(function (g, gi) {
       if (!g.injected) return;
@@ -171,25 +262,37 @@
       defs.appendChild(pat);
     });
     svg.appendChild(defs);
-    for (c = 0; c < nCols; c++) svg.appendChild(el("svg:text", { x: c ? colX(c) + NODE_W / 2 : colX(0), y: 14, "text-anchor": c ? "middle" : "start", class: "coltitle" }, colTitle(c)));
-    var sel = st.sel ? linkCounts(st.sel.list) : null;
-    var bandsG = el("svg:g", { class: sel ? "bands dim" : "bands" });
+    for (c = 0; c < nc; c++) svg.appendChild(el("svg:text", { x: colX(c), y: 16, class: "coltitle" }, colTitle(cols[c])));
+    var sel = st.sel ? linkCounts(st.sel.list, cols) : null;
+    var bandsG = el("svg:g", { class: sel ? "bands dim" : "bands" }), hitG = el("svg:g", { class: "hits" });
     var curve = function (q, y0, y1, w) {
       var x0 = colX(q[0]) + NODE_W, x1 = colX(q[0] + 1), xm = (x0 + x1) / 2;
       return "M" + x0 + "," + (y0 + w / 2) + "C" + xm + "," + (y0 + w / 2) + " " + xm + "," + (y1 + w / 2) + " " + x1 + "," + (y1 + w / 2);
     };
+    var layerOf = function (c) { return cols[c] === 0 ? 0 : cols[c] <= L ? cols[c] - 1 : L - 1; };
     keys.forEach(function (q) {
-      var k = q.join("|"), n = links[k], w = Math.max(n * scale, 0.5), b = band[k], g = groups[q[3]];
-      var p = el("svg:path", { d: curve(q, b.y0, b.y1, w), class: "band", "stroke-width": w, stroke: g.injected ? "url(#hx" + q[3] + ")" : g.colour,
-        "data-c": q[0], "data-a": q[1], "data-b": q[2], "data-g": q[3], "data-count": n });
-      p.addEventListener("mousemove", function (ev) {
-        var tot = totals[q[0]][q[1]];
-        showTip(ev, "<b>" + esc(g.label) + "</b>: " + esc(nodeLabel(q[0], q[1])) + " → " + esc(nodeLabel(q[0] + 1, q[2])) + "<br>" + n + " samples, " + pct(n, tot) + " of " + esc(nodeLabel(q[0], q[1])));
-      });
-      p.addEventListener("mouseleave", hideTip);
-      p.addEventListener("click", function () {
-        select(g.label + ": " + nodeLabel(q[0], q[1]) + " → " + nodeLabel(q[0] + 1, q[2]), q[0] + 1 <= L ? q[0] : L - 1,
-          function (s, i) { return grp(s, i) === q[3] && nodeOf(s, i, q[0]) === q[1] && nodeOf(s, i, q[0] + 1) === q[2]; });
+      var k = q.join("|"), n = links[k], w = Math.max(n * scale, 1), b = band[k], g = groups[q[3]];
+      var ca = cols[q[0]], cb = cols[q[0] + 1];
+      var attrs = { d: curve(q, b.y0, b.y1, w), class: "band" + (g.injected ? " unseen" : ""), "stroke-width": w, stroke: g.injected ? "url(#hx" + q[3] + ")" : g.colour,
+        "data-c": ca, "data-c2": cb, "data-a": q[1], "data-b": q[2], "data-g": q[3], "data-count": n };
+      var p = el("svg:path", attrs);
+      var targets = [p];
+      // A thin band gets an invisible wider twin on top, so that it can be hovered and clicked.
+      if (w < HIT_W) {
+        var hit = el("svg:path", { d: attrs.d, class: "band-hit", "stroke-width": HIT_W, stroke: "#000", "stroke-opacity": 0, fill: "none", "pointer-events": "stroke",
+          "data-c": ca, "data-c2": cb, "data-a": q[1], "data-b": q[2], "data-g": q[3], "data-count": n });
+        hitG.appendChild(hit); targets.push(hit);
+      }
+      targets.forEach(function (t) {
+        t.addEventListener("mousemove", function (ev) {
+          var tot = totals[q[0]][q[1]];
+          showTip(ev, "<b>" + esc(g.label) + "</b>: " + esc(nodeLabel(ca, q[1])) + " → " + esc(nodeLabel(cb, q[2])) + "<br>" + n + " samples, " + pct(n, tot) + " of " + esc(nodeLabel(ca, q[1])));
+        });
+        t.addEventListener("mouseleave", hideTip);
+        t.addEventListener("click", function () {
+          select(g.label + ": " + nodeLabel(ca, q[1]) + " → " + nodeLabel(cb, q[2]), layerOf(q[0] + 1),
+            function (s, i) { return grp(s, i) === q[3] && nodeOf(s, i, ca) === q[1] && nodeOf(s, i, cb) === q[2]; });
+        });
       });
       bandsG.appendChild(p);
     });
@@ -204,27 +307,44 @@
       });
       svg.appendChild(hl);
     }
-    for (c = 0; c < nCols; c++) {
+    svg.appendChild(hitG);
+    var labelsG = el("svg:g", { class: "labels" });
+    for (c = 0; c < nc; c++) {
+      var items = [];
       Object.keys(pos[c]).forEach(function (nk) {
-        var n = Number(nk), b = pos[c][n], cc = c;
-        var r = el("svg:rect", { x: colX(c), y: b.y, width: NODE_W, height: Math.max(b.h, 0.5), class: "node", "data-c": c, "data-n": n, fill: c === 0 ? groups[n].colour : "#555" });
+        var n = Number(nk), b = pos[c][n], cc = c, full = cols[c], hgt = Math.max(b.h, 3);
+        var r = el("svg:rect", { x: colX(c), y: b.y + b.h / 2 - hgt / 2, width: NODE_W, height: hgt, class: "node", "data-c": full, "data-n": n, fill: full === 0 ? groups[n].colour : "#555" });
         r.addEventListener("mousemove", function (ev) {
-          showTip(ev, "<b>" + esc(nodeLabel(cc, n)) + "</b> (" + esc(colTitle(cc)) + "): " + totals[cc][n] + " samples<br>" + sharesHtml(members(function (s, i) { return nodeOf(s, i, cc) === n; })));
+          showTip(ev, "<b>" + esc(nodeLabel(full, n)) + "</b> (" + esc(colTitle(full)) + "): " + totals[cc][n] + " samples<br>" + sharesHtml(members(function (s, i) { return nodeOf(s, i, full) === n; })));
         });
         r.addEventListener("mouseleave", hideTip);
         r.addEventListener("click", function () {
-          select(nodeLabel(cc, n) + " (" + colTitle(cc) + ")", cc === 0 ? 0 : cc <= L ? cc - 1 : L - 1, function (s, i) { return nodeOf(s, i, cc) === n; });
+          select(nodeLabel(full, n) + " (" + colTitle(full) + ")", layerOf(cc), function (s, i) { return nodeOf(s, i, full) === n; });
         });
         svg.appendChild(r);
-        if (b.h >= 6) svg.appendChild(el("svg:text", { x: colX(c) + NODE_W + 4, y: b.y + b.h / 2 + 4, class: "nlabel" }, nodeLabel(c, n) + " (" + totals[c][n] + ")"));
+        items.push({ n: n, y: b.y, h: b.h, count: totals[c][n] });
+      });
+      placeLabels(items, TOP - 6, H).forEach(function (it) {
+        labelsG.appendChild(el("svg:text", { x: colX(c) + NODE_W + LABEL_GAP, y: it.top + LABEL_H - 3.5, class: "nlabel", "data-c": cols[c] }, text[c][it.n]));
       });
     }
+    svg.appendChild(labelsG);
     fig.innerHTML = "";
-    fig.appendChild(svg);
-    fig.appendChild(el("figcaption", {}, "Shows " + viewName() + ": " + N + " samples. Hover a band or node for its counts per class; click it to list its samples and highlight their whole paths; click a legend entry to hide a class, “only” to isolate it."));
+    var wrap = el("div", { class: "sankey-scroll" });
+    wrap.appendChild(svg);
+    fig.appendChild(wrap);
+    var hiddenLayers = L - (cols.length - 1 - (D.with_predictions ? 1 : 0));
+    fig.appendChild(el("figcaption", {}, "Shows " + viewName() + ": " + N + " samples" +
+      (hiddenLayers ? "; " + (L - hiddenLayers) + " of the " + L + " layers drawn (pick them above: bands then join the layers drawn)" : "") +
+      ". Hover a band or node for its counts per class; click it to list its samples and highlight their whole paths; click a legend entry to hide a class, “only” to isolate it." +
+      (W > avail ? " Scroll sideways for the rest of the diagram." : "")));
   }
   function viewName() {
-    if (st.view === "all") return "the reference set and every unseen set (as sankey.svg)";
+    if (st.view === "all") {
+      var s0 = D.sets.filter(function (s) { return s.key === SHOWN; })[0];
+      var kind = SHOWN === "test" ? "test" : "reference (training)";
+      return "the " + kind + " set" + (s0 && s0.name !== SHOWN ? " (" + s0.name + ")" : "") + " and every unseen set (as sankey.svg)";
+    }
     var s = D.sets[Number(st.view)];
     return "the set " + s.name + " (" + s.key + ")";
   }
@@ -291,7 +411,7 @@
     box.innerHTML = "";
     var lab = el("label", {}, "Set: ");
     var sw = el("select", { id: "set-switch" });
-    sw.appendChild(el("option", { value: "all" }, "reference + unseen sets (as sankey.svg)"));
+    sw.appendChild(el("option", { value: "all" }, (SHOWN === "test" ? "test" : "reference") + " + unseen sets (as sankey.svg)"));
     D.sets.forEach(function (s, i) { sw.appendChild(el("option", { value: String(i) }, s.name + " (" + s.key + ", " + s.ids.length + ")")); });
     sw.value = st.view;
     sw.addEventListener("change", function () { st.view = sw.value; st.sel = null; drawAll(); });
@@ -313,6 +433,23 @@
       item.appendChild(name); item.appendChild(only); leg.appendChild(item);
     });
     box.appendChild(leg);
+    var pick = el("span", { class: "layer-picker", id: "layer-picker" });
+    pick.appendChild(el("span", { class: "lp-title" }, "Layers drawn:"));
+    D.layers.forEach(function (name, l) {
+      var b = el("button", { type: "button", class: "lp" + (st.layers[l] ? " on" : ""), "data-l": l, "aria-pressed": st.layers[l] ? "true" : "false", title: "show or hide layer " + name + " in the Sankey" }, name);
+      b.addEventListener("click", function () {
+        var count = st.layers.filter(Boolean).length;
+        if (st.layers[l] && count === 1) return; // keep one layer
+        st.layers[l] = !st.layers[l]; drawControls(); drawSankey(); if (st.sel) drawPanel();
+      });
+      pick.appendChild(b);
+    });
+    var allB = el("button", { type: "button", class: "lp-all", id: "layers-all" }, "all " + L);
+    allB.addEventListener("click", function () { st.layers = st.layers.map(function () { return true; }); drawControls(); drawSankey(); if (st.sel) drawPanel(); });
+    var fewB = el("button", { type: "button", class: "lp-all", id: "layers-default" }, "default");
+    fewB.addEventListener("click", function () { st.layers = defaultLayers(); drawControls(); drawSankey(); if (st.sel) drawPanel(); });
+    pick.appendChild(allB); pick.appendChild(fewB);
+    box.appendChild(pick);
   }
 
   // ---- unseen classes' routes, top anomalies ----
@@ -325,8 +462,14 @@
       if (s.key.indexOf("unseen:") !== 0) return;
       var by = {};
       for (var i = 0; i < s.ids.length; i++) {
-        var r = [];
-        for (var l = 0; l < L; l++) r.push(D.layers[l] + "→" + majority(D.clusters[l][s.clusters[i * L + l]]));
+        // Runs of layers going to the same class are written once: "h1–h17→7".
+        var r = [], start = 0;
+        for (var l = 0; l < L; l++) {
+          var m = majority(D.clusters[l][s.clusters[i * L + l]]);
+          if (l + 1 < L && majority(D.clusters[l + 1][s.clusters[i * L + l + 1]]) === m) continue;
+          r.push((start === l ? D.layers[l] : D.layers[start] + "–" + D.layers[l]) + "→" + m);
+          start = l + 1;
+        }
         var key = r.join(", ") + (s.predicted[i] >= 0 ? " · predicted " + D.classes[s.predicted[i]] : "");
         (by[key] = by[key] || []).push(i);
       }
@@ -414,7 +557,7 @@
     });
   }
 
-  function drawAll() { drawControls(); drawSankey(); var p = document.getElementById("panel"); if (!st.sel) p.innerHTML = '<p class="note">Click a node or a band to list its samples here.</p>'; }
+  function drawAll() { if (!st.layers) st.layers = defaultLayers(); drawControls(); drawSankey(); var p = document.getElementById("panel"); if (!st.sel) p.innerHTML = '<p class="note">Click a node or a band to list its samples here.</p>'; }
   drawAll();
   drawRoutes();
   drawAnomalies();

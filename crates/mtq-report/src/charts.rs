@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::markup::{CURVE_COLOURS, CURVE_DASHES, esc, fit_text, num, px, text_width};
 use super::validate::{check_roc, check_silhouette};
-use super::{Result, RocCurve, SilhouetteCurve};
+use super::{LayerPair, Result, RocCurve, SilhouetteCurve};
 
 /// Left margin of a panel (y tick labels and axis title).
 const PAD_LEFT: f64 = 58.0;
@@ -26,6 +26,8 @@ struct Series {
     /// A highlighted point and its note (e.g. the chosen K).
     mark: Option<((f64, f64), String)>,
     dots: bool,
+    /// Drawn thick and labelled on the plot (the trusted score).
+    emphasis: bool,
 }
 
 /// The frame of a chart panel.
@@ -188,8 +190,10 @@ fn panel(s: &mut String, ox: f64, oy: f64, f: &Frame, series: &[Series]) {
             px(top)
         );
     }
-    // Curves.
-    for c in series {
+    // Curves, the emphasised one last (on top), thick, labelled on the plot.
+    let mut drawn: Vec<&Series> = series.iter().filter(|c| !c.emphasis).collect();
+    drawn.extend(series.iter().filter(|c| c.emphasis));
+    for c in drawn {
         let screen: Vec<(f64, f64)> = c.points.iter().map(|&(x, y)| (sx(x), sy(y))).collect();
         let pts: Vec<String> = thin(&screen)
             .iter()
@@ -202,11 +206,30 @@ fn panel(s: &mut String, ox: f64, oy: f64, f: &Frame, series: &[Series]) {
         };
         let _ = write!(
             s,
-            r#"<polyline class="curve" points="{}" fill="none" stroke="{}" stroke-width="2"{dash}><title>{}</title></polyline>"#,
+            r#"<polyline class="{}" points="{}" fill="none" stroke="{}" stroke-width="{}"{dash}><title>{}</title></polyline>"#,
+            if c.emphasis { "curve trusted" } else { "curve" },
             pts.join(" "),
             c.colour,
+            if c.emphasis { 4.5 } else { 1.5 },
             esc(&c.label)
         );
+        if c.emphasis {
+            // "trusted" beside the curve where it crosses FPR 0.2 (or its last point).
+            let at = screen
+                .iter()
+                .find(|p| p.0 >= sx(x0 + 0.2 * (x1 - x0)))
+                .or(screen.last())
+                .copied();
+            if let Some((x, y)) = at {
+                let _ = write!(
+                    s,
+                    r##"<text class="trusted-label" x="{}" y="{}" font-size="12" font-weight="bold" fill="{}" paint-order="stroke" stroke="#ffffff" stroke-width="3">trusted</text>"##,
+                    px((x + 8.0).min(right - 56.0)),
+                    px((y + 16.0).min(bottom - 4.0)),
+                    c.colour
+                );
+            }
+        }
         if c.dots {
             for &(x, y) in &c.points {
                 let _ = write!(
@@ -240,18 +263,24 @@ fn panel(s: &mut String, ox: f64, oy: f64, f: &Frame, series: &[Series]) {
         };
         let _ = write!(
             s,
-            r#"<line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="{}" stroke-width="3"{dash}/>"#,
+            r#"<line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="{}" stroke-width="{}"{dash}/>"#,
             px(x),
             px(x + 24.0),
             c.colour,
+            if c.emphasis { 5 } else { 3 },
             y = px(y - 4.0),
         );
         for line in legend_lines(c, f.legend_width()) {
             let _ = write!(
                 s,
-                r##"<text x="{}" y="{}" fill="#111111">{}</text>"##,
+                r##"<text x="{}" y="{}" fill="#111111"{}>{}</text>"##,
                 px(x + 30.0),
                 px(y),
+                if c.emphasis {
+                    r#" font-weight="bold""#
+                } else {
+                    ""
+                },
                 esc(&line)
             );
             y += LEGEND_LINE;
@@ -341,6 +370,7 @@ pub fn silhouette_svg(curves: &[SilhouetteCurve]) -> Result<String> {
                 mark: chosen.map(|p| (p, format!("{}: chosen K = {}", c.layer, c.chosen_k))),
                 points,
                 dots: true,
+                emphasis: false,
             }
         })
         .collect();
@@ -368,13 +398,15 @@ fn ticks(lo: f64, hi: f64, step: f64) -> Vec<f64> {
 }
 
 /// Draws ROC curves, one square panel per task (in order of first appearance) side by side,
-/// with the chance diagonal and each curve's AUROC and FPR at 95 % TPR in the legend.
+/// with the chance diagonal and each curve's AUROC and FPR at 95 % TPR in the legend. The
+/// curve of the score named `trusted` (if any) is drawn on top, thick, labelled "trusted" on
+/// the plot and first in the legend with "trusted: " before its name.
 ///
 /// # Errors
 /// [`ReportError`](super::ReportError) if there is no curve, or a curve is empty, has FPR and
 /// TPR lists of different lengths, a rate that decreases, or a rate, AUROC or FPR at 95 % TPR
 /// outside `[0, 1]`.
-pub fn roc_svg(curves: &[RocCurve]) -> Result<String> {
+pub fn roc_svg(curves: &[RocCurve], trusted: &str) -> Result<String> {
     check_roc(curves)?;
     if curves.is_empty() {
         return Err(super::ReportError::EmptyCurve {
@@ -403,14 +435,19 @@ pub fn roc_svg(curves: &[RocCurve]) -> Result<String> {
                 plot_h: 320.0,
                 diagonal: true,
             };
-            let series = curves
+            let mut series: Vec<Series> = curves
                 .iter()
                 .filter(|c| c.task == task)
                 .enumerate()
                 .map(|(i, c)| {
                     let (colour, dash) = style_of(i);
+                    let is_trusted = !trusted.is_empty() && c.name == trusted;
                     Series {
-                        label: c.name.clone(),
+                        label: if is_trusted {
+                            format!("trusted: {}", c.name)
+                        } else {
+                            c.name.clone()
+                        },
                         suffix: format!(
                             ": AUROC {}, FPR@95 {}",
                             num(c.auroc, 3),
@@ -421,9 +458,12 @@ pub fn roc_svg(curves: &[RocCurve]) -> Result<String> {
                         points: c.fpr.iter().copied().zip(c.tpr.iter().copied()).collect(),
                         mark: None,
                         dots: false,
+                        emphasis: !trusted.is_empty() && c.name == trusted,
                     }
                 })
                 .collect();
+            // The trusted curve first in the legend.
+            series.sort_by_key(|c| !c.emphasis);
             (frame, series)
         })
         .collect();
@@ -440,9 +480,168 @@ pub fn roc_svg(curves: &[RocCurve]) -> Result<String> {
     Ok(s)
 }
 
+/// A value in `[lo, 1]` as a sequential blue (white at `lo` and below, dark blue at 1), and the
+/// text colour that reads on it.
+fn heat(v: f64, lo: f64) -> (String, &'static str) {
+    let t = if v.is_finite() {
+        ((v - lo) / (1.0 - lo).max(1e-9)).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let lerp = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
+    let colour = format!(
+        "#{:02x}{:02x}{:02x}",
+        lerp(247.0, 8.0),
+        lerp(251.0, 48.0),
+        lerp(255.0, 107.0)
+    );
+    (colour, if t > 0.55 { "#ffffff" } else { "#111111" })
+}
+
+/// Draws the agreement of each layer with the previous one as a heat strip: one column per
+/// consecutive pair (titled by its later layer), one row for the ARI of their partitions and one
+/// for the linear CKA of their activations, each cell coloured from white to dark blue (1) with
+/// its value; a redundant pair's ARI cell is outlined. White is the lowest value shown rounded
+/// down to a tenth (at most 0.9, at least 0), so that values all close to 1 still differ. Readable at twenty layers and more
+/// (the strip grows right; the page scrolls it).
+///
+/// # Errors
+/// [`ReportError`](super::ReportError) if there is no pair, or an ARI or CKA outside `[-1, 1]`.
+pub fn agreement_svg(pairs: &[LayerPair], threshold: f64) -> Result<String> {
+    if pairs.is_empty() {
+        return Err(super::ReportError::EmptyCurve {
+            curve: "layer agreement".to_owned(),
+        });
+    }
+    for (i, p) in pairs.iter().enumerate() {
+        super::validate::check_range(|| format!("ARI of {}", p.second), i, p.ari, -1.0, 1.0)?;
+        if let Some(c) = p.cka {
+            super::validate::check_range(|| format!("CKA of {}", p.second), i, c, -1.0, 1.0)?;
+        }
+    }
+    const LEFT: f64 = 96.0;
+    const TOP: f64 = 40.0;
+    const ROW: f64 = 30.0;
+    let cell = pairs
+        .iter()
+        .map(|p| text_width(&p.second, 11.0) + 10.0)
+        .fold(46.0, f64::max);
+    let lowest = pairs
+        .iter()
+        .flat_map(|p| [Some(p.ari), p.cka])
+        .flatten()
+        .filter(|v| v.is_finite())
+        .fold(1.0, f64::min);
+    let lo = ((lowest * 10.0).floor() / 10.0).clamp(0.0, 0.9);
+    let title = format!(
+        "Agreement with the previous layer (redundant if ARI ≥ {})",
+        num(threshold, 2)
+    );
+    let note = format!(
+        "Column h: the pair (layer before h) → h. White: {} or less, dark blue: 1; orange outline: redundant.",
+        num(lo, 1)
+    );
+    #[allow(clippy::cast_precision_loss)]
+    let width = (LEFT + cell * pairs.len() as f64 + 12.0)
+        .max(text_width(&title, 13.0) + 12.0)
+        .max(text_width(&note, 11.0) + 12.0);
+    let height = TOP + 2.0 * ROW + 30.0;
+    let mut s = String::new();
+    svg_open(
+        &mut s,
+        width,
+        height,
+        "Agreement of each layer with the previous one (ARI, linear CKA)",
+    );
+    let _ = write!(
+        s,
+        r##"<text x="4" y="16" font-size="13" font-weight="bold" fill="#111111">{}</text>"##,
+        esc(&title)
+    );
+    for (r, name) in ["ARI", "linear CKA"].iter().enumerate() {
+        #[allow(clippy::cast_precision_loss)]
+        let y = TOP + r as f64 * ROW;
+        let _ = write!(
+            s,
+            r##"<text x="{}" y="{}" text-anchor="end" fill="#111111">{name}</text>"##,
+            px(LEFT - 8.0),
+            px(y + ROW / 2.0 + 4.0)
+        );
+    }
+    for (i, p) in pairs.iter().enumerate() {
+        #[allow(clippy::cast_precision_loss)]
+        let x = LEFT + i as f64 * cell;
+        let _ = write!(
+            s,
+            r##"<text class="pair" x="{}" y="{}" text-anchor="middle" font-size="11" fill="#111111">{}</text>"##,
+            px(x + cell / 2.0),
+            px(TOP - 6.0),
+            esc(&p.second)
+        );
+        for (r, v) in [Some(p.ari), p.cka].into_iter().enumerate() {
+            #[allow(clippy::cast_precision_loss)]
+            let y = TOP + r as f64 * ROW;
+            let what = if r == 0 { "ARI" } else { "linear CKA" };
+            let (fill, ink) = v.map_or(("#eeeeee".to_owned(), "#555555"), |v| heat(v, lo));
+            let outline = if r == 0 && p.redundant {
+                r##" stroke="#d55e00" stroke-width="3""##
+            } else {
+                r##" stroke="#ffffff" stroke-width="1""##
+            };
+            let text = v.map_or_else(|| "–".to_owned(), |v| num(v, 2));
+            let _ = write!(
+                s,
+                r##"<rect class="cell" x="{}" y="{}" width="{}" height="{}" fill="{fill}"{outline}><title>{} → {}: {what} {}{}</title></rect><text x="{}" y="{}" text-anchor="middle" font-size="11" fill="{ink}">{text}</text>"##,
+                px(x + 1.5),
+                px(y + 1.5),
+                px(cell - 3.0),
+                px(ROW - 3.0),
+                esc(&p.first),
+                esc(&p.second),
+                v.map_or_else(|| "not computed".to_owned(), |v| num(v, 3)),
+                if r == 0 && p.redundant {
+                    " (redundant)"
+                } else {
+                    ""
+                },
+                px(x + cell / 2.0),
+                px(y + ROW / 2.0 + 4.0)
+            );
+        }
+    }
+    let _ = write!(
+        s,
+        r##"<text x="4" y="{}" font-size="11" fill="#555555">{}</text>"##,
+        px(TOP + 2.0 * ROW + 18.0),
+        esc(&note)
+    );
+    s.push_str("</svg>\n");
+    Ok(s)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::thin;
+    use super::{agreement_svg, thin};
+    use crate::LayerPair;
+
+    #[test]
+    fn agreement_strip_has_two_cells_per_pair_and_outlines_redundant_ones() {
+        let pairs: Vec<LayerPair> = (1..19)
+            .map(|i| LayerPair {
+                first: format!("h{i}"),
+                second: format!("h{}", i + 1),
+                ari: 0.9,
+                nmi: 0.9,
+                cka: if i == 3 { None } else { Some(0.95) },
+                redundant: i % 2 == 0,
+            })
+            .collect();
+        let svg = agreement_svg(&pairs, 0.95).unwrap();
+        assert_eq!(svg.matches(r#"class="cell""#).count(), 36);
+        assert_eq!(svg.matches(r##"stroke="#d55e00""##).count(), 9);
+        assert!(svg.contains("not computed"));
+        assert!(agreement_svg(&[], 0.95).is_err());
+    }
 
     #[test]
     fn thinning_keeps_ends_and_stays_within_half_a_pixel() {

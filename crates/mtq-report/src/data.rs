@@ -24,13 +24,20 @@ pub struct ReportData {
     /// How the study varies across seeds, when several were run.
     #[serde(default)]
     pub stability: Option<mtq_signature::Stability>,
-    /// The flows: true class -> each layer's clusters -> predicted class.
+    /// The set the headlines, the path tables and the Sankey diagram count: the held-out test
+    /// set when the study has one, else the reference (schema version 4 on; `None` in older
+    /// files: the reference).
+    #[serde(default)]
+    pub shown_set: Option<SetSize>,
+    /// The flows of [`ReportData::shown_set`] and every unseen set: true class -> each layer's
+    /// clusters -> predicted class.
     pub sankey: SankeyData,
     /// One silhouette curve per clustered layer.
     pub silhouette_curves: Vec<SilhouetteCurve>,
     /// Per layer, the class x cluster table with purity and entropy. May be empty.
     pub cluster_tables: Vec<ClusterTable>,
-    /// Per true class (reference and injected), its paths and their counts.
+    /// Per true class (of [`ReportData::shown_set`], then each injected class), its paths and
+    /// their counts.
     pub path_tables: Vec<PathTable>,
     /// Layer redundancy: agreement between consecutive layers and with the true labels.
     pub redundancy: RedundancyData,
@@ -57,6 +64,9 @@ pub struct Summary {
     pub layers: Vec<String>,
     /// Sizes of the sets the run used (e.g. `"train 1/7": 1755`, `"test 4s": 191`).
     pub sets: Vec<SetSize>,
+    /// The set the test accuracy is measured on, when there is one (schema version 4 on).
+    #[serde(default)]
+    pub test_set: Option<SetSize>,
     /// Any other facts worth one line (e.g. `"hidden": "32, 64"`, `"epochs": "5"`).
     pub facts: Vec<Fact>,
 }
@@ -68,6 +78,23 @@ pub struct SetSize {
     pub name: String,
     /// Number of samples in it.
     pub n: usize,
+    /// Its role, as in the per-sample files: `reference`, `test` or `unseen:<name>` (schema
+    /// version 4 on; empty in older files).
+    #[serde(default)]
+    pub key: String,
+}
+
+impl SetSize {
+    /// How sentences name the set's samples: `test` for the test set, `reference (training)`
+    /// for the reference, else its name.
+    #[must_use]
+    pub fn kind(&self) -> String {
+        match self.key.as_str() {
+            "test" => "test".into(),
+            "reference" => "reference (training)".into(),
+            _ => self.name.clone(),
+        }
+    }
 }
 
 /// One labelled fact, shown as is.
@@ -258,6 +285,10 @@ pub struct StrangerData {
     pub unseen_paths: usize,
     /// Number of their samples on such paths.
     pub samples_on_unseen_paths: usize,
+    /// Per layer (in the order of [`Summary::layers`]), the one cluster most of them fall in
+    /// and how many do (schema version 4 on; empty in older files).
+    #[serde(default)]
+    pub main_clusters: Vec<Share>,
 }
 
 /// One layer of a [`StrangerData`].

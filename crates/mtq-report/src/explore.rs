@@ -103,6 +103,9 @@ pub struct ExploreData {
     pub thumb_channels: usize,
     /// Every set of the study, reference first.
     pub sets: Vec<ExploreSet>,
+    /// The key of the set the default view draws with the unseen sets (`test` when the study
+    /// has a labelled test set, else `reference`), as `report.json`'s Sankey.
+    pub shown_set: String,
     /// Per layer, how the reference samples split as K grows.
     pub ktrees: Vec<KTree>,
 }
@@ -325,6 +328,7 @@ impl ExploreData {
             },
             thumb_channels: thumbs.map_or(1, |t| t.channels),
             sets,
+            shown_set: crate::from_study::shown_set(result).role.to_string(),
             ktrees,
         }
     }

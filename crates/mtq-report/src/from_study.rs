@@ -16,7 +16,7 @@ use crate::meta::ReportMeta;
 use crate::sentences;
 
 /// The version of `report.json`'s layout; raised whenever a field changes meaning or goes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// A path and the predicted class at its end.
 type PathKey = (Vec<usize>, Option<usize>);
@@ -27,6 +27,16 @@ fn unseen_name(t: &TracedSet) -> String {
         SetRole::Unseen(n) => n.clone(),
         other => other.to_string(),
     }
+}
+
+/// The set the headlines, path tables and Sankey count: the test set when it has labels, else
+/// the reference (the set the clusters are fitted on).
+#[must_use]
+pub(crate) fn shown_set(result: &StudyResult) -> &TracedSet {
+    result
+        .set(&SetRole::Test)
+        .filter(|t| t.labels.is_some() && !t.is_empty())
+        .unwrap_or_else(|| result.reference())
 }
 
 /// Fills the [`ReportData`] of a study: what `model` found on the reference, what `result` found
@@ -58,7 +68,6 @@ impl Builder<'_> {
     fn build(&self, stability: Option<&Stability>) -> ReportData {
         let (model, result, meta) = (self.m, self.r, self.meta);
         let classes = model.class_names();
-        let reference = result.reference();
         let injected: Vec<&TracedSet> = result.unseen().collect();
         let sets = result
             .sets
@@ -66,13 +75,24 @@ impl Builder<'_> {
             .map(|s| SetSize {
                 name: meta.set_name(&s.role),
                 n: s.len(),
+                key: s.role.to_string(),
             })
             .collect();
+        let size_of = |s: &TracedSet| SetSize {
+            name: meta.set_name(&s.role),
+            n: s.len(),
+            key: s.role.to_string(),
+        };
+        let test = result.set(&SetRole::Test);
+        // The headlines, path tables and Sankey count the held-out test set when it has labels;
+        // the clusters themselves stay fitted on the reference.
+        let shown = shown_set(result);
         let summary = Summary {
             seed: result.seed,
             test_accuracy: result.test_accuracy,
             layers: model.layer_names().to_vec(),
             sets,
+            test_set: test.map(size_of),
             facts: meta.facts.clone(),
         };
         // A constant layer has no silhouette curve (K undefined): see `KCurve::verdict`.
@@ -111,12 +131,12 @@ impl Builder<'_> {
             })
             .collect();
         let mut path_tables = Vec::new();
-        let ref_labels = reference.labels.as_ref();
+        let shown_labels = shown.labels.as_ref();
         for (y, class) in classes.iter().enumerate() {
-            let keep: Vec<usize> = (0..reference.trace.len())
-                .filter(|&i| ref_labels.is_some_and(|l| l[i] == y))
+            let keep: Vec<usize> = (0..shown.trace.len())
+                .filter(|&i| shown_labels.is_some_and(|l| l[i] == y))
                 .collect();
-            path_tables.push(self.path_table(class, false, &reference.trace, &keep));
+            path_tables.push(self.path_table(class, false, &shown.trace, &keep));
         }
         for t in &injected {
             let keep: Vec<usize> = (0..t.trace.len()).collect();
@@ -187,6 +207,25 @@ impl Builder<'_> {
                     .unwrap_or_default(),
                 unseen_paths: s.unseen_paths,
                 samples_on_unseen_paths: s.samples_on_unseen_paths,
+                main_clusters: s
+                    .clusters
+                    .iter()
+                    .map(|layer| {
+                        layer
+                            .iter()
+                            .max_by_key(|c| (c.count, std::cmp::Reverse(c.cluster.clone())))
+                            .map_or_else(
+                                || Share {
+                                    label: "-".into(),
+                                    count: 0,
+                                },
+                                |c| Share {
+                                    label: c.cluster.clone(),
+                                    count: c.count,
+                                },
+                            )
+                    })
+                    .collect(),
             })
             .collect();
         let mut scores: Vec<ScoreRow> = Vec::new();
@@ -236,7 +275,8 @@ impl Builder<'_> {
                 )
                 .collect(),
             stability: stability.cloned(),
-            sankey: self.sankey(reference, &injected),
+            shown_set: Some(size_of(shown)),
+            sankey: self.sankey(shown, &injected),
             silhouette_curves,
             cluster_tables,
             path_tables,
@@ -273,9 +313,9 @@ impl Builder<'_> {
         }
     }
 
-    /// Sankey of the reference set and the injected sets: true class -> each layer's clusters ->
+    /// Sankey of the shown set (test, else reference) and the injected sets: true class -> each layer's clusters ->
     /// predicted class (the last column only when every set has predictions).
-    fn sankey(&self, reference: &TracedSet, injected: &[&TracedSet]) -> SankeyData {
+    fn sankey(&self, shown: &TracedSet, injected: &[&TracedSet]) -> SankeyData {
         let classes = self.m.class_names();
         let mut groups: Vec<SankeyGroup> = classes
             .iter()
@@ -290,7 +330,7 @@ impl Builder<'_> {
                 injected: true,
             });
         }
-        let with_pred = reference.trace.predictions.is_some()
+        let with_pred = shown.trace.predictions.is_some()
             && injected.iter().all(|t| t.trace.predictions.is_some());
         let mut columns = vec![SankeyColumn {
             title: "true class".into(),
@@ -338,9 +378,9 @@ impl Builder<'_> {
                 *links.entry((group, n_layers, prev, p[i])).or_insert(0) += 1;
             }
         };
-        if let Some(l) = &reference.labels {
+        if let Some(l) = &shown.labels {
             for (i, &y) in l.iter().enumerate() {
-                add(y, &reference.trace, i);
+                add(y, &shown.trace, i);
             }
         }
         for (g, t) in injected.iter().enumerate() {

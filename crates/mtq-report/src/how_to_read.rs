@@ -25,7 +25,7 @@ pub(crate) fn section(s: &mut String, data: &ReportData, explorable: bool) {
     term(
         "reference",
         format!(
-            "The set the clusters are fitted on: <b>{reference}</b>, the network's training samples of the classes it learned. Path counts, cluster names, the silhouette curves, the K-trees and the cluster tables are all computed on it."
+            "The set the clusters are fitted on: <b>{reference}</b>, the network's training samples of the classes it learned. Cluster names, the silhouette curves, the K-trees, the cluster tables and the layer agreement (ARI, CKA) are computed on it. The headlines, the path tables and the Sankey count the test set when the study has one (each says which set)."
         ),
     );
     term(

@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 
-use super::charts::{roc_svg, silhouette_svg};
+use super::charts::{agreement_svg, roc_svg, silhouette_svg};
 use super::markup::{esc, num, pct};
 use super::sankey_svg::sankey_svg;
 use super::validate::check_report;
@@ -47,6 +47,10 @@ p.verdict{font-size:15px}
 p.note{font-size:13px;color:#555;margin:4px 0}
 div.scroll{max-height:560px;overflow:auto;display:inline-block;border:1px solid #ddd}
 div.scroll table{margin:0}
+div.hscroll{overflow-x:auto;max-width:100%}
+div.hscroll>svg{max-width:none}
+table.layers td.u{white-space:nowrap}
+table.layers tr.red td{background:#fff4e0}
 ";
 
 /// Renders the whole report as one self-contained HTML file: headline findings generated from
@@ -87,9 +91,9 @@ fn page(data: &ReportData, explore: Option<&ExploreData>) -> Result<String> {
     );
     let _ = writeln!(
         s,
-        "<p class=\"sub\">Seed {} · layers {} · every number below is also in <code>report.json</code>.</p>",
+        "<p class=\"sub\">Seed {} · {} · every number below is also in <code>report.json</code>.</p>",
         data.summary.seed,
-        esc(&data.summary.layers.join(", "))
+        esc(&layers_in_short(&data.summary.layers))
     );
 
     s.push_str("<ul class=\"headlines\">\n");
@@ -106,23 +110,23 @@ fn page(data: &ReportData, explore: Option<&ExploreData>) -> Result<String> {
     if let Some(st) = &data.stability {
         crate::stability_table::stability_section(&mut s, st, &data.anomaly.trusted);
     }
+    layers_section(&mut s, data)?;
     crate::how_to_read::section(&mut s, data, explore.is_some());
 
     s.push_str("<h2 id=\"flows\">How the samples flow</h2>\n");
     if explore.is_some() {
         s.push_str("<div id=\"controls\"></div><div class=\"explore\"><figure id=\"sankey\">");
     } else {
-        s.push_str("<figure>");
+        s.push_str("<figure><div class=\"hscroll\">");
     }
     s.push_str(&sankey_svg(&data.sankey)?);
+    if explore.is_none() {
+        s.push_str("</div>");
+    }
     let _ = write!(
         s,
-        "<figcaption>Shows the reference set ({}) and every unseen set, as <code>sankey.svg</code>. Band width is proportional to the number of samples; colours are true classes, hatched bands are classes never seen in training. {}</figcaption></figure>",
-        esc(data
-            .summary
-            .sets
-            .first()
-            .map_or("reference", |x| x.name.as_str())),
+        "<figcaption>Shows {} and every unseen set, as <code>sankey.svg</code> (clusters fitted on the reference set). Band width is proportional to the number of samples; colours are true classes, dark hatched bands are classes never seen in training. {}</figcaption></figure>",
+        esc(&shown_set_words(data)),
         if explore.is_some() {
             "Hover a band or node for its counts per class; click it to select its samples; click a legend entry to hide a class (double-click: isolate it)."
         } else {
@@ -137,7 +141,7 @@ fn page(data: &ReportData, explore: Option<&ExploreData>) -> Result<String> {
     if !data.silhouette_curves.is_empty() {
         s.push_str("<h2>Choosing K per layer</h2>\n<div class=\"grid\"><figure>");
         s.push_str(&silhouette_svg(&data.silhouette_curves)?);
-        s.push_str("<figcaption>Reference set. K-means for each K, scored by the mean silhouette; the K with the highest score is chosen.</figcaption></figure>");
+        s.push_str("<figcaption>Reference (training) set: the clusters are fitted on it. K-means for each K, scored by the mean silhouette; the K with the highest score is chosen.</figcaption></figure>");
         if explore.is_some() {
             s.push_str("<div id=\"ktrees\"></div>");
         }
@@ -145,7 +149,7 @@ fn page(data: &ReportData, explore: Option<&ExploreData>) -> Result<String> {
     }
 
     if !data.cluster_tables.is_empty() {
-        s.push_str("<h2>Clusters per layer</h2>\n<div class=\"grid\">");
+        s.push_str("<h2>Clusters per layer</h2>\n<p class=\"note\">Counted on the reference (training) set, the set the clusters are fitted on.</p>\n<div class=\"grid\">");
         for t in &data.cluster_tables {
             let _ = write!(
                 s,
@@ -177,9 +181,17 @@ fn page(data: &ReportData, explore: Option<&ExploreData>) -> Result<String> {
     }
 
     if !data.path_tables.is_empty() {
-        s.push_str("<h2>Paths per class</h2>\n<div class=\"grid\">");
+        let _ = write!(
+            s,
+            "<h2>Paths per class</h2>\n<p class=\"note\">Known classes: {}; unseen classes: their own sets. A path is marked when no reference (training) sample takes it.</p>\n<div class=\"grid\">",
+            esc(&shown_set_words(data))
+        );
+        let set = data
+            .shown_set
+            .as_ref()
+            .map_or_else(|| "reference (training)".to_owned(), crate::SetSize::kind);
         for t in &data.path_tables {
-            path_table(&mut s, t, &data.summary.layers);
+            path_table(&mut s, t, &data.summary.layers, &set);
         }
         s.push_str("</div>\n");
     }
@@ -220,6 +232,144 @@ fn page(data: &ReportData, explore: Option<&ExploreData>) -> Result<String> {
     Ok(s)
 }
 
+/// A chain such as `784 -> 32 -> 32 -> 32 -> 2` with runs of three or more equal steps
+/// written once with their count: `784 -> 32 (×3) -> 2`; other text unchanged.
+fn runs_in_short(value: &str) -> String {
+    let steps: Vec<&str> = value.split(" -> ").collect();
+    if steps.len() < 4 {
+        return value.to_owned();
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < steps.len() {
+        let run = steps[i..].iter().take_while(|x| **x == steps[i]).count();
+        if run >= 3 {
+            out.push(format!("{} (×{run})", steps[i]));
+        } else {
+            out.extend(steps[i..i + run].iter().map(|x| (*x).to_owned()));
+        }
+        i += run;
+    }
+    out.join(" -> ")
+}
+
+/// `19 layers: h1, h2, …, h17, out` (every name up to six layers).
+fn layers_in_short(layers: &[String]) -> String {
+    match layers.len() {
+        0 => "no layer".into(),
+        1 => format!("1 layer: {}", layers[0]),
+        n if n <= 6 => format!("{n} layers: {}", layers.join(", ")),
+        n => format!(
+            "{n} layers: {}, {}, …, {}, {}",
+            layers[0],
+            layers[1],
+            layers[n - 2],
+            layers[n - 1]
+        ),
+    }
+}
+
+/// The set the Sankey and path tables count, in words: `the test set (1/7 test, 442 samples)`.
+fn shown_set_words(data: &ReportData) -> String {
+    match &data.shown_set {
+        Some(set) if set.name == set.key || set.name == set.kind() => format!(
+            "the {} set ({} samples)",
+            set.kind(),
+            crate::sentences::thousands(set.n)
+        ),
+        Some(set) => format!(
+            "the {} set ({}, {} samples)",
+            set.kind(),
+            set.name,
+            crate::sentences::thousands(set.n)
+        ),
+        None => format!(
+            "the reference set ({})",
+            data.summary
+                .sets
+                .first()
+                .map_or("reference", |x| x.name.as_str())
+        ),
+    }
+}
+
+/// The layer table (one row per layer: K, silhouette, agreement with the previous layer, where
+/// each unseen class goes) and the agreement strip of consecutive layers.
+fn layers_section(s: &mut String, data: &ReportData) -> Result<()> {
+    let layers = &data.summary.layers;
+    if layers.is_empty() {
+        return Ok(());
+    }
+    s.push_str("<h2 id=\"layers\">Layers at a glance</h2>\n<p class=\"note\">One row per layer. K and silhouette: the clustering of the reference (training) set. ARI and linear CKA: agreement with the previous layer (1 = the same partition / representation), on the reference set. Unseen classes: the one cluster most of each unseen set falls in, and its share.</p>\n<div class=\"hscroll\"><table class=\"layers\"><tr><th>layer</th><th>K</th><th>silhouette</th><th>ARI with previous</th><th>linear CKA with previous</th><th>redundant</th>");
+    for st in &data.strangers {
+        let _ = write!(s, "<th>unseen {}: main cluster</th>", esc(&st.class));
+    }
+    s.push_str("</tr>");
+    for (l, layer) in layers.iter().enumerate() {
+        let curve = data.silhouette_curves.iter().find(|c| &c.layer == layer);
+        let k = curve.map(|c| c.chosen_k).or_else(|| {
+            data.cluster_tables
+                .iter()
+                .find(|t| &t.layer == layer)
+                .map(|t| t.clusters.len())
+        });
+        let sil = curve.and_then(|c| {
+            c.k.iter()
+                .position(|&k| k == c.chosen_k)
+                .map(|i| c.silhouette[i])
+        });
+        let pair = data.redundancy.pairs.iter().find(|p| &p.second == layer);
+        let _ = write!(
+            s,
+            "<tr{}><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",
+            if pair.is_some_and(|p| p.redundant) {
+                " class=\"red\""
+            } else {
+                ""
+            },
+            esc(layer),
+            k.map_or_else(|| "–".into(), |k| k.to_string()),
+            sil.map_or_else(|| "–".into(), |v| num(v, 3))
+        );
+        match pair {
+            Some(p) => {
+                let _ = write!(
+                    s,
+                    "<td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td>",
+                    num(p.ari, 3),
+                    p.cka.map_or_else(|| "–".into(), |c| num(c, 3)),
+                    if p.redundant { "yes" } else { "no" }
+                );
+            }
+            None => s.push_str("<td class=\"n\">–</td><td class=\"n\">–</td><td>–</td>"),
+        }
+        for st in &data.strangers {
+            match st.main_clusters.get(l) {
+                Some(m) => {
+                    let _ = write!(
+                        s,
+                        "<td class=\"u\">{} ({})</td>",
+                        esc(&m.label),
+                        pct(m.count, st.n_samples, 0)
+                    );
+                }
+                None => s.push_str("<td>–</td>"),
+            }
+        }
+        s.push_str("</tr>");
+    }
+    s.push_str("</table></div>\n");
+    if !data.redundancy.pairs.is_empty() {
+        s.push_str("<figure id=\"agreement\"><div class=\"hscroll\">");
+        s.push_str(&agreement_svg(
+            &data.redundancy.pairs,
+            data.redundancy.threshold,
+        )?);
+        s.push_str("</div><figcaption>Agreement of each layer with the previous one, on the reference set: ARI of their cluster partitions and linear CKA of their activations (darker = closer to 1; the scale starts at the lowest value shown). An outlined ARI cell: the layer is judged redundant with the previous one.</figcaption></figure>\n");
+    }
+    Ok(())
+}
+
 /// Plain sentences stating the main findings, generated from the numbers, then the notes.
 fn summary_section(s: &mut String, data: &ReportData) {
     let sm = &data.summary;
@@ -230,8 +380,8 @@ fn summary_section(s: &mut String, data: &ReportData) {
     }
     let _ = write!(
         s,
-        "<tr><th>layers</th><td>{}</td></tr>",
-        esc(&sm.layers.join(", "))
+        "<tr><th>layers</th><td>{} (one row each in the layer table)</td></tr>",
+        esc(&layers_in_short(&sm.layers))
     );
     for set in &sm.sets {
         let _ = write!(
@@ -246,13 +396,13 @@ fn summary_section(s: &mut String, data: &ReportData) {
             s,
             "<tr><th>{}</th><td>{}</td></tr>",
             esc(&f.label),
-            esc(&f.value)
+            esc(&runs_in_short(&f.value))
         );
     }
     s.push_str("</table>\n");
 }
 
-fn path_table(s: &mut String, t: &PathTable, layers: &[String]) {
+fn path_table(s: &mut String, t: &PathTable, layers: &[String], set: &str) {
     let unseen = if t.injected {
         " (unseen in training)"
     } else {
@@ -260,9 +410,14 @@ fn path_table(s: &mut String, t: &PathTable, layers: &[String]) {
     };
     let _ = write!(
         s,
-        "<div><h3>Class {}{unseen}: {} samples, {} path{}</h3><table><tr>",
+        "<div class=\"hscroll\"><h3>Class {}{unseen}: {} {}samples, {} path{}</h3><table><tr>",
         esc(&t.class),
         t.n_samples,
+        if t.injected {
+            String::new()
+        } else {
+            format!("{} ", esc(set))
+        },
         t.rows.len(),
         if t.rows.len() == 1 { "" } else { "s" }
     );
@@ -481,9 +636,9 @@ fn anomaly_section(s: &mut String, an: &AnomalyData) -> Result<()> {
         s.push_str("\n<p class=\"note\">AUROC: 1 = the score ranks every unseen sample above every known one, 0.5 = chance. Best per task in bold; the trusted score highlighted.</p>\n");
     }
     if !an.roc_curves.is_empty() {
-        s.push_str("<figure>");
-        s.push_str(&roc_svg(&an.roc_curves)?);
-        s.push_str("<figcaption>Positives: the unseen class; negatives: the test samples of the trained classes. Dashed diagonal: chance.</figcaption></figure>\n");
+        s.push_str("<figure id=\"roc\">");
+        s.push_str(&roc_svg(&an.roc_curves, &an.trusted)?);
+        s.push_str("<figcaption>Positives: the unseen class; negatives: the test samples of the trained classes. Thick line: the trusted score. Dashed diagonal: chance.</figcaption></figure>\n");
     }
     Ok(())
 }

@@ -79,7 +79,7 @@ mod swap;
 mod validate;
 mod write;
 
-pub use charts::{roc_svg, silhouette_svg};
+pub use charts::{agreement_svg, roc_svg, silhouette_svg};
 pub use data::{
     AnomalyData, ClusterColumn, ClusterTable, Fact, LayerPair, LayerRoute, LayerVsLabels, PathRow,
     PathTable, RedundancyData, ReportData, RocCurve, SankeyColumn, SankeyData, SankeyGroup,

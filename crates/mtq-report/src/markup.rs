@@ -66,10 +66,94 @@ pub(crate) fn pct(part: usize, whole: usize, digits: usize) -> String {
     format!("{p:.digits$} %")
 }
 
-/// The colour of a band group: the `group`-th of [`CLASS_COLOURS`] (cycling beyond twenty).
+/// Colours for unseen (injected) classes: dark and warm, drawn hatched with a dark outline, so
+/// they read as strangers next to the known classes' palette. Each unseen set takes, in order,
+/// the candidate farthest (CIELAB distance) from every known class colour in use and from the
+/// unseen colours already taken.
+pub(crate) const UNSEEN_COLOURS: [&str; 10] = [
+    "#8B1A1A", "#5B2A86", "#7A4A00", "#B8336A", "#3B3B00", "#A0522D", "#4B0B2E", "#6B3E26",
+    "#2F4F2F", "#800040",
+];
+
+/// sRGB `#rrggbb` to CIELAB (D65).
+fn lab(hex: &str) -> [f64; 3] {
+    let c = |i: usize| {
+        let v = f64::from(u8::from_str_radix(hex.get(i..i + 2).unwrap_or("00"), 16).unwrap_or(0))
+            / 255.0;
+        if v <= 0.04045 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let (r, g, b) = (c(1), c(3), c(5));
+    let x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047;
+    let y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    let z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883;
+    let f = |t: f64| {
+        if t > 0.008856 {
+            t.cbrt()
+        } else {
+            7.787 * t + 16.0 / 116.0
+        }
+    };
+    let (fx, fy, fz) = (f(x), f(y), f(z));
+    [116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)]
+}
+
+/// Distance between two colours in CIELAB (ΔE 1976).
+pub(crate) fn colour_distance(a: &str, b: &str) -> f64 {
+    let (p, q) = (lab(a), lab(b));
+    ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2) + (p[2] - q[2]).powi(2)).sqrt()
+}
+
+/// The colour of a band group. Known classes take [`CLASS_COLOURS`] in order (cycling beyond
+/// twenty); unseen (injected) groups take [`UNSEEN_COLOURS`], each the candidate farthest from
+/// every known colour and every unseen colour before it, so an unseen class never looks like
+/// a known one.
 pub(crate) fn group_colour(groups: &[super::SankeyGroup], group: usize) -> &'static str {
-    let _ = groups;
-    CLASS_COLOURS[group % CLASS_COLOURS.len()]
+    let known: Vec<&'static str> = groups
+        .iter()
+        .filter(|g| !g.injected)
+        .enumerate()
+        .map(|(i, _)| CLASS_COLOURS[i % CLASS_COLOURS.len()])
+        .collect();
+    let Some(g) = groups.get(group) else {
+        return CLASS_COLOURS[group % CLASS_COLOURS.len()];
+    };
+    if !g.injected {
+        let rank = groups[..group].iter().filter(|g| !g.injected).count();
+        return CLASS_COLOURS[rank % CLASS_COLOURS.len()];
+    }
+    let mut taken = known;
+    let mut chosen = UNSEEN_COLOURS[0];
+    for _ in groups.iter().take(group + 1).filter(|g| g.injected) {
+        let free: Vec<&'static str> = UNSEEN_COLOURS
+            .iter()
+            .copied()
+            .filter(|c| !taken.contains(c))
+            .collect();
+        let pool = if free.is_empty() {
+            UNSEEN_COLOURS.to_vec()
+        } else {
+            free
+        };
+        chosen = pool
+            .iter()
+            .copied()
+            .max_by(|a, b| {
+                let d = |c: &str| {
+                    taken
+                        .iter()
+                        .map(|t| colour_distance(c, t))
+                        .fold(f64::INFINITY, f64::min)
+                };
+                d(a).total_cmp(&d(b))
+            })
+            .unwrap_or(UNSEEN_COLOURS[0]);
+        taken.push(chosen);
+    }
+    chosen
 }
 
 /// The hatching pattern of an injected group, to put in `<defs>`: its colour with light stripes.
@@ -142,6 +226,39 @@ mod tests {
         assert_eq!(num(-1e-9, 3), "0.000");
         assert_eq!(num(-0.25, 2), "-0.25");
         assert_eq!(num(0.9955, 2), "1.00");
+    }
+
+    #[test]
+    fn unseen_classes_are_coloured_far_from_every_known_class() {
+        use crate::SankeyGroup;
+        let g = |label: &str, injected| SankeyGroup {
+            label: label.into(),
+            injected,
+        };
+        for known in [2usize, 8, 10, 20] {
+            let mut groups: Vec<SankeyGroup> =
+                (0..known).map(|i| g(&i.to_string(), false)).collect();
+            groups.push(g("u1", true));
+            groups.push(g("u2", true));
+            let colours: Vec<&str> = (0..groups.len())
+                .map(|i| group_colour(&groups, i))
+                .collect();
+            for u in known..groups.len() {
+                assert!(UNSEEN_COLOURS.contains(&colours[u]));
+                for k in 0..known {
+                    let d = colour_distance(colours[u], colours[k]);
+                    assert!(
+                        d > 15.0,
+                        "{known} known: unseen {} vs {} (ΔE {d:.1})",
+                        colours[u],
+                        colours[k]
+                    );
+                }
+            }
+            assert_ne!(colours[known], colours[known + 1]);
+        }
+        // The light blue of a known 4 and the old light blue of an unseen 9: far apart now.
+        assert!(colour_distance("#56B4E9", "#88CCEE") < 15.0);
     }
 
     #[test]

@@ -209,56 +209,150 @@ pub fn stability_notes(st: &Stability, meta: &ReportMeta) -> Vec<String> {
     notes
 }
 
+/// `n` with a comma every three digits: `2,000`.
+#[must_use]
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Up to `max` names joined by commas, then `and N more`.
+fn some_of(names: &[String], max: usize) -> String {
+    if names.len() <= max {
+        return names.join(", ");
+    }
+    format!("{} and {} more", names[..max].join(", "), names.len() - max)
+}
+
+/// A path in one line: every step when it has at most five, else the first two, the number
+/// left out and the last two.
+#[must_use]
+pub fn short_path(path: &[String]) -> String {
+    if path.len() <= 5 {
+        return path.join(" → ");
+    }
+    format!(
+        "{} → {} → … ({} more) → {} → {}",
+        path[0],
+        path[1],
+        path.len() - 4,
+        path[path.len() - 2],
+        path[path.len() - 1]
+    )
+}
+
 /// The headline findings of a report in plain sentences, most important first: accuracy, chosen
 /// K, each class's main path, the redundancy verdict, where each unseen class goes, the trusted
-/// score and the weakest, then the notes. The HTML report and the `mtq` command show these.
+/// score and the weakest, then the notes. Each sentence names the set it counts (the test set
+/// when the study has one); per-layer numbers are summarised (the layer table has them all).
+/// The HTML report and the `mtq` command show these.
 #[must_use]
 pub fn headlines(data: &ReportData) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(acc) = data.summary.test_accuracy {
-        out.push(format!(
-            "The network classifies {:.2} % of the test samples correctly.",
-            100.0 * acc
-        ));
+        out.push(match &data.summary.test_set {
+            Some(t) => format!(
+                "Of the {} test samples{}, the network classifies {:.2} % correctly.",
+                thousands(t.n),
+                if t.name == "test" {
+                    String::new()
+                } else {
+                    format!(" ({})", t.name)
+                },
+                100.0 * acc
+            ),
+            None => format!(
+                "The network classifies {:.2} % of the test samples correctly.",
+                100.0 * acc
+            ),
+        });
     }
     if !data.silhouette_curves.is_empty() {
-        let ks: Vec<String> = data
-            .silhouette_curves
+        let curves = &data.silhouette_curves;
+        let chosen_s = |c: &crate::data::SilhouetteCurve| {
+            c.k.iter()
+                .position(|&k| k == c.chosen_k)
+                .map_or(f64::NAN, |i| c.silhouette[i])
+        };
+        let k_lo = curves.iter().map(|c| c.chosen_k).min().unwrap_or(0);
+        let k_hi = curves.iter().map(|c| c.chosen_k).max().unwrap_or(0);
+        let (s_lo, s_hi) = curves
             .iter()
-            .map(|c| {
-                let s =
-                    c.k.iter()
-                        .position(|&k| k == c.chosen_k)
-                        .map_or(f64::NAN, |i| c.silhouette[i]);
-                // K at an end of the range tried may not be the best K: say so.
-                let edge = if c.k.len() < 2 || c.capped {
-                    ""
-                } else if c.k.last() == Some(&c.chosen_k) {
-                    "; the largest K tried, a larger one may fit better: widen the K range"
-                } else if c.k.first() == Some(&c.chosen_k) && c.chosen_k > 2 {
-                    "; the smallest K tried, a smaller one may fit better: widen the K range"
-                } else {
-                    ""
-                };
-                format!(
-                    "{} K = {} (silhouette {}{edge})",
-                    c.layer,
-                    c.chosen_k,
-                    num(s, 3)
-                )
-            })
-            .collect();
-        out.push(format!("Clusters chosen by silhouette: {}.", ks.join(", ")));
+            .map(chosen_s)
+            .filter(|v| v.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(v), b.max(v))
+            });
+        let n = curves.len();
+        let layers = if n == 1 {
+            format!("layer {}", curves[0].layer)
+        } else {
+            format!("{n} layers")
+        };
+        let ks = if k_lo == k_hi {
+            format!("K = {k_lo} in every one of the {layers}")
+        } else {
+            format!("K ranges {k_lo}-{k_hi} over the {layers}")
+        };
+        let sil = if !s_lo.is_finite() {
+            String::new()
+        } else if (s_hi - s_lo).abs() < 5e-4 {
+            format!(" (silhouette {})", num(s_lo, 3))
+        } else {
+            format!(" (silhouette {}-{})", num(s_lo, 3), num(s_hi, 3))
+        };
+        let mut line = format!(
+            "Clusters, fitted on the reference (training) set, K chosen by silhouette: {ks}{sil}; see the layer table."
+        );
+        // K at an end of the range tried may not be the best K: say so.
+        let at = |last: bool| -> Vec<String> {
+            curves
+                .iter()
+                .filter(|c| c.k.len() >= 2 && !c.capped)
+                .filter(|c| {
+                    if last {
+                        c.k.last() == Some(&c.chosen_k)
+                    } else {
+                        c.k.first() == Some(&c.chosen_k) && c.chosen_k > 2
+                    }
+                })
+                .map(|c| format!("{} (K = {})", c.layer, c.chosen_k))
+                .collect()
+        };
+        for (last, end) in [(true, "largest"), (false, "smallest")] {
+            let names = at(last);
+            if !names.is_empty() {
+                let bigger = if last { "larger" } else { "smaller" };
+                let _ = write!(
+                    line,
+                    " {} chose the {end} K tried, a {bigger} one may fit better: widen the K range.",
+                    some_of(&names, 3)
+                );
+            }
+        }
+        out.push(line);
     }
+    let set_kind = data
+        .shown_set
+        .as_ref()
+        .map_or_else(|| "reference (training)".to_owned(), crate::SetSize::kind);
     for t in data.path_tables.iter().filter(|t| !t.injected) {
         if let Some(top) = t.rows.iter().max_by_key(|r| r.count) {
             out.push(format!(
-                "Class {}: {} ({} of {}) take {} and are predicted {}; {} distinct path{}.",
+                "Class {} ({} {set_kind} samples): {} ({} of {}) take {} and are predicted {}; {} distinct path{}.",
                 t.class,
+                thousands(t.n_samples),
                 pct(top.count, t.n_samples, 1),
                 top.count,
                 t.n_samples,
-                top.path.join(" → "),
+                short_path(&top.path),
                 top.predicted,
                 t.rows.len(),
                 if t.rows.len() == 1 { "" } else { "s" }
@@ -304,7 +398,11 @@ pub fn headlines(data: &ReportData) -> Vec<String> {
         )),
     }
     for st in &data.strangers {
-        let mut line = format!("Unseen class {} ({} samples):", st.class, st.n_samples);
+        let mut line = format!(
+            "Unseen class {} ({} samples):",
+            st.class,
+            thousands(st.n_samples)
+        );
         if let Some(p) = st.predicted.iter().max_by_key(|p| p.count) {
             let _ = write!(
                 line,
@@ -313,22 +411,39 @@ pub fn headlines(data: &ReportData) -> Vec<String> {
                 pct(p.count, st.n_samples, 1)
             );
         }
-        let routes: Vec<String> = st
-            .routes
-            .iter()
-            .filter_map(|r| {
-                r.shares.iter().max_by_key(|x| x.count).map(|x| {
-                    format!(
-                        "{} {} to {}",
-                        r.layer,
-                        pct(x.count, st.n_samples, 0),
-                        x.label
-                    )
-                })
+        let top = |r: &crate::data::LayerRoute| {
+            r.shares.iter().max_by_key(|x| x.count).map(|x| {
+                (
+                    r.layer.clone(),
+                    pct(x.count, st.n_samples, 0),
+                    x.label.clone(),
+                )
             })
-            .collect();
-        if !routes.is_empty() {
-            let _ = write!(line, " {};", routes.join(", "));
+        };
+        let ends: Vec<String> = match st.routes.as_slice() {
+            [] => Vec::new(),
+            [one] => top(one)
+                .map(|(l, p, c)| format!("{p} go to {c}'s clusters at {l}"))
+                .into_iter()
+                .collect(),
+            [first, .., last] => match (top(first), top(last)) {
+                (Some((l0, p0, c0)), Some((l1, p1, c1))) if c0 == c1 => {
+                    vec![format!("{p0} go to {c0}'s clusters at {l0}, {p1} at {l1}")]
+                }
+                (a, b) => a
+                    .into_iter()
+                    .chain(b)
+                    .map(|(l, p, c)| format!("{p} go to {c}'s clusters at {l}"))
+                    .collect(),
+            },
+        };
+        if !ends.is_empty() {
+            let more = if st.routes.len() > 2 {
+                " (every layer in the layer table)"
+            } else {
+                ""
+            };
+            let _ = write!(line, " {}{more};", ends.join(", "));
         }
         match st.unseen_paths {
             0 => line.push_str(" no path unseen in training."),

@@ -229,6 +229,13 @@ fn check_stranger(s: &StrangerData) -> Result<()> {
         s.predicted.iter().map(|x| x.count),
         s.n_samples,
     )?;
+    for (i, m) in s.main_clusters.iter().enumerate() {
+        check_counts(
+            || format!("strangers {:?} in their main cluster at layer {i}", s.class),
+            std::iter::once(m.count),
+            s.n_samples,
+        )?;
+    }
     check_counts(
         || format!("strangers {:?} on unseen paths", s.class),
         std::iter::once(s.samples_on_unseen_paths),

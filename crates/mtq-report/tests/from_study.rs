@@ -201,7 +201,8 @@ fn write_report_writes_all_five_files() {
 }
 
 /// The explorable page's per-sample data gives back the Sankey's bands of `report.json` (the
-/// reference and unseen sets, as the page draws them by default), and is embedded whole.
+/// test set, the study having one, and the unseen sets, as the page draws them by default), and
+/// is embedded whole.
 #[test]
 fn explore_data_reproduces_the_sankey_bands() {
     let (model, result) = study();
@@ -212,7 +213,16 @@ fn explore_data_reproduces_the_sankey_bands() {
     assert!(!x.with_predictions);
     let l = x.layers.len();
     let mut bands = std::collections::BTreeMap::new();
-    for s in x.sets.iter().filter(|s| s.key != "test") {
+    assert_eq!(x.shown_set, "test");
+    assert_eq!(
+        report
+            .data
+            .shown_set
+            .as_ref()
+            .map(|s| (s.key.as_str(), s.n)),
+        Some(("test", 40))
+    );
+    for s in x.sets.iter().filter(|s| s.key != "reference") {
         assert_eq!(s.clusters.len(), s.ids.len() * l);
         assert_eq!(s.distances.len(), s.ids.len() * l);
         for i in 0..s.ids.len() {

@@ -30,8 +30,13 @@ fn report_is_self_contained_well_formed_and_has_every_section() {
     assert!(!html.contains("src="));
     assert!(!html.contains("<link"));
     assert!(!html.contains("@import") && !html.contains("url(http"));
-    // Three inline SVGs: Sankey, silhouette, ROC.
-    assert_eq!(html.matches("<svg ").count(), 3);
+    // Four inline SVGs: layer agreement, Sankey, silhouette, ROC.
+    assert_eq!(html.matches("<svg ").count(), 4);
+    // The layer table: one row per layer, the unseen classes' main clusters.
+    let table = &html[html.find("<table class=\"layers\">").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert_eq!(table.matches("<tr").count(), 1 + data.summary.layers.len());
+    assert!(table.contains("unseen 4: main cluster"));
 }
 
 /// A K chosen at the end of the range tried is said, with the advice to widen it; not when
@@ -42,13 +47,15 @@ fn a_k_at_the_edge_of_its_range_is_said() {
     let line = |d: &ReportData| {
         mtq_report::sentences::headlines(d)
             .into_iter()
-            .find(|l| l.starts_with("Clusters chosen"))
+            .find(|l| l.starts_with("Clusters, fitted on the reference"))
             .unwrap()
     };
     assert!(!line(&data).contains("K tried"), "{}", line(&data));
     data.silhouette_curves[0].chosen_k = 10;
     assert!(
-        line(&data).contains("h1 K = 10 (silhouette 0.262; the largest K tried, a larger one may fit better: widen the K range)"),
+        line(&data).contains(
+            "h1 (K = 10) chose the largest K tried, a larger one may fit better: widen the K range."
+        ),
         "{}",
         line(&data)
     );
@@ -63,7 +70,9 @@ fn headlines_are_generated_from_the_numbers() {
     let headlines =
         &html[html.find("<ul class=\"headlines\">").unwrap()..html.find("</ul>").unwrap()];
     assert!(headlines.contains("99.55 %"), "accuracy");
-    assert!(headlines.contains("h1 K = 2 (silhouette 0.587)"));
+    assert!(headlines.contains("K = 2 in every one of the 3 layers"));
+    assert!(headlines.contains("Of the 442 test samples (test 1/7)"));
+    assert!(headlines.contains("(896 reference (training) samples)"));
     // 895 of 896 ones take the archetypal path.
     assert!(headlines.contains("895 of 896") && headlines.contains("h1:1 → h2:1 → out:1"));
     assert!(headlines.contains("835 of 859"));
@@ -166,12 +175,23 @@ fn silhouette_chart_marks_each_chosen_k() {
 #[test]
 fn roc_chart_has_a_panel_per_task_and_auroc_in_the_legend() {
     let data = sample::report();
-    let svg = roc_svg(&data.anomaly.roc_curves).unwrap();
+    let svg = roc_svg(&data.anomaly.roc_curves, &data.anomaly.trusted).unwrap();
     xml::check(&svg).unwrap();
+    // The trusted score's curve: one per task, drawn thick and labelled "trusted".
+    let trusted = data
+        .anomaly
+        .roc_curves
+        .iter()
+        .filter(|c| c.name == data.anomaly.trusted)
+        .count();
+    assert_eq!(trusted, 2);
     assert_eq!(
-        svg.matches("class=\"curve\"").count(),
+        svg.matches("class=\"curve\"").count() + trusted,
         data.anomaly.roc_curves.len()
     );
+    assert_eq!(svg.matches("class=\"curve trusted\"").count(), trusted);
+    assert_eq!(svg.matches(">trusted</text>").count(), trusted);
+    assert!(svg.contains(&format!("trusted: {}", data.anomaly.trusted)));
     assert_eq!(svg.matches("<title>chance</title>").count(), 2);
     for task in sample::TASKS {
         assert!(svg.contains(&format!("ROC: {}", task)));
@@ -278,6 +298,13 @@ fn bad_report_data_is_a_typed_error() {
     ));
 
     let mut d = good.clone();
+    d.strangers[0].main_clusters[2].count = d.strangers[0].n_samples + 1;
+    assert!(matches!(
+        html_report(&d),
+        Err(ReportError::CountsExceedTotal { .. })
+    ));
+
+    let mut d = good.clone();
     d.strangers[0].routes[0].shares[0].count += 1000;
     assert!(matches!(
         html_report(&d),
@@ -320,7 +347,10 @@ fn bad_report_data_is_a_typed_error() {
         silhouette_svg(&[]),
         Err(ReportError::EmptyCurve { .. })
     ));
-    assert!(matches!(roc_svg(&[]), Err(ReportError::EmptyCurve { .. })));
+    assert!(matches!(
+        roc_svg(&[], ""),
+        Err(ReportError::EmptyCurve { .. })
+    ));
 }
 
 /// Writes the demo report to `target/tmp/mtq-report-demo/` (report.html, sankey.svg,
@@ -343,4 +373,63 @@ fn demo_report_is_written() {
             f.display()
         );
     }
+}
+
+/// At twenty layers the headlines summarise: no sentence names every layer, each counts a named
+/// set, and the layer table and agreement strip carry the per-layer numbers.
+#[test]
+fn headlines_never_list_every_layer() {
+    let mut data = sample::report();
+    let names: Vec<String> = (1..=19).map(|i| format!("h{i}")).collect();
+    let curve = data.silhouette_curves[0].clone();
+    data.silhouette_curves = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let mut c = curve.clone();
+            c.layer = n.clone();
+            c.chosen_k = c.k[i % 3];
+            c
+        })
+        .collect();
+    let route = data.strangers[0].routes[0].clone();
+    for st in &mut data.strangers {
+        st.routes = names
+            .iter()
+            .map(|n| {
+                let mut r = route.clone();
+                r.layer = n.clone();
+                r
+            })
+            .collect();
+    }
+    let lines = mtq_report::sentences::headlines(&data);
+    for line in &lines {
+        if line.starts_with("Redundant layer") || line.starts_with("No layer is redundant") {
+            continue; // the redundancy verdict's own wording
+        }
+        let named = names
+            .iter()
+            .filter(|n| {
+                line.split(|c: char| !c.is_ascii_alphanumeric())
+                    .any(|w| w == n.as_str())
+            })
+            .count();
+        assert!(named <= 4, "{named} layers named in: {line}");
+    }
+    let k = lines.iter().find(|l| l.starts_with("Clusters")).unwrap();
+    assert!(k.contains("K ranges 2-4 over the 19 layers"), "{k}");
+    assert!(k.contains("see the layer table"), "{k}");
+    let unseen = lines
+        .iter()
+        .find(|l| l.starts_with("Unseen class 4"))
+        .unwrap();
+    assert!(
+        unseen.contains("at h1") && unseen.contains("h19"),
+        "{unseen}"
+    );
+    assert!(
+        unseen.contains("every layer in the layer table"),
+        "{unseen}"
+    );
 }

@@ -226,6 +226,13 @@ pub fn report() -> ReportData {
                 predicted: share(|p| p.3),
                 unseen_paths: 0,
                 samples_on_unseen_paths: 0,
+                main_clusters: ["h1", "h2", "out"]
+                    .iter()
+                    .map(|l| Share {
+                        label: format!("{l}:7"),
+                        count: class_total(ci) / 2,
+                    })
+                    .collect(),
             }
         })
         .collect();
@@ -286,17 +293,19 @@ pub fn report() -> ReportData {
         .collect();
     ReportData {
         schema_version: mtq_report::SCHEMA_VERSION,
+        shown_set: Some(SetSize { name: "train 1/7".into(), n: 1755, key: "reference".into() }),
         title: "MTQ Paths: MNIST 1 vs 7, seed 0".into(),
         summary: Summary {
             seed: 0,
             test_accuracy: Some(0.9955),
             layers,
             sets: vec![
-                SetSize { name: "train 1/7".into(), n: 1755 },
-                SetSize { name: "test 1/7".into(), n: 442 },
-                SetSize { name: "injected 4s".into(), n: 191 },
-                SetSize { name: "injected 3s".into(), n: 221 },
+                SetSize { name: "train 1/7".into(), n: 1755, key: "reference".into() },
+                SetSize { name: "test 1/7".into(), n: 442, key: "test".into() },
+                SetSize { name: "injected 4s".into(), n: 191, key: "unseen:4".into() },
+                SetSize { name: "injected 3s".into(), n: 221, key: "unseen:3".into() },
             ],
+            test_set: Some(SetSize { name: "test 1/7".into(), n: 442, key: "test".into() }),
             facts: vec![
                 Fact { label: "network".into(), value: "784 → 32 → 64 → 2, ReLU, 5 epochs".into() },
                 Fact { label: "K range".into(), value: "2 to 10".into() },
