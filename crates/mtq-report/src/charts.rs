@@ -534,7 +534,7 @@ pub fn agreement_svg(pairs: &[LayerPair], threshold: f64) -> Result<String> {
         .fold(1.0, f64::min);
     let lo = ((lowest * 10.0).floor() / 10.0).clamp(0.0, 0.9);
     let title = format!(
-        "Agreement with the previous layer (redundant if ARI ≥ {})",
+        "Agreement with the previous layer (redundant if linear CKA ≥ {})",
         num(threshold, 2)
     );
     let note = format!(
@@ -583,7 +583,7 @@ pub fn agreement_svg(pairs: &[LayerPair], threshold: f64) -> Result<String> {
             let y = TOP + r as f64 * ROW;
             let what = if r == 0 { "ARI" } else { "linear CKA" };
             let (fill, ink) = v.map_or(("#eeeeee".to_owned(), "#555555"), |v| heat(v, lo));
-            let outline = if r == 0 && p.redundant {
+            let outline = if r == 1 && p.redundant {
                 r##" stroke="#d55e00" stroke-width="3""##
             } else {
                 r##" stroke="#ffffff" stroke-width="1""##

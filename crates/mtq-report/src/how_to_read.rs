@@ -88,10 +88,10 @@ pub(crate) fn section(s: &mut String, data: &ReportData, explorable: bool) {
         "How well a score separates an unseen class (positives) from the test set (negatives): AUROC 1 = every unseen sample scores above every test sample, 0.5 = chance; FPR at 95 % TPR = the share of test samples flagged when 95 % of the unseen ones are.".into(),
     );
     term(
-        "ARI, NMI, redundant",
-        "Adjusted Rand index and normalised mutual information between two partitions of the reference (1 = identical). A layer whose partition agrees with the previous one above the threshold is called redundant.".into(),
+        "ARI, NMI, linear CKA, redundant",
+        "ARI (adjusted Rand index) and NMI (normalised mutual information): agreement of two partitions of the reference set (1 = identical, whatever the cluster names). Linear CKA (Kornblith et al. 2019): similarity of two layers' activations on the same samples (1 = the same geometry up to rotation and scale), which does not depend on the K either layer chose. A layer is called redundant when its linear CKA with the previous layer reaches the threshold: its clusters and distances then add little to the previous layer's.".into(),
     );
-    s.push_str("</dl><p class=\"note\">Which set each figure shows: the Sankey diagram, the path tables and the strangers tables show the reference and the unseen sets");
+    s.push_str("</dl><p class=\"note\">Which set each figure shows: the Sankey diagram and the path tables show the test set (the reference set when the study has none) and the unseen sets, and the strangers tables the unseen sets");
     if explorable {
         s.push_str(" (the set switch above the Sankey shows any one set, or all of them)");
     }

@@ -365,7 +365,7 @@ fn layers_section(s: &mut String, data: &ReportData) -> Result<()> {
             &data.redundancy.pairs,
             data.redundancy.threshold,
         )?);
-        s.push_str("</div><figcaption>Agreement of each layer with the previous one, on the reference set: ARI of their cluster partitions and linear CKA of their activations (darker = closer to 1; the scale starts at the lowest value shown). An outlined ARI cell: the layer is judged redundant with the previous one.</figcaption></figure>\n");
+        s.push_str("</div><figcaption>Agreement of each layer with the previous one, on the reference set: ARI of their cluster partitions and linear CKA of their activations (darker = closer to 1; the scale starts at the lowest value shown). An outlined CKA cell: the layer is judged redundant with the previous one (its activations repeat the previous layer's geometry, whatever K either chose).</figcaption></figure>\n");
     }
     Ok(())
 }
@@ -467,7 +467,7 @@ fn redundancy_section(s: &mut String, red: &RedundancyData) {
     if !red.pairs.is_empty() {
         let _ = write!(
             s,
-            "<div><h3>Consecutive layers (redundant if ARI ≥ {:.2})</h3><table><tr><th>layers</th><th>ARI</th><th>NMI</th><th>linear CKA</th><th>redundant</th></tr>",
+            "<div><h3>Consecutive layers (redundant if linear CKA ≥ {:.2})</h3><table><tr><th>layers</th><th>ARI</th><th>NMI</th><th>linear CKA</th><th>redundant</th></tr>",
             red.threshold
         );
         for p in &red.pairs {
