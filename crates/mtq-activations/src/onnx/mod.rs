@@ -29,10 +29,7 @@ use std::path::{Path, PathBuf};
 use candle_core::Device;
 use mtq_model::ConvTap;
 use tract_onnx::pb;
-use tract_onnx::prelude::{
-    Framework, InferenceFact, InferenceModelExt, IntoRunnable, TypedRunnableModel,
-};
-use tract_onnx::tract_hir::internal::{DatumType, ShapeFactoid, TDim};
+use tract_onnx::prelude::Framework;
 
 use crate::error::{ActivationsError, Result};
 use crate::{LayerKind, LayerSpec};
@@ -43,7 +40,7 @@ pub use taps::{ACTIVATION_OPS, LINEAR_OPS};
 /// An ONNX classifier whose chosen node outputs are the layers of a [`LayerModel`](crate::LayerModel).
 pub struct OnnxModel {
     path: PathBuf,
-    plan: std::sync::Arc<TypedRunnableModel>,
+    plan: run::Plan,
     /// Input shape without the batch axis.
     input_shape: Vec<usize>,
     specs: Vec<LayerSpec>,
@@ -209,26 +206,9 @@ impl OnnxModel {
             return Err(ActivationsError::NoLayers);
         }
 
-        let mut model = onnx.model_for_proto_model(&proto).map_err(onnx_err)?;
-        let batch = model.symbols.sym("batch");
-        let mut shape: Vec<TDim> = vec![TDim::Sym(batch)];
-        shape.extend(input_shape.iter().map(|&d| TDim::from(d)));
-        model
-            .set_input_fact(
-                0,
-                InferenceFact::dt_shape(
-                    DatumType::F32,
-                    shape.into_iter().collect::<ShapeFactoid>(),
-                ),
-            )
-            .map_err(onnx_err)?;
-        model
-            .select_outputs_by_name(specs.iter().map(|s| s.name.as_str()))
-            .map_err(onnx_err)?;
-        let plan = model
-            .into_optimized()
-            .and_then(|m| m.into_runnable())
-            .map_err(onnx_err)?;
+        let model = onnx.model_for_proto_model(&proto).map_err(onnx_err)?;
+        let taps: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+        let plan = run::optimise(model, &input_shape, &taps, run::PLAN_BATCH).map_err(onnx_err)?;
         Ok(Self {
             path: path.to_path_buf(),
             plan,
