@@ -473,3 +473,105 @@ fn pre_norm_encoder_blocks_end_at_their_add_as_onnxruntime() {
         assert!(worst <= 1e-4, "{pool:?}: {worst}");
     }
 }
+
+/// The fixture's rows repeated to `n` rows (more than one of tract's fixed batches of 32).
+fn tiled(x: &Array2<f32>, n: usize) -> Array2<f32> {
+    Array2::from_shape_fn((n, x.ncols()), |(i, j)| x[(i % x.nrows(), j)])
+}
+
+/// Every layer of `model` over `x`, in batches of `batch`, on a rayon pool of `threads`.
+fn extract_on(
+    model: &OnnxModel,
+    x: &Array2<f32>,
+    batch: usize,
+    threads: usize,
+) -> Vec<Array2<f32>> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("pool");
+    let data = Dataset::new(x.clone(), Array1::zeros(x.nrows())).expect("dataset");
+    let acts = pool
+        .install(|| {
+            ExtractParams::new(batch)
+                .logits(true)
+                .probabilities(true)
+                .layers(model.layers().into_iter().map(|s| s.name))
+                .extract(model, &data)
+        })
+        .expect("extract");
+    acts.layers()
+        .iter()
+        .map(|l| l.values().to_owned())
+        .collect()
+}
+
+#[test]
+fn chunked_runs_match_numpy_for_any_batch_and_thread_count() {
+    for (file, prefix, names) in [
+        (
+            "mlp.onnx",
+            "mlp",
+            &["relu1", "relu2", "fc3", "softmax"] as &[&str],
+        ),
+        (
+            "cnn.onnx",
+            "cnn",
+            &["relu1", "relu2", "relu3", "fc2", "softmax"],
+        ),
+    ] {
+        let model = OnnxModel::load(fixture(file))
+            .expect("load")
+            .with_conv_tap(ConvTap::Flatten);
+        let x = reference(&format!("{prefix}_x.npy"));
+        // 75 rows: two full chunks of 32 and a padded one of 11
+        let n = 75;
+        let big = tiled(&x, n);
+        let want: Vec<Array2<f32>> = names
+            .iter()
+            .map(|name| tiled(&reference(&format!("{prefix}_{name}.npy")), n))
+            .collect();
+        let first = extract_on(&model, &big, 1024, 1);
+        for (batch, threads) in [
+            (1024, 2),
+            (1024, 3),
+            (1, 2),
+            (7, 1),
+            (7, 2),
+            (32, 2),
+            (33, 3),
+        ] {
+            let got = extract_on(&model, &big, batch, threads);
+            // rows are computed in chunks fixed by the batch: identical for any thread count
+            if batch == 1024 {
+                assert_eq!(got, first, "{file}: {threads} threads");
+            }
+            for ((name, g), w) in names.iter().zip(&got).zip(&want) {
+                let d = max_diff(g, w);
+                assert!(d <= 1e-5, "{file} {name}, batch {batch}: {d}");
+            }
+        }
+        // a batch of one row, alone
+        let one = extract_on(&model, &big.slice(ndarray::s![..1, ..]).to_owned(), 1, 2);
+        for ((name, g), w) in names.iter().zip(&one).zip(&want) {
+            let d = max_diff(g, &w.slice(ndarray::s![..1, ..]).to_owned());
+            assert!(d <= 1e-5, "{file} {name}, one row: {d}");
+        }
+    }
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let model = OnnxModel::load(fixture("cnn.onnx")).expect("load");
+    let x = tiled(&reference("cnn_x.npy"), 100);
+    for batch in [1, 9, 64, 1000] {
+        let one = extract_on(&model, &x, batch, 1);
+        for threads in [2, 4] {
+            assert_eq!(
+                extract_on(&model, &x, batch, threads),
+                one,
+                "batch {batch}, {threads} threads"
+            );
+        }
+    }
+}

@@ -63,10 +63,8 @@ use std::path::{Path, PathBuf};
 use candle_core::Device;
 use mtq_model::ConvTap;
 use tract_onnx::pb;
-use tract_onnx::prelude::{
-    Framework, InferenceFact, InferenceModelExt, IntoRunnable, TypedRunnableModel,
-};
-use tract_onnx::tract_hir::internal::{DatumType, DimLike, ShapeFactoid, TDim};
+use tract_onnx::prelude::{Framework, InferenceModelExt};
+use tract_onnx::tract_hir::internal::DimLike;
 
 use crate::error::{ActivationsError, Result};
 use crate::{LayerKind, LayerSpec};
@@ -78,7 +76,7 @@ use taps::{Layout, Structure, Tap};
 /// An ONNX classifier whose chosen node outputs are the layers of a [`LayerModel`](crate::LayerModel).
 pub struct OnnxModel {
     path: PathBuf,
-    plan: std::sync::Arc<TypedRunnableModel>,
+    plan: run::Plan,
     /// Input shape without the batch axis.
     input_shape: Vec<usize>,
     /// The layers, named by their short names.
@@ -202,26 +200,8 @@ impl OnnxModel {
         let keys: Vec<String> = taps.iter().map(|t| t.key.clone()).collect();
         let specs: Vec<LayerSpec> = taps.into_iter().map(|t| t.spec).collect();
 
-        let mut model = onnx.model_for_proto_model(&proto).map_err(onnx_err)?;
-        let batch = model.symbols.sym("batch");
-        let mut shape: Vec<TDim> = vec![TDim::Sym(batch)];
-        shape.extend(input_shape.iter().map(|&d| TDim::from(d)));
-        model
-            .set_input_fact(
-                0,
-                InferenceFact::dt_shape(
-                    DatumType::F32,
-                    shape.into_iter().collect::<ShapeFactoid>(),
-                ),
-            )
-            .map_err(onnx_err)?;
-        model
-            .select_outputs_by_name(keys.iter().map(String::as_str))
-            .map_err(onnx_err)?;
-        let plan = model
-            .into_optimized()
-            .and_then(|m| m.into_runnable())
-            .map_err(onnx_err)?;
+        let model = onnx.model_for_proto_model(&proto).map_err(onnx_err)?;
+        let plan = run::optimise(model, &input_shape, &keys, run::PLAN_BATCH).map_err(onnx_err)?;
         Ok(Self {
             path: path.to_path_buf(),
             plan,
@@ -300,25 +280,13 @@ impl OnnxModel {
             .map(|&(i, slot)| taps::key(&parsed.nodes[i].name, slot))
             .collect();
         // the shapes: the listed outputs made the graph's outputs, the graph typed
-        let mut model = onnx
+        let model = onnx
             .model_for_proto_model(&parsed.proto)
             .map_err(onnx_err)?;
-        let batch = model.symbols.sym("batch");
-        let mut shape: Vec<TDim> = vec![TDim::Sym(batch)];
-        shape.extend(parsed.input_shape.iter().map(|&d| TDim::from(d)));
-        model
-            .set_input_fact(
-                0,
-                InferenceFact::dt_shape(
-                    DatumType::F32,
-                    shape.into_iter().collect::<ShapeFactoid>(),
-                ),
-            )
+        // a batch of one row: the shapes after the batch axis are the same for any batch
+        let typed = run::with_taps(model, &parsed.input_shape, &keys, 1)
+            .and_then(|m| m.into_typed())
             .map_err(onnx_err)?;
-        model
-            .select_outputs_by_name(keys.iter().map(String::as_str))
-            .map_err(onnx_err)?;
-        let typed = model.into_typed().map_err(onnx_err)?;
         let outlets = typed.output_outlets().map_err(onnx_err)?;
         let shapes: Vec<Option<Vec<usize>>> = outlets
             .iter()

@@ -44,7 +44,7 @@ impl TokenPool {
 /// - any other rank: flattened (`batch x` the product of the other axes).
 pub(super) fn reduce(
     dims: &[usize],
-    values: Vec<f32>,
+    values: &[f32],
     layout: Layout,
     conv_tap: ConvTap,
     token_pool: TokenPool,
@@ -91,7 +91,7 @@ pub(super) fn reduce(
             }
         }
     }
-    (values, flat_width)
+    (values.to_vec(), flat_width)
 }
 
 #[cfg(test)]
@@ -103,14 +103,14 @@ mod tests {
         // 2 samples x 3 tokens x 2 features
         let v: Vec<f32> = (0..12).map(|i| i as f32).collect();
         let dims = [2, 3, 2];
-        let t = |p| reduce(&dims, v.clone(), Layout::Tokens, ConvTap::ChannelMean, p);
+        let t = |p| reduce(&dims, &v, Layout::Tokens, ConvTap::ChannelMean, p);
         assert_eq!(t(TokenPool::Mean), (vec![2.0, 3.0, 8.0, 9.0], 2));
         assert_eq!(t(TokenPool::First), (vec![0.0, 1.0, 6.0, 7.0], 2));
         assert_eq!(t(TokenPool::Flatten), (v.clone(), 6));
         // the same shape below a convolution: 3 channels of length 2
         let c = reduce(
             &dims,
-            v.clone(),
+            &v,
             Layout::Channels,
             ConvTap::ChannelMean,
             TokenPool::Mean,
@@ -118,7 +118,7 @@ mod tests {
         assert_eq!(c, (vec![0.5, 2.5, 4.5, 6.5, 8.5, 10.5], 3));
         let f = reduce(
             &dims,
-            v.clone(),
+            &v,
             Layout::Channels,
             ConvTap::Flatten,
             TokenPool::Mean,
@@ -127,7 +127,7 @@ mod tests {
         // rank 4: channel means whatever the layout
         let m = reduce(
             &[1, 2, 2, 3],
-            v.clone(),
+            &v,
             Layout::Tokens,
             ConvTap::ChannelMean,
             TokenPool::First,
@@ -137,7 +137,7 @@ mod tests {
         assert_eq!(
             reduce(
                 &[3, 4],
-                v.clone(),
+                &v,
                 Layout::Tokens,
                 ConvTap::ChannelMean,
                 TokenPool::Mean
@@ -147,7 +147,7 @@ mod tests {
         assert_eq!(
             reduce(
                 &[1, 2, 2, 3, 1],
-                v.clone(),
+                &v,
                 Layout::Tokens,
                 ConvTap::ChannelMean,
                 TokenPool::Mean
