@@ -15,7 +15,7 @@ Needs torch, torchvision, onnx, onnxruntime and numpy. Steps, one sitting:
    MNIST digits; otherwise the weights stay random and the inputs are seeded uniform noise.
 2. Exported with `torch.onnx.export` (opset 17, `dynamo=False`, dynamic batch axis) into the
    work dir (a temp dir unless `--work-dir`), with `--n` (3,000) inputs as `X.npy`
-   (N x 3 x 32 x 32), `X_flat.npy` (N x 3072: `mtq onnx --x` takes rank 2 or 3), labels `y.npy`
+   (N x 3 x 32 x 32), `X_flat.npy` (N x 3072, which a binary from before rank-4 `--x` also reads), labels `y.npy`
    (1 or 7) and 800 more inputs `U.npy` (flattened) as an unseen set, so the study sees 3,800.
 3. Extraction, interleaved round by round, median of `--reps` rounds after one warm-up:
    - onnxruntime 1.x, 2 intra-op threads, sequential execution, the model with every node mtq

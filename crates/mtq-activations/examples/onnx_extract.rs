@@ -8,11 +8,11 @@
 //! ```
 //!
 //! `X.npy` is `samples x input_dim` (an image network's rows are reshaped to its input).
-//! Prints one JSON line: the taps, their widths, the load time and each extraction's seconds.
+//! Prints one JSON line: the tapped nodes, their widths, the load time and each extraction's seconds.
 
 use std::time::Instant;
 
-use mtq_activations::{ExtractParams, LayerModel, OnnxModel, read_npy_matrix};
+use mtq_activations::{ExtractParams, OnnxModel, read_npy_matrix};
 use ndarray::Array1;
 
 fn arg(args: &[String], name: &str, default: usize) -> Result<usize, Box<dyn std::error::Error>> {
@@ -45,11 +45,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         seconds.push(t.elapsed().as_secs_f64());
         widths = acts.layers().iter().map(|l| l.values().ncols()).collect();
     }
-    let taps: Vec<String> = model
-        .layers()
-        .into_iter()
-        .map(|s| format!("{:?}", s.name))
-        .collect();
+    // the graph's node names (what onnxruntime is asked for), not the layers' short names
+    let taps: Vec<String> = model.nodes().iter().map(|n| format!("{n:?}")).collect();
     println!(
         "{{\"taps\": [{}], \"widths\": {widths:?}, \"load_seconds\": {load}, \"seconds\": {seconds:?}}}",
         taps.join(", ")
