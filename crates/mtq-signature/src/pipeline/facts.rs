@@ -165,3 +165,37 @@ pub struct RunFacts {
     /// Where the numbers come from.
     pub provenance: Provenance,
 }
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{ArrayD, IxDyn};
+
+    use super::Images;
+
+    fn set<'a>(name: &str, a: &'a ArrayD<f32>) -> (String, Option<&'a ArrayD<f32>>) {
+        (name.to_string(), Some(a))
+    }
+
+    #[test]
+    fn arrays_give_colour_or_grey_levels_with_channels_interleaved() {
+        // one 3 x 1 x 2 image: red plane 1, 0; green 0, 1; blue 0.5, 0.5 (levels in [0, 1])
+        let rgb = ArrayD::from_shape_vec(IxDyn(&[1, 3, 1, 2]), vec![1.0, 0.0, 0.0, 1.0, 0.5, 0.5])
+            .unwrap();
+        let im = Images::of_arrays(&[set("reference", &rgb), ("test".into(), None)]).unwrap();
+        assert_eq!((im.width, im.height, im.channels), (2, 1, 3));
+        assert_eq!(im.sets.len(), 1, "a set without images gets none");
+        assert_eq!(im.sets[0].1, [255, 0, 128, 0, 255, 128]);
+        // 0-255 levels are kept; 2 channels are averaged to grey
+        let two =
+            ArrayD::from_shape_vec(IxDyn(&[1, 2, 1, 2]), vec![10.0, 200.0, 30.0, 0.0]).unwrap();
+        let im = Images::of_arrays(&[set("reference", &two)]).unwrap();
+        assert_eq!((im.channels, im.sets[0].1.clone()), (1, vec![20, 100]));
+        // any other range is stretched from the minimum to the maximum; NaN is 0
+        let wide = ArrayD::from_shape_vec(IxDyn(&[1, 1, 3]), vec![-1.0, 1.0, f32::NAN]).unwrap();
+        let im = Images::of_arrays(&[set("reference", &wide)]).unwrap();
+        assert_eq!(im.sets[0].1, [0, 255, 0]);
+        // sets whose image sizes differ give no thumbnails at all
+        let other = ArrayD::zeros(IxDyn(&[1, 2, 2]));
+        assert!(Images::of_arrays(&[set("reference", &wide), set("test", &other)]).is_none());
+    }
+}
