@@ -575,3 +575,16 @@ fn results_do_not_depend_on_the_thread_count() {
         }
     }
 }
+
+/// A flat input takes rows of any layout (no shape to check against); an image input keeps its
+/// shape, so data laid out otherwise can be refused.
+#[test]
+fn only_shaped_inputs_report_their_shape() {
+    let mlp = OnnxModel::load(fixture("mlp.onnx")).expect("load");
+    assert_eq!(mtq_activations::LayerModel::input_shape(&mlp), None);
+    let cnn = OnnxModel::load(fixture("cnn.onnx")).expect("load");
+    assert_eq!(
+        mtq_activations::LayerModel::input_shape(&cnn),
+        Some(vec![1, 8, 8])
+    );
+}

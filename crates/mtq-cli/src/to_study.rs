@@ -163,8 +163,9 @@ fn onnx(a: &OnnxArgs) -> Result<Study, Failure> {
     })
 }
 
-/// An ONNX classifier, its `layers` tapped (default: every activation after a
-/// Gemm/MatMul/Conv); without the `onnx` feature, a usage error saying how to build it.
+/// An ONNX classifier, its `layers` tapped (default: each residual block's output and the pooled
+/// features, else every activation after a Gemm/MatMul/Conv; see `OnnxModel::load`); without
+/// the `onnx` feature, a usage error saying how to build it.
 #[cfg(feature = "onnx")]
 pub fn onnx_network(
     path: PathBuf,
@@ -185,8 +186,9 @@ pub fn onnx_network(
     })
 }
 
-/// An ONNX classifier, its `layers` tapped (default: every activation after a
-/// Gemm/MatMul/Conv); without the `onnx` feature, a usage error saying how to build it.
+/// An ONNX classifier, its `layers` tapped (default: each residual block's output and the pooled
+/// features, else every activation after a Gemm/MatMul/Conv; see `OnnxModel::load`); without
+/// the `onnx` feature, a usage error saying how to build it.
 #[cfg(not(feature = "onnx"))]
 pub fn onnx_network(
     _: PathBuf,
@@ -233,7 +235,9 @@ pub fn recorded_network(
                 )));
             }
             let tap = recorded_value(record, "conv_tap", a.conv_tap, ConvTapArg::Mean)?;
-            let pool = recorded_value(record, "token_pool", a.token_pool, TokenPoolArg::Mean)?;
+            // every monitor since token pooling records it; one without was fitted when token
+            // sequences were flattened
+            let pool = recorded_value(record, "token_pool", a.token_pool, TokenPoolArg::Flatten)?;
             onnx_network(file, layers, tap, pool)
         }
     }

@@ -9,8 +9,9 @@
 //!   loads the full 60,000 + 10,000 from the four standard files.
 //! * **More data.** [`UciDigits::embedded`] (1,797 UCI 8 x 8 digits) and
 //!   [`BreastCancer::embedded`] (569 x 30 tabular, malignant vs benign) ship inside this crate
-//!   with their licence notes; [`Dataset::from_npy`] reads your own `X.npy` (features `n x d` or
-//!   images `n x rows x cols`) and `y.npy` (class indices: integers, or whole-valued floats),
+//!   with their licence notes; [`Dataset::from_npy`] reads your own `X.npy` (features `n x d`, or
+//!   samples of any shape: images `n x rows x cols` or `n x channels x rows x cols`, sequences
+//!   `n x tokens x features`) and `y.npy` (class indices: integers, or whole-valued floats),
 //!   [`Dataset::from_array`] the same from arrays.
 //! * **`.npy`.** [`npy`] is the project's one `.npy` reader and writer: its own header parser
 //!   (a header promising more data than the file holds is refused before anything is

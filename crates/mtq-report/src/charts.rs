@@ -501,7 +501,7 @@ fn heat(v: f64, lo: f64) -> (String, &'static str) {
 /// Draws the agreement of each layer with the previous one as a heat strip: one column per
 /// consecutive pair (titled by its later layer), one row for the ARI of their partitions and one
 /// for the linear CKA of their activations, each cell coloured from white to dark blue (1) with
-/// its value; a redundant pair's ARI cell is outlined. White is the lowest value shown rounded
+/// its value; a redundant pair's CKA cell is outlined (the verdict is linear CKA). White is the lowest value shown rounded
 /// down to a tenth (at most 0.9, at least 0), so that values all close to 1 still differ. Readable at twenty layers and more
 /// (the strip grows right; the page scrolls it).
 ///
@@ -599,7 +599,7 @@ pub fn agreement_svg(pairs: &[LayerPair], threshold: f64) -> Result<String> {
                 esc(&p.first),
                 esc(&p.second),
                 v.map_or_else(|| "not computed".to_owned(), |v| num(v, 3)),
-                if r == 0 && p.redundant {
+                if r == 1 && p.redundant {
                     " (redundant)"
                 } else {
                     ""

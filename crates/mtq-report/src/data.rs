@@ -232,7 +232,7 @@ pub struct PathRow {
 /// Layer redundancy, measured.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RedundancyData {
-    /// ARI at or above which a layer counts as redundant with the previous one.
+    /// Linear CKA at or above which a layer counts as redundant with the previous one.
     pub threshold: f64,
     /// Agreement between consecutive layers.
     pub pairs: Vec<LayerPair>,

@@ -253,7 +253,7 @@ fn runs_in_short(value: &str) -> String {
     out.join(" -> ")
 }
 
-/// `19 layers: h1, h2, …, h17, out` (every name up to six layers).
+/// `18 layers: h1, h2, …, h17, out` (every name up to six layers).
 fn layers_in_short(layers: &[String]) -> String {
     match layers.len() {
         0 => "no layer".into(),

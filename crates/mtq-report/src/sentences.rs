@@ -20,8 +20,9 @@ pub fn redundancy_verdict(red: &Redundancy) -> String {
     let t = red.threshold;
     let rule = format!(
         "A layer is redundant when its activations repeat the previous layer's geometry: linear CKA \
-         (Kornblith et al. 2019; 1 = the same up to rotation and scale) at least {t}, on the \
-         reference set, whatever K either layer chose."
+         (Kornblith et al. 2019; 1 = the same up to rotation and scale) at least {}, on the \
+         reference set, whatever K either layer chose.",
+        num(t, 2)
     );
     let cka = |v: &mtq_signature::redundancy::LayerVerdict| {
         v.cka.map_or("n/a".into(), |c| format!("{c:.3}"))
@@ -49,7 +50,7 @@ pub fn redundancy_verdict(red: &Redundancy) -> String {
         format!("{rule} No layer is redundant.{closest}")
     } else if redundant.len() <= 4 {
         format!(
-            "{rule} {} of {n} layer(s) redundant: {}.",
+            "{rule} {} of the {n} layers after the first redundant: {}.",
             redundant.len(),
             redundant.join("; ")
         )
@@ -61,7 +62,7 @@ pub fn redundancy_verdict(red: &Redundancy) -> String {
             .map(|v| v.layer.as_str())
             .collect();
         format!(
-            "{rule} {} of {n} layers repeat the previous one ({}); the layer table gives each pair's CKA.",
+            "{rule} {} of the {n} layers after the first repeat the previous one ({}); the layer table gives each pair's CKA.",
             names.len(),
             names.join(", ")
         )
@@ -391,7 +392,7 @@ pub fn headlines(data: &ReportData) -> Vec<String> {
             ));
         }
         many => out.push(format!(
-            "{} of {} layers repeat the previous layer (linear CKA ≥ {}): see the layer table.",
+            "{} of the {} layers after the first repeat the previous layer (linear CKA ≥ {}): see the layer table.",
             many.len(),
             red.pairs.len(),
             num(red.threshold, 2)

@@ -14,6 +14,12 @@ use serde::{Deserialize, Serialize};
 /// the same geometry up to rotation and isotropic scale, 0 no linear relation. Computed in `f64`.
 /// Returns 0 when either side is constant. The widths may differ; the row counts must not
 /// (the caller checks).
+///
+/// Cost: with `n` rows and widths `dx`, `dy`, the feature form above takes `O(n·dx·dy)` time and
+/// `O(dx·dy + dx² + dy²)` memory; when a layer is wider than there are rows it uses the
+/// identical sample form `<K, L>_F / (|K|_F |L|_F)` with `K = Xc Xc^T`, `L = Yc Yc^T`
+/// (`O(n²)` memory), so a flattened feature map of 200,000 values never builds a
+/// 200,000 x 200,000 matrix.
 #[must_use]
 pub fn linear_cka(x: ArrayView2<'_, f32>, y: ArrayView2<'_, f32>) -> f64 {
     let centre = |a: ArrayView2<'_, f32>| -> Array2<f64> {
@@ -25,9 +31,17 @@ pub fn linear_cka(x: ArrayView2<'_, f32>, y: ArrayView2<'_, f32>) -> f64 {
     };
     let (xc, yc) = (centre(x), centre(y));
     let fro2 = |m: &Array2<f64>| m.iter().map(|v| v * v).sum::<f64>();
-    let cross = fro2(&yc.t().dot(&xc));
-    let xx = fro2(&xc.t().dot(&xc)).sqrt();
-    let yy = fro2(&yc.t().dot(&yc)).sqrt();
+    let (cross, xx, yy) = if xc.ncols().max(yc.ncols()) > xc.nrows() {
+        let (k, l) = (xc.dot(&xc.t()), yc.dot(&yc.t()));
+        let inner: f64 = k.iter().zip(l.iter()).map(|(a, b)| a * b).sum();
+        (inner, fro2(&k).sqrt(), fro2(&l).sqrt())
+    } else {
+        (
+            fro2(&yc.t().dot(&xc)),
+            fro2(&xc.t().dot(&xc)).sqrt(),
+            fro2(&yc.t().dot(&yc)).sqrt(),
+        )
+    };
     if xx == 0.0 || yy == 0.0 {
         0.0
     } else {
@@ -117,6 +131,25 @@ mod tests {
         let b = linear_cka(z.view(), x.view());
         assert!((a - b).abs() < 1e-12);
         assert!(a > 0.0 && a < 1.0);
+    }
+
+    #[test]
+    fn cka_sample_form_equals_feature_form_for_wide_layers() {
+        // 5 rows, 7 and 3 columns: the wide side takes the n x n form
+        let x = Array2::from_shape_fn((5, 7), |(i, j)| ((i * 7 + j * 3) % 11) as f32 - 4.0);
+        let y = Array2::from_shape_fn((5, 3), |(i, j)| ((i * 5 + j) % 7) as f32 * 0.5);
+        let wide = linear_cka(x.view(), y.view());
+        // the feature form, computed by hand
+        let centre = |a: &Array2<f32>| {
+            let a = a.mapv(f64::from);
+            let m = a.mean_axis(ndarray::Axis(0)).unwrap();
+            a - &m
+        };
+        let (xc, yc) = (centre(&x), centre(&y));
+        let f = |m: Array2<f64>| m.iter().map(|v| v * v).sum::<f64>();
+        let want = f(yc.t().dot(&xc)) / (f(xc.t().dot(&xc)).sqrt() * f(yc.t().dot(&yc)).sqrt());
+        assert!((wide - want).abs() < 1e-12, "{wide} vs {want}");
+        assert!(wide > 0.0 && wide < 1.0);
     }
 
     #[test]

@@ -304,8 +304,8 @@ fn a_network_file_is_recorded_and_runs_on_new_inputs() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// A network whose input has a shape (`3 x 4 x 4`), wrapping a plain MLP.
-struct Shaped(Mlp);
+/// A network whose input has a shape (e.g. `3 x 4 x 4`), wrapping a plain MLP.
+struct Shaped(Mlp, Vec<usize>);
 
 impl mtq_activations::LayerModel for Shaped {
     fn device(&self) -> &Device {
@@ -315,7 +315,7 @@ impl mtq_activations::LayerModel for Shaped {
         mtq_activations::LayerModel::input_dim(&self.0)
     }
     fn input_shape(&self) -> Option<Vec<usize>> {
-        Some(vec![3, 4, 4])
+        Some(self.1.clone())
     }
     fn layers(&self) -> Vec<mtq_activations::LayerSpec> {
         mtq_activations::LayerModel::layers(&self.0)
@@ -397,12 +397,14 @@ fn arrays_of_any_rank_keep_their_shape_and_colour() {
         "{err}"
     );
 
-    let shaped = || Network::Given {
+    let shaped_as = |shape: &[usize]| Network::Given {
         model: Arc::new(Shaped(
             Mlp::new(MlpConfig::new(48, [8], 2), 0, &Device::Cpu).unwrap(),
+            shape.to_vec(),
         )),
         name: "shaped".into(),
     };
+    let shaped = || shaped_as(&[3, 4, 4]);
     mtq_data::npy::write_npy(
         dir.join("x_nhwc.npy"),
         &x.clone()
@@ -427,11 +429,14 @@ fn arrays_of_any_rank_keep_their_shape_and_colour() {
             if model == &[3, 4, 4] && data == &[4, 4, 3]),
         "{err}"
     );
-    // the network's own layout goes through
-    run(&Study {
-        data: arrays("green"),
-        network: shaped(),
-        ..quick(&[0])
-    });
+    // the network's own layout goes through, and a flat input (`48`, `1 x 48`) takes any
+    // layout of its width
+    for network in [shaped(), shaped_as(&[48]), shaped_as(&[1, 48])] {
+        run(&Study {
+            data: arrays("green"),
+            network,
+            ..quick(&[0])
+        });
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -204,7 +204,14 @@ impl OnnxModel {
             });
         }
         let width: usize = dims[1..].iter().product();
-        let kept = values.get(..rows * width).unwrap_or(values);
+        let kept = values
+            .get(..rows * width)
+            .ok_or_else(|| ActivationsError::OutputShape {
+                layer: spec.name.clone(),
+                shape: dims.to_vec(),
+                expected_rows: rows,
+                expected_width: Some(width),
+            })?;
         let mut kept_dims = dims.to_vec();
         kept_dims[0] = rows;
         Ok(reduce(
@@ -226,8 +233,12 @@ impl LayerModel for OnnxModel {
         self.input_shape.iter().product()
     }
 
+    /// The graph input's sample shape when it has more than one axis that is not 1 (an image
+    /// `c x h x w`, a sequence `t x d`); `None` for a flat input (`784`, `1 x 784`), which
+    /// takes rows of any layout of that width.
     fn input_shape(&self) -> Option<Vec<usize>> {
-        Some(self.input_shape.clone())
+        (self.input_shape.iter().filter(|&&d| d != 1).count() >= 2)
+            .then(|| self.input_shape.clone())
     }
 
     fn layers(&self) -> Vec<LayerSpec> {

@@ -57,7 +57,17 @@ const CHANNEL_OPS: &[&str] = &[
     "InstanceNormalization",
 ];
 /// Operators that leave a tokens-last (`N x T x D`) layout.
-const TOKEN_OPS: &[&str] = &["MatMul", "Gemm", "LayerNormalization", "Attention"];
+/// Also token-setting: ops that move axes (a ViT's patch embedding ends `Conv`, `Flatten` or
+/// `Reshape`, `Transpose`: what follows is `tokens x features`, not channels).
+const TOKEN_OPS: &[&str] = &[
+    "MatMul",
+    "Gemm",
+    "LayerNormalization",
+    "Attention",
+    "Transpose",
+    "Reshape",
+    "Flatten",
+];
 /// How many ops a skip connection may hold (torchvision's downsample: `Conv`, `BatchNorm`).
 const MAX_SKIP_OPS: usize = 4;
 
@@ -148,7 +158,7 @@ impl<'a> Structure<'a> {
         &self.auto
     }
 
-    /// Whether the graph has a residual Add (a skip connection).
+    /// Whether node `i` is a residual Add (a skip connection around a Conv/MatMul/Gemm branch).
     pub(super) fn is_residual(&self, i: usize) -> bool {
         let n = &self.nodes[i];
         if n.op != "Add" || n.inputs.len() != 2 {
@@ -494,7 +504,9 @@ impl<'a> Structure<'a> {
     }
 
     /// The layout of output `key`: [`Layout::Channels`] when the nearest layout-setting op
-    /// above it (along data inputs) is a convolution, pooling or batch norm.
+    /// above it (along data inputs) is a convolution, pooling or batch norm; [`Layout::Tokens`]
+    /// when it is a matrix product, a layer norm or an op that moves axes (`Transpose`,
+    /// `Reshape`, `Flatten`), or nothing is found.
     pub(super) fn layout(&self, key: &str) -> Layout {
         let base = key.rsplit_once(':').map_or(key, |(b, _)| b);
         let mut node = self.nodes.iter().position(|n| n.name == base);

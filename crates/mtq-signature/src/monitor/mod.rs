@@ -14,8 +14,8 @@
 //!   nearest reference row (k = 1) in that layer ([`conformal`] explains the p-value);
 //! - one **combined p-value**: Fisher's statistic `T = -2 sum ln p_layer` (Fisher 1932) over
 //!   the layers that are not redundant with the previous one (the first layer, and each layer
-//!   whose partition the signatures' redundancy analysis says adds to the previous one's, ARI
-//!   below the threshold; decided on the reference set alone), itself calibrated by conformal
+//!   whose activations the signatures' redundancy analysis says add to the previous one's,
+//!   linear CKA below the threshold; decided on the reference set alone), itself calibrated by conformal
 //!   prediction on the calibration set's own `T` (each calibration input's layer p-values
 //!   computed against the other calibration inputs). Fisher's rule is fixed in advance because
 //!   it adds the evidence of every layer (an input a little unusual everywhere counts, as does

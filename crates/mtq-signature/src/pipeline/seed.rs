@@ -263,7 +263,9 @@ fn check_input<M: LayerModel + ?Sized>(
         });
     }
     let squeeze = |s: &[usize]| -> Vec<usize> { s.iter().copied().filter(|&d| d != 1).collect() };
+    // a flat input (one axis besides those of size 1) takes rows of any layout
     if let (Some(m), Some(d)) = (model.input_shape(), data.sample_shape())
+        && squeeze(&m).len() >= 2
         && squeeze(&m) != squeeze(d)
     {
         return Err(StudyError::InputShape {
