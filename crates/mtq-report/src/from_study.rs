@@ -69,20 +69,12 @@ impl Builder<'_> {
         let (model, result, meta) = (self.m, self.r, self.meta);
         let classes = model.class_names();
         let injected: Vec<&TracedSet> = result.unseen().collect();
-        let sets = result
-            .sets
-            .iter()
-            .map(|s| SetSize {
-                name: meta.set_name(&s.role),
-                n: s.len(),
-                key: s.role.to_string(),
-            })
-            .collect();
         let size_of = |s: &TracedSet| SetSize {
             name: meta.set_name(&s.role),
             n: s.len(),
             key: s.role.to_string(),
         };
+        let sets = result.sets.iter().map(size_of).collect();
         let test = result.set(&SetRole::Test);
         // The headlines, path tables and Sankey count the held-out test set when it has labels;
         // the clusters themselves stay fitted on the reference.
