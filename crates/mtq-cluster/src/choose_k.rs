@@ -1,7 +1,10 @@
 //! Choosing K: fit K-means for every K of a range and score each fit, sharing the O(n² d)
-//! distance work of the silhouette between all K; exact up to
-//! [`EXACT_SILHOUETTE_MAX_ROWS`] rows by default, on a seeded sample (scikit-learn's
-//! `sample_size`) above or when asked ([`KSweepParams::silhouette`]).
+//! distance work of the silhouette between all K. By default, within budgets of work that
+//! depend on rows and width: the silhouette exact up to [`EXACT_SILHOUETTE_BUDGET`] (`n² d`), on
+//! a seeded sample (scikit-learn's `sample_size`) above or when asked
+//! ([`KSweepParams::silhouette`]); K-means' restarts on every row up to [`FIT_SAMPLE_VALUES`]
+//! (`n d`), on a seeded sample then refined on every row above or when asked
+//! ([`KSweepParams::fit_rows`]).
 
 use ndarray::{Array1, ArrayView2, Axis};
 use rand::SeedableRng;
@@ -10,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::data::{self, check_data};
 use crate::error::{ClusterError, Result};
 use crate::k_range::KRange;
-use crate::kmeans::{KMeans, KMeansParams, KMeansSettings};
+use crate::kmeans::{Init, KMeans, KMeansParams, KMeansSettings};
 use crate::metrics::{calinski_harabasz_score, davies_bouldin_score};
 use crate::silhouette::{Coded, multi_silhouette};
 
@@ -43,6 +46,7 @@ pub struct KSweep {
     best: usize,
     range: KRange,
     sample_size: Option<usize>,
+    fit_sample_size: Option<usize>,
 }
 
 impl KSweep {
@@ -56,6 +60,12 @@ impl KSweep {
     #[must_use]
     pub fn silhouette_sample_size(&self) -> Option<usize> {
         self.sample_size
+    }
+
+    /// Rows the K-means restarts ran on when sampled ([`FitRows`]; `None`: every row).
+    #[must_use]
+    pub fn fit_sample_size(&self) -> Option<usize> {
+        self.fit_sample_size
     }
 
     /// Per-K scores, in increasing K.
@@ -109,20 +119,27 @@ impl KSweep {
     }
 }
 
-/// Up to this many rows, the K sweep's silhouette is exact by default
-/// ([`SilhouetteMode::Auto`]); the exact silhouette is O(n² d): about 2 s for 60,000 x 64 on
-/// two cores, and it grows with n².
-pub const EXACT_SILHOUETTE_MAX_ROWS: usize = 100_000;
+/// Up to this many rows × rows × features (`n² d`), the K sweep's silhouette is exact by
+/// default ([`SilhouetteMode::Auto`]): 100,000 rows of 64 features, 35,355 of 512. The exact
+/// silhouette costs `n² d` multiply-adds (shared by every K): about 2 s for 100,000 x 64 on two
+/// cores, 13 s for 50,000 x 512.
+pub const EXACT_SILHOUETTE_BUDGET: u64 = 640_000_000_000;
 
 /// Rows drawn for the sampled silhouette of [`SilhouetteMode::Auto`] above
-/// [`EXACT_SILHOUETTE_MAX_ROWS`] rows (standard error about `0.5 / √20,000 ≈ 0.004` at most).
+/// [`EXACT_SILHOUETTE_BUDGET`], at most (standard error about `0.5 / √20,000 ≈ 0.004` at most);
+/// fewer for wide rows, so that `s² d` stays within [`SAMPLED_SILHOUETTE_BUDGET`] (13,975 rows
+/// at 512 features, 6,987 at 2,048).
 pub const DEFAULT_SILHOUETTE_SAMPLE: usize = 20_000;
+
+/// The `s² d` the automatic silhouette sample may cost ([`SilhouetteMode::Auto`]): about 0.4 s
+/// per layer on two cores.
+pub const SAMPLED_SILHOUETTE_BUDGET: u64 = 100_000_000_000;
 
 /// How the K sweep computes each K's silhouette.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SilhouetteMode {
-    /// Exact up to [`EXACT_SILHOUETTE_MAX_ROWS`] rows; above, sampled with
-    /// [`DEFAULT_SILHOUETTE_SAMPLE`] rows and seed 0.
+    /// Exact while `n² d` is within [`EXACT_SILHOUETTE_BUDGET`]; above, sampled with
+    /// `min(DEFAULT_SILHOUETTE_SAMPLE, √(SAMPLED_SILHOUETTE_BUDGET / d))` rows and seed 0.
     #[default]
     Auto,
     /// Exact, whatever the size (O(n² d) time, O(n) memory).
@@ -137,6 +154,106 @@ pub enum SilhouetteMode {
         seed: u64,
     },
 }
+
+impl SilhouetteMode {
+    /// The rows and seed the silhouette of `n` rows of `d` features is computed on (`None`:
+    /// every row, exact).
+    fn sample(self, n: usize, d: usize) -> Result<Option<(usize, u64)>> {
+        Ok(match self {
+            Self::Exact => None,
+            Self::Auto => {
+                let cost = (n as u64).saturating_mul(n as u64).saturating_mul(d as u64);
+                (cost > EXACT_SILHOUETTE_BUDGET).then(|| {
+                    let wide = (SAMPLED_SILHOUETTE_BUDGET as f64 / d.max(1) as f64).sqrt();
+                    (DEFAULT_SILHOUETTE_SAMPLE.min(wide as usize).clamp(2, n), 0)
+                })
+            }
+            Self::Sampled { size, seed } => {
+                if size < 2 {
+                    return Err(ClusterError::InvalidSampleSize {
+                        sample_size: size,
+                        n_samples: n,
+                    });
+                }
+                (size < n).then_some((size, seed))
+            }
+        })
+    }
+}
+
+/// Rows × features above which the K sweep fits K-means on a sample of rows by default
+/// ([`FitRows::Auto`]): 10,240 rows of 512 features (20 MiB of `f32`, which stays in a
+/// server's last-level cache while the restarts iterate), 81,920 of 64.
+pub const FIT_SAMPLE_VALUES: usize = 10_240 * 512;
+
+/// The automatic fit sample keeps at least this many rows per cluster of the largest K
+/// (faiss's `max_points_per_centroid`, the rows it trains on by default).
+pub const FIT_ROWS_PER_CLUSTER: usize = 256;
+
+/// Which rows the K sweep fits K-means on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FitRows {
+    /// Every row while rows × features is within [`FIT_SAMPLE_VALUES`]; above,
+    /// [`FitRows::Sampled`] with `max(FIT_SAMPLE_VALUES / d, FIT_ROWS_PER_CLUSTER x K_max)`
+    /// rows and the K-means seed.
+    #[default]
+    Auto,
+    /// Every row (`n_init` restarts of Lloyd on all of them).
+    All,
+    /// The `n_init` restarts run on `size` rows drawn without replacement (seeded
+    /// `ChaCha8Rng`, the same rows for every K); from the best restart's centroids, at most
+    /// [`REFINE_MAX_ITER`] Lloyd iterations on every row, then every row assigned to the final
+    /// centroids, give the model (faiss trains on a sample and assigns every row; the few
+    /// iterations on all rows move the centroids to their means). Every row when
+    /// `size >= n_samples`.
+    Sampled {
+        /// Rows the restarts run on (more than the largest K).
+        size: usize,
+        /// Seed of the draw.
+        seed: u64,
+    },
+}
+
+impl FitRows {
+    /// The rows and seed the restarts run on for `n` rows of `d` features and K up to `k_max`
+    /// (`None`: every row); `seed` is the K-means seed.
+    fn sample(self, n: usize, d: usize, k_max: usize, seed: u64) -> Result<Option<(usize, u64)>> {
+        Ok(match self {
+            Self::All => None,
+            Self::Auto => (n.saturating_mul(d) > FIT_SAMPLE_VALUES).then(|| {
+                let size = (FIT_SAMPLE_VALUES / d.max(1)).max(FIT_ROWS_PER_CLUSTER * k_max);
+                (size, seed)
+            }),
+            Self::Sampled { size, seed } => {
+                if size <= k_max {
+                    return Err(ClusterError::InvalidSampleSize {
+                        sample_size: size,
+                        n_samples: n,
+                    });
+                }
+                Some((size, seed))
+            }
+        }
+        .filter(|&(size, _)| size < n))
+    }
+}
+
+/// `size` of the `n` row indices drawn without replacement with `seed` (stream `stream`), in
+/// increasing order.
+fn draw_rows(n: usize, size: usize, seed: u64, stream: u64) -> Vec<usize> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(stream);
+    let mut idx = rand::seq::index::sample(&mut rng, n, size).into_vec();
+    idx.sort_unstable();
+    idx
+}
+
+/// Lloyd iterations on every row after restarts on a sample ([`FitRows::Sampled`]); then every
+/// row is assigned to the final centroids.
+pub const REFINE_MAX_ITER: usize = 2;
+
+/// The random stream of the fit sample's draw (the restarts use streams `0..n_init`).
+const FIT_SAMPLE_STREAM: u64 = u64::MAX;
 
 /// Settings of a K sweep: the range of K, the K-means settings of every fit (k-means++
 /// initialisation, the [`KMeansSettings`] given) and how the silhouette is computed.
@@ -161,18 +278,27 @@ pub struct KSweepParams {
     range: KRange,
     kmeans: KMeansSettings,
     silhouette: SilhouetteMode,
+    fit_rows: FitRows,
 }
 
 impl KSweepParams {
     /// A sweep over every K of `range`, each fit with the default [`KMeansSettings`], the
-    /// silhouette [`SilhouetteMode::Auto`].
+    /// silhouette [`SilhouetteMode::Auto`], the fit's rows [`FitRows::Auto`].
     #[must_use]
     pub fn new(range: KRange) -> Self {
         Self {
             range,
             kmeans: KMeansSettings::new(),
             silhouette: SilhouetteMode::Auto,
+            fit_rows: FitRows::Auto,
         }
+    }
+
+    /// Which rows the K-means restarts run on.
+    #[must_use]
+    pub fn fit_rows(mut self, rows: FitRows) -> Self {
+        self.fit_rows = rows;
+        self
     }
 
     /// The K-means settings of every fit (restarts, iterations, tolerance, algorithm, seed).
@@ -223,21 +349,8 @@ impl KSweepParams {
                 n_samples: n,
             });
         }
-        let sample = match self.silhouette {
-            SilhouetteMode::Exact => None,
-            SilhouetteMode::Auto => {
-                (n > EXACT_SILHOUETTE_MAX_ROWS).then_some((DEFAULT_SILHOUETTE_SAMPLE, 0))
-            }
-            SilhouetteMode::Sampled { size, seed } => {
-                if size < 2 {
-                    return Err(ClusterError::InvalidSampleSize {
-                        sample_size: size,
-                        n_samples: n,
-                    });
-                }
-                (size < n).then_some((size, seed))
-            }
-        };
+        let sample = self.silhouette.sample(n, x.ncols())?;
+        let fit_sample = self.fit_rows.sample(n, x.ncols(), end, self.kmeans.seed)?;
         // K above the number of distinct rows would duplicate centroids: the range is capped
         // there (said by `KSweep::capped_from`), and data with fewer distinct rows than `start`
         // is refused.
@@ -248,16 +361,13 @@ impl KSweepParams {
                 n_distinct,
             });
         }
+        let fit_x = fit_sample
+            .map(|(size, seed)| x.select(Axis(0), &draw_rows(n, size, seed, FIT_SAMPLE_STREAM)));
         let models = (start..=end.min(n_distinct))
-            .map(|k| KMeansParams::new(k).settings(self.kmeans).fit(x))
+            .map(|k| self.fit_one(x, fit_x.as_ref().map(|s| s.view()), k))
             .collect::<Result<Vec<KMeans>>>()?;
         // the rows the silhouette is computed on (sorted sample, or all)
-        let rows: Option<Vec<usize>> = sample.map(|(size, seed)| {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            let mut idx = rand::seq::index::sample(&mut rng, n, size).into_vec();
-            idx.sort_unstable();
-            idx
-        });
+        let rows: Option<Vec<usize>> = sample.map(|(size, seed)| draw_rows(n, size, seed, 0));
         let sils = {
             let centred = |v: ArrayView2<'_, f32>| data::centered(v, &data::column_mean(v));
             let xc = match &rows {
@@ -307,7 +417,31 @@ impl KSweepParams {
             best,
             range: self.range,
             sample_size: rows.map(|r| r.len()),
+            fit_sample_size: fit_x.map(|s| s.nrows()),
         })
+    }
+
+    /// K-means with `k` clusters on `x`: the restarts on every row, or on `sample` and then
+    /// one Lloyd run on every row from the best restart's centroids ([`FitRows::Sampled`]). A
+    /// sample with fewer distinct rows than `k` falls back to every row.
+    fn fit_one(
+        &self,
+        x: ArrayView2<'_, f32>,
+        sample: Option<ArrayView2<'_, f32>>,
+        k: usize,
+    ) -> Result<KMeans> {
+        let all = KMeansParams::new(k).settings(self.kmeans);
+        let Some(sample) = sample else {
+            return all.fit(x);
+        };
+        match all.fit(sample) {
+            Ok(start) => all
+                .init(Init::Given(start.centroids().to_owned()))
+                .max_iter(REFINE_MAX_ITER)
+                .fit(x),
+            Err(ClusterError::TooFewDistinctRows { .. }) => all.fit(x),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -325,9 +459,9 @@ fn mean_and_std_error(s: &Array1<f64>, n: usize) -> (f64, f64) {
 }
 
 /// Fits K-means for every K in `range` (k-means++ initialisation, every other setting taken
-/// from `settings`) and scores each fit with the silhouette ([`SilhouetteMode::Auto`]: exact up
-/// to [`EXACT_SILHOUETTE_MAX_ROWS`] rows, a seeded sample of [`DEFAULT_SILHOUETTE_SAMPLE`] rows
-/// above; [`KSweepParams`] chooses), Davies-Bouldin and Calinski-Harabasz (all rows); the
+/// from `settings`; [`FitRows::Auto`]) and scores each fit with the silhouette
+/// ([`SilhouetteMode::Auto`]: exact up to [`EXACT_SILHOUETTE_BUDGET`], a seeded sample above;
+/// [`KSweepParams`] chooses), Davies-Bouldin and Calinski-Harabasz (all rows); the
 /// chosen K has the highest silhouette, ties to the smaller K (the reference study's rule,
 /// with K from 2 to 10).
 ///

@@ -60,10 +60,12 @@ mod kernel;
 pub mod kmeans;
 pub mod knn;
 pub mod metrics;
+pub mod products;
 pub mod silhouette;
 
 pub use choose_k::{
-    DEFAULT_SILHOUETTE_SAMPLE, EXACT_SILHOUETTE_MAX_ROWS, KScore, KSweep, KSweepParams,
+    DEFAULT_SILHOUETTE_SAMPLE, EXACT_SILHOUETTE_BUDGET, FIT_ROWS_PER_CLUSTER, FIT_SAMPLE_VALUES,
+    FitRows, KScore, KSweep, KSweepParams, REFINE_MAX_ITER, SAMPLED_SILHOUETTE_BUDGET,
     SilhouetteMode, select_k,
 };
 pub use error::{ClusterError, Result};

@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 /// `O(dx·dy + dx² + dy²)` memory; when a layer is wider than there are rows it uses the
 /// identical sample form `<K, L>_F / (|K|_F |L|_F)` with `K = Xc Xc^T`, `L = Yc Yc^T`
 /// (`O(n²)` memory), so a flattened feature map of 200,000 values never builds a
-/// 200,000 x 200,000 matrix.
+/// 200,000 x 200,000 matrix. The products run through `mtq_cluster::products::matmul` (the
+/// GEMM's widest kernel on the thread pool; the same result for any thread count).
 #[must_use]
 pub fn linear_cka(x: ArrayView2<'_, f32>, y: ArrayView2<'_, f32>) -> f64 {
     let centre = |a: ArrayView2<'_, f32>| -> Array2<f64> {
@@ -31,15 +32,16 @@ pub fn linear_cka(x: ArrayView2<'_, f32>, y: ArrayView2<'_, f32>) -> f64 {
     };
     let (xc, yc) = (centre(x), centre(y));
     let fro2 = |m: &Array2<f64>| m.iter().map(|v| v * v).sum::<f64>();
+    let mul = crate::anomaly::linalg::product;
     let (cross, xx, yy) = if xc.ncols().max(yc.ncols()) > xc.nrows() {
-        let (k, l) = (xc.dot(&xc.t()), yc.dot(&yc.t()));
+        let (k, l) = (mul(xc.view(), xc.t()), mul(yc.view(), yc.t()));
         let inner: f64 = k.iter().zip(l.iter()).map(|(a, b)| a * b).sum();
         (inner, fro2(&k).sqrt(), fro2(&l).sqrt())
     } else {
         (
-            fro2(&yc.t().dot(&xc)),
-            fro2(&xc.t().dot(&xc)).sqrt(),
-            fro2(&yc.t().dot(&yc)).sqrt(),
+            fro2(&mul(yc.t(), xc.view())),
+            fro2(&mul(xc.t(), xc.view())).sqrt(),
+            fro2(&mul(yc.t(), yc.view())).sqrt(),
         )
     };
     if xx == 0.0 || yy == 0.0 {

@@ -1,8 +1,12 @@
 //! The one wrapper of the `gemm` crate: `dst (+)= lhs · rhs` on strided slices, bounds-checked
 //! before the `unsafe` call, and `out = A · Bᵀ` on row-major views (the silhouette's distance
-//! tiles and the kNN's).
+//! tiles, the kNN's and K-means' on wide rows); and `a · b` in `f64` on any ndarray views
+//! ([`matmul_f64`], for the cross-products of CKA and covariances).
 
 #![allow(unsafe_code)]
+
+use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
 
 /// Row-major matrix view on a slice: `rows x cols`, row `i` starting at `i * ld`.
 #[derive(Clone, Copy)]
@@ -152,9 +156,88 @@ pub(crate) fn gemm_abt(a: Mat<'_>, b: Mat<'_>, out: &mut [f32], ld_out: usize, a
     );
 }
 
+/// Rows of the product per parallel task of [`matmul_f64`].
+const MATMUL_ROWS: usize = 64;
+
+/// `a · b` in `f64` (`m x k` times `k x n`, any strides, e.g. a transposed view), through the
+/// GEMM's widest kernel: blocks of [`MATMUL_ROWS`] rows of the product on the thread pool, each
+/// one single-threaded call. Every entry is one call's reduction over `k` (its blocking depends
+/// on `k` and the CPU's caches only), so the result does not depend on the number of threads.
+///
+/// # Panics
+/// If the inner dimensions differ (a bug in the caller).
+pub(crate) fn matmul_f64(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Array2<f64> {
+    let ((m, k), (k2, n)) = (a.dim(), b.dim());
+    assert_eq!(k, k2, "inner dimensions differ");
+    let mut out = Array2::<f64>::zeros((m, n));
+    if m == 0 || n == 0 {
+        return out;
+    }
+    let (a_rs, a_cs) = (a.strides()[0], a.strides()[1]);
+    let (b_rs, b_cs) = (b.strides()[0], b.strides()[1]);
+    let Some(flat) = out.as_slice_mut() else {
+        unreachable!("a new array is contiguous")
+    };
+    flat.par_chunks_mut(MATMUL_ROWS * n)
+        .enumerate()
+        .for_each(|(t, block)| {
+            let rows = block.len() / n;
+            let a_block = a.slice(ndarray::s![t * MATMUL_ROWS..t * MATMUL_ROWS + rows, ..]);
+            let dst = block.as_mut_ptr();
+            let ld = isize::try_from(n).expect("width fits isize");
+            // SAFETY: `a_block` and `b` are ndarray views (every element they index is valid
+            // for reads at their pointers and strides), `block` is a contiguous `rows x n`
+            // view borrowed mutably (row stride `n`, column stride 1), so it aliases neither;
+            // the shapes passed are the views' own.
+            unsafe {
+                gemm::gemm(
+                    rows,
+                    n,
+                    k,
+                    dst,
+                    1,
+                    ld,
+                    false,
+                    a_block.as_ptr(),
+                    a_cs,
+                    a_rs,
+                    b.as_ptr(),
+                    b_cs,
+                    b_rs,
+                    0.0f64,
+                    1.0f64,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            }
+        });
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn matmul_f64_matches_ndarray_on_transposed_views_for_any_threads() {
+        let a = Array2::from_shape_fn((150, 70), |(i, j)| ((i * 7 + j * 3) as f64 * 0.37).sin());
+        let b = Array2::from_shape_fn((150, 90), |(i, j)| ((i * 5 + j) as f64 * 0.11).cos());
+        let want = a.t().dot(&b);
+        let got = matmul_f64(a.t(), b.view());
+        assert_eq!(got.dim(), (70, 90));
+        for (g, w) in got.iter().zip(want.iter()) {
+            assert!((g - w).abs() < 1e-10, "{g} vs {w}");
+        }
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        assert_eq!(one.install(|| matmul_f64(a.t(), b.view())), got);
+        let abt = matmul_f64(a.view(), a.t());
+        assert!((abt[[3, 5]] - a.row(3).dot(&a.row(5))).abs() < 1e-10);
+    }
 
     #[test]
     fn gemm_abt_matches_naive_and_accumulates() {

@@ -7,7 +7,8 @@
 //! - [`gemm`]: the one bounds-checked wrapper of the `gemm` crate (`out = A · Bᵀ`);
 //! - [`packed`], [`dots`], [`nearest`]: the K-means assignment kernels (rows packed in vector
 //!   registers, dot products with groups of centres, nearest centre and squared distances),
-//!   with [`nearest_x86`]'s intrinsics for the nearest-centre minimum;
+//!   with [`nearest_x86`]'s intrinsics for the nearest-centre minimum, and for rows of
+//!   [`packed::GEMM_MIN_FEATURES`] features or more [`nearest_gemm`]'s, through the GEMM;
 //! - [`sums`]: the per-cluster sums of K-means' update step;
 //! - [`tiles`]: the silhouette's exact distance tiles and square roots;
 //! - [`smallest`], [`knn_scan`]: the kNN search's running `k` smallest and its tile scan.
@@ -21,6 +22,7 @@ mod dots;
 mod gemm;
 mod knn_scan;
 mod nearest;
+mod nearest_gemm;
 #[cfg(target_arch = "x86_64")]
 mod nearest_x86;
 mod packed;
@@ -30,7 +32,7 @@ mod sums;
 mod tests;
 mod tiles;
 
-pub(crate) use gemm::{Mat, gemm_abt};
+pub(crate) use gemm::{Mat, gemm_abt, matmul_f64};
 pub(crate) use knn_scan::{QueryRow, Tile, scan_tile};
 pub(crate) use nearest::{nearest, nearest_runs, sq_dists};
 pub(crate) use packed::{Centres, Packed};

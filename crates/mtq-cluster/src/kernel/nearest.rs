@@ -7,6 +7,7 @@
 
 use super::dispatch::dispatch;
 use super::dots::{DotsSink, for_each_dots};
+use super::nearest_gemm;
 #[cfg(target_arch = "x86_64")]
 use super::nearest_x86;
 use super::packed::{Centres, GROUP, PackedRows};
@@ -202,6 +203,9 @@ pub(crate) fn nearest_runs(
         "rows and labels differ"
     );
     assert_eq!(x.d, c.d, "feature counts differ");
+    if x.lanes == 0 {
+        return nearest_gemm::nearest_runs(x, c, labels, changed);
+    }
     let sixteen = x.lanes == 16;
     dispatch!(x,
         avx512: nearest_x86::nearest_avx512(x, c, labels, changed),
@@ -216,6 +220,9 @@ pub(crate) fn sq_dists(x: PackedRows<'_>, x_norms: &[f32], c: &Centres, out: &mu
     assert_eq!(x.rows, x_norms.len(), "rows and norms differ");
     assert_eq!(x.d, c.d, "feature counts differ");
     assert_eq!(out.len(), x.rows * c.k, "output size");
+    if x.lanes == 0 {
+        return nearest_gemm::sq_dists(x, x_norms, c, out);
+    }
     let sixteen = x.lanes == 16;
     dispatch!(x,
         avx512: sq_dists_avx512(x, x_norms, c, out),

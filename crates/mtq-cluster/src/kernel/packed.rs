@@ -1,6 +1,8 @@
-//! The K-means kernels' data layouts: the rows packed in blocks of one vector register
-//! ([`Packed`]), a run of them ([`PackedRows`]), and the centres in groups of [`GROUP`]
-//! ([`Centres`]).
+//! The K-means kernels' data layouts: the rows packed in blocks of one vector register, or kept
+//! row-major for the GEMM when they are wide ([`Packed`]), a run of them ([`PackedRows`]), and
+//! the centres in groups of [`GROUP`] and row-major ([`Centres`]).
+
+use std::borrow::Cow;
 
 use rayon::prelude::*;
 
@@ -10,22 +12,46 @@ use crate::data::sq_norm;
 /// Centres per pass of the K-means kernels.
 pub(super) const GROUP: usize = 4;
 
-/// Data packed for the K-means kernels: blocks of `lanes` rows (8 or 16, one vector register),
-/// feature-major within a block (`data[(b * d + p) * lanes + l]` is feature `p` of row
-/// `b * lanes + l`), the last block padded with zeros. Built once per fit: every iteration
-/// reads it. The lane width only changes which rows share a vector: every dot product is the
-/// same sequential chain over the features whatever it is, so results do not depend on it.
-pub(crate) struct Packed {
-    data: Vec<f32>,
+/// From this many features on, the K-means kernels compute their dot products through the
+/// GEMM ([`super::nearest_gemm`], as faiss does): the register kernels of [`super::nearest`]
+/// load two rows and four centres per eight multiply-adds, which bounds them by the loads at
+/// about 10-15 % of the f32 peak, while the GEMM's packed panels reach more than half of it
+/// once the rows are long enough to amortise its packing (BENCHMARKS.md, issue 22).
+pub(crate) const GEMM_MIN_FEATURES: usize = 128;
+
+/// Data for the K-means kernels. Rows narrower than [`GEMM_MIN_FEATURES`] are packed in blocks
+/// of `lanes` rows (8 or 16, one vector register), feature-major within a block
+/// (`data[(b * d + p) * lanes + l]` is feature `p` of row `b * lanes + l`), the last block
+/// padded with zeros; wider rows are kept row-major (`lanes == 0`) for the GEMM. Built once per
+/// fit: every iteration reads it. The lane width only changes which rows share a vector: every
+/// dot product is the same sequential chain over the features whatever it is, so results do
+/// not depend on it.
+pub(crate) struct Packed<'a> {
+    data: Cow<'a, [f32]>,
     rows: usize,
     d: usize,
     lanes: usize,
 }
 
-impl Packed {
-    /// Packs `rows x d` row-major data for this CPU's widest kernel.
-    pub(crate) fn new(x: &[f32], rows: usize, d: usize) -> Self {
-        Self::with_lanes(x, rows, d, Level::detect().lanes())
+impl<'a> Packed<'a> {
+    /// The layout of this CPU's fastest kernel for rows of `d` features: row-major for the
+    /// GEMM from [`GEMM_MIN_FEATURES`] on, else packed for the widest register kernel.
+    pub(crate) fn new(x: &'a [f32], rows: usize, d: usize) -> Self {
+        if d >= GEMM_MIN_FEATURES {
+            Self::row_major(x, rows, d)
+        } else {
+            Self::with_lanes(x, rows, d, Level::detect().lanes())
+        }
+    }
+
+    /// The rows as they are (row-major, borrowed), for the GEMM kernels.
+    pub(crate) fn row_major(x: &'a [f32], rows: usize, d: usize) -> Self {
+        Self {
+            data: Cow::Borrowed(&x[..rows * d]),
+            rows,
+            d,
+            lanes: 0,
+        }
     }
 
     /// Packs `rows x d` row-major data in blocks of `lanes` (8 or 16) rows.
@@ -43,7 +69,7 @@ impl Packed {
                 }
             });
         Self {
-            data,
+            data: Cow::Owned(data),
             rows,
             d,
             lanes,
@@ -53,6 +79,15 @@ impl Packed {
     /// Rows `start..start + len` (`start` a multiple of 16).
     pub(crate) fn rows(&self, start: usize, len: usize) -> PackedRows<'_> {
         debug_assert_eq!(start % 16, 0);
+        if self.lanes == 0 {
+            let len = len.min(self.rows.saturating_sub(start));
+            return PackedRows {
+                data: &self.data[start * self.d..(start + len) * self.d],
+                rows: len,
+                d: self.d,
+                lanes: 0,
+            };
+        }
         let per_block = self.d * self.lanes;
         let from = (start / self.lanes * per_block).min(self.data.len());
         let to = ((start + len).div_ceil(self.lanes) * per_block).min(self.data.len());
@@ -65,10 +100,10 @@ impl Packed {
     }
 }
 
-/// A run of rows of a [`Packed`] matrix.
+/// A run of rows of a [`Packed`] matrix (`lanes == 0`: row-major).
 #[derive(Clone, Copy)]
 pub(crate) struct PackedRows<'a> {
-    data: &'a [f32],
+    pub(super) data: &'a [f32],
     pub(super) rows: usize,
     pub(super) d: usize,
     pub(super) lanes: usize,
@@ -85,10 +120,15 @@ impl<'a> PackedRows<'a> {
 
 /// A few centres (or candidate centres) for the K-means kernels: groups of [`GROUP`] centres,
 /// feature-major within a group, the count padded with zero centres whose squared norm is +inf
-/// (never nearest; no distance reported).
+/// (never nearest; no distance reported); and the same centres row-major, every run's after the
+/// other with no padding, with their squared norms, for the GEMM kernels.
 pub(crate) struct Centres {
     pub(super) groups: Vec<[f32; GROUP]>,
     pub(super) norms: Vec<f32>,
+    /// `runs * k x d`, row-major: centre `j` of run `r` is row `r * k + j`.
+    pub(super) flat: Vec<f32>,
+    /// The squared norm of each row of `flat`.
+    pub(super) flat_norms: Vec<f32>,
     pub(super) k: usize,
     pub(super) d: usize,
     /// Groups per run: the centres of run `r` are groups `r * run_groups..(r + 1) * run_groups`.
@@ -109,6 +149,8 @@ impl Centres {
         let n_groups = run_groups * runs.len();
         let mut groups = vec![[0.0f32; GROUP]; n_groups * d];
         let mut norms = vec![f32::INFINITY; n_groups * GROUP];
+        let mut flat = Vec::with_capacity(runs.len() * k * d);
+        let mut flat_norms = Vec::with_capacity(runs.len() * k);
         for (r, c) in runs.iter().enumerate() {
             for (j, row) in c.chunks_exact(d.max(1)).take(k).enumerate() {
                 let g = r * run_groups + j / GROUP;
@@ -116,11 +158,15 @@ impl Centres {
                     groups[g * d + p][j % GROUP] = v;
                 }
                 norms[g * GROUP + j % GROUP] = sq_norm(row);
+                flat.extend_from_slice(row);
+                flat_norms.push(sq_norm(row));
             }
         }
         Self {
             groups,
             norms,
+            flat,
+            flat_norms,
             k,
             d,
             run_groups,

@@ -84,16 +84,31 @@ pub(super) fn add_rows_any(
 ) {
     let rows = labels.first().map_or(0, |l| l.len());
     let k = counts.len() / labels.len().max(1);
-    for (i, row) in x.chunks_exact(d.max(1)).take(rows).enumerate() {
+    // a few rows at a time (in L1), one run after the other: a row of other widths is several
+    // independent vector additions already, and runs taking turns row by row would make each
+    // row's stores alias the other runs' sums (their blocks often lie a multiple of 4 KiB
+    // apart, which the CPU treats as a conflict)
+    let dd = d.max(1);
+    for (t, tile) in x
+        .chunks(ADD_TILE_ROWS * dd)
+        .take(rows.div_ceil(ADD_TILE_ROWS))
+        .enumerate()
+    {
+        let first = t * ADD_TILE_ROWS;
         for (r, lab) in labels.iter().enumerate() {
-            let l = r * k + lab[i];
-            counts[l] += 1;
-            for (s, &v) in sums[l * d..(l + 1) * d].iter_mut().zip(row) {
-                *s += v;
+            for (row, &label) in tile.chunks_exact(dd).zip(&lab[first..]) {
+                let l = r * k + label;
+                counts[l] += 1;
+                for (s, &v) in sums[l * d..(l + 1) * d].iter_mut().zip(row) {
+                    *s += v;
+                }
             }
         }
     }
 }
+
+/// Rows [`add_rows_any`] adds per run before the next run takes them (16 KB at 512 features).
+const ADD_TILE_ROWS: usize = 8;
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]

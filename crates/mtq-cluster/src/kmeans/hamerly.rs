@@ -21,7 +21,7 @@ struct Block<'a> {
 /// One Hamerly run from `centers`; the same stopping rules as [`super::lloyd::run_many`].
 pub(crate) fn run(
     x: &Array2<f32>,
-    packed: &Packed,
+    packed: &Packed<'_>,
     mut centers: Array2<f32>,
     max_iter: usize,
     tol: f64,

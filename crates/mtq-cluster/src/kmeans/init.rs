@@ -26,7 +26,7 @@ const KEEP_MAX: usize = 1 << 22;
 /// centres are the same bits.
 pub(crate) fn plusplus(
     x: &Array2<f32>,
-    packed: &Packed,
+    packed: &Packed<'_>,
     k: usize,
     rngs: &mut [ChaCha8Rng],
 ) -> Vec<Array2<f32>> {
@@ -119,7 +119,7 @@ pub(crate) fn plusplus(
 /// Passes over the data computing squared distances to a few of its rows, block by block.
 struct Pass<'a> {
     xs: &'a [f32],
-    packed: &'a Packed,
+    packed: &'a Packed<'a>,
     x_norms: &'a [f32],
     n: usize,
     d: usize,

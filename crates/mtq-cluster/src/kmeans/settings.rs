@@ -43,7 +43,7 @@ pub struct KMeansSettings {
     pub(super) max_iter: usize,
     pub(super) tol: f64,
     pub(super) algorithm: Algorithm,
-    pub(super) seed: u64,
+    pub(crate) seed: u64,
 }
 
 impl Default for KMeansSettings {

@@ -1,7 +1,7 @@
-//! The small dense linear algebra of the Mahalanobis score, in f64: a Cholesky factor and the
-//! inverse of a lower-triangular matrix.
+//! The dense linear algebra of the Mahalanobis score and linear CKA, in f64: a Cholesky factor,
+//! the inverse of a lower-triangular matrix, and products through the workspace's GEMM.
 
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView2};
 
 /// Cholesky factor `L` (lower) of a symmetric positive-definite matrix; on failure the index and
 /// value of the first non-positive pivot.
@@ -44,4 +44,11 @@ pub(super) fn lower_inverse(l: &Array2<f64>) -> Array2<f64> {
         }
     }
     inv
+}
+
+/// `a · b` through the workspace's GEMM (`mtq_cluster::products::matmul`: its widest kernel on
+/// the thread pool, the same result for any thread count). For products whose inner dimensions
+/// agree by construction; a mismatch (a bug) gives zeros of the product's shape.
+pub(crate) fn product(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Array2<f64> {
+    mtq_cluster::products::matmul(a, b).unwrap_or_else(|_| Array2::zeros((a.nrows(), b.ncols())))
 }

@@ -3,7 +3,7 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
-use super::linalg::{cholesky, lower_inverse};
+use super::linalg::{cholesky, lower_inverse, product};
 use crate::error::{Result, SignatureError};
 
 /// Mahalanobis distance to the nearest class mean under the pooled within-class covariance plus a
@@ -79,7 +79,7 @@ impl Mahalanobis {
         for (mut row, &y) in centred.rows_mut().into_iter().zip(labels.iter()) {
             row -= &means.row(slot[y]);
         }
-        let mut cov = centred.t().dot(&centred) / n as f64;
+        let mut cov = product(centred.t(), centred.view()) / n as f64;
         let mean_var = cov.diag().sum() / d as f64;
         let add = ridge * mean_var + 1e-9;
         cov.diag_mut().mapv_inplace(|v| v + add);
@@ -105,7 +105,7 @@ impl Mahalanobis {
                 found: x.ncols(),
             });
         }
-        let z = x.mapv(f64::from).dot(&self.whitener.t());
+        let z = product(x.mapv(f64::from).view(), self.whitener.t());
         Ok(z.map_axis(Axis(1), |row| {
             self.means
                 .rows()

@@ -4,7 +4,7 @@
 //! search's kernels live in `mtq-cluster`.
 
 mod knn;
-mod linalg;
+pub(crate) mod linalg;
 mod mahalanobis;
 
 pub(crate) use knn::knn_error;
