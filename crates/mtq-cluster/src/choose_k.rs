@@ -6,14 +6,14 @@
 //! (`n d`), on a seeded sample then refined on every row above or when asked
 //! ([`KSweepParams::fit_rows`]).
 
-use ndarray::{Array1, ArrayView2, Axis};
+use ndarray::{Array1, ArrayView1, ArrayView2, Axis};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::data::{self, check_data};
 use crate::error::{ClusterError, Result};
 use crate::k_range::KRange;
-use crate::kmeans::{Init, KMeans, KMeansParams, KMeansSettings};
+use crate::kmeans::{Init, KMeans, KMeansParams, KMeansSettings, Prepared};
 use crate::metrics::{calinski_harabasz_score, davies_bouldin_score};
 use crate::silhouette::{Coded, multi_silhouette};
 
@@ -31,9 +31,10 @@ pub struct KScore {
     /// `sd(s_i) / √m · √(1 − m / n)` over the `m` sampled rows' values (finite-population
     /// correction); 0 for the exact silhouette.
     pub silhouette_std_error: f64,
-    /// Davies-Bouldin index (lower is better).
+    /// Davies-Bouldin index (lower is better), on the silhouette's rows (every row, or the
+    /// sample: [`KSweep::silhouette_sample_size`]).
     pub davies_bouldin: f64,
-    /// Calinski-Harabasz index (higher is better).
+    /// Calinski-Harabasz index (higher is better), on the silhouette's rows.
     pub calinski_harabasz: f64,
     /// The fitted model.
     pub model: KMeans,
@@ -361,26 +362,32 @@ impl KSweepParams {
                 n_distinct,
             });
         }
+        // every K's fits share the rows' preparation (checked, centred, scaled)
+        let all_rows = Prepared::new(x)?;
         let fit_x = fit_sample
             .map(|(size, seed)| x.select(Axis(0), &draw_rows(n, size, seed, FIT_SAMPLE_STREAM)));
+        let fit_on = match &fit_x {
+            Some(s) => Some((s.view(), Prepared::new(s.view())?)),
+            None => None,
+        };
         let models = (start..=end.min(n_distinct))
-            .map(|k| self.fit_one(x, fit_x.as_ref().map(|s| s.view()), k))
+            .map(|k| self.fit_one((x, &all_rows), fit_on.as_ref().map(|(v, p)| (*v, p)), k))
             .collect::<Result<Vec<KMeans>>>()?;
         // the rows the silhouette is computed on (sorted sample, or all)
         let rows: Option<Vec<usize>> = sample.map(|(size, seed)| draw_rows(n, size, seed, 0));
+        // the rows the silhouette, Davies-Bouldin and Calinski-Harabasz are computed on, and
+        // each K's labels of them
+        let picked = rows.as_ref().map(|r| x.select(Axis(0), r));
+        let on = picked.as_ref().map_or(x, |p| p.view());
+        let xc = data::centered(on, &data::column_mean(on));
+        let codes: Vec<Vec<usize>> = models
+            .iter()
+            .map(|m| match &rows {
+                Some(r) => r.iter().map(|&i| m.labels()[i]).collect(),
+                None => m.labels().to_vec(),
+            })
+            .collect();
         let sils = {
-            let centred = |v: ArrayView2<'_, f32>| data::centered(v, &data::column_mean(v));
-            let xc = match &rows {
-                Some(r) => centred(x.select(Axis(0), r).view()),
-                None => centred(x),
-            };
-            let codes: Vec<Vec<usize>> = models
-                .iter()
-                .map(|m| match &rows {
-                    Some(r) => r.iter().map(|&i| m.labels()[i]).collect(),
-                    None => m.labels().to_vec(),
-                })
-                .collect();
             let labelings: Vec<Coded<'_>> = codes
                 .iter()
                 .zip(&models)
@@ -389,9 +396,9 @@ impl KSweepParams {
             multi_silhouette(&xc, &labelings)?
         };
         let mut scores = Vec::with_capacity(models.len());
-        for (model, sil) in models.into_iter().zip(sils) {
+        for ((model, sil), code) in models.into_iter().zip(sils).zip(&codes) {
             let (silhouette, silhouette_std_error) = mean_and_std_error(&sil, n);
-            let labels = model.labels();
+            let labels = ArrayView1::from(code.as_slice());
             scores.push(KScore {
                 k: model.k(),
                 inertia: model.inertia(),
@@ -401,8 +408,8 @@ impl KSweepParams {
                 } else {
                     0.0
                 },
-                davies_bouldin: davies_bouldin_score(x, labels)?,
-                calinski_harabasz: calinski_harabasz_score(x, labels)?,
+                davies_bouldin: davies_bouldin_score(on, labels)?,
+                calinski_harabasz: calinski_harabasz_score(on, labels)?,
                 model,
             });
         }
@@ -421,25 +428,26 @@ impl KSweepParams {
         })
     }
 
-    /// K-means with `k` clusters on `x`: the restarts on every row, or on `sample` and then
-    /// one Lloyd run on every row from the best restart's centroids ([`FitRows::Sampled`]). A
-    /// sample with fewer distinct rows than `k` falls back to every row.
+    /// K-means with `k` clusters on `x` (prepared once for every K): the restarts on every row,
+    /// or on `sample` and then at most [`REFINE_MAX_ITER`] Lloyd iterations on every row from
+    /// the best restart's centroids ([`FitRows::Sampled`]). A sample with fewer distinct rows
+    /// than `k` falls back to every row.
     fn fit_one(
         &self,
-        x: ArrayView2<'_, f32>,
-        sample: Option<ArrayView2<'_, f32>>,
+        (x, all_rows): (ArrayView2<'_, f32>, &Prepared),
+        sample: Option<(ArrayView2<'_, f32>, &Prepared)>,
         k: usize,
     ) -> Result<KMeans> {
         let all = KMeansParams::new(k).settings(self.kmeans);
-        let Some(sample) = sample else {
-            return all.fit(x);
+        let Some((sample, prepared)) = sample else {
+            return all.fit_prepared(x, all_rows);
         };
-        match all.fit(sample) {
+        match all.fit_prepared(sample, prepared) {
             Ok(start) => all
                 .init(Init::Given(start.centroids().to_owned()))
                 .max_iter(REFINE_MAX_ITER)
-                .fit(x),
-            Err(ClusterError::TooFewDistinctRows { .. }) => all.fit(x),
+                .fit_prepared(x, all_rows),
+            Err(ClusterError::TooFewDistinctRows { .. }) => all.fit_prepared(x, all_rows),
             Err(e) => Err(e),
         }
     }
@@ -540,6 +548,60 @@ mod tests {
         );
         let ok = KSweepParams::new(KRange::new(2, 29).unwrap()).fit(x.view());
         assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn the_automatic_sizes_follow_rows_and_width() {
+        let auto = SilhouetteMode::Auto;
+        // exact within n² d <= 100,000² x 64
+        assert_eq!(auto.sample(100_000, 64), Ok(None));
+        assert_eq!(auto.sample(35_355, 512), Ok(None));
+        assert_eq!(auto.sample(100_001, 64), Ok(Some((20_000, 0))));
+        // wide rows: fewer sampled rows, s² d <= 1e11
+        assert_eq!(auto.sample(50_000, 512), Ok(Some((13_975, 0))));
+        assert_eq!(auto.sample(50_000, 2_048), Ok(Some((6_987, 0))));
+        assert_eq!(SilhouetteMode::Exact.sample(1 << 20, 512), Ok(None));
+        let fit = FitRows::Auto;
+        // every row up to 10,240 x 512 values: today's layers (48,200 x 64) are unchanged
+        assert_eq!(fit.sample(48_200, 64, 10, 3), Ok(None));
+        assert_eq!(fit.sample(10_240, 512, 10, 3), Ok(None));
+        assert_eq!(fit.sample(50_000, 512, 10, 3), Ok(Some((10_240, 3))));
+        // at least 256 rows per cluster of the largest K
+        assert_eq!(fit.sample(50_000, 4_096, 10, 3), Ok(Some((2_560, 3))));
+        assert_eq!(FitRows::All.sample(1 << 20, 512, 10, 3), Ok(None));
+        assert_eq!(
+            FitRows::Sampled { size: 500, seed: 1 }.sample(400, 8, 10, 3),
+            Ok(None)
+        );
+        assert_eq!(
+            FitRows::Sampled { size: 10, seed: 1 }.sample(400, 8, 10, 3),
+            Err(ClusterError::InvalidSampleSize {
+                sample_size: 10,
+                n_samples: 400
+            })
+        );
+    }
+
+    #[test]
+    fn a_sampled_fit_finds_the_full_fit_on_blobs() {
+        let (x, _) = mtq_testkit::make_blobs(4_000, 24, 5, 1.0, 10.0, 2).unwrap();
+        let base = KSweepParams::new(KRange::new(2, 8).unwrap())
+            .kmeans(KMeansSettings::new().n_init(3).seed(4));
+        let full = base.clone().fit_rows(FitRows::All).fit(x.view()).unwrap();
+        let sampled = base
+            .fit_rows(FitRows::Sampled { size: 900, seed: 4 })
+            .fit(x.view())
+            .unwrap();
+        assert_eq!(full.fit_sample_size(), None);
+        assert_eq!(sampled.fit_sample_size(), Some(900));
+        assert_eq!(sampled.best_k(), full.best_k());
+        assert_eq!(sampled.best_k(), 5);
+        let ari =
+            crate::adjusted_rand_index(sampled.best().model.labels(), full.best().model.labels())
+                .unwrap();
+        assert!(ari > 0.999, "{ari}");
+        // every row has a label of the refined model
+        assert_eq!(sampled.best().model.labels().len(), 4_000);
     }
 
     #[test]

@@ -156,6 +156,34 @@ pub(crate) fn gemm_abt(a: Mat<'_>, b: Mat<'_>, out: &mut [f32], ld_out: usize, a
     );
 }
 
+/// `out[j * c.rows + i] = Σ_p c[i, p] · x[j, p]`: the products of every row of `x` with every
+/// row of `c`, each row of `x`'s contiguous. Computed as `C · Xᵀ`, which the GEMM runs without
+/// repacking `x` (its row-major rows are the columns of a column-major right operand); only the
+/// few rows of `c` are packed. For K-means on wide rows, where `x` is the large operand.
+///
+/// # Panics
+/// Panics (a bug in this crate) if the shapes do not fit the slices.
+pub(crate) fn gemm_xct(c: Mat<'_>, x: Mat<'_>, out: &mut [f32]) {
+    assert_eq!(c.cols, x.cols, "inner dimensions differ");
+    assert!(c.fits() && x.fits(), "operand out of bounds");
+    gemm_strided(
+        (c.rows, x.rows, c.cols),
+        Strided {
+            data: c.data,
+            rs: c.ld,
+            cs: 1,
+        },
+        Strided {
+            data: x.data,
+            rs: 1,
+            cs: x.ld,
+        },
+        out,
+        (1, c.rows),
+        false,
+    );
+}
+
 /// Rows of the product per parallel task of [`matmul_f64`].
 const MATMUL_ROWS: usize = 64;
 

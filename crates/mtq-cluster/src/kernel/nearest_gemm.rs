@@ -1,12 +1,13 @@
 //! The K-means assignment kernels for wide rows, through the GEMM (as faiss does): the dot
 //! products `x · c` of a tile of rows with every centre of every run in one matrix product
-//! ([`gemm_abt`]), then the nearest centre (`|c|² − 2 x·c` smallest, ties to the lower index)
+//! ([`gemm_xct`]: `C · Xᵀ`, so the rows are read in place and only the centres are packed),
+//! then the nearest centre (`|c|² − 2 x·c` smallest, ties to the lower index)
 //! or the squared distances `max(|x|² + |c|² − 2 x·c, 0)` from them. The same formulas as the
 //! register kernels of [`super::nearest`]; only the order in which a dot product adds its
 //! terms differs (the GEMM's blocking instead of one chain over the features), so a label can
 //! differ where two centres are equally near to the last bits.
 
-use super::gemm::{Mat, gemm_abt};
+use super::gemm::{Mat, gemm_xct};
 use super::packed::{Centres, PackedRows};
 
 /// Rows per matrix product: a tile of products (`TILE_ROWS x` all runs' centres) stays in the
@@ -28,7 +29,7 @@ pub(super) fn nearest_runs(
     for r0 in (0..x.rows).step_by(TILE_ROWS) {
         let m = TILE_ROWS.min(x.rows - r0);
         let rows = Mat::new(&x.data[r0 * d..(r0 + m) * d], m, d);
-        gemm_abt(rows, centres, &mut tile, cols, false);
+        gemm_xct(centres, rows, &mut tile);
         for (i, products) in tile.chunks_exact(cols).take(m).enumerate() {
             for (r, (run_products, run_norms)) in products
                 .chunks_exact(k)
@@ -64,10 +65,15 @@ pub(super) fn sq_dists(x: PackedRows<'_>, x_norms: &[f32], c: &Centres, out: &mu
     for r0 in (0..n).step_by(TILE_ROWS) {
         let m = TILE_ROWS.min(n - r0);
         let rows = Mat::new(&x.data[r0 * d..(r0 + m) * d], m, d);
-        gemm_abt(rows, centres, &mut tile, k, false);
-        for (i, (products, &xn)) in tile.chunks_exact(k).zip(&x_norms[r0..r0 + m]).enumerate() {
-            for (j, (&dot, &cn)) in products.iter().zip(&c.flat_norms).enumerate() {
-                out[j * n + r0 + i] = (xn + cn - 2.0 * dot).max(0.0);
+        gemm_xct(centres, rows, &mut tile);
+        // centre by centre: contiguous writes, strided reads of the small tile
+        for (j, (dists, &cn)) in out.chunks_exact_mut(n).zip(&c.flat_norms).enumerate() {
+            for ((o, &xn), products) in dists[r0..r0 + m]
+                .iter_mut()
+                .zip(&x_norms[r0..r0 + m])
+                .zip(tile.chunks_exact(k))
+            {
+                *o = (xn + cn - 2.0 * products[j]).max(0.0);
             }
         }
     }

@@ -84,31 +84,60 @@ pub(super) fn add_rows_any(
 ) {
     let rows = labels.first().map_or(0, |l| l.len());
     let k = counts.len() / labels.len().max(1);
-    // a few rows at a time (in L1), one run after the other: a row of other widths is several
-    // independent vector additions already, and runs taking turns row by row would make each
-    // row's stores alias the other runs' sums (their blocks often lie a multiple of 4 KiB
-    // apart, which the CPU treats as a conflict)
     let dd = d.max(1);
-    for (t, tile) in x
-        .chunks(ADD_TILE_ROWS * dd)
-        .take(rows.div_ceil(ADD_TILE_ROWS))
-        .enumerate()
-    {
-        let first = t * ADD_TILE_ROWS;
-        for (r, lab) in labels.iter().enumerate() {
-            for (row, &label) in tile.chunks_exact(dd).zip(&lab[first..]) {
-                let l = r * k + label;
-                counts[l] += 1;
-                for (s, &v) in sums[l * d..(l + 1) * d].iter_mut().zip(row) {
-                    *s += v;
+    // Per run, the rows of each cluster in row order (a counting sort); then, per span of
+    // `SPAN` features, the span's sums in registers while the cluster's rows are added: one
+    // load and store of the sums per cluster instead of per row (row-by-row, each row's stores
+    // and the next row's loads of the same sums serialise). Each sum still adds its rows in
+    // row order, so the result is the same bits.
+    let mut order = vec![0usize; rows];
+    let mut starts = vec![0usize; k + 1];
+    for (r, lab) in labels.iter().enumerate() {
+        starts.fill(0);
+        for &l in lab.iter() {
+            starts[l + 1] += 1;
+        }
+        for j in 0..k {
+            starts[j + 1] += starts[j];
+        }
+        let mut next = starts.clone();
+        for (i, &l) in lab.iter().enumerate() {
+            order[next[l]] = i;
+            next[l] += 1;
+        }
+        for j in 0..k {
+            let members = &order[starts[j]..starts[j + 1]];
+            counts[r * k + j] += members.len() as u64;
+            if members.is_empty() {
+                continue;
+            }
+            let sum = &mut sums[(r * k + j) * d..(r * k + j + 1) * d];
+            let (spans, tail) = sum.as_chunks_mut::<SPAN>();
+            for (q, span) in spans.iter_mut().enumerate() {
+                let mut acc = *span;
+                for &i in members {
+                    let Some(v) = x.get(i * dd + q * SPAN..i * dd + (q + 1) * SPAN) else {
+                        continue;
+                    };
+                    for (a, &b) in acc.iter_mut().zip(v) {
+                        *a += b;
+                    }
+                }
+                *span = acc;
+            }
+            let from = d - tail.len();
+            for &i in members {
+                for (t, &v) in tail.iter_mut().zip(&x[i * dd + from..(i + 1) * dd]) {
+                    *t += v;
                 }
             }
         }
     }
 }
 
-/// Rows [`add_rows_any`] adds per run before the next run takes them (16 KB at 512 features).
-const ADD_TILE_ROWS: usize = 8;
+/// Features whose sums [`add_rows_any`] keeps in registers at a time: 8 AVX-512 registers, 8
+/// independent chains of additions.
+const SPAN: usize = 128;
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]

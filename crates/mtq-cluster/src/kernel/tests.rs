@@ -101,6 +101,9 @@ fn kmeans_kernels_match_naive_on_ragged_shapes() {
         (40, 16, 6),
         (45, 32, 5),
         (83, 64, 10),
+        // wide rows: the GEMM route (row-major, tiles of 256 rows and a ragged last one)
+        (300, 130, 7),
+        (70, 512, 10),
     ] {
         let x = values(n * d, 7);
         let runs: Vec<Vec<f32>> = [11, 13, 17].iter().map(|&s| values(k * d, s)).collect();
@@ -150,8 +153,9 @@ fn kmeans_kernels_match_naive_on_ragged_shapes() {
                 dists(rows, &norms, &c, &mut out);
                 for (j, o) in out.chunks_exact(n - start).enumerate() {
                     for (i, &v) in o.iter().enumerate() {
+                        let want = naive(start + i, j);
                         assert!(
-                            (v - naive(start + i, j)).abs() < 1e-4,
+                            (v - want).abs() < 1e-4 * (1.0 + want),
                             "{name}: {n} {d} {k}: {i} {j}"
                         );
                     }
@@ -162,6 +166,29 @@ fn kmeans_kernels_match_naive_on_ragged_shapes() {
                         None => fused = Some(out),
                     }
                 }
+            }
+        }
+        // the row-major layout of wide rows: the GEMM kernels, the same labels, distances
+        // within rounding
+        let row_major = Packed::row_major(&x, n, d);
+        let rows = row_major.rows(start, n - start);
+        let mut three = vec![vec![usize::MAX; n - start]; 3];
+        let mut slices: Vec<&mut [usize]> = three.iter_mut().map(Vec::as_mut_slice).collect();
+        let mut changed = [0; 3];
+        nearest_runs(rows, &multi, &mut slices, &mut changed);
+        assert_eq!(changed, [n - start; 3], "gemm");
+        for (got, w) in three.iter().zip(&wants) {
+            assert_eq!(got, &w[start..], "gemm: {n} {d} {k}, three runs");
+        }
+        let mut out = vec![-1.0f32; (n - start) * k];
+        sq_dists(rows, &norms, &c, &mut out);
+        for (j, o) in out.chunks_exact(n - start).enumerate() {
+            for (i, &v) in o.iter().enumerate() {
+                let want = naive(start + i, j);
+                assert!(
+                    (v - want).abs() < 1e-4 * (1.0 + want),
+                    "gemm: {n} {d} {k}: {i} {j}"
+                );
             }
         }
         // the sums and counts of the three runs' clusters

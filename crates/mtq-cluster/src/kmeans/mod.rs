@@ -8,6 +8,7 @@ pub(crate) mod lloyd;
 mod params;
 mod settings;
 
+pub(crate) use params::Prepared;
 pub use params::{Init, KMeansParams};
 pub use settings::{Algorithm, KMeansSettings};
 

@@ -1,6 +1,6 @@
 //! The K-means builder for one K: every setting, its default, and the checks made at `fit`.
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array1, Array2, ArrayView2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -156,7 +156,22 @@ impl KMeansParams {
 
     fn fit_on_pool(&self, x: ArrayView2<'_, f32>) -> Result<KMeans> {
         self.check()?;
-        check_data(x)?;
+        let prepared = Prepared::new(x)?;
+        self.fit_prepared_on_pool(x, &prepared)
+    }
+
+    /// [`fit`](Self::fit) on data already checked, centred and scaled by [`Prepared::new`]
+    /// (`x` the same rows in their own units): a K sweep prepares its rows once for every K.
+    pub(crate) fn fit_prepared(
+        &self,
+        x: ArrayView2<'_, f32>,
+        prepared: &Prepared,
+    ) -> Result<KMeans> {
+        self.check()?;
+        rayon::scope(|_| self.fit_prepared_on_pool(x, prepared))
+    }
+
+    fn fit_prepared_on_pool(&self, x: ArrayView2<'_, f32>, prepared: &Prepared) -> Result<KMeans> {
         let (n, d) = x.dim();
         if self.k > n {
             return Err(ClusterError::TooFewSamples {
@@ -183,13 +198,14 @@ impl KMeansParams {
                 n_distinct,
             });
         }
-        let mean = data::column_mean(x);
-        let mut xc = data::centered(x, &mean);
-        // Huge or tiny magnitudes are brought near 1 by a power of two (exact), so squared
-        // distances neither overflow nor underflow in f32; undone on the results.
-        let scale = data::pow2_scale(data::max_abs(xc.as_slice().unwrap_or_default()));
-        data::scale_in_place(xc.as_slice_mut().unwrap_or_default(), scale);
-        let tol_abs = self.settings.tol * mean_variance(&xc);
+        let Prepared {
+            xc,
+            mean,
+            scale,
+            mean_variance,
+        } = prepared;
+        let (mean, scale) = (mean.clone(), *scale);
+        let tol_abs = self.settings.tol * mean_variance;
         let runs = if matches!(self.init, Init::Given(_)) {
             1
         } else {
@@ -204,10 +220,10 @@ impl KMeansParams {
             })
             .collect();
         let starts: Vec<Array2<f32>> = match &self.init {
-            Init::KMeansPlusPlus => init::plusplus(&xc, &packed, self.k, &mut rngs),
+            Init::KMeansPlusPlus => init::plusplus(xc, &packed, self.k, &mut rngs),
             Init::Random => rngs
                 .iter_mut()
-                .map(|rng| init::random(&xc, self.k, rng))
+                .map(|rng| init::random(xc, self.k, rng))
                 .collect(),
             Init::Given(c) => {
                 let mut c = data::centered(c.view(), &mean);
@@ -217,11 +233,11 @@ impl KMeansParams {
         };
         let results: Vec<Run> = match self.settings.algorithm {
             Algorithm::Lloyd => {
-                lloyd::run_many(&xc, &packed, starts, self.settings.max_iter, tol_abs)
+                lloyd::run_many(xc, &packed, starts, self.settings.max_iter, tol_abs)
             }
             Algorithm::Hamerly => starts
                 .into_par_iter()
-                .map(|c| hamerly::run(&xc, &packed, c, self.settings.max_iter, tol_abs))
+                .map(|c| hamerly::run(xc, &packed, c, self.settings.max_iter, tol_abs))
                 .collect(),
         };
         let mut best = 0;
@@ -235,6 +251,39 @@ impl KMeansParams {
             .nth(best)
             .ok_or(ClusterError::ZeroInit)?;
         Ok(KMeans::from_run(run, mean, scale))
+    }
+}
+
+/// The rows of one fit as the iterations read them: checked, centred on their column means and
+/// brought near magnitude 1 by a power of two (exact), with the tolerance's scale. Made once
+/// per data set: a K sweep shares it between its K.
+pub(crate) struct Prepared {
+    xc: Array2<f32>,
+    mean: Array1<f64>,
+    scale: f32,
+    mean_variance: f64,
+}
+
+impl Prepared {
+    /// Checks `x` and prepares it.
+    ///
+    /// # Errors
+    /// [`ClusterError::EmptyInput`], [`ClusterError::NoFeatures`], [`ClusterError::NonFinite`].
+    pub(crate) fn new(x: ArrayView2<'_, f32>) -> Result<Self> {
+        check_data(x)?;
+        let mean = data::column_mean(x);
+        let mut xc = data::centered(x, &mean);
+        // Huge or tiny magnitudes are brought near 1 by a power of two (exact), so squared
+        // distances neither overflow nor underflow in f32; undone on the results.
+        let scale = data::pow2_scale(data::max_abs(xc.as_slice().unwrap_or_default()));
+        data::scale_in_place(xc.as_slice_mut().unwrap_or_default(), scale);
+        let mean_variance = mean_variance(&xc);
+        Ok(Self {
+            xc,
+            mean,
+            scale,
+            mean_variance,
+        })
     }
 }
 
