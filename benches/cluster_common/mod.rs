@@ -1,6 +1,7 @@
 //! The data sets of the mtq-cluster benches (kmeans, silhouette, k_sweep): the reference
 //! study's 1,755-row activations (fixtures of mtq-cluster) and 12,000 x 64 and 60,000 x 64
-//! Gaussian blobs (8 centres, std 1, centres in [-10, 10], seed 0).
+//! Gaussian blobs (8 centres, std 1, centres in [-10, 10], seed 0); and a wide layer's worth,
+//! 50,000 x 512 blobs of the same kind ([`wide`]).
 
 use mtq_testkit::make_blobs;
 use ndarray::Array2;
@@ -25,4 +26,11 @@ pub fn datasets() -> Vec<(String, Array2<f32>)> {
         out.push((format!("blobs_{n}x64"), x));
     }
     out
+}
+
+/// `("blobs_50000x512", data)`: 50,000 x 512 Gaussian blobs (8 centres, std 1, centres in
+/// [-10, 10], seed 0), the size of one layer of issue 22's wide study.
+pub fn wide() -> (String, Array2<f32>) {
+    let (x, _) = make_blobs(50_000, 512, 8, 1.0, 10.0, 0).expect("blobs");
+    ("blobs_50000x512".to_string(), x)
 }

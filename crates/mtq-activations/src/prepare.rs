@@ -1,6 +1,6 @@
 //! Per-layer preparation of activations for clustering: fitted on a reference set, applied to any.
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, CowArray, Ix2};
 use serde::{Deserialize, Serialize};
 
 use crate::activations::Activations;
@@ -347,6 +347,18 @@ impl FittedPreparation {
         match &self.fitted {
             Fitted::Pca { variance, .. } => Some(variance.view()),
             _ => None,
+        }
+    }
+
+    /// [`apply`](Self::apply) without a copy when the preparation is [`Preparation::None`]:
+    /// `x` itself, borrowed (after the same width check); a new matrix otherwise.
+    ///
+    /// # Errors
+    /// As [`apply`](Self::apply).
+    pub fn apply_cow<'a>(&self, x: ArrayView2<'a, f32>) -> Result<CowArray<'a, f32, Ix2>> {
+        match self.fitted {
+            Fitted::None if x.ncols() == self.width => Ok(CowArray::from(x)),
+            _ => self.apply(x).map(CowArray::from),
         }
     }
 

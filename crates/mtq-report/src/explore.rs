@@ -438,6 +438,8 @@ mod tests {
             chosen_k: 2,
             outcome: mtq_signature::SweepOutcome::default(),
             labels: vec![vec![0, 0, 1, 1], vec![0, 2, 1, 1]],
+            fit_rows: None,
+            silhouette_rows: None,
         };
         let t = ktree(&curve, &[0, 0, 1, 0], 2);
         assert_eq!(t.sizes, vec![vec![2, 2], vec![1, 2, 1]]);

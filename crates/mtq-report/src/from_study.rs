@@ -255,11 +255,15 @@ impl Builder<'_> {
             schema_version: SCHEMA_VERSION,
             title: meta.title.clone(),
             summary,
-            // Layers that could not be clustered as asked (constant, K capped) are findings.
+            // Layers that could not be clustered as asked (constant, K capped) are findings,
+            // and so are the samples a sweep ran on.
             notes: model
                 .layers()
                 .iter()
                 .filter_map(|l| l.curve().verdict())
+                .chain(sentences::approximation_note(
+                    &model.layers().iter().map(|l| l.curve()).collect::<Vec<_>>(),
+                ))
                 .chain(
                     stability
                         .map(|s| sentences::stability_notes(s, meta))

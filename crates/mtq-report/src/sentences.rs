@@ -112,6 +112,61 @@ pub fn trusted_rationale(result: &StudyResult, meta: &ReportMeta) -> String {
     }
     s
 }
+/// One note naming the layers whose K sweep ran on seeded samples of the reference rows
+/// (wide layers with many rows: `FitRows::Auto` and `SilhouetteMode::Auto`, or a
+/// `--silhouette-sample` asked for), with the sizes; `None` when every layer used every row.
+#[must_use]
+pub fn approximation_note(curves: &[&mtq_signature::KCurve]) -> Option<String> {
+    let part = |rows: Option<usize>, what: &str| {
+        let layers: Vec<&str> = curves
+            .iter()
+            .filter(|c| rows_of(c, what) == rows && rows.is_some())
+            .map(|c| c.layer.as_str())
+            .collect();
+        (!layers.is_empty()).then(|| (rows.unwrap_or(0), layers))
+    };
+    let mut parts = Vec::new();
+    for what in ["fit", "silhouette"] {
+        let mut sizes: Vec<usize> = curves.iter().filter_map(|c| rows_of(c, what)).collect();
+        sizes.sort_unstable();
+        sizes.dedup();
+        for size in sizes {
+            if let Some((n, layers)) = part(Some(size), what) {
+                let on = layers.join(", ");
+                parts.push(if what == "fit" {
+                    format!(
+                        "in {on}, K-means' restarts ran on {} seeded reference rows, then {} \
+                         Lloyd iterations on every row from the best restart's centroids",
+                        thousands(n),
+                        mtq_signature::REFINE_MAX_ITER
+                    )
+                } else {
+                    format!(
+                        "in {on}, the silhouette (and Davies-Bouldin, Calinski-Harabasz) was \
+                         computed on {} seeded reference rows",
+                        thousands(n)
+                    )
+                });
+            }
+        }
+    }
+    (!parts.is_empty()).then(|| {
+        format!(
+            "Sampled to fit the time budget (wide layers with many rows; see the README's \
+             \"Wide layers\"): {}.",
+            parts.join("; ")
+        )
+    })
+}
+
+/// The sampled rows of `curve`'s fit (`what` = "fit") or silhouette.
+fn rows_of(curve: &mtq_signature::KCurve, what: &str) -> Option<usize> {
+    if what == "fit" {
+        curve.fit_rows
+    } else {
+        curve.silhouette_rows
+    }
+}
 
 /// What the path monitor did, in one sentence: its false alarms on the test set against the
 /// rate it promises, and per unseen class the share it flagged and the layer most of them left

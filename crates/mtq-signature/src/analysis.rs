@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use mtq_activations::{FittedPreparation, Preparation};
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, CowArray, Ix2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -376,6 +376,8 @@ impl SignatureParams {
                 chosen_k: sweep.chosen_k,
                 outcome: sweep.outcome,
                 labels: sweep.labels,
+                fit_rows: sweep.fit_rows,
+                silhouette_rows: sweep.silhouette_rows,
             },
             table,
             knn_raw,
@@ -445,6 +447,15 @@ pub struct KCurve {
     /// Not serialised.
     #[serde(skip)]
     pub labels: Vec<Vec<u32>>,
+    /// Rows the K-means restarts ran on when sampled (`mtq_cluster::FitRows`: automatic above
+    /// `FIT_SAMPLE_VALUES` rows x features, then a few Lloyd iterations on every row); `None`:
+    /// every row.
+    #[serde(default)]
+    pub fit_rows: Option<usize>,
+    /// Rows the silhouette (and Davies-Bouldin, Calinski-Harabasz) was computed on when
+    /// sampled (`mtq_cluster::SilhouetteMode`); `None`: every row, exact.
+    #[serde(default)]
+    pub silhouette_rows: Option<usize>,
 }
 
 impl KCurve {
@@ -714,8 +725,9 @@ impl SignatureModel {
         Ok(t)
     }
 
-    /// The set's activations after each layer's fitted preparation.
-    pub(crate) fn prepare(&self, set: &Samples<'_>) -> Result<Vec<Array2<f32>>> {
+    /// The set's activations after each layer's fitted preparation (borrowed when that is the
+    /// identity: no copy of a layer that is used as it is).
+    pub(crate) fn prepare<'a>(&self, set: &Samples<'a>) -> Result<Vec<CowArray<'a, f32, Ix2>>> {
         prepare_all(&self.layers, &set.layers)
     }
 
@@ -729,7 +741,10 @@ impl SignatureModel {
     }
 }
 
-fn prepare_all(layers: &[FittedLayer], xs: &[ArrayView2<'_, f32>]) -> Result<Vec<Array2<f32>>> {
+fn prepare_all<'a>(
+    layers: &[FittedLayer],
+    xs: &[ArrayView2<'a, f32>],
+) -> Result<Vec<CowArray<'a, f32, Ix2>>> {
     layers
         .iter()
         .zip(xs)

@@ -70,10 +70,16 @@ pub(crate) struct Sweep {
     pub outcome: SweepOutcome,
     /// The K-means labels of every sample for each K tried (same order as `ks`), for the K-tree.
     pub labels: Vec<Vec<u32>>,
+    /// Rows the K-means restarts ran on when sampled (`None`: every row).
+    pub fit_rows: Option<usize>,
+    /// Rows the silhouette was computed on when sampled (`None`: every row).
+    pub silhouette_rows: Option<usize>,
 }
 
 /// K-means (k-means++, `n_init` restarts, `seed`) for every K in `range`, each scored by the
-/// silhouette; the chosen K maximises it. A layer with one distinct row is
+/// silhouette; the chosen K maximises it. Wide layers with many rows are fitted and scored on
+/// seeded samples (`mtq_cluster::FitRows::Auto`, `SilhouetteMode::Auto`), recorded in the
+/// result. A layer with one distinct row is
 /// [`SweepOutcome::Constant`]; one with fewer distinct rows than the range's last K is capped
 /// there.
 pub(crate) fn sweep(
@@ -106,6 +112,8 @@ pub(crate) fn sweep(
                 centroids: x.slice(ndarray::s![0..1, ..]).to_owned(),
                 outcome: SweepOutcome::Constant,
                 labels: Vec::new(),
+                fit_rows: None,
+                silhouette_rows: None,
             });
         }
         Err(source) => {
@@ -136,6 +144,8 @@ pub(crate) fn sweep(
             .iter()
             .map(|s| s.model.labels().iter().map(|&c| c as u32).collect())
             .collect(),
+        fit_rows: sweep.fit_sample_size(),
+        silhouette_rows: sweep.silhouette_sample_size(),
     })
 }
 

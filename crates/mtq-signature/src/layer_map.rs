@@ -3,7 +3,7 @@
 //! path monitor, so both trace an input the same way.
 
 use mtq_activations::FittedPreparation;
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView2, Axis, CowArray, Ix2};
 
 use crate::error::Result;
 
@@ -19,12 +19,14 @@ pub(crate) struct LayerMap {
 
 impl LayerMap {
     /// `x` prepared and scaled: the units of the centroids and of every distance score.
-    pub(crate) fn prepare(&self, x: ArrayView2<'_, f32>) -> Result<Array2<f32>> {
-        let mut p = self.preparation.apply(x)?;
-        if self.scale != 1.0 {
-            p.mapv_inplace(|v| v * self.scale);
+    pub(crate) fn prepare<'a>(&self, x: ArrayView2<'a, f32>) -> Result<CowArray<'a, f32, Ix2>> {
+        let p = self.preparation.apply_cow(x)?;
+        if self.scale == 1.0 {
+            return Ok(p);
         }
-        Ok(p)
+        let mut p = p.into_owned();
+        p.mapv_inplace(|v| v * self.scale);
+        Ok(CowArray::from(p))
     }
 
     /// Nearest centroid of every row of `prepared` (lowest id on ties) and its distance, given

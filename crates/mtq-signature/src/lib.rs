@@ -95,7 +95,7 @@ pub use monitor::{
     PathMonitor,
 };
 pub use mtq_activations::{FittedPreparation, Preparation};
-pub use mtq_cluster::{KRange, SilhouetteMode};
+pub use mtq_cluster::{FitRows, KRange, REFINE_MAX_ITER, SilhouetteMode};
 pub use npy_sets::NpySet;
 pub use provenance::{InputFile, OptionValue, Provenance};
 pub use roc::{Roc, roc};
