@@ -1,12 +1,14 @@
 //! Criterion: one exact silhouette (K = 8 labels from K-means) on the reference activations
 //! (1,755 rows) and on 12,000 x 64 and 60,000 x 64 Gaussian blobs, and on the first 8 features
-//! of the 12,000-row blobs (distance tiles from coordinate differences, as for a softmax layer).
+//! of the 12,000-row blobs (distance tiles from coordinate differences, as for a softmax layer);
+//! and on 13,975 rows of the 50,000 x 512 blobs, the automatic silhouette sample of a wide
+//! layer.
 
 use std::hint::black_box;
 
 mod cluster_common;
 
-use cluster_common::datasets;
+use cluster_common::{datasets, wide};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use mtq::cluster::{KMeansParams, silhouette_score};
 
@@ -18,6 +20,11 @@ fn bench(c: &mut Criterion) {
         let narrow = x.slice(ndarray::s![.., ..8]).to_owned();
         sets.push(("blobs_12000x8".to_string(), narrow));
     }
+    let (_, x) = wide();
+    sets.push((
+        "blobs_13975x512".to_string(),
+        x.slice(ndarray::s![..13_975, ..]).to_owned(),
+    ));
     for (name, x) in sets {
         let labels = KMeansParams::new(8)
             .n_init(1)

@@ -276,7 +276,9 @@ pub struct StudyArgs {
     #[arg(long, default_value_t = 10, value_name = "K")]
     pub k_max: usize,
     /// Estimate each K's silhouette on N seeded reference rows (scikit-learn's sample_size)
-    /// instead of all of them; default: exact up to 100,000 rows, 20,000 sampled above.
+    /// instead of all of them; default: exact while rows² x features is at most 100,000² x
+    /// 64 (100,000 rows of 64 features, 35,355 of 512), sampled above (20,000 rows, fewer for
+    /// wide layers).
     #[arg(long, value_name = "N")]
     pub silhouette_sample: Option<usize>,
     /// The path monitor's false-alarm rate: a test input is flagged when its combined

@@ -122,8 +122,9 @@ impl KSweep {
 
 /// Up to this many rows × rows × features (`n² d`), the K sweep's silhouette is exact by
 /// default ([`SilhouetteMode::Auto`]): 100,000 rows of 64 features, 35,355 of 512. The exact
-/// silhouette costs `n² d` multiply-adds (shared by every K): about 2 s for 100,000 x 64 on two
-/// cores, 13 s for 50,000 x 512.
+/// silhouette costs about `n² d` multiply-adds (shared by every K): at the 240 GFLOP/s its tiles
+/// reach on two AVX-512 cores (BENCHMARKS.md), about 3 s for 100,000 x 64 and 5.4 s for
+/// 50,000 x 512.
 pub const EXACT_SILHOUETTE_BUDGET: u64 = 640_000_000_000;
 
 /// Rows drawn for the sampled silhouette of [`SilhouetteMode::Auto`] above
@@ -133,7 +134,7 @@ pub const EXACT_SILHOUETTE_BUDGET: u64 = 640_000_000_000;
 pub const DEFAULT_SILHOUETTE_SAMPLE: usize = 20_000;
 
 /// The `s² d` the automatic silhouette sample may cost ([`SilhouetteMode::Auto`]): about 0.4 s
-/// per layer on two cores.
+/// per layer at the rate above.
 pub const SAMPLED_SILHOUETTE_BUDGET: u64 = 100_000_000_000;
 
 /// How the K sweep computes each K's silhouette.
@@ -184,7 +185,8 @@ impl SilhouetteMode {
 
 /// Rows × features above which the K sweep fits K-means on a sample of rows by default
 /// ([`FitRows::Auto`]): 10,240 rows of 512 features (20 MiB of `f32`, which stays in a
-/// server's last-level cache while the restarts iterate), 81,920 of 64.
+/// server's last-level cache while the restarts iterate), 81,920 of 64 (narrow layers with
+/// more rows than that are sampled too).
 pub const FIT_SAMPLE_VALUES: usize = 10_240 * 512;
 
 /// The automatic fit sample keeps at least this many rows per cluster of the largest K
@@ -227,10 +229,7 @@ impl FitRows {
             }),
             Self::Sampled { size, seed } => {
                 if size <= k_max {
-                    return Err(ClusterError::InvalidSampleSize {
-                        sample_size: size,
-                        n_samples: n,
-                    });
+                    return Err(ClusterError::FitSampleTooSmall { size, k_max });
                 }
                 Some((size, seed))
             }
@@ -257,7 +256,8 @@ pub const REFINE_MAX_ITER: usize = 2;
 const FIT_SAMPLE_STREAM: u64 = u64::MAX;
 
 /// Settings of a K sweep: the range of K, the K-means settings of every fit (k-means++
-/// initialisation, the [`KMeansSettings`] given) and how the silhouette is computed.
+/// initialisation, the [`KMeansSettings`] given), which rows the restarts run on
+/// ([`FitRows`]) and how the silhouette is computed ([`SilhouetteMode`]).
 ///
 /// ```
 /// use mtq_cluster::{KMeansSettings, KRange, KSweepParams};
@@ -336,9 +336,10 @@ impl KSweepParams {
     /// `KSweepParams::new(range).kmeans(settings).fit(x)`.
     ///
     /// # Errors
-    /// As [`select_k`], and [`ClusterError::InvalidSampleSize`] for a sample of fewer than 2
-    /// rows; with a sample, [`ClusterError::InvalidClusterCount`] if a fit's labels take fewer
-    /// than 2 values among the sampled rows.
+    /// As [`select_k`], and [`ClusterError::InvalidSampleSize`] for a silhouette sample of
+    /// fewer than 2 rows, [`ClusterError::FitSampleTooSmall`] for a fit sample no larger than
+    /// the last K; with a silhouette sample, [`ClusterError::InvalidClusterCount`] if a fit's
+    /// labels take fewer than 2 values among the sampled rows.
     pub fn fit(&self, x: ArrayView2<'_, f32>) -> Result<KSweep> {
         self.kmeans.check()?;
         check_data(x)?;
@@ -364,13 +365,16 @@ impl KSweepParams {
         }
         // every K's fits share the rows' preparation (checked, centred, scaled)
         let all_rows = Prepared::new(x)?;
+        let last = end.min(n_distinct);
+        // a sample with fewer distinct rows than the last K fitted cannot seed it: every row
         let fit_x = fit_sample
-            .map(|(size, seed)| x.select(Axis(0), &draw_rows(n, size, seed, FIT_SAMPLE_STREAM)));
+            .map(|(size, seed)| x.select(Axis(0), &draw_rows(n, size, seed, FIT_SAMPLE_STREAM)))
+            .filter(|s| data::distinct_rows(s.view(), last) >= last);
         let fit_on = match &fit_x {
             Some(s) => Some((s.view(), Prepared::new(s.view())?)),
             None => None,
         };
-        let models = (start..=end.min(n_distinct))
+        let models = (start..=last)
             .map(|k| self.fit_one((x, &all_rows), fit_on.as_ref().map(|(v, p)| (*v, p)), k))
             .collect::<Result<Vec<KMeans>>>()?;
         // the rows the silhouette is computed on (sorted sample, or all)
@@ -429,9 +433,9 @@ impl KSweepParams {
     }
 
     /// K-means with `k` clusters on `x` (prepared once for every K): the restarts on every row,
-    /// or on `sample` and then at most [`REFINE_MAX_ITER`] Lloyd iterations on every row from
-    /// the best restart's centroids ([`FitRows::Sampled`]). A sample with fewer distinct rows
-    /// than `k` falls back to every row.
+    /// or on `sample` (which has at least `k` distinct rows) and then at most
+    /// [`REFINE_MAX_ITER`] Lloyd iterations on every row from the best restart's centroids
+    /// ([`FitRows::Sampled`]).
     fn fit_one(
         &self,
         (x, all_rows): (ArrayView2<'_, f32>, &Prepared),
@@ -442,14 +446,10 @@ impl KSweepParams {
         let Some((sample, prepared)) = sample else {
             return all.fit_prepared(x, all_rows);
         };
-        match all.fit_prepared(sample, prepared) {
-            Ok(start) => all
-                .init(Init::Given(start.centroids().to_owned()))
-                .max_iter(REFINE_MAX_ITER)
-                .fit_prepared(x, all_rows),
-            Err(ClusterError::TooFewDistinctRows { .. }) => all.fit_prepared(x, all_rows),
-            Err(e) => Err(e),
-        }
+        let start = all.fit_prepared(sample, prepared)?;
+        all.init(Init::Given(start.centroids().to_owned()))
+            .max_iter(REFINE_MAX_ITER)
+            .fit_prepared(x, all_rows)
     }
 }
 
@@ -469,7 +469,8 @@ fn mean_and_std_error(s: &Array1<f64>, n: usize) -> (f64, f64) {
 /// Fits K-means for every K in `range` (k-means++ initialisation, every other setting taken
 /// from `settings`; [`FitRows::Auto`]) and scores each fit with the silhouette
 /// ([`SilhouetteMode::Auto`]: exact up to [`EXACT_SILHOUETTE_BUDGET`], a seeded sample above;
-/// [`KSweepParams`] chooses), Davies-Bouldin and Calinski-Harabasz (all rows); the
+/// [`KSweepParams`] chooses), Davies-Bouldin and Calinski-Harabasz (on the silhouette's rows;
+/// a sampled labeling may miss a small cluster, which those scores then do not count); the
 /// chosen K has the highest silhouette, ties to the smaller K (the reference study's rule,
 /// with K from 2 to 10).
 ///
@@ -573,12 +574,17 @@ mod tests {
             FitRows::Sampled { size: 500, seed: 1 }.sample(400, 8, 10, 3),
             Ok(None)
         );
+        let err = FitRows::Sampled { size: 10, seed: 1 }.sample(400, 8, 10, 3);
         assert_eq!(
-            FitRows::Sampled { size: 10, seed: 1 }.sample(400, 8, 10, 3),
-            Err(ClusterError::InvalidSampleSize {
-                sample_size: 10,
-                n_samples: 400
+            err,
+            Err(ClusterError::FitSampleTooSmall {
+                size: 10,
+                k_max: 10
             })
+        );
+        assert_eq!(
+            err.unwrap_err().to_string(),
+            "the fit sample of 10 rows must be larger than the largest K (10)"
         );
     }
 

@@ -112,6 +112,15 @@ pub enum ClusterError {
         /// Number of samples.
         n_samples: usize,
     },
+    /// A K sweep's fit sample ([`FitRows::Sampled`](crate::FitRows::Sampled)) no larger than
+    /// the largest K: the restarts need more rows than clusters.
+    #[error("the fit sample of {size} rows must be larger than the largest K ({k_max})")]
+    FitSampleTooSmall {
+        /// The sample size asked for.
+        size: usize,
+        /// The largest K of the sweep.
+        k_max: usize,
+    },
     /// A silhouette sample size outside `2..=n_samples`.
     #[error("sample_size must be in 2..={n_samples}, got {sample_size}")]
     InvalidSampleSize {

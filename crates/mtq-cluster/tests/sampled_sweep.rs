@@ -1,9 +1,11 @@
 //! The K sweep's sampled silhouette (scikit-learn's `sample_size` semantics): same chosen K as
 //! the exact sweep on blobs, equal to `silhouette_score_sampled` per K, a standard error that
-//! covers the exact value, the mode rules, and thread-count independence.
+//! covers the exact value, the mode rules, and thread-count independence; and the sampled fit
+//! of wide rows (the GEMM route) independent of the thread count too.
 
 use mtq_cluster::{
-    ClusterError, KMeansSettings, KRange, KSweepParams, SilhouetteMode, silhouette_score_sampled,
+    ClusterError, FitRows, KMeansSettings, KRange, KSweepParams, SilhouetteMode,
+    silhouette_score_sampled,
 };
 use mtq_testkit::make_blobs;
 
@@ -101,4 +103,28 @@ fn sampled_sweep_does_not_depend_on_the_thread_count() {
             .expect("rayon pool")
     };
     assert_eq!(pool(1).install(run), pool(2).install(run));
+}
+
+#[test]
+fn a_wide_sampled_sweep_does_not_depend_on_the_thread_count() {
+    // 160 features: the GEMM route; the restarts on a sample, refined on every row
+    let (x, _) = make_blobs(2500, 160, 4, 1.0, 10.0, 5).unwrap();
+    let run = || {
+        KSweepParams::new(KRange::new(2, 6).unwrap())
+            .kmeans(KMeansSettings::new().n_init(3).seed(1))
+            .fit_rows(FitRows::Sampled { size: 700, seed: 1 })
+            .silhouette_sample(Some(900))
+            .fit(x.view())
+            .unwrap()
+    };
+    let pool = |t: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build()
+            .expect("rayon pool")
+    };
+    let (one, two) = (pool(1).install(run), pool(2).install(run));
+    assert_eq!(one.fit_sample_size(), Some(700));
+    assert_eq!(one.best_k(), 4);
+    assert_eq!(one, two);
 }

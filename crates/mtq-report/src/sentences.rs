@@ -1,6 +1,7 @@
 //! Every English sentence of a report, written from the numbers: the headline findings, the
 //! redundancy verdict, why a score is trusted, and what changes across seeds.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use mtq_signature::{Redundancy, Stability, StudyResult, TrustRule};
@@ -112,60 +113,46 @@ pub fn trusted_rationale(result: &StudyResult, meta: &ReportMeta) -> String {
     }
     s
 }
-/// One note naming the layers whose K sweep ran on seeded samples of the reference rows
-/// (wide layers with many rows: `FitRows::Auto` and `SilhouetteMode::Auto`, or a
-/// `--silhouette-sample` asked for), with the sizes; `None` when every layer used every row.
+/// One note naming the layers whose K sweep ran on seeded samples of the reference rows, with
+/// the sizes: K-means' restarts (automatic above `FIT_SAMPLE_VALUES` rows x features) and the
+/// silhouette (automatic above `EXACT_SILHOUETTE_BUDGET`, or `--silhouette-sample`); `None`
+/// when every layer used every row.
 #[must_use]
 pub fn approximation_note(curves: &[&mtq_signature::KCurve]) -> Option<String> {
-    let part = |rows: Option<usize>, what: &str| {
-        let layers: Vec<&str> = curves
-            .iter()
-            .filter(|c| rows_of(c, what) == rows && rows.is_some())
-            .map(|c| c.layer.as_str())
-            .collect();
-        (!layers.is_empty()).then(|| (rows.unwrap_or(0), layers))
-    };
-    let mut parts = Vec::new();
-    for what in ["fit", "silhouette"] {
-        let mut sizes: Vec<usize> = curves.iter().filter_map(|c| rows_of(c, what)).collect();
-        sizes.sort_unstable();
-        sizes.dedup();
-        for size in sizes {
-            if let Some((n, layers)) = part(Some(size), what) {
-                let on = layers.join(", ");
-                parts.push(if what == "fit" {
-                    format!(
-                        "in {on}, K-means' restarts ran on {} seeded reference rows, then {} \
-                         Lloyd iterations on every row from the best restart's centroids",
-                        thousands(n),
-                        mtq_signature::REFINE_MAX_ITER
-                    )
-                } else {
-                    format!(
-                        "in {on}, the silhouette (and Davies-Bouldin, Calinski-Harabasz) was \
-                         computed on {} seeded reference rows",
-                        thousands(n)
-                    )
-                });
+    let group = |rows: fn(&mtq_signature::KCurve) -> Option<usize>| {
+        let mut by_size: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
+        for c in curves {
+            if let Some(n) = rows(c) {
+                by_size.entry(n).or_default().push(&c.layer);
             }
         }
+        by_size
+    };
+    let mut parts = Vec::new();
+    for (n, layers) in group(|c| c.fit_rows) {
+        parts.push(format!(
+            "in {}, K-means' restarts ran on {} seeded reference rows, then {} Lloyd \
+             iterations on every row from the best restart's centroids",
+            layers.join(", "),
+            thousands(n),
+            mtq_signature::REFINE_MAX_ITER
+        ));
+    }
+    for (n, layers) in group(|c| c.silhouette_rows) {
+        parts.push(format!(
+            "in {}, the silhouette (and Davies-Bouldin, Calinski-Harabasz) was computed on {} \
+             seeded reference rows",
+            layers.join(", "),
+            thousands(n)
+        ));
     }
     (!parts.is_empty()).then(|| {
         format!(
-            "Sampled to fit the time budget (wide layers with many rows; see the README's \
-             \"Wide layers\"): {}.",
+            "The K sweep ran on samples (automatic for many rows of wide layers, see the \
+             README's \"Wide layers\"; or --silhouette-sample): {}.",
             parts.join("; ")
         )
     })
-}
-
-/// The sampled rows of `curve`'s fit (`what` = "fit") or silhouette.
-fn rows_of(curve: &mtq_signature::KCurve, what: &str) -> Option<usize> {
-    if what == "fit" {
-        curve.fit_rows
-    } else {
-        curve.silhouette_rows
-    }
 }
 
 /// What the path monitor did, in one sentence: its false alarms on the test set against the
@@ -627,5 +614,51 @@ pub fn stage(s: &mtq_signature::pipeline::Stage) -> String {
             format!("seed {seed}: traced, scored and evaluated {n_scores} scores")
         }
         other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn curve(
+        layer: &str,
+        fit_rows: Option<usize>,
+        silhouette_rows: Option<usize>,
+    ) -> mtq_signature::KCurve {
+        mtq_signature::KCurve {
+            layer: layer.into(),
+            ks: vec![2, 3],
+            silhouette: vec![0.5, 0.4],
+            inertia: vec![1.0, 0.5],
+            chosen_k: 2,
+            outcome: mtq_signature::SweepOutcome::default(),
+            labels: Vec::new(),
+            fit_rows,
+            silhouette_rows,
+        }
+    }
+
+    #[test]
+    fn the_approximation_note_groups_layers_by_sample_size() {
+        let exact = curve("h1", None, None);
+        assert_eq!(approximation_note(&[&exact]), None);
+        let (a, b) = (
+            curve("l0", Some(10_240), Some(13_975)),
+            curve("l1", Some(10_240), Some(13_975)),
+        );
+        let c = curve("l2", Some(2_560), None);
+        let note = approximation_note(&[&exact, &a, &b, &c]).unwrap_or_default();
+        assert!(
+            note.contains("in l2, K-means' restarts ran on 2,560 seeded"),
+            "{note}"
+        );
+        assert!(
+            note.contains("in l0, l1, K-means' restarts ran on 10,240 seeded"),
+            "{note}"
+        );
+        assert!(note.contains("in l0, l1, the silhouette"), "{note}");
+        assert!(note.contains("13,975"), "{note}");
+        assert!(!note.contains("h1"), "{note}");
     }
 }

@@ -141,8 +141,9 @@ impl SignatureParams {
             .map_or(self.preparation, |(_, p)| *p)
     }
 
-    /// How the silhouette of each K is computed: [`SilhouetteMode::Auto`] (default: exact up to
-    /// 100,000 reference rows, a seeded sample above), `Exact`, or `Sampled { size, seed }`
+    /// How the silhouette of each K is computed: [`SilhouetteMode::Auto`] (default: exact while
+    /// rows² x features is within `mtq_cluster::EXACT_SILHOUETTE_BUDGET`, a seeded sample
+    /// above, smaller for wider layers), `Exact`, or `Sampled { size, seed }`
     /// (scikit-learn's `silhouette_score(.., sample_size)`; the standard error is in the sweep).
     #[must_use]
     pub fn silhouette(mut self, mode: SilhouetteMode) -> Self {

@@ -198,7 +198,7 @@ pub(crate) fn matmul_f64(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Arra
     let ((m, k), (k2, n)) = (a.dim(), b.dim());
     assert_eq!(k, k2, "inner dimensions differ");
     let mut out = Array2::<f64>::zeros((m, n));
-    if m == 0 || n == 0 {
+    if m == 0 || n == 0 || k == 0 {
         return out;
     }
     let (a_rs, a_cs) = (a.strides()[0], a.strides()[1]);
@@ -213,10 +213,11 @@ pub(crate) fn matmul_f64(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Arra
             let a_block = a.slice(ndarray::s![t * MATMUL_ROWS..t * MATMUL_ROWS + rows, ..]);
             let dst = block.as_mut_ptr();
             let ld = isize::try_from(n).expect("width fits isize");
-            // SAFETY: `a_block` and `b` are ndarray views (every element they index is valid
-            // for reads at their pointers and strides), `block` is a contiguous `rows x n`
-            // view borrowed mutably (row stride `n`, column stride 1), so it aliases neither;
-            // the shapes passed are the views' own.
+            // SAFETY: `a_block` and `b` are ndarray views: every element they index, at their
+            // first element's pointer and their strides (negative ones included, which the
+            // GEMM takes as such), is valid for reads; `block` is a contiguous `rows x n`
+            // slice borrowed mutably (row stride `n`, column stride 1), so it aliases neither;
+            // the shapes passed are the views' own, with `m, n, k > 0`.
             unsafe {
                 gemm::gemm(
                     rows,
@@ -265,6 +266,17 @@ mod tests {
         assert_eq!(one.install(|| matmul_f64(a.t(), b.view())), got);
         let abt = matmul_f64(a.view(), a.t());
         assert!((abt[[3, 5]] - a.row(3).dot(&a.row(5))).abs() < 1e-10);
+        // a reversed view (negative strides) and an empty inner dimension
+        let rev = a.slice(ndarray::s![..;-1, ..;-1]);
+        let got = matmul_f64(rev.t(), rev);
+        let want = rev.t().dot(&rev);
+        assert!(
+            got.iter()
+                .zip(want.iter())
+                .all(|(g, w)| (g - w).abs() < 1e-10)
+        );
+        let empty = Array2::<f64>::zeros((4, 0));
+        assert_eq!(matmul_f64(empty.view(), empty.t()), Array2::zeros((4, 4)));
     }
 
     #[test]

@@ -15,7 +15,9 @@
 //!
 //! Every kernel computes the same bits whatever the build it runs (plain, AVX2 + FMA,
 //! AVX-512F), except that the K-means dot products are fused multiply-adds on the vector
-//! builds and separate multiply and add in plain code.
+//! builds and separate multiply and add in plain code, and that the GEMM's kernels (wide
+//! K-means rows, the silhouette's and kNN's tiles) are the `gemm` crate's choice for the CPU.
+//! None depends on the number of threads.
 
 mod dispatch;
 mod dots;

@@ -188,7 +188,9 @@ pub(crate) fn nearest(x: PackedRows<'_>, c: &Centres, labels: &mut [usize]) -> u
 
 /// [`nearest`] for several runs at once ([`Centres::runs`]): the nearest of run `r`'s centres
 /// (ids local to the run) into `labels[r]`, and the number changed added to `changed[r]`.
-/// Every distance is computed as by a run alone, so each run's labels are the same bits.
+/// On packed rows every distance is computed as by a run alone, so each run's labels are the
+/// same bits; on row-major rows (the GEMM) the product's shape includes the other runs, which
+/// may change how it rounds. Either way the result does not depend on the thread count.
 pub(crate) fn nearest_runs(
     x: PackedRows<'_>,
     c: &Centres,

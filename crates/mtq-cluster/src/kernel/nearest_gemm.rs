@@ -56,8 +56,8 @@ pub(super) fn nearest_runs(
 }
 
 /// [`super::sq_dists`] on row-major rows: `out` is `k x rows`, centre `j`'s distances at
-/// `out[j * rows..(j + 1) * rows]`. The product is `X · Cᵀ` (the rows as the GEMM's long side,
-/// where its widest kernel runs), written through a tile and transposed into `out`.
+/// `out[j * rows..(j + 1) * rows]`, from a tile of products per [`TILE_ROWS`] rows (each row's
+/// contiguous, as [`gemm_xct`] writes them) read centre by centre.
 pub(super) fn sq_dists(x: PackedRows<'_>, x_norms: &[f32], c: &Centres, out: &mut [f32]) {
     let (d, k, n) = (x.d, c.k, x.rows);
     let centres = Mat::new(&c.flat, k, d);

@@ -15,8 +15,8 @@ pub(super) const GROUP: usize = 4;
 /// From this many features on, the K-means kernels compute their dot products through the
 /// GEMM ([`super::nearest_gemm`], as faiss does): the register kernels of [`super::nearest`]
 /// load two rows and four centres per eight multiply-adds, which bounds them by the loads at
-/// about 10-15 % of the f32 peak, while the GEMM's packed panels reach more than half of it
-/// once the rows are long enough to amortise its packing (BENCHMARKS.md, issue 22).
+/// about 10-15 % of the f32 peak, while the GEMM reaches about 40 % of it on 512 features with
+/// the study's ten restarts (BENCHMARKS.md, "Wide layers").
 pub(crate) const GEMM_MIN_FEATURES: usize = 128;
 
 /// Data for the K-means kernels. Rows narrower than [`GEMM_MIN_FEATURES`] are packed in blocks
@@ -24,8 +24,8 @@ pub(crate) const GEMM_MIN_FEATURES: usize = 128;
 /// (`data[(b * d + p) * lanes + l]` is feature `p` of row `b * lanes + l`), the last block
 /// padded with zeros; wider rows are kept row-major (`lanes == 0`) for the GEMM. Built once per
 /// fit: every iteration reads it. The lane width only changes which rows share a vector: every
-/// dot product is the same sequential chain over the features whatever it is, so results do
-/// not depend on it.
+/// packed dot product is the same sequential chain over the features whatever it is, so results
+/// do not depend on it.
 pub(crate) struct Packed<'a> {
     data: Cow<'a, [f32]>,
     rows: usize,

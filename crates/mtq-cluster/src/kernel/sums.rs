@@ -9,8 +9,9 @@ use super::dispatch::Level;
 /// Adds each row of `x` (row-major) to the sum of its cluster and counts it, for several runs
 /// at once: run `r` labels the rows with `labels[r]` and sums into the `k x d` block
 /// `sums[r * k * d..(r + 1) * k * d]`, counts into `counts[r * k..(r + 1) * k]`. Each run
-/// adds its rows in row order (the same bits as a run alone), but the runs take turns row by
-/// row, so their chains of additions overlap instead of each waiting on the last store.
+/// adds its rows in row order (the same bits as a run alone). Rows of 16, 32 or 64 features:
+/// the runs take turns row by row, so their chains of additions overlap instead of each
+/// waiting on the last store; other widths: cluster by cluster ([`add_rows_any`]).
 pub(crate) fn add_rows(x: &[f32], labels: &[&mut [usize]], sums: &mut [f32], counts: &mut [u64]) {
     let rows = labels.first().map_or(0, |l| l.len());
     assert!(
@@ -116,9 +117,7 @@ pub(super) fn add_rows_any(
             for (q, span) in spans.iter_mut().enumerate() {
                 let mut acc = *span;
                 for &i in members {
-                    let Some(v) = x.get(i * dd + q * SPAN..i * dd + (q + 1) * SPAN) else {
-                        continue;
-                    };
+                    let v = &x[i * dd + q * SPAN..i * dd + (q + 1) * SPAN];
                     for (a, &b) in acc.iter_mut().zip(v) {
                         *a += b;
                     }
@@ -127,7 +126,7 @@ pub(super) fn add_rows_any(
             }
             let from = d - tail.len();
             for &i in members {
-                for (t, &v) in tail.iter_mut().zip(&x[i * dd + from..(i + 1) * dd]) {
+                for (t, &v) in tail.iter_mut().zip(&x[i * d + from..(i + 1) * d]) {
                     *t += v;
                 }
             }

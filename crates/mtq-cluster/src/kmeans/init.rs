@@ -22,8 +22,9 @@ const KEEP_MAX: usize = 1 << 22;
 /// together (the distances to all runs' candidates; a second one for the chosen candidates
 /// when keeping them all would exceed [`KEEP_MAX`]) instead of one per run: at a million rows
 /// the passes, not the arithmetic, are the cost. Each run
-/// draws and sums exactly as it would alone (per-block sums added in block order), so its
-/// centres are the same bits.
+/// draws and sums exactly as it would alone (per-block sums added in block order), so on
+/// packed (narrow) rows its centres are the same bits; on wide rows the GEMM's distances may
+/// round differently with other runs' candidates beside them. Never dependent on threads.
 pub(crate) fn plusplus(
     x: &Array2<f32>,
     packed: &Packed<'_>,

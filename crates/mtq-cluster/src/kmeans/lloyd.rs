@@ -179,9 +179,10 @@ pub(crate) fn finish(
 /// small shift, then a final assignment to the final centres and the exact inertia), in
 /// lockstep: each iteration makes one pass over the data for every run still going
 /// ([`nearest_runs`]), so a block of rows loaded once serves all of them; the final
-/// assignments and inertias are one pass each. Each run's arithmetic is exactly that of a run
-/// alone (same distances, same per-block sums reduced in block order), so its result is the
-/// same bits.
+/// assignments and inertias are one pass each. On packed (narrow) rows each run's arithmetic
+/// is exactly that of a run alone (same distances, same per-block sums reduced in block order),
+/// so its result is the same bits; on wide rows the GEMM's products may round differently with
+/// other runs beside it. The result never depends on the thread count.
 pub(crate) fn run_many(
     x: &Array2<f32>,
     packed: &Packed<'_>,

@@ -47,8 +47,12 @@ pub(super) fn lower_inverse(l: &Array2<f64>) -> Array2<f64> {
 }
 
 /// `a · b` through the workspace's GEMM (`mtq_cluster::products::matmul`: its widest kernel on
-/// the thread pool, the same result for any thread count). For products whose inner dimensions
-/// agree by construction; a mismatch (a bug) gives zeros of the product's shape.
+/// the thread pool, the same result for any thread count), for the Mahalanobis score's and
+/// linear CKA's products, whose inner dimensions agree by construction (the same rows).
+///
+/// # Panics
+/// If they do not (a bug in this crate, never caller input).
 pub(crate) fn product(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Array2<f64> {
-    mtq_cluster::products::matmul(a, b).unwrap_or_else(|_| Array2::zeros((a.nrows(), b.ncols())))
+    #[allow(clippy::expect_used)]
+    mtq_cluster::products::matmul(a, b).expect("inner dimensions agree by construction")
 }

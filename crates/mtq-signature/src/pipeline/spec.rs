@@ -32,8 +32,9 @@ pub struct Study {
     /// Largest K tried per layer (at least `k_min`).
     pub k_max: usize,
     /// Estimate each K's silhouette on this many reference rows drawn with the run's seed
-    /// (scikit-learn's `sample_size`) instead of exactly (up to 100,000 rows; sampled
-    /// above): an approximation to opt into, stated in the report. At least 2; a size at or
+    /// (scikit-learn's `sample_size`) instead of exactly (by default exact while rows² x
+    /// features is at most 100,000² x 64, sampled above: `SilhouetteMode::Auto`): an
+    /// approximation to opt into, stated in the report. At least 2; a size at or
     /// above the reference's rows is the exact silhouette.
     pub silhouette_sample: Option<usize>,
     /// The seeds, distinct: each trains its network (where the study trains one), seeds its
