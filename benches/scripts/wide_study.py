@@ -12,10 +12,11 @@ paths carry the class.
     python benches/scripts/wide_study.py --sklearn --dir /tmp/wide --layers 1
 
 --mtq runs `mtq npy --layers l0,..,l9 --reference DIR/ref --quiet --out DIR/report` under
-`/usr/bin/time -v` and prints its wall time and peak memory. --sklearn times, per layer,
-scikit-learn's KMeans(n_clusters=k, n_init=10, random_state=0) for k = 2..10 and
-silhouette_score on the same number of rows mtq's default samples (--sample, default the
-value mtq reports; 0 = every row), and prints the per-layer and projected 10-layer time.
+`/usr/bin/time -v` and prints its wall time, peak memory, K per layer and the report's note on
+its samples. --sklearn times, per layer, scikit-learn's KMeans(n_clusters=k, n_init=10,
+random_state=0) for k = 2..10 on every row and silhouette_score on the rows mtq's default
+samples at 512 features (--sample, default 13,975; 0 = every row), and prints the per-layer and
+projected 10-layer time (--layers 1: one layer, times 10).
 """
 import argparse
 import json
@@ -57,8 +58,10 @@ def run_mtq(mtq, folder, layers):
     print(f"mtq npy, {layers} layers: {wall:.1f} s, peak {rss / 1024:.0f} MB")
     with open(os.path.join(folder, "report", "report.json")) as f:
         report = json.load(f)
-    for layer in report["layers"]:
-        print(f"  {layer['name']}: K = {layer['chosen_k']}")
+    print("  K per layer: " + ", ".join(
+        f"{c['layer']} {c['chosen_k']}" for c in report["silhouette_curves"]))
+    for note in report["notes"]:
+        print("  note:", note)
     return wall
 
 
@@ -100,7 +103,7 @@ def main():
         make(a.dir)
     mtq_time = run_mtq(a.mtq, a.dir, a.layers) * LAYERS / a.layers if a.mtq else None
     if a.sklearn:
-        sample = a.sample if a.sample is not None else 10_000
+        sample = a.sample if a.sample is not None else 13_975
         sk = run_sklearn(a.dir, a.layers, sample)
         if mtq_time:
             print(f"ratio scikit-learn / mtq: {sk / mtq_time:.1f}x")
