@@ -327,3 +327,45 @@ fn block_inertia(xs: &[f32], centers: &Array2<f32>, first: usize, labels: &[usiz
         })
         .sum::<f64>()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::adjusted_rand_index;
+    use ndarray::{ArrayView1, s};
+
+    #[test]
+    fn the_gemm_route_finds_the_packed_kernels_partitions() {
+        // overlapping blobs (ties are possible), 192 features: the same starts through the
+        // packed register kernels and through the GEMM, three runs in lockstep
+        let (x, _) = mtq_testkit::make_blobs(3_000, 192, 6, 3.0, 5.0, 3).unwrap();
+        let (n, d) = x.dim();
+        let xs = x.as_slice().unwrap();
+        let starts: Vec<Array2<f32>> = [0, 700, 1_900]
+            .iter()
+            .map(|&r| x.slice(s![r..r + 6, ..]).to_owned())
+            .collect();
+        let packed = run_many(
+            &x,
+            &Packed::with_lanes(xs, n, d, 16),
+            starts.clone(),
+            100,
+            0.0,
+        );
+        let gemm = run_many(&x, &Packed::row_major(xs, n, d), starts, 100, 0.0);
+        for (a, b) in packed.iter().zip(&gemm) {
+            let ari = adjusted_rand_index(
+                ArrayView1::from(a.labels.as_slice()),
+                ArrayView1::from(b.labels.as_slice()),
+            )
+            .unwrap();
+            assert!(ari >= 0.999, "ARI {ari}");
+            assert!(
+                (a.inertia - b.inertia).abs() <= 1e-5 * a.inertia,
+                "{} vs {}",
+                a.inertia,
+                b.inertia
+            );
+        }
+    }
+}
