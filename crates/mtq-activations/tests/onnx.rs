@@ -29,6 +29,25 @@ fn max_diff(a: &Array2<f32>, b: &Array2<f32>) -> f32 {
     a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs()))
 }
 
+/// The largest `|tapped − reference|` over `layers`, each against the committed
+/// `PREFIX_<name>.npy` as `expect(name, kind, reference)` turns it into what the tap gives
+/// (e.g. channel means of a whole map).
+fn worst_diff(
+    layers: &[(String, LayerKind, Array2<f32>)],
+    prefix: &str,
+    expect: impl Fn(&str, LayerKind, Array2<f32>) -> Array2<f32>,
+) -> f32 {
+    layers.iter().fold(0f32, |worst, (name, kind, values)| {
+        let want = expect(name, *kind, reference(&format!("{prefix}_{name}.npy")));
+        worst.max(max_diff(values, &want))
+    })
+}
+
+/// The reference as it is.
+fn as_is(_: &str, _: LayerKind, reference: Array2<f32>) -> Array2<f32> {
+    reference
+}
+
 /// Extracts every layer of `model` on `x` (batches of 4) and returns (name, kind, matrix).
 fn tapped(model: &OnnxModel, x: Array2<f32>) -> Vec<(String, LayerKind, Array2<f32>)> {
     let n = x.nrows();
@@ -60,10 +79,7 @@ fn mlp_hidden_layers_logits_and_probabilities_match_numpy() {
             ("softmax", LayerKind::Probabilities)
         ]
     );
-    let mut worst = 0f32;
-    for (name, _, values) in &layers {
-        worst = worst.max(max_diff(values, &reference(&format!("mlp_{name}.npy"))));
-    }
+    let worst = worst_diff(&layers, "mlp", as_is);
     eprintln!("ONNX MLP (tract): max |tapped - numpy| = {worst:e}");
     assert!(worst <= 1e-5, "{worst}");
 }
@@ -117,10 +133,7 @@ fn cnn_maps_flattened_or_averaged_match_numpy() {
     let layers = tapped(&flat, reference("cnn_x.npy"));
     let names: Vec<&str> = layers.iter().map(|(n, _, _)| n.as_str()).collect();
     assert_eq!(names, ["relu1", "relu2", "relu3", "fc2", "softmax"]);
-    let mut worst = 0f32;
-    for (name, _, values) in &layers {
-        worst = worst.max(max_diff(values, &reference(&format!("cnn_{name}.npy"))));
-    }
+    let worst = worst_diff(&layers, "cnn", as_is);
     eprintln!("ONNX CNN (tract), flattened maps: max |tapped - numpy| = {worst:e}");
     assert!(worst <= 1e-5, "{worst}");
     assert_eq!(layers[0].2.ncols(), 4 * 8 * 8);
@@ -224,16 +237,17 @@ fn torchvision_resnet_taps_each_block_the_pool_and_the_outputs_as_onnxruntime() 
 
     let x = torch_inputs("resnet_x.npy");
     let layers = tapped(&model, x.clone());
-    let mut worst = 0f32;
-    for (name, kind, values) in &layers {
-        let reference = reference(&format!("resnet_{name}.npy"));
-        let want = if *kind == LayerKind::Hidden && name != "pool" {
-            channel_means(&reference, values.ncols())
+    let worst = worst_diff(&layers, "resnet", |name, kind, reference| {
+        if kind == LayerKind::Hidden && name != "pool" {
+            let channels = layers
+                .iter()
+                .find(|l| l.0 == name)
+                .map_or(0, |l| l.2.ncols());
+            channel_means(&reference, channels)
         } else {
             reference
-        };
-        worst = worst.max(max_diff(values, &want));
-    }
+        }
+    });
     eprintln!("torchvision ResNet (tract vs onnxruntime), channel means: max diff {worst:e}");
     assert!(worst <= 1e-4, "{worst}");
     // widths 8/16/24/32 per stage
@@ -245,10 +259,7 @@ fn torchvision_resnet_taps_each_block_the_pool_and_the_outputs_as_onnxruntime() 
         .expect("load")
         .with_conv_tap(ConvTap::Flatten);
     let layers = tapped(&flat, x);
-    let mut worst = 0f32;
-    for (name, _, values) in &layers {
-        worst = worst.max(max_diff(values, &reference(&format!("resnet_{name}.npy"))));
-    }
+    let worst = worst_diff(&layers, "resnet", as_is);
     eprintln!("torchvision ResNet (tract vs onnxruntime), flattened maps: max diff {worst:e}");
     assert!(worst <= 1e-4, "{worst}");
 }
@@ -283,20 +294,13 @@ fn transformer_encoder_taps_each_layer_pooled_over_tokens_as_onnxruntime() {
             .expect("load")
             .with_token_pool(pool);
         let layers = tapped(&model, x.clone());
-        let mut worst = 0f32;
-        for (name, _, values) in &layers {
-            let reference = reference(&format!("transformer_{name}.npy"));
-            let want = if name.starts_with("enc.") {
-                match pool {
-                    TokenPool::Mean => token_means(&reference, 32),
-                    TokenPool::First => reference.slice(ndarray::s![.., ..32]).to_owned(),
-                    _ => reference,
-                }
-            } else {
-                reference
-            };
-            worst = worst.max(max_diff(values, &want));
-        }
+        let worst = worst_diff(&layers, "transformer", |name, _, reference| {
+            match (name.starts_with("enc."), pool) {
+                (true, TokenPool::Mean) => token_means(&reference, 32),
+                (true, TokenPool::First) => reference.slice(ndarray::s![.., ..32]).to_owned(),
+                _ => reference,
+            }
+        });
         eprintln!("TransformerEncoder (tract vs onnxruntime), tokens {pool:?}: max diff {worst:e}");
         assert!(worst <= 1e-4, "{pool:?}: {worst}");
         // the model's own mean pooling is the pooled tap
@@ -457,16 +461,15 @@ fn pre_norm_encoder_blocks_end_at_their_add_as_onnxruntime() {
         let model = OnnxModel::load(fixture("prenorm.onnx"))
             .expect("load")
             .with_token_pool(pool);
-        let mut worst = 0f32;
-        for (name, _, values) in &tapped(&model, x.clone()) {
-            let reference = reference(&format!("prenorm_{name}.npy"));
-            let want = match (name.starts_with("enc."), pool) {
+        let worst = worst_diff(
+            &tapped(&model, x.clone()),
+            "prenorm",
+            |name, _, reference| match (name.starts_with("enc."), pool) {
                 (true, TokenPool::Mean) => token_means(&reference, 32),
                 (true, _) => reference.slice(ndarray::s![.., ..32]).to_owned(),
                 (false, _) => reference,
-            };
-            worst = worst.max(max_diff(values, &want));
-        }
+            },
+        );
         eprintln!(
             "pre-norm TransformerEncoder (tract vs onnxruntime), tokens {pool:?}: max diff {worst:e}"
         );

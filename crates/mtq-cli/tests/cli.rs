@@ -7,11 +7,20 @@ use std::process::Output;
 
 use common::{mtq, temp, text, write_arrays, write_weights};
 
+/// A file of the workspace's crates: `rel` from the `crates` folder.
+fn crate_file(rel: &str) -> String {
+    format!("{}/../{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The `.npy` fixture set `set` of mtq-signature.
 fn fixture(set: &str) -> String {
-    format!(
-        "{}/../mtq-signature/tests/fixtures/npy/{set}",
-        env!("CARGO_MANIFEST_DIR")
-    )
+    crate_file(&format!("mtq-signature/tests/fixtures/npy/{set}"))
+}
+
+/// The ONNX fixture `f` of mtq-activations (made by its `make_torch_onnx.py`).
+#[cfg(feature = "onnx")]
+fn onnx(f: &str) -> String {
+    crate_file(&format!("mtq-activations/tests/fixtures/onnx/{f}"))
 }
 
 #[test]
@@ -436,10 +445,9 @@ fn data_studies_run_on_the_shipped_data_sets() {
 #[test]
 fn a_constant_layer_is_reported_as_a_finding() {
     let case = |p: &str| {
-        format!(
-            "{}/../mtq-signature/tests/fixtures/cases/npy_ref_constant/{p}",
-            env!("CARGO_MANIFEST_DIR")
-        )
+        crate_file(&format!(
+            "mtq-signature/tests/fixtures/cases/npy_ref_constant/{p}"
+        ))
     };
     let out_dir = temp("constant");
     let unseen = format!("u={}", case("unseen"));
@@ -721,10 +729,7 @@ fn mnist_studies_weights_trained_elsewhere() {
         "{err}"
     );
     // a network of another input width: a failure naming the file
-    let fixture = format!(
-        "{}/../mtq-model/tests/fixtures/torch_mlp.safetensors",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let fixture = crate_file("mtq-model/tests/fixtures/torch_mlp.safetensors");
     let e = run(std::path::Path::new(&fixture), &[]);
     assert_eq!(e.status.code(), Some(1));
     let err = text(&e.stderr);
@@ -750,12 +755,6 @@ fn onnx_without_the_feature_is_a_usage_error() {
 #[cfg(feature = "onnx")]
 #[test]
 fn onnx_models_are_studied_on_arrays_and_refused_clearly() {
-    let onnx = |f: &str| {
-        format!(
-            "{}/../mtq-activations/tests/fixtures/onnx/{f}",
-            env!("CARGO_MANIFEST_DIR")
-        )
-    };
     let dir = temp("onnx");
     write_arrays(&dir);
     let p = |f: &str| dir.join(f).to_str().unwrap().to_owned();
@@ -832,12 +831,6 @@ fn onnx_models_are_studied_on_arrays_and_refused_clearly() {
 #[cfg(feature = "onnx")]
 #[test]
 fn onnx_layers_are_listed_and_a_transformer_is_studied_per_block() {
-    let onnx = |f: &str| {
-        format!(
-            "{}/../mtq-activations/tests/fixtures/onnx/{f}",
-            env!("CARGO_MANIFEST_DIR")
-        )
-    };
     let resnet = onnx("resnet.onnx");
     let out = mtq(&["onnx", &resnet, "--list-layers"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
