@@ -383,7 +383,12 @@ impl KSweepParams {
         // each K's labels of them
         let picked = rows.as_ref().map(|r| x.select(Axis(0), r));
         let on = picked.as_ref().map_or(x, |p| p.view());
-        let xc = data::centered(on, &data::column_mean(on));
+        // every row: the fits' centred rows (the silhouette does not change under their exact
+        // power-of-two scale); a sample: centred on its own mean
+        let sample_c = picked
+            .as_ref()
+            .map(|p| data::centered(p.view(), &data::column_mean(p.view())));
+        let xc = sample_c.as_ref().unwrap_or_else(|| all_rows.centred());
         let codes: Vec<Vec<usize>> = models
             .iter()
             .map(|m| match &rows {
@@ -397,7 +402,7 @@ impl KSweepParams {
                 .zip(&models)
                 .map(|(c, m)| Coded { codes: c, k: m.k() })
                 .collect();
-            multi_silhouette(&xc, &labelings)?
+            multi_silhouette(xc, &labelings)?
         };
         let mut scores = Vec::with_capacity(models.len());
         for ((model, sil), code) in models.into_iter().zip(sils).zip(&codes) {

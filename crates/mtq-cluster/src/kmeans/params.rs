@@ -265,6 +265,11 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
+    /// The rows centred on their column means and scaled (`n x d`).
+    pub(crate) fn centred(&self) -> &Array2<f32> {
+        &self.xc
+    }
+
     /// Checks `x` and prepares it.
     ///
     /// # Errors
