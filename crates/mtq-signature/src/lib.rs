@@ -69,6 +69,7 @@
 pub mod analysis;
 pub mod anomaly;
 mod clustering;
+pub mod compare;
 pub mod error;
 mod layer_map;
 pub mod monitor;
