@@ -9,6 +9,7 @@ use super::given::Ready;
 use super::load::{self, CalibrationSource, Loaded, StudyData};
 use super::seed::{self, ExtractedRun, Stage, StudyRun, Sweep};
 use super::spec::{DataSource, ModelKind, Network, Study};
+use crate::compare::{SeedFacts, StudyFacts};
 use crate::npy_sets::NpySet;
 use crate::provenance::{InputFile, OptionValue, Provenance};
 use crate::stability::{Stability, stability};
@@ -29,6 +30,21 @@ pub struct StudyOutcome {
 }
 
 impl StudyOutcome {
+    /// What a comparison reads of this study ([`crate::compare`]), named `name`: every seed's
+    /// facts, with its test activations when they were kept.
+    #[must_use]
+    pub fn compare_facts(&self, name: &str) -> StudyFacts {
+        StudyFacts {
+            name: name.to_string(),
+            data: self.facts.data.clone(),
+            seeds: self
+                .runs
+                .iter()
+                .map(|r| SeedFacts::from_run(&r.model, &r.result, r.test_activations.clone()))
+                .collect(),
+        }
+    }
+
     /// The first seed's run (the one a report shows).
     ///
     /// # Panics
@@ -166,6 +182,7 @@ impl Study {
             k_max: self.k_max,
             silhouette_sample: self.silhouette_sample,
             monitor: self.monitor,
+            keep_test_activations: self.keep_test_activations,
         }
     }
 
@@ -458,5 +475,9 @@ fn study_activations(
         epochs: None,
         model,
         result,
+        test_activations: sweep
+            .keep_test_activations
+            .then(|| test.map(|t| t.layers.clone()))
+            .flatten(),
     })
 }

@@ -92,6 +92,9 @@ pub struct StudyRun {
     pub model: SignatureModel,
     /// The study's numbers.
     pub result: StudyResult,
+    /// The test set's analysed layers (samples x units each, in the model's layer order), when
+    /// [`Study::keep_test_activations`](super::Study::keep_test_activations) asked for them.
+    pub test_activations: Option<Vec<Array2<f32>>>,
 }
 
 /// What every seed's fit shares: the classes, the K range, the silhouette's sample size.
@@ -104,6 +107,8 @@ pub(crate) struct Sweep {
     pub silhouette_sample: Option<usize>,
     /// The path monitor's settings.
     pub monitor: MonitorSettings,
+    /// Whether each run keeps its test set's activations.
+    pub keep_test_activations: bool,
 }
 
 impl Sweep {
@@ -392,11 +397,17 @@ impl ExtractedRun {
                 .collect(),
         };
         let (model, result) = sweep.fit_and_study(layer_names, &input, progress)?;
+        let test_activations = sweep.keep_test_activations.then(|| {
+            let mut layers: Vec<Array2<f32>> = test.hidden().map(|v| v.to_owned()).collect();
+            layers.extend(test.probs.clone());
+            layers
+        });
         Ok(StudyRun {
             network,
             epochs,
             model,
             result,
+            test_activations,
         })
     }
 }

@@ -46,6 +46,10 @@ pub struct Study {
     /// The path monitor fitted on the calibration set ([`crate::PathMonitor`]): its `alpha`,
     /// class-conditional calibration and Deep k-NN neighbours.
     pub monitor: MonitorSettings,
+    /// Keep every seed's test-set activations (the analysed layers) in its
+    /// [`StudyRun::test_activations`](super::StudyRun::test_activations), for a comparison's
+    /// CKA across networks ([`crate::compare`]); off by default (nothing is ever written).
+    pub keep_test_activations: bool,
 }
 
 /// Where a study's samples come from.
@@ -241,6 +245,7 @@ impl Study {
             seeds: vec![0],
             device: Device::Cpu,
             monitor: MonitorSettings::new(),
+            keep_test_activations: false,
         }
     }
 
