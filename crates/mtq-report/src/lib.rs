@@ -61,6 +61,7 @@
 //! ```
 
 mod charts;
+mod compare_markdown;
 mod content;
 mod data;
 mod error;
@@ -80,6 +81,7 @@ mod validate;
 mod write;
 
 pub use charts::{agreement_svg, roc_svg, silhouette_svg};
+pub use compare_markdown::compare_markdown;
 pub use data::{
     AnomalyData, ClusterColumn, ClusterTable, Fact, LayerPair, LayerRoute, LayerVsLabels, PathRow,
     PathTable, RedundancyData, ReportData, RocCurve, SankeyColumn, SankeyData, SankeyGroup,
