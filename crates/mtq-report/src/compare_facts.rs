@@ -101,12 +101,20 @@ fn main_path(t: &PathTable) -> Option<MainPath> {
 }
 
 /// The unseen class a task of the report names (`1/7 test vs 4` -> `4`): the longest unseen
-/// class the task's name ends with after ` vs `, else the task's name.
-fn task_class(task: &str, unseen: &[&str]) -> String {
+/// class the task's name ends with after ` vs `; else, when the report has as many tasks as
+/// unseen classes, the unseen class of the same rank (`tasks` in order of first appearance);
+/// else the task's name.
+fn task_class(task: &str, tasks: &[&str], unseen: &[&str]) -> String {
     unseen
         .iter()
         .filter(|c| task == **c || task.ends_with(&format!(" vs {c}")))
         .max_by_key(|c| c.len())
+        .or_else(|| {
+            (tasks.len() == unseen.len())
+                .then(|| tasks.iter().position(|t| *t == task))
+                .flatten()
+                .and_then(|i| unseen.get(i))
+        })
         .map_or_else(|| task.to_owned(), |c| (*c).to_owned())
 }
 
@@ -239,6 +247,12 @@ pub fn study_facts_from_report(name: &str, report: &ReportData) -> StudyFacts {
         samples: None,
     };
     let an = &report.anomaly;
+    let mut tasks: Vec<&str> = Vec::new();
+    for r in an.scores.iter().flat_map(|r| &r.results) {
+        if !tasks.contains(&r.task.as_str()) {
+            tasks.push(&r.task);
+        }
+    }
     let mut aurocs = Vec::new();
     for (role, name) in [
         (ScoreRole::Trusted, an.trusted.as_str()),
@@ -249,7 +263,12 @@ pub fn study_facts_from_report(name: &str, report: &ReportData) -> StudyFacts {
         }
         if let Some(row) = an.scores.iter().find(|r| r.name == name) {
             for r in &row.results {
-                aurocs.push(auroc(task_class(&r.task, &unseen), role, name, r.auroc));
+                aurocs.push(auroc(
+                    task_class(&r.task, &tasks, &unseen),
+                    role,
+                    name,
+                    r.auroc,
+                ));
             }
         }
     }

@@ -52,7 +52,7 @@ document.querySelectorAll('svg.hm rect.hm-cell').forEach(function(r){r.addEventL
   put(p,'span','.');
 });});
 document.querySelectorAll('input[name=metric]').forEach(function(i){i.addEventListener('change',function(){
-  document.getElementById('maps').classList.toggle('show-ari',i.value==='ari'&&i.checked);
+  if(i.checked){document.getElementById('maps').classList.toggle('show-ari',i.value==='ari');}
 });});
 document.querySelectorAll('table.side tr.study[data-href]').forEach(function(tr){tr.addEventListener('click',function(e){
   if(e.target.closest('a'))return;window.location.href=tr.dataset.href;
@@ -115,7 +115,7 @@ pub fn compare_html(report: &CompareReport) -> String {
         esc(&how_intervals(&c.params, hanley)),
         esc(&how_maps())
     );
-    let _ = write!(s, "</main><script>{COMPARE_JS}</script></body></html>\n");
+    let _ = writeln!(s, "</main><script>{COMPARE_JS}</script></body></html>");
     s
 }
 

@@ -1,5 +1,5 @@
 //! Every English sentence of the comparison page, written from a
-//! [`Comparison`](mtq_signature::compare::Comparison): the differences beyond noise, the count of
+//! [`Comparison`]: the differences beyond noise, the count of
 //! those within it, and how the intervals were made.
 
 use mtq_signature::compare::{CompareParams, Comparison, Difference, Quantity, ScoreRole, Verdict};
