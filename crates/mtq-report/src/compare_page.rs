@@ -420,7 +420,7 @@ fn heatmap_svg(
 ) {
     const FONT: f64 = 11.0;
     const ROW: f64 = 26.0;
-    const TOP: f64 = 44.0;
+    const TOP: f64 = 56.0;
     const MAX_LABEL: f64 = 150.0;
     let row_labels: Vec<String> = m
         .a_layers
@@ -440,10 +440,16 @@ fn heatmap_svg(
         .min(90.0);
     let (rows, cols) = (m.a_layers.len(), m.b_layers.len());
     let heading = format!("{title}: {metric}");
+    let axes = fit_text(
+        &format!("rows: {a} · columns: {b}"),
+        FONT,
+        (left + cols as f64 * cell).max(240.0),
+    );
     let legend_y = TOP + rows as f64 * ROW + 14.0;
     let legend_note = format!("{metric}: white 0 or less, dark blue 1");
     let width = (left + cols as f64 * cell + 12.0)
         .max(text_width(&heading, 13.0) + 12.0)
+        .max(text_width(&axes, FONT) + 12.0)
         .max(8.0 + 10.0 * 16.0 + 24.0 + text_width(&legend_note, FONT) + 12.0);
     let height = legend_y + 34.0;
     let mut svg = String::new();
@@ -467,11 +473,8 @@ fn heatmap_svg(
     );
     let _ = write!(
         s,
-        r##"<text class="hm-label" x="{}" y="{}" font-size="{FONT}" fill="#555555" text-anchor="end">{} ↓ / {} →</text>"##,
-        px(left - 6.0),
-        px(TOP - 22.0),
-        esc(&fit_text(a, FONT, (left - 10.0).max(20.0) / 2.0)),
-        esc(&fit_text(b, FONT, (left - 10.0).max(20.0) / 2.0))
+        r##"<text class="hm-label" x="4" y="32" font-size="{FONT}" fill="#555555">{}</text>"##,
+        esc(&axes)
     );
     for (j, l) in m.b_layers.iter().enumerate() {
         let _ = write!(
