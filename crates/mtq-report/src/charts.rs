@@ -288,7 +288,7 @@ fn panel(s: &mut String, ox: f64, oy: f64, f: &Frame, series: &[Series]) {
     }
 }
 
-fn svg_open(s: &mut String, width: f64, height: f64, title: &str) {
+pub(crate) fn svg_open(s: &mut String, width: f64, height: f64, title: &str) {
     let _ = write!(
         s,
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="'DejaVu Sans', 'Liberation Sans', Arial, sans-serif" font-size="12" role="img"><title>{t}</title><rect width="{w}" height="{h}" fill="#ffffff"/>"##,
@@ -482,7 +482,7 @@ pub fn roc_svg(curves: &[RocCurve], trusted: &str) -> Result<String> {
 
 /// A value in `[lo, 1]` as a sequential blue (white at `lo` and below, dark blue at 1), and the
 /// text colour that reads on it.
-fn heat(v: f64, lo: f64) -> (String, &'static str) {
+pub(crate) fn heat(v: f64, lo: f64) -> (String, &'static str) {
     let t = if v.is_finite() {
         ((v - lo) / (1.0 - lo).max(1e-9)).clamp(0.0, 1.0)
     } else {

@@ -210,4 +210,32 @@ pub enum ReportError {
     /// The report could not be serialised to JSON.
     #[error("cannot serialise the report to JSON")]
     Json(#[from] serde_json::Error),
+    /// A finished report's `report.json` could not be read (missing, unreadable).
+    #[error("cannot read {}", .path.display())]
+    ReadReport {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A finished report's `report.json` is not JSON of a report.
+    #[error("{} is not a report's JSON", .path.display())]
+    ReportJson {
+        /// The file.
+        path: PathBuf,
+        /// The cause (with its line and column).
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A finished report's `report.json` has a schema version this crate cannot read.
+    #[error("{}: schema version {found}, this mtq reads versions 1 to {supported}", .path.display())]
+    ReportSchema {
+        /// The file.
+        path: PathBuf,
+        /// Its `schema_version` (0 when absent).
+        found: u64,
+        /// The newest version this crate reads ([`SCHEMA_VERSION`](crate::SCHEMA_VERSION)).
+        supported: u32,
+    },
 }

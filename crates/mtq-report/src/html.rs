@@ -23,7 +23,7 @@ const MAX_PATH_ROWS: usize = 12;
 /// Score rows beyond which the score table scrolls in its own box.
 const SCROLL_ROWS: usize = 24;
 
-const CSS: &str = "
+pub(crate) const CSS: &str = "
 body{font-family:'DejaVu Sans','Liberation Sans',Arial,sans-serif;color:#111;background:#fff;margin:0;padding:24px 32px;line-height:1.45}
 main{max-width:1180px;margin:0 auto}
 h1{font-size:26px;margin:0 0 4px}

@@ -16,6 +16,13 @@
 //!   ([`sentences::headlines`]);
 //! - [`write_report`] writes `sankey.svg`, `report.html`, `report.json`, `samples.csv` and
 //!   `samples.json`: a whole set swapped in, or file by file with [`write_atomic_all`].
+//! - Several studies compared (`mtq compare`): a
+//!   [`Comparison`](mtq_signature::compare::Comparison) wrapped in a [`CompareReport`] (title,
+//!   links to each study's report, notes) is drawn by [`compare_html`] (headlines beyond noise,
+//!   the studies side by side, CKA / ARI layer maps, every difference) and written as
+//!   `compare.html` and `compare.json` by [`write_compare`]; finished reports are read back
+//!   with [`read_report_json`] and turned into a comparison's input by
+//!   [`study_facts_from_report`]; the page's sentences are in [`compare_sentences`].
 //!
 //! This crate needs no neural-network code: it builds on `mtq-signature` without its `pipeline`
 //! feature.
@@ -62,6 +69,10 @@
 
 mod charts;
 mod compare_markdown;
+mod compare_data;
+mod compare_facts;
+mod compare_page;
+pub mod compare_sentences;
 mod content;
 mod data;
 mod error;
@@ -82,6 +93,9 @@ mod write;
 
 pub use charts::{agreement_svg, roc_svg, silhouette_svg};
 pub use compare_markdown::compare_markdown;
+pub use compare_data::{COMPARE_SCHEMA_VERSION, CompareReport, StudyLink};
+pub use compare_facts::{read_report_json, study_facts_from_report};
+pub use compare_page::compare_html;
 pub use data::{
     AnomalyData, ClusterColumn, ClusterTable, Fact, LayerPair, LayerRoute, LayerVsLabels, PathRow,
     PathTable, RedundancyData, ReportData, RocCurve, SankeyColumn, SankeyData, SankeyGroup,
@@ -95,7 +109,10 @@ pub use html::{explorable_html, html_report};
 pub use meta::ReportMeta;
 pub use samples::SampleTable;
 pub use sankey_svg::{BandShape, LabelBox, NodeBox, SankeyLayout, sankey_layout, sankey_svg};
-pub use write::{ReportFiles, prepare_dir, write_atomic, write_atomic_all, write_report};
+pub use write::{
+    CompareFiles, ReportFiles, prepare_dir, write_atomic, write_atomic_all, write_compare,
+    write_report,
+};
 
 use mtq_signature::{SignatureModel, Stability, StudyResult};
 

@@ -62,9 +62,31 @@ pub(crate) fn pct(part: usize, whole: usize, digits: usize) -> String {
         return "–".to_owned();
     }
     #[allow(clippy::cast_precision_loss)]
-    let p = 100.0 * part as f64 / whole as f64;
-    format!("{p:.digits$} %")
+    let p = part as f64 / whole as f64;
+    share(p, digits)
 }
+
+/// A share in `[0, 1]` as a percentage with `digits` decimals (`0.6` -> `60.0 %`); `—` when it
+/// is NaN or infinite.
+pub(crate) fn share(v: f64, digits: usize) -> String {
+    if v.is_finite() {
+        format!("{} %", num(100.0 * v, digits))
+    } else {
+        MISSING.to_owned()
+    }
+}
+
+/// `v` with `digits` decimals as [`num`], `—` when it is NaN or infinite.
+pub(crate) fn num_or_missing(v: f64, digits: usize) -> String {
+    if v.is_finite() {
+        num(v, digits)
+    } else {
+        MISSING.to_owned()
+    }
+}
+
+/// What the comparison page shows for a number it does not have (or a NaN).
+pub(crate) const MISSING: &str = "—";
 
 /// Colours for unseen (injected) classes: dark and warm, drawn hatched with a dark outline, so
 /// they read as strangers next to the known classes' palette. Each unseen set takes, in order,

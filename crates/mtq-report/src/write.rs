@@ -297,3 +297,39 @@ pub fn write_report(dir: impl AsRef<Path>, report: &Report) -> Result<ReportFile
     }
     Ok(files)
 }
+
+/// The two files [`write_compare`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompareFiles {
+    /// The self-contained comparison page, `compare.html`.
+    pub html: PathBuf,
+    /// Every number of the comparison, `compare.json`.
+    pub json: PathBuf,
+}
+
+/// Renders a comparison and writes `compare.html` ([`compare_html`](crate::compare_html)) and
+/// `compare.json` (the [`CompareReport`](crate::CompareReport), pretty-printed) into `dir`, an
+/// existing folder (the studies' report folders beside them are left alone). Each file is
+/// written whole or not at all ([`write_atomic_all`]); both are rendered before either is
+/// written.
+///
+/// `compare.json` holds NaN values (e.g. a CKA of a constant layer) as `null`.
+///
+/// # Errors
+/// [`ReportError::Json`] if the comparison cannot be serialised, else the errors of
+/// [`write_atomic_all`], naming the file (e.g. `dir` does not exist: [`ReportError::Write`] of
+/// its temporary `.compare.html.tmp-…`).
+pub fn write_compare(dir: &Path, report: &crate::CompareReport) -> Result<CompareFiles> {
+    let html = crate::compare_html(report);
+    let mut json = serde_json::to_string_pretty(report)?;
+    json.push('\n');
+    let files = CompareFiles {
+        html: dir.join("compare.html"),
+        json: dir.join("compare.json"),
+    };
+    write_atomic_all(&[
+        (files.html.as_path(), html.as_bytes()),
+        (files.json.as_path(), json.as_bytes()),
+    ])?;
+    Ok(files)
+}
