@@ -158,6 +158,48 @@ Examples:
     /// per input a calibrated p-value, a flag, and the layer where it left the known paths.
     #[command(subcommand, after_help = MONITOR_EXAMPLES)]
     Monitor(MonitorCommand),
+    /// Run several studies (a plan) and compare them side by side: every share and AUROC with
+    /// its 95 % interval over samples and seeds, the verdict of each difference, and linear CKA
+    /// between the layers of networks that share their test inputs.
+    #[command(after_help = COMPARE_EXAMPLES)]
+    Compare(CompareArgs),
+}
+
+const COMPARE_EXAMPLES: &str =
+    "The plan is a TOML file of [[study]] tables: `name`, `route` (mnist,
+data, onnx or npy) and any flag of that subcommand without its dashes (`model = \"cnn\"`,
+`seeds = [0, 1, 2]`, `unseen = [\"odd=X_odd.npy\"]`). Each study's report goes to a subfolder
+of --out, beside compare.html and compare.json.
+
+Examples:
+  mtq compare benches/compare.toml --out compare
+  mtq compare --reports report-mlp report-cnn --out compare      finished reports (no CKA)";
+
+/// `mtq compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The plan: a TOML file of `[[study]]` tables.
+    #[arg(
+        value_name = "PLAN.toml",
+        required_unless_present = "reports",
+        conflicts_with = "reports"
+    )]
+    pub plan: Option<PathBuf>,
+    /// Compare finished report folders (each with its report.json) instead of running a plan:
+    /// what their report.json holds, without CKA (their activations are not kept).
+    #[arg(long, num_args = 2.., value_name = "DIR")]
+    pub reports: Vec<PathBuf>,
+    /// Output folder: compare.html, compare.json and each study's report in a subfolder
+    /// (created if missing; checked before any work).
+    #[arg(long, default_value = "mtq-compare", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Bootstrap replicates per seed of every share and AUROC.
+    #[arg(long, default_value_t = 1000, value_name = "B",
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub resamples: u32,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 0, value_name = "S")]
+    pub bootstrap_seed: u64,
 }
 
 /// The networks `mtq mnist` trains.

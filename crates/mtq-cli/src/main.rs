@@ -5,14 +5,17 @@
 //! codes: 0 success, 1 failure (with its cause chain), 2 usage (found before any data is read).
 //! Progress goes to stderr (`--quiet`), the findings to stdout, last the report's path.
 //! `mtq monitor fit` saves the path monitor of a study instead of its report; `mtq monitor
-//! score` scores new inputs with a saved monitor into a CSV.
+//! score` scores new inputs with a saved monitor into a CSV. `mtq compare` runs a plan of
+//! studies and compares them (compare.html, compare.json, each study's report).
 
 mod args;
+mod compare;
 mod failure;
 mod fit;
 mod list;
 mod monitor_args;
 mod output;
+mod plan;
 mod progress;
 mod score;
 mod to_study;
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
             fit::fit(route, out, &progress)
         }
         Command::Monitor(MonitorCommand::Score(a)) => score::score(a, &progress),
+        Command::Compare(a) => compare::compare(a, &progress),
     };
     match done {
         Ok(()) => ExitCode::SUCCESS,

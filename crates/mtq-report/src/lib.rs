@@ -68,9 +68,9 @@
 //! ```
 
 mod charts;
-mod compare_markdown;
 mod compare_data;
 mod compare_facts;
+mod compare_markdown;
 mod compare_page;
 pub mod compare_sentences;
 mod content;
@@ -92,9 +92,9 @@ mod validate;
 mod write;
 
 pub use charts::{agreement_svg, roc_svg, silhouette_svg};
-pub use compare_markdown::compare_markdown;
 pub use compare_data::{COMPARE_SCHEMA_VERSION, CompareReport, StudyLink};
 pub use compare_facts::{read_report_json, study_facts_from_report};
+pub use compare_markdown::compare_markdown;
 pub use compare_page::compare_html;
 pub use data::{
     AnomalyData, ClusterColumn, ClusterTable, Fact, LayerPair, LayerRoute, LayerVsLabels, PathRow,

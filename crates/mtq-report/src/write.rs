@@ -305,10 +305,15 @@ pub struct CompareFiles {
     pub html: PathBuf,
     /// Every number of the comparison, `compare.json`.
     pub json: PathBuf,
+    /// The studies side by side as Markdown, with the differences beyond noise, `compare.md`
+    /// ([`compare_markdown`](crate::compare_markdown)).
+    pub markdown: PathBuf,
 }
 
-/// Renders a comparison and writes `compare.html` ([`compare_html`](crate::compare_html)) and
-/// `compare.json` (the [`CompareReport`](crate::CompareReport), pretty-printed) into `dir`, an
+/// Renders a comparison and writes `compare.html` ([`compare_html`](crate::compare_html)),
+/// `compare.json` (the [`CompareReport`](crate::CompareReport), pretty-printed) and
+/// `compare.md` (its title, [`compare_markdown`](crate::compare_markdown)'s table and the
+/// differences beyond noise, one per line) into `dir`, an
 /// existing folder (the studies' report folders beside them are left alone). Each file is
 /// written whole or not at all ([`write_atomic_all`]); both are rendered before either is
 /// written.
@@ -323,13 +328,27 @@ pub fn write_compare(dir: &Path, report: &crate::CompareReport) -> Result<Compar
     let html = crate::compare_html(report);
     let mut json = serde_json::to_string_pretty(report)?;
     json.push('\n');
+    let mut markdown = format!(
+        "# {}\n\n{}",
+        report.title,
+        crate::compare_markdown(&report.comparison)
+    );
+    let headlines = crate::compare_sentences::compare_headlines(&report.comparison);
+    if !headlines.is_empty() {
+        markdown.push_str("\nDifferences beyond noise (95 % intervals that do not overlap):\n\n");
+        for line in headlines {
+            markdown.push_str(&format!("- {line}\n"));
+        }
+    }
     let files = CompareFiles {
         html: dir.join("compare.html"),
         json: dir.join("compare.json"),
+        markdown: dir.join("compare.md"),
     };
     write_atomic_all(&[
         (files.html.as_path(), html.as_bytes()),
         (files.json.as_path(), json.as_bytes()),
+        (files.markdown.as_path(), markdown.as_bytes()),
     ])?;
     Ok(files)
 }
