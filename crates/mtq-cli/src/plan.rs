@@ -104,7 +104,7 @@ pub fn read(path: &Path) -> Result<Plan, Failure> {
     }
     let mut studies: Vec<Planned> = Vec::with_capacity(tables.len());
     for (i, t) in tables.into_iter().enumerate() {
-        let planned = study(t, i).map_err(|m| usage(m))?;
+        let planned = study(t, i).map_err(&usage)?;
         if let Some(p) = studies.iter().find(|p| p.slug == planned.slug) {
             return Err(usage(format!(
                 "studies `{}` and `{}` would write their reports in the same folder `{}`: \
