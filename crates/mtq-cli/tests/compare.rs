@@ -39,7 +39,7 @@ seeds = [0, 1]
 
 fn json(path: &Path) -> serde_json::Value {
     let body = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&body).unwrap()
+    serde_json::from_str(&body).expect("valid JSON")
 }
 
 fn run(args: &[&str]) -> (Option<i32>, String, String) {
