@@ -25,8 +25,8 @@
 
 use std::path::Path;
 
-use clap::{CommandFactory as _, Parser as _};
 use clap::error::ContextKind;
+use clap::{CommandFactory as _, Parser as _};
 use mtq_signature::pipeline::Study;
 
 use crate::args::{Cli, Command, DeviceArg, Route};

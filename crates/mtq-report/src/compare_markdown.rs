@@ -126,19 +126,36 @@ fn most_common(names: &[String]) -> Option<(&str, usize)> {
     best
 }
 
-/// Per unseen class: its main path (with the seeds it is the main one on) and share, and the
-/// class most of it is routed to; without unseen classes, each class's main path.
+/// Per unseen class: its main path and the share on it (each seed's main path with how many
+/// seeds take it, when they differ), and the class most of it is routed to; without unseen
+/// classes, each class's main path.
 fn routes(s: &StudySummary) -> String {
     let n = s.seeds.len();
     let mut lines = Vec::new();
+    // the main path with its share when every seed takes it; else each seed's main path with
+    // how many seeds take it, the share being of each seed's own main path
     let path_line = |class: &str, m: &mtq_signature::compare::Measure| {
-        let (path, c) = most_common(&m.detail).unwrap_or(("?", 0));
-        format!(
-            "{}: {} ({}, {c}/{n} seeds)",
-            cell(class),
-            cell(path),
-            interval(&m.estimate, percent)
-        )
+        let mut paths: Vec<(&str, usize)> = Vec::new();
+        for d in &m.detail {
+            match paths.iter_mut().find(|(p, _)| *p == d.as_str()) {
+                Some((_, c)) => *c += 1,
+                None => paths.push((d, 1)),
+            }
+        }
+        paths.sort_by(|a, b| b.1.cmp(&a.1));
+        let share = interval(&m.estimate, percent);
+        match paths.as_slice() {
+            [(path, c)] if *c == n => format!("{}: {} ({share})", cell(class), cell(path)),
+            _ => format!(
+                "{}: main path by seed {} ({share} on it)",
+                cell(class),
+                paths
+                    .iter()
+                    .map(|(p, c)| format!("{} ({c}/{n})", cell(p)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
     };
     for m in &s.measures {
         let Quantity::UnseenPath { class } = &m.quantity else {
@@ -257,10 +274,23 @@ mod tests {
         assert!(row.contains("(0.9500, 0.9500, 0.9500)"), "{row}");
         assert!(row.contains("h1 2, h\\|2 2 (2/3), 3 (1/3)"), "{row}");
         assert!(row.contains("| h\\|2 (1/3) |"), "{row}");
-        assert!(row.contains("4: h1:7 > h2:7 (75 % ["), "{row}");
-        assert!(row.contains(", 2/3 seeds); predicted 7 (75 % ["), "{row}");
+        assert!(
+            row.contains("4: main path by seed h1:7 > h2:7 (2/3), x (1/3) (75 % ["),
+            "{row}"
+        );
+        assert!(row.contains(" on it); predicted 7 (75 % ["), "{row}");
         assert!(row.contains("4: 0.900 [0.8"), "{row}");
         assert!(row.contains("<br>(kNN)"), "{row}");
         assert!(row.ends_with("| — (no unseen class) |"), "{row}");
+        // every seed on the same main path: the path once, with its share
+        let same = StudyFacts {
+            name: "CNN".into(),
+            data: "d".into(),
+            seeds: vec![seed(0, 2, "a > b"), seed(1, 2, "a > b")],
+        };
+        let md = compare_markdown(&compare(&[same], &CompareParams::default()));
+        let row = md.lines().nth(2).unwrap();
+        assert!(row.contains("| 4: a > b (75 % ["), "{row}");
+        assert!(row.contains("h1 2, h\\|2 2 |"), "{row}");
     }
 }

@@ -448,7 +448,8 @@ fn heatmap_svg(
     let legend_y = TOP + rows as f64 * ROW + 14.0;
     let legend_note = format!("{metric}: white 0 or less, dark blue 1");
     let width = (left + cols as f64 * cell + 12.0)
-        .max(text_width(&heading, 13.0) + 12.0)
+        // bold runs about a tenth wider than the regular widths `text_width` estimates
+        .max(1.12 * text_width(&heading, 13.0) + 12.0)
         .max(text_width(&axes, FONT) + 12.0)
         .max(8.0 + 10.0 * 16.0 + 24.0 + text_width(&legend_note, FONT) + 12.0);
     let height = legend_y + 34.0;
