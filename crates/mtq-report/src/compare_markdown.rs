@@ -142,7 +142,7 @@ fn routes(s: &StudySummary) -> String {
                 None => paths.push((d, 1)),
             }
         }
-        paths.sort_by(|a, b| b.1.cmp(&a.1));
+        paths.sort_by_key(|p| std::cmp::Reverse(p.1));
         let share = interval(&m.estimate, percent);
         match paths.as_slice() {
             [(path, c)] if *c == n => format!("{}: {} ({share})", cell(class), cell(path)),
