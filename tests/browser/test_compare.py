@@ -6,6 +6,7 @@ Usage: test_compare.py COMPARE_DIR [--screenshots DIR]
 
 COMPARE_DIR holds compare.html and compare.json (written together by mtq_report::write_compare).
 The test opens compare.html from file:// and checks:
+  0. the page is at most 5 MB and loads nothing from elsewhere (no http src, <link>, @import);
   1. no console entry of level SEVERE;
   2. one heatmap (figure.heatmap) per entry of compare.json's comparison.similarities, each with
      rows x columns cells in the map shown (linear CKA when present, else ARI);
@@ -97,6 +98,16 @@ def main():
         data = json.load(f)
     comp = data["comparison"]
     sims = comp["similarities"]
+    # 0. self-contained and small: no resource from elsewhere, at most 5 MB
+    size = os.path.getsize(page)
+    if size > 5 * 1024 * 1024:
+        fail(f"compare.html is {size} bytes, more than 5 MB")
+    with open(page, encoding="utf-8") as f:
+        html = f.read()
+    for external in ['src="http', "src='http", '<link ', "@import", 'url(http']:
+        if external in html:
+            fail(f"compare.html loads a resource from elsewhere ({external!r})")
+    print(f"compare.html: {size} bytes, self-contained")
     d = driver()
     try:
         d.get("file://" + page)
