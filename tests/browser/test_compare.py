@@ -6,7 +6,8 @@ Usage: test_compare.py COMPARE_DIR [--screenshots DIR]
 
 COMPARE_DIR holds compare.html and compare.json (written together by mtq_report::write_compare).
 The test opens compare.html from file:// and checks:
-  0. the page is at most 5 MB and loads nothing from elsewhere (no http src, <link>, @import);
+  0. the page is at most 5 MB and loads nothing from elsewhere (no src from the network, no
+     @import, no url() but data:);
   1. no console entry of level SEVERE;
   2. one heatmap (figure.heatmap) per entry of compare.json's comparison.similarities, each with
      rows x columns cells in the map shown (linear CKA when present, else ARI);
@@ -21,6 +22,7 @@ With --screenshots DIR it saves the whole page (compare.png) and the detail pane
 """
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -104,9 +106,12 @@ def main():
         fail(f"compare.html is {size} bytes, more than 5 MB")
     with open(page, encoding="utf-8") as f:
         html = f.read()
-    for external in ['src="http', "src='http", '<link ', "@import", 'url(http']:
-        if external in html:
+    for external in re.findall(r"""(?:src|href)=["']?(?:https?:)?//[^"' >]*|@import[^;]*|url\((?!["']?data:)[^)]*\)""", html):
+        if not external.startswith("href="):
             fail(f"compare.html loads a resource from elsewhere ({external!r})")
+    for link in re.findall(r"<link [^>]*>", html):
+        if 'href="data:' not in link:
+            fail(f"compare.html links a resource from elsewhere ({link!r})")
     print(f"compare.html: {size} bytes, self-contained")
     d = driver()
     try:
