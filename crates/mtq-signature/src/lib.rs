@@ -20,6 +20,9 @@
 //!   ([`Stranger`]) and the score to trust ([`TrustedScore`], fixed in advance, never chosen on
 //!   the tasks it is judged on). Numbers and typed verdicts only: the `mtq-report` crate draws
 //!   and words them.
+//! - [`compare::compare`] puts several studies side by side (several seeds each): every share and
+//!   AUROC with a seeded 95 % bootstrap interval over samples and seeds, the verdict of each
+//!   difference, linear CKA and ARI between the layers of networks that share their test inputs.
 //! - [`NpySet`] reads sets exported as `.npy` from any framework.
 //! - `pipeline` (feature `pipeline`) runs a whole study from its options: `pipeline::Study`
 //!   reads the data (MNIST, the shipped data sets, arrays, `.npy` activations), trains or
