@@ -19,34 +19,12 @@ It prints the time from navigation start to the script's end (window.mtqReadyMs)
 import json
 import os
 import sys
-import tempfile
 import time
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
-def driver():
-    opts = webdriver.ChromeOptions()
-    for a in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              "--no-first-run", "--window-size=1500,1100",
-              "--user-data-dir=" + tempfile.mkdtemp(prefix="mtq-chromium-")]:
-        opts.add_argument(a)
-    for b in ["/usr/bin/chromium", "/usr/bin/chromium-browser"]:
-        if os.path.exists(b):
-            opts.binary_location = b
-            break
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service("/usr/bin/chromedriver") if os.path.exists("/usr/bin/chromedriver") else Service()
-    return webdriver.Chrome(service=service, options=opts)
+from chromium import driver, fail
 
 
 LABELS_JS = """
