@@ -2,13 +2,11 @@
 //! compares ([`SeedFacts`]), built from a run ([`SeedFacts::from_run`]) or from a finished
 //! report's numbers by the caller.
 
-use std::collections::BTreeMap;
-
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::SignatureModel;
-use crate::path::path_name;
+use crate::path::{archetypes, count_paths};
 use crate::scores::ScoreId;
 use crate::study::{SetRole, StudyResult};
 
@@ -156,10 +154,20 @@ impl SeedFacts {
         let mut shared = None;
         if let Some(t) = test {
             if let Some(labels) = &t.labels {
+                let rows = count_paths(
+                    t.trace.clusters.view(),
+                    labels.view(),
+                    classes.len(),
+                    &names,
+                );
                 for (c, class) in classes.iter().enumerate() {
-                    let rows: Vec<usize> = (0..t.len()).filter(|&i| labels[i] == c).collect();
-                    if let Some(m) = main_path(class, &rows, &t.trace.clusters, &names) {
-                        class_paths.push(m);
+                    let n = labels.iter().filter(|&&y| y == c).count();
+                    if let Some(top) = archetypes(&rows, c, 1).into_iter().next() {
+                        class_paths.push(MainPath {
+                            class: class.clone(),
+                            path: top.name,
+                            count: Count { hits: top.count, n },
+                        });
                     }
                 }
                 if let Some(p) = &t.trace.predictions {
@@ -253,32 +261,4 @@ impl SeedFacts {
             shared,
         }
     }
-}
-
-/// The most taken path of `rows` (ties: the smallest cluster ids), or `None` for no rows.
-fn main_path(
-    class: &str,
-    rows: &[usize],
-    clusters: &Array2<usize>,
-    names: &[Vec<String>],
-) -> Option<MainPath> {
-    let mut counts: BTreeMap<Vec<usize>, usize> = BTreeMap::new();
-    for &i in rows {
-        *counts.entry(clusters.row(i).to_vec()).or_insert(0) += 1;
-    }
-    // the first of the largest count in key order: ties go to the smallest ids
-    let (path, hits) = counts
-        .into_iter()
-        .fold(None::<(Vec<usize>, usize)>, |best, (p, c)| match best {
-            Some((_, b)) if b >= c => best,
-            _ => Some((p, c)),
-        })?;
-    Some(MainPath {
-        class: class.to_string(),
-        path: path_name(&path, names),
-        count: Count {
-            hits,
-            n: rows.len(),
-        },
-    })
 }
