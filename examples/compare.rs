@@ -28,7 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let mut facts = Vec::new();
     for (name, study) in [("MLP", &mlp), ("CNN", &cnn)] {
-        let outcome = study.run(&mut |_| {})?;
+        let mut outcome = study.run(&mut |_| {})?;
         facts.push(outcome.compare_facts(name));
     }
     let comparison = compare(&facts, &CompareParams::default());

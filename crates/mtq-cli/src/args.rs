@@ -194,7 +194,7 @@ pub struct CompareArgs {
     #[arg(long, default_value = "mtq-compare", value_name = "DIR")]
     pub out: PathBuf,
     /// Bootstrap replicates per seed of every share and AUROC.
-    #[arg(long, default_value_t = 1000, value_name = "B",
+    #[arg(long, default_value_t = mtq_signature::compare::DEFAULT_RESAMPLES as u32, value_name = "B",
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub resamples: u32,
     /// Seed of the bootstrap.

@@ -157,6 +157,8 @@ fn study(t: &toml::Table, i: usize) -> Result<Planned, String> {
         .find_subcommand(&route)
         .ok_or_else(|| at(format!("no subcommand `{route}`")))?;
     let mut argv = vec!["mtq".to_string(), route.clone()];
+    // each key as written, with how clap names its option in an error (`--k-max`, `<MODEL.onnx>`)
+    let mut written: Vec<(String, String)> = Vec::new();
     for (key, value) in t {
         if key == "name" || key == "route" {
             continue;
@@ -192,15 +194,30 @@ fn study(t: &toml::Table, i: usize) -> Result<Planned, String> {
             }
         };
         let takes_value = arg.get_action().takes_values();
-        let head: Vec<String> = if arg.is_positional() {
-            Vec::new()
-        } else {
-            vec![format!("--{flag}")]
+        written.push((
+            if arg.is_positional() {
+                let names = arg.get_value_names().unwrap_or_default();
+                format!(
+                    "<{}>",
+                    names.first().map_or(arg.get_id().as_str(), |n| n.as_str())
+                )
+            } else {
+                format!("--{flag}")
+            },
+            key.clone(),
+        ));
+        // `--flag=value`: a value that starts with `-` stays a value
+        let with = |v: String| -> String {
+            if arg.is_positional() {
+                v
+            } else {
+                format!("--{flag}={v}")
+            }
         };
         match value {
             toml::Value::Boolean(on) if !takes_value => {
                 if *on {
-                    argv.extend(head);
+                    argv.push(format!("--{flag}"));
                 }
             }
             toml::Value::Boolean(_) => {
@@ -214,27 +231,29 @@ fn study(t: &toml::Table, i: usize) -> Result<Planned, String> {
             toml::Value::Array(items) => {
                 let items = items.iter().map(scalar).collect::<Result<Vec<_>, _>>()?;
                 if arg.get_value_delimiter() == Some(',') {
-                    argv.extend(head);
-                    argv.push(items.join(","));
+                    argv.push(with(items.join(",")));
                 } else {
-                    for item in items {
-                        argv.extend(head.clone());
-                        argv.push(item);
-                    }
+                    argv.extend(items.into_iter().map(with));
                 }
             }
-            v => {
-                argv.extend(head);
-                argv.push(scalar(v)?);
-            }
+            v => argv.push(with(scalar(v)?)),
         }
     }
+    // the key as written of the option clap or the study names (`--k-max <K>`, `--seeds: ..`)
+    let key_of = |option: &str| -> Option<&str> {
+        written
+            .iter()
+            .find(|(name, _)| {
+                option.strip_prefix(name.as_str()).is_some_and(|rest| {
+                    !rest.starts_with(|c: char| c.is_alphanumeric() || c == '-')
+                })
+            })
+            .map(|(_, key)| key.as_str())
+    };
     let cli = Cli::try_parse_from(&argv).map_err(|e| {
         let key = match e.get(ContextKind::InvalidArg) {
             Some(clap::error::ContextValue::String(a)) => {
-                let long = a.trim_start_matches('-');
-                let long = long.split([' ', '=']).next().unwrap_or(long);
-                format!("key `{}`: ", long.replace('-', "_"))
+                key_of(a).map_or_else(String::new, |k| format!("key `{k}`: "))
             }
             _ => String::new(),
         };
@@ -251,9 +270,14 @@ fn study(t: &toml::Table, i: usize) -> Result<Planned, String> {
             return Err(at(format!("key `route`: `{route}` is not a study")));
         }
     };
-    let (study, device) = to_study::route(route_args).map_err(|f| at(message(&f)))?;
-    study.check().map_err(|e| at(e.to_string()))?;
-    to_study::device(device).map_err(|f| at(message(&f)))?;
+    // the study's own checks name the flag first (`--seeds: ..`): name the key before it
+    let keyed = |msg: String| match key_of(&msg) {
+        Some(k) => at(format!("key `{k}`: {msg}")),
+        None => at(msg),
+    };
+    let (study, device) = to_study::route(route_args).map_err(|f| keyed(message(&f)))?;
+    study.check().map_err(|e| keyed(e.to_string()))?;
+    to_study::device(device).map_err(|f| keyed(message(&f)))?;
     Ok(Planned {
         slug: slug(&name, i),
         name,
@@ -332,12 +356,9 @@ mod tests {
                 "mtq",
                 "mnist",
                 "--class-conditional",
-                "--conv-tap",
-                "flatten",
-                "--k-max",
-                "4",
-                "--model",
-                "cnn"
+                "--conv-tap=flatten",
+                "--k-max=4",
+                "--model=cnn"
             ]
         );
     }
@@ -349,7 +370,9 @@ mod tests {
             (one("modle = \"cnn\""), "study `CNN`: key `modle` is not an option of `mtq mnist`"),
             (one("model = \"rnn\""), "study `CNN`: key `model`: invalid value 'rnn'"),
             (one("out = \"x\""), "study `CNN`: key `out`: each study's report"),
-            (one("seeds = [0, 0]"), "study `CNN`: --seeds"),
+            (one("seeds = [0, 0]"), "study `CNN`: key `seeds`: --seeds"),
+            (one("k-max = \"x\""), "study `CNN`: key `k-max`: invalid value 'x'"),
+            (one("k_min = -3"), "study `CNN`: key `k_min`: invalid value '-3'"),
             (one("class_conditional = 1"), "key `class_conditional`: is a switch"),
             (one("epochs = true"), "key `epochs`: takes a value"),
             ("[[study]]\nroute = \"mnist\"".into(), "study 1: has no key `name`"),

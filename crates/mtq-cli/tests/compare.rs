@@ -139,7 +139,7 @@ fn bad_plans_are_refused_before_any_work() {
         ),
         (
             "[[study]]\nname = \"CNN\"\nroute = \"mnist\"\nclasses = [1, 1]\n",
-            "study `CNN`: --classes",
+            "study `CNN`: key `classes`: --classes lists 1 twice",
         ),
         ("[[study]]\nname = \"X\"\n", "study `X`: has no key `route`"),
     ] {

@@ -1,16 +1,22 @@
 //! A comparison as Markdown: the table "Models and data sets compared" of the README, every
-//! share and AUROC with its 95 % interval and its per-seed values.
+//! share and AUROC with its 95 % interval and its per-seed values, then every difference beyond
+//! noise in a sentence.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use mtq_signature::compare::{Comparison, Estimate, Quantity, ScoreRole, StudySummary};
+
+use crate::compare_page::ks_words;
+use crate::compare_sentences::{difference_sentence, estimate, value};
+use crate::markup::MISSING;
 
 /// One Markdown table row per study of `c` (header first): test accuracy, K per layer,
 /// redundant layers, where each unseen class goes (its main path and the class most of it is
 /// routed to; without unseen classes, each class's main path), and the AUROC of the trusted
 /// score and of max-softmax per unseen class. Every number is the mean over the seeds with its
-/// 95 % interval in brackets; `—` where a study has no such number.
+/// 95 % interval in brackets (as [`estimate`] words it); `—` where a study has no such number.
+/// Then every difference beyond noise as [`difference_sentence`] words it (between studies of
+/// the same data first), and how many are within noise.
 #[must_use]
 pub fn compare_markdown(c: &Comparison) -> String {
     let mut out = String::from(
@@ -20,9 +26,10 @@ pub fn compare_markdown(c: &Comparison) -> String {
          | --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for s in &c.studies {
-        let accuracy = s
-            .measure(&Quantity::Accuracy)
-            .map_or_else(|| "—".into(), |m| with_seeds(&m.estimate, ratio));
+        let accuracy = s.measure(&Quantity::Accuracy).map_or_else(
+            || MISSING.into(),
+            |m| with_seeds(&Quantity::Accuracy, &m.estimate),
+        );
         let _ = writeln!(
             out,
             "| {} | {} | {accuracy} | {} | {} | {} | {} | {} |",
@@ -32,11 +39,28 @@ pub fn compare_markdown(c: &Comparison) -> String {
                 .map(u64::to_string)
                 .collect::<Vec<_>>()
                 .join(", "),
-            ks(s),
+            cell(&ks_words(s)),
             redundant(s),
             routes(s),
             aurocs(s, ScoreRole::Trusted),
             aurocs(s, ScoreRole::MaxSoftmax),
+        );
+    }
+    let names: Vec<String> = c.studies.iter().map(|s| s.name.clone()).collect();
+    let mut distinct: Vec<_> = c.differences.iter().filter(|d| d.distinct()).collect();
+    distinct.sort_by_key(|d| !d.same_data);
+    if !distinct.is_empty() {
+        out.push_str("\nDifferences beyond noise (95 % intervals that do not overlap):\n\n");
+        for d in &distinct {
+            let _ = writeln!(out, "- {}", difference_sentence(d, &names));
+        }
+    }
+    if !c.differences.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} of the {} differences between studies are within noise (the intervals overlap).",
+            c.differences.len() - distinct.len(),
+            c.differences.len()
         );
     }
     out
@@ -47,55 +71,15 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
-/// `0.9894` style.
-fn ratio(v: f64) -> String {
-    format!("{v:.4}")
+/// `mean [low-high]` in the quantity's unit.
+fn interval(q: &Quantity, e: &Estimate) -> String {
+    estimate(q, (e.mean, e.low, e.high))
 }
 
-/// `81 %` style.
-fn percent(v: f64) -> String {
-    format!("{:.0} %", 100.0 * v)
-}
-
-/// `0.927` style.
-fn auroc(v: f64) -> String {
-    format!("{v:.3}")
-}
-
-/// `mean [low, high]`.
-fn interval(e: &Estimate, f: fn(f64) -> String) -> String {
-    format!("{} [{}, {}]", f(e.mean), f(e.low), f(e.high))
-}
-
-/// `mean [low, high] (seed values)`.
-fn with_seeds(e: &Estimate, f: fn(f64) -> String) -> String {
-    let seeds: Vec<String> = e.per_seed.iter().map(|&(_, v)| f(v)).collect();
-    format!("{} ({})", interval(e, f), seeds.join(", "))
-}
-
-/// `h1 2, h2 2, out 2`; a layer whose K varies lists each K with its seeds: `h1 2 (2/3), 3 (1/3)`.
-fn ks(s: &StudySummary) -> String {
-    let n = s.ks.len();
-    s.layers
-        .iter()
-        .enumerate()
-        .map(|(i, layer)| {
-            let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
-            for k in s.ks.iter().filter_map(|row| row.get(i)) {
-                *counts.entry(*k).or_insert(0) += 1;
-            }
-            let ks: Vec<String> = if counts.len() == 1 {
-                counts.keys().map(usize::to_string).collect()
-            } else {
-                counts
-                    .iter()
-                    .map(|(k, c)| format!("{k} ({c}/{n})"))
-                    .collect()
-            };
-            format!("{} {}", cell(layer), ks.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+/// `mean [low-high] (seed values)`.
+fn with_seeds(q: &Quantity, e: &Estimate) -> String {
+    let seeds: Vec<String> = e.per_seed.iter().map(|&(_, v)| value(q, v)).collect();
+    format!("{} ({})", interval(q, e), seeds.join(", "))
 }
 
 /// `h2 (3/3)`, or `none`.
@@ -130,11 +114,12 @@ fn most_common(names: &[String]) -> Option<(&str, usize)> {
 /// seeds take it, when they differ), and the class most of it is routed to; without unseen
 /// classes, each class's main path.
 fn routes(s: &StudySummary) -> String {
-    let n = s.seeds.len();
     let mut lines = Vec::new();
     // the main path with its share when every seed takes it; else each seed's main path with
     // how many seeds take it, the share being of each seed's own main path
     let path_line = |class: &str, m: &mtq_signature::compare::Measure| {
+        // the seeds that measured it (a finished report has the paths of its first seed only)
+        let n = m.detail.len();
         let mut paths: Vec<(&str, usize)> = Vec::new();
         for d in &m.detail {
             match paths.iter_mut().find(|(p, _)| *p == d.as_str()) {
@@ -143,7 +128,7 @@ fn routes(s: &StudySummary) -> String {
             }
         }
         paths.sort_by_key(|p| std::cmp::Reverse(p.1));
-        let share = interval(&m.estimate, percent);
+        let share = interval(&m.quantity, &m.estimate);
         match paths.as_slice() {
             [(path, c)] if *c == n => format!("{}: {} ({share})", cell(class), cell(path)),
             _ => format!(
@@ -174,7 +159,7 @@ fn routes(s: &StudySummary) -> String {
                 line,
                 "; predicted {} ({})",
                 cell(to),
-                interval(&r.estimate, percent)
+                interval(&r.quantity, &r.estimate)
             );
         }
         lines.push(line);
@@ -201,12 +186,26 @@ fn aurocs(s: &StudySummary, role: ScoreRole) -> String {
         if let Quantity::Auroc { task, role: r } = &m.quantity
             && *r == role
         {
-            parts.push(format!("{}: {}", cell(task), interval(&m.estimate, auroc)));
-            names.extend(m.detail.iter().cloned());
+            parts.push(format!(
+                "{}: {}",
+                cell(task),
+                interval(&m.quantity, &m.estimate)
+            ));
+            names.extend(m.detail.iter().filter(|d| !d.is_empty()).cloned());
         }
     }
     if parts.is_empty() {
-        return "— (no unseen class)".into();
+        let unseen = s.measures.iter().any(|m| {
+            matches!(
+                m.quantity,
+                Quantity::UnseenPath { .. } | Quantity::Auroc { .. }
+            )
+        });
+        return if unseen {
+            format!("{MISSING} (not measured)")
+        } else {
+            format!("{MISSING} (no unseen class)")
+        };
     }
     let mut text = parts.join("<br>");
     if role == ScoreRole::Trusted
@@ -270,18 +269,24 @@ mod tests {
         };
         let md = compare_markdown(&compare(&[s], &CompareParams::default()));
         let row = md.lines().nth(2).unwrap();
-        assert!(row.starts_with("| MLP | 0, 1, 2 | 0.9500 ["), "{row}");
-        assert!(row.contains("(0.9500, 0.9500, 0.9500)"), "{row}");
-        assert!(row.contains("h1 2, h\\|2 2 (2/3), 3 (1/3)"), "{row}");
-        assert!(row.contains("| h\\|2 (1/3) |"), "{row}");
+        assert!(row.starts_with("| MLP | 0, 1, 2 | 95.0 % ["), "{row}");
+        assert!(row.contains("(95.0 %, 95.0 %, 95.0 %)"), "{row}");
         assert!(
-            row.contains("4: main path by seed h1:7 > h2:7 (2/3), x (1/3) (75 % ["),
+            row.contains("h1 2, h\\|2 2 (2 of 3 seeds; else 3)"),
             "{row}"
         );
-        assert!(row.contains(" on it); predicted 7 (75 % ["), "{row}");
+        assert!(row.contains("| h\\|2 (1/3) |"), "{row}");
+        assert!(
+            row.contains("4: main path by seed h1:7 > h2:7 (2/3), x (1/3) (75.0 % ["),
+            "{row}"
+        );
+        assert!(row.contains(" on it); predicted 7 (75.0 % ["), "{row}");
         assert!(row.contains("4: 0.900 [0.8"), "{row}");
         assert!(row.contains("<br>(kNN)"), "{row}");
-        assert!(row.ends_with("| — (no unseen class) |"), "{row}");
+        // unseen classes but no max-softmax: not measured, not "no unseen class"
+        assert!(row.ends_with("| — (not measured) |"), "{row}");
+        // one study: the table and nothing after it
+        assert_eq!(md.lines().count(), 3, "{md}");
         // every seed on the same main path: the path once, with its share
         let same = StudyFacts {
             name: "CNN".into(),
@@ -290,7 +295,7 @@ mod tests {
         };
         let md = compare_markdown(&compare(&[same], &CompareParams::default()));
         let row = md.lines().nth(2).unwrap();
-        assert!(row.contains("| 4: a > b (75 % ["), "{row}");
+        assert!(row.contains("| 4: a > b (75.0 % ["), "{row}");
         assert!(row.contains("h1 2, h\\|2 2 |"), "{row}");
     }
 }

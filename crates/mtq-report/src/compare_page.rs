@@ -179,7 +179,7 @@ fn measure_cell(s: &mut String, m: Option<&Measure>, path: bool) {
 }
 
 /// K per layer over the seeds: `h1 2, h2 3 (2 of 3 seeds; else 4)`.
-fn ks_words(st: &StudySummary) -> String {
+pub(crate) fn ks_words(st: &StudySummary) -> String {
     st.layers
         .iter()
         .enumerate()

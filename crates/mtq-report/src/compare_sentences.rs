@@ -98,12 +98,17 @@ pub fn difference_sentence(d: &Difference, names: &[String]) -> String {
             estimate(q, d.b_value)
         ),
         _ => format!(
-            "{} {} {}: {} vs {}, intervals do not overlap.",
+            "{} {} {}: {} vs {}, intervals do not overlap{}.",
             name(hi),
             more_clause(q),
             name(lo),
             estimate(q, hv),
-            estimate(q, lv)
+            estimate(q, lv),
+            if d.same_data {
+                ""
+            } else {
+                " (different data sets)"
+            }
         ),
     }
 }
@@ -119,15 +124,16 @@ fn rank(q: &Quantity) -> u8 {
     }
 }
 
-/// The headlines of a comparison: one sentence per difference beyond noise (accuracy first,
-/// then AUROCs, main-path shares and routes; at most [`MAX_HEADLINES`], then how many more the
+/// The headlines of a comparison: one sentence per difference beyond noise (between studies of
+/// the same data first; accuracy first, then AUROCs, main-path shares and routes; at most [`MAX_HEADLINES`], then how many more the
 /// differences table has), then how many differences are within noise. One sentence when the
 /// comparison has no difference at all.
 #[must_use]
 pub fn compare_headlines(c: &Comparison) -> Vec<String> {
     let names: Vec<String> = c.studies.iter().map(|s| s.name.clone()).collect();
     let mut distinct: Vec<&Difference> = c.differences.iter().filter(|d| d.distinct()).collect();
-    distinct.sort_by_key(|d| rank(&d.quantity));
+    // networks on the same data first, then differences between data sets
+    distinct.sort_by_key(|d| (!d.same_data, rank(&d.quantity)));
     let mut out: Vec<String> = distinct
         .iter()
         .take(MAX_HEADLINES)

@@ -312,13 +312,15 @@ pub struct CompareFiles {
 
 /// Renders a comparison and writes `compare.html` ([`compare_html`](crate::compare_html)),
 /// `compare.json` (the [`CompareReport`](crate::CompareReport), pretty-printed) and
-/// `compare.md` (its title, [`compare_markdown`](crate::compare_markdown)'s table and the
-/// differences beyond noise, one per line) into `dir`, an
+/// `compare.md` (its title, then [`compare_markdown`](crate::compare_markdown)'s table and
+/// differences) into `dir`, an
 /// existing folder (the studies' report folders beside them are left alone). Each file is
-/// written whole or not at all ([`write_atomic_all`]); both are rendered before either is
+/// written whole or not at all ([`write_atomic_all`]); all three are rendered before any is
 /// written.
 ///
-/// `compare.json` holds NaN values (e.g. a CKA of a constant layer) as `null`.
+/// `compare.json` would hold a NaN value as `null` (JSON has no NaN); a comparison has none: every
+/// non-finite measurement is left out and CKA and ARI are defined on any two partitions and
+/// layers of at least 2 samples.
 ///
 /// # Errors
 /// [`ReportError::Json`] if the comparison cannot be serialised, else the errors of
@@ -328,18 +330,11 @@ pub fn write_compare(dir: &Path, report: &crate::CompareReport) -> Result<Compar
     let html = crate::compare_html(report);
     let mut json = serde_json::to_string_pretty(report)?;
     json.push('\n');
-    let mut markdown = format!(
+    let markdown = format!(
         "# {}\n\n{}",
         report.title,
         crate::compare_markdown(&report.comparison)
     );
-    let headlines = crate::compare_sentences::compare_headlines(&report.comparison);
-    if !headlines.is_empty() {
-        markdown.push_str("\nDifferences beyond noise (95 % intervals that do not overlap):\n\n");
-        for line in headlines {
-            markdown.push_str(&format!("- {line}\n"));
-        }
-    }
     let files = CompareFiles {
         html: dir.join("compare.html"),
         json: dir.join("compare.json"),

@@ -24,20 +24,18 @@ pub(crate) fn stream_seed(seed: u64, key: &str) -> u64 {
     z ^ (z >> 31)
 }
 
-/// `b` replicates of `count`'s share: each resamples its `n` samples with replacement (the first
-/// `hits` of them counted) and gives the share of counted ones. An empty set gives zeros.
+/// `b` replicates of `count`'s share: each resamples its `n` samples with replacement and gives
+/// the share of counted ones, i.e. draws `Binomial(n, hits / n) / n`. An empty set gives zeros.
 pub(crate) fn share_replicates(count: Count, b: usize, seed: u64) -> Vec<f64> {
     let Count { hits, n } = count;
-    if n == 0 {
-        return vec![0.0; b];
-    }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..b)
-        .map(|_| {
-            let drawn = (0..n).filter(|_| rng.random_range(0..n) < hits).count();
-            drawn as f64 / n as f64
-        })
-        .collect()
+    // n > 0 and 0 <= hits / n <= 1 (hits never exceeds n): the only errors Binomial has
+    match rand_distr::Binomial::new(n as u64, hits.min(n) as f64 / n.max(1) as f64) {
+        Ok(binomial) if n > 0 => (0..b)
+            .map(|_| rng.sample(binomial) as f64 / n as f64)
+            .collect(),
+        _ => vec![0.0; b],
+    }
 }
 
 /// `b` replicates of the AUROC of `negatives` against `positives` (higher = more anomalous; a

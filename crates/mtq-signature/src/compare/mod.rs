@@ -11,7 +11,9 @@
 //!   unseen set separately, or, with its samples unknown, draws from Hanley and McNeil's normal
 //!   approximation.
 //! - [`Difference`]s: every quantity two studies both measure, judged different when their
-//!   intervals do not overlap.
+//!   intervals do not overlap (a conservative test: two 95 % intervals apart is a difference at
+//!   about the 0.6 % level for normal estimates), marked as between networks on the same data or
+//!   between data sets.
 //! - [`LayerSimilarity`] maps: linear CKA and ARI between every layer of two networks (and of one
 //!   network with itself) on the test samples they share, seed by seed.
 //!
@@ -235,6 +237,9 @@ pub struct Difference {
     pub b_value: (f64, f64, f64),
     /// The verdict.
     pub verdict: Verdict,
+    /// Whether both studies studied the same data ([`StudySummary::data`]): a difference
+    /// between two networks on the same inputs; otherwise between two populations.
+    pub same_data: bool,
 }
 
 impl Difference {
@@ -273,7 +278,9 @@ pub fn compare(studies: &[StudyFacts], params: &CompareParams) -> Comparison {
         for b in a + 1..summaries.len() {
             for m in &summaries[a].measures {
                 if let Some(n) = summaries[b].measure(&m.quantity) {
-                    differences.push(difference(&m.quantity, a, &m.estimate, b, &n.estimate));
+                    let mut d = difference(&m.quantity, a, &m.estimate, b, &n.estimate);
+                    d.same_data = summaries[a].data == summaries[b].data;
+                    differences.push(d);
                 }
             }
         }
@@ -301,6 +308,7 @@ fn difference(q: &Quantity, a: usize, ea: &Estimate, b: usize, eb: &Estimate) ->
         a_value: (ea.mean, ea.low, ea.high),
         b_value: (eb.mean, eb.low, eb.high),
         verdict,
+        same_data: false,
     }
 }
 
@@ -382,7 +390,12 @@ fn summarise(s: &StudyFacts, seed: u64, resamples: usize) -> StudySummary {
     let mut keys: Vec<Quantity> = Vec::new();
     let mut by_key: Vec<Vec<(u64, Source<'_>, String)>> = Vec::new();
     for f in &s.seeds {
-        for (q, src, detail) in quantities(f) {
+        // a value that is not a number (e.g. a seed's AUROC a report could not give) is no
+        // measurement
+        for (q, src, detail) in quantities(f)
+            .into_iter()
+            .filter(|q| q.1.value().is_finite())
+        {
             let i = keys.iter().position(|k| *k == q).unwrap_or_else(|| {
                 keys.push(q);
                 by_key.push(Vec::new());
@@ -398,7 +411,9 @@ fn summarise(s: &StudyFacts, seed: u64, resamples: usize) -> StudySummary {
             let mut pool = Vec::with_capacity(seeds.len() * resamples);
             let mut method = IntervalMethod::Bootstrap;
             for (run_seed, src, _) in seeds {
-                let key = format!("{}\u{1f}{quantity}\u{1f}{run_seed}", s.name);
+                // keyed by the data, not the study: studies of the same data and seed draw the
+                // same resamples (common random numbers), so equal counts get equal intervals
+                let key = format!("{}\u{1f}{quantity}\u{1f}{run_seed}", s.data);
                 let (reps, m) = src.replicates(resamples, bootstrap::stream_seed(seed, &key));
                 if m == IntervalMethod::HanleyMcNeil {
                     method = m;

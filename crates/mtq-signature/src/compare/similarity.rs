@@ -63,8 +63,8 @@ pub(crate) fn similarities(studies: &[StudyFacts]) -> Vec<LayerSimilarity> {
         .collect()
 }
 
-/// The maps of studies `a` and `b`, or `None` when they share no seed with test signatures,
-/// fewer than 2 samples, or their layers differ between seeds.
+/// The maps of studies `a` and `b` over the seeds both ran with test signatures of the first
+/// such seed's layers and at least 2 shared samples; `None` when no seed is left.
 fn pair(studies: &[StudyFacts], a: usize, b: usize) -> Option<LayerSimilarity> {
     let (sa, sb) = (&studies[a], &studies[b]);
     let mut runs: Vec<(u64, &SharedInputs, &SharedInputs)> = Vec::new();
@@ -82,11 +82,10 @@ fn pair(studies: &[StudyFacts], a: usize, b: usize) -> Option<LayerSimilarity> {
     let mut cka = Vec::new();
     let mut ari = Vec::new();
     let mut shared_samples = usize::MAX;
+    // a seed whose test sets share fewer than 2 samples has no map
+    runs.retain(|(_, x, y)| common_rows(&x.ids, &y.ids).0.len() >= 2);
     for &(_, x, y) in &runs {
         let (rx, ry) = common_rows(&x.ids, &y.ids);
-        if rx.len() < 2 {
-            return None;
-        }
         shared_samples = shared_samples.min(rx.len());
         ari.push(grid(a_layers.len(), b_layers.len(), |i, j| {
             let ci = x.clusters.column(i).select(Axis(0), &rx);
@@ -160,6 +159,67 @@ fn summarise(grids: &[Array2<f64>]) -> LayerGrid {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compare::SeedFacts;
+    use ndarray::Array2;
+
+    fn seed(seed: u64, ids: &[usize], clusters: &[usize]) -> SeedFacts {
+        SeedFacts {
+            seed,
+            accuracy: None,
+            layers: vec!["h".into()],
+            ks: vec![2],
+            redundant: vec![],
+            class_paths: vec![],
+            unseen_paths: vec![],
+            routes: vec![],
+            aurocs: vec![],
+            shared: Some(SharedInputs {
+                ids: ids.to_vec(),
+                layers: vec!["h".into()],
+                clusters: Array2::from_shape_vec((clusters.len(), 1), clusters.to_vec()).unwrap(),
+                activations: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn samples_are_matched_by_id_and_a_seed_without_two_shared_is_left_out() {
+        let study = |name: &str, seeds| StudyFacts {
+            name: name.into(),
+            data: "d".into(),
+            seeds,
+        };
+        // the same partition of ids 0..6, listed in another order (and one id only b has);
+        // seed 1 shares no sample
+        let a = study(
+            "a",
+            vec![
+                seed(0, &[0, 1, 2, 3, 4, 5], &[0, 0, 0, 1, 1, 1]),
+                seed(1, &[100, 101], &[0, 1]),
+            ],
+        );
+        let b = study(
+            "b",
+            vec![
+                seed(0, &[5, 4, 3, 2, 1, 0, 9], &[1, 1, 1, 0, 0, 0, 0]),
+                seed(1, &[200, 201], &[0, 1]),
+            ],
+        );
+        let maps = similarities(&[a, b]);
+        let across = maps.iter().find(|m| (m.a, m.b) == (0, 1)).unwrap();
+        assert_eq!(across.seeds, [0]);
+        assert_eq!(across.shared_samples, 6);
+        assert!((across.ari.mean[0][0] - 1.0).abs() < 1e-12);
+        assert!(across.cka.is_none());
+        // another data set: no map across
+        let c = StudyFacts {
+            data: "other".into(),
+            ..study("c", vec![seed(0, &[0, 1, 2], &[0, 1, 0])])
+        };
+        let a = study("a", vec![seed(0, &[0, 1, 2], &[0, 1, 0])]);
+        let maps = similarities(&[a, c]);
+        assert!(maps.iter().all(|m| m.a == m.b));
+    }
 
     #[test]
     fn common_rows_match_ids_in_the_first_order() {

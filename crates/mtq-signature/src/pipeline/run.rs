@@ -31,16 +31,17 @@ pub struct StudyOutcome {
 
 impl StudyOutcome {
     /// What a comparison reads of this study ([`crate::compare`]), named `name`: every seed's
-    /// facts, with its test activations when they were kept.
+    /// facts, with its test activations when they were kept (moved out of the runs, not
+    /// copied: [`StudyRun::test_activations`] is `None` afterwards).
     #[must_use]
-    pub fn compare_facts(&self, name: &str) -> StudyFacts {
+    pub fn compare_facts(&mut self, name: &str) -> StudyFacts {
         StudyFacts {
             name: name.to_string(),
             data: self.facts.data.clone(),
             seeds: self
                 .runs
-                .iter()
-                .map(|r| SeedFacts::from_run(&r.model, &r.result, r.test_activations.clone()))
+                .iter_mut()
+                .map(|r| SeedFacts::from_run(&r.model, &r.result, r.test_activations.take()))
                 .collect(),
         }
     }
