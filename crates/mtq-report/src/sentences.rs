@@ -556,6 +556,7 @@ pub fn calibration_source(source: &mtq_signature::pipeline::CalibrationSource) -
             100.0 * TEST_CALIBRATION_FRACTION
         ),
         CalibrationSource::Given(p) => format!("{} (--calibration)", p.display()),
+        CalibrationSource::GivenInMemory => "the calibration set given".into(),
         _ => "given".into(),
     }
 }

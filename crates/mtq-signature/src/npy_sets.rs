@@ -228,6 +228,69 @@ impl NpySet {
         self.layers.first().map_or(0, ndarray::ArrayBase::nrows)
     }
 
+    /// Checks a set given in memory as reading its files checks it: one matrix per name of
+    /// `layers`, each as wide as `reference`'s, and as many rows in every matrix, label, id
+    /// and probability row as in its first layer; not empty.
+    ///
+    /// # Errors
+    /// [`SignatureError::LayerCountMismatch`], [`SignatureError::DimMismatch`] naming the
+    /// layer, [`SignatureError::RowMismatch`] naming `set` and the array,
+    /// [`SignatureError::Empty`] naming `set`.
+    pub fn check_shape(&self, set: &str, layers: &[String], reference: &Self) -> Result<()> {
+        if self.layers.len() != layers.len() {
+            return Err(SignatureError::LayerCountMismatch {
+                expected: layers.len(),
+                found: self.layers.len(),
+            });
+        }
+        let n = self.n_samples();
+        if n == 0 {
+            return Err(SignatureError::Empty {
+                what: format!("the {set} set"),
+            });
+        }
+        for ((name, m), r) in layers.iter().zip(&self.layers).zip(&reference.layers) {
+            if m.ncols() != r.ncols() {
+                return Err(SignatureError::DimMismatch {
+                    layer: name.clone(),
+                    expected: r.ncols(),
+                    found: m.ncols(),
+                });
+            }
+            if m.nrows() != n {
+                return Err(SignatureError::RowMismatch {
+                    what: format!("{set} set, layer {name}"),
+                    expected: n,
+                    found: m.nrows(),
+                });
+            }
+        }
+        let rows = [
+            ("labels", self.labels.as_ref().map(|l| l.len())),
+            ("ids", self.ids.as_ref().map(|l| l.len())),
+            (
+                "probabilities",
+                self.probabilities.as_ref().map(|p| p.nrows()),
+            ),
+            (
+                "images",
+                self.images
+                    .as_ref()
+                    .map(|i| i.shape().first().copied().unwrap_or(0)),
+            ),
+        ];
+        for (what, found) in rows {
+            if let Some(found) = found.filter(|&f| f != n) {
+                return Err(SignatureError::RowMismatch {
+                    what: format!("{set} set, {what}"),
+                    expected: n,
+                    found,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The distinct label values of this set, in increasing order (empty without labels).
     /// Memory is bounded by the number of distinct labels, never by their values.
     #[must_use]

@@ -440,3 +440,63 @@ fn arrays_of_any_rank_keep_their_shape_and_colour() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn sets_in_memory_are_studied_as_the_same_sets_in_files() {
+    use mtq_signature::NpySet;
+    use mtq_signature::pipeline::SetsInMemory;
+    let dir = format!("{}/tests/fixtures/npy", env!("CARGO_MANIFEST_DIR"));
+    let layers = vec!["h1".to_string(), "h2".to_string()];
+    let prefix = |set: &str| std::path::PathBuf::from(format!("{dir}/{set}"));
+    let files = Study {
+        data: DataSource::Activations {
+            layers: layers.clone(),
+            reference: prefix("train"),
+            test: Some(prefix("test")),
+            calibration: None,
+            unseen: vec![("u".into(), prefix("unseen"))],
+            classes: None,
+        },
+        network: Network::None,
+        k_max: 4,
+        seeds: vec![0, 1],
+        ..Study::new()
+    };
+    let from_files = run(&files);
+    let read = |set: &str| NpySet::read(prefix(set), &layers).unwrap();
+    let sets = SetsInMemory {
+        layers: layers.clone(),
+        reference: read("train"),
+        test: Some(read("test")),
+        calibration: None,
+        unseen: vec![("u".into(), read("unseen"))],
+        classes: None,
+    };
+    let memory = Study {
+        data: DataSource::InMemory,
+        ..files.clone()
+    };
+    let in_memory = memory.run_sets(sets.clone(), &mut |_| {}).unwrap();
+    assert_eq!(in_memory.runs.len(), 2);
+    for (a, b) in from_files.runs.iter().zip(&in_memory.runs) {
+        let ks = |r: &mtq_signature::pipeline::StudyRun| -> Vec<usize> {
+            r.model.layers().iter().map(|l| l.k()).collect()
+        };
+        assert_eq!(ks(a), ks(b));
+        assert_eq!(a.result.evaluations, b.result.evaluations);
+        assert_eq!(a.result.strangers, b.result.strangers);
+        assert_eq!(a.result.test_accuracy, b.result.test_accuracy);
+    }
+    assert_eq!(from_files.stability, in_memory.stability);
+    assert_eq!(in_memory.facts.data, "sets given in memory");
+    // `run` refuses sets in memory; a set that does not fit the reference is named
+    assert!(memory.run(&mut |_| {}).unwrap_err().is_usage());
+    let mut short = sets.clone();
+    short.test.as_mut().unwrap().labels = Some(ndarray::Array1::zeros(3));
+    let e = memory.run_sets(short, &mut |_| {}).unwrap_err().to_string();
+    assert!(e.contains("test set, labels: expected"), "{e}");
+    let mut narrow = sets;
+    narrow.unseen[0].1.layers[1] = ndarray::Array2::zeros((5, 1));
+    let e = memory.run_sets(narrow, &mut |_| {}).unwrap_err().to_string();
+    assert!(e.contains("layer h2"), "{e}");
+}

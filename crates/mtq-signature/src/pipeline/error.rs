@@ -40,6 +40,8 @@ pub enum StudyOption {
     Network,
     /// The path monitor's false-alarm rate (`--alpha`).
     Alpha,
+    /// Where the samples come from ([`Study::data`](super::Study::data)).
+    Data,
 }
 
 impl StudyOption {
@@ -62,6 +64,7 @@ impl StudyOption {
             Self::Reference => "--reference",
             Self::Network => "the network",
             Self::Alpha => "--alpha",
+            Self::Data => "the data",
         }
     }
 
@@ -84,6 +87,7 @@ impl StudyOption {
             Self::Reference => "reference",
             Self::Network => "network",
             Self::Alpha => "monitor",
+            Self::Data => "data",
         }
     }
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use mtq_data::{BreastCancer, Dataset, Mnist, MnistPaths, Scaler, UciDigits};
 
-use super::error::{Result, StudyError};
+use super::error::{Result, StudyError, StudyOption};
 use super::facts::Images;
 use super::spec::{DataSource, Network, Study};
 use crate::npy_sets::NpySet;
@@ -35,6 +35,28 @@ pub enum CalibrationSource {
     TestShare,
     /// A set given by the user (its path).
     Given(PathBuf),
+    /// A set given in memory ([`SetsInMemory::calibration`]).
+    GivenInMemory,
+}
+
+/// Sets of activations held in memory (e.g. numpy arrays handed over from Python), studied by
+/// [`Study::run_sets`](super::Study::run_sets) as `mtq npy` studies the same arrays in files:
+/// the same class relabelling, calibration share and checks.
+#[derive(Debug, Clone)]
+pub struct SetsInMemory {
+    /// Layer names in network order, one per matrix of every set.
+    pub layers: Vec<String>,
+    /// The reference set (labels required).
+    pub reference: NpySet,
+    /// The in-distribution test set.
+    pub test: Option<NpySet>,
+    /// The path monitor's calibration set; `None`: a seeded half of the test set, left out of
+    /// every evaluation.
+    pub calibration: Option<NpySet>,
+    /// Unseen sets: a name and its set (labels ignored).
+    pub unseen: Vec<(String, NpySet)>,
+    /// Class names, one per label index; `None`: the reference's distinct label values.
+    pub classes: Option<Vec<String>>,
 }
 
 /// The inputs of a study whose network runs on them.
@@ -76,8 +98,8 @@ pub(crate) enum Loaded {
     Activations {
         /// The layers read, in network order.
         layers: Vec<String>,
-        /// The reference set's path, as given.
-        prefix: PathBuf,
+        /// What the data is, for the report: the reference set's path as given.
+        description: String,
         /// Boxed, as the test set: a set holds its layers, labels, ids and images.
         reference: Box<NpySet>,
         test: Option<Box<NpySet>>,
@@ -226,6 +248,10 @@ fn read(study: &Study, split_seed: u64, trains: bool) -> Result<Loaded> {
             })
         }
         DataSource::Arrays { x, y, unseen } => load_arrays(x, y, unseen, split_seed, trains),
+        DataSource::InMemory => Err(StudyError::option(
+            StudyOption::Data,
+            "in memory: its sets are given to Study::run_sets, not read by Study::run",
+        )),
         DataSource::Activations {
             layers,
             reference,
@@ -364,13 +390,13 @@ fn load_activations(
     classes: Option<&[String]>,
     seed: u64,
 ) -> Result<Loaded> {
-    let (mut reference_set, mut files) = read_set("reference", reference, layers)?;
+    let (reference_set, mut files) = read_set("reference", reference, layers)?;
     if reference_set.labels.is_none() {
         return Err(StudyError::NoLabels {
             file: crate::npy_sets::npy_file(reference, "labels"),
         });
     }
-    let mut test_set = match test {
+    let test_set = match test {
         Some(p) => {
             let (set, set_files) = read_set("test", p, layers)?;
             files.extend(set_files);
@@ -378,14 +404,53 @@ fn load_activations(
         }
         None => None,
     };
-    let mut calibration_set = match calibration {
+    let calibration_set = match calibration {
         Some(p) => {
             let (set, set_files) = read_set("calibration", p, layers)?;
             files.extend(set_files);
-            Some(set)
+            Some((set, CalibrationSource::Given(p.to_path_buf())))
         }
         None => None,
     };
+    let mut unseen_sets = Vec::with_capacity(unseen.len());
+    for (name, p) in unseen {
+        let (set, set_files) = read_set(&format!("unseen {name}"), p, layers)?;
+        files.extend(set_files);
+        unseen_sets.push((name.clone(), set));
+    }
+    activation_sets(
+        layers,
+        reference_set,
+        test_set,
+        calibration_set,
+        unseen_sets,
+        classes,
+        seed,
+        (
+            reference.display().to_string(),
+            format!("{}_labels.npy", reference.display()),
+        ),
+        files,
+    )
+}
+
+/// The sets of a study of activations, read or given: the classes (named, or the reference's
+/// label values, every set relabelled to them), at least two of them in the reference, the
+/// calibration set (given, or a seeded share of the test set), the unseen sets unlabelled, the
+/// thumbnails. `names` are the data's description and how to name the reference's labels in
+/// an error.
+#[allow(clippy::too_many_arguments)]
+fn activation_sets(
+    layers: &[String],
+    mut reference_set: NpySet,
+    mut test_set: Option<NpySet>,
+    mut calibration_set: Option<(NpySet, CalibrationSource)>,
+    unseen_sets: Vec<(String, NpySet)>,
+    classes: Option<&[String]>,
+    seed: u64,
+    (description, labels_name): (String, String),
+    files: Vec<InputFile>,
+) -> Result<Loaded> {
     // Without class names, the classes are the label values the reference has (labels 1 and
     // 7 make two classes named "1" and "7", not eight of which six are empty).
     let classes = match classes {
@@ -396,7 +461,7 @@ fn load_activations(
             if let Some(t) = &mut test_set {
                 t.relabel("test", &values)?;
             }
-            if let Some(c) = &mut calibration_set {
+            if let Some((c, _)) = &mut calibration_set {
                 c.relabel("calibration", &values)?;
             }
             values.iter().map(usize::to_string).collect()
@@ -405,7 +470,7 @@ fn load_activations(
     let present = reference_set.label_values();
     if present.len() < 2 {
         return Err(StudyError::OneClass {
-            set: format!("{}_labels.npy", reference.display()),
+            set: labels_name,
             n_classes: present.len(),
             classes: present
                 .iter()
@@ -414,9 +479,9 @@ fn load_activations(
                 .join(", "),
         });
     }
-    let calibration = match (calibration_set, calibration) {
-        (Some(set), Some(p)) => Some((Box::new(set), CalibrationSource::Given(p.to_path_buf()))),
-        _ => match test_set.take() {
+    let calibration = match calibration_set {
+        Some((set, source)) => Some((Box::new(set), source)),
+        None => match test_set.take() {
             Some(t) => {
                 let (rest, share) =
                     t.split_share(TEST_CALIBRATION_FRACTION, calibration_seed(seed))?;
@@ -426,14 +491,11 @@ fn load_activations(
             None => None,
         },
     };
-    let mut sets = Vec::with_capacity(unseen.len());
-    for (name, p) in unseen {
-        let (mut set, set_files) = read_set(&format!("unseen {name}"), p, layers)?;
-        files.extend(set_files);
+    let mut sets = unseen_sets;
+    for (_, set) in &mut sets {
         // An unseen set is named, not labelled: its class is its name (labels it may carry,
         // e.g. a saved folder's, index no learned class).
         set.labels = None;
-        sets.push((name.clone(), set));
     }
     let mut named = vec![
         ("reference".to_string(), reference_set.images.as_ref()),
@@ -449,7 +511,7 @@ fn load_activations(
     let images = Images::of_arrays(&named);
     Ok(Loaded::Activations {
         layers: layers.to_vec(),
-        prefix: reference.to_path_buf(),
+        description,
         images,
         reference: Box::new(reference_set),
         test: test_set.map(Box::new),
@@ -458,4 +520,44 @@ fn load_activations(
         classes,
         files,
     })
+}
+
+/// The [`Loaded`] sets of a study of sets held in memory, after the checks `read_set` makes of
+/// files: every set has one matrix per layer, all of its rows, and as many labels, ids and
+/// probability rows as rows; the calibration share of the test set is drawn from `seed`.
+pub(crate) fn in_memory(sets: SetsInMemory, seed: u64) -> Result<Loaded> {
+    let SetsInMemory {
+        layers,
+        reference,
+        test,
+        calibration,
+        unseen,
+        classes,
+    } = sets;
+    let mut named: Vec<(String, &NpySet)> = vec![("reference".into(), &reference)];
+    named.extend(test.iter().map(|t| ("test".to_string(), t)));
+    named.extend(calibration.iter().map(|c| ("calibration".to_string(), c)));
+    named.extend(unseen.iter().map(|(n, s)| (format!("unseen {n}"), s)));
+    for (name, set) in &named {
+        set.check_shape(name, &layers, &reference)?;
+    }
+    if reference.labels.is_none() {
+        return Err(StudyError::NoLabels {
+            file: PathBuf::from("the reference set's labels"),
+        });
+    }
+    activation_sets(
+        &layers,
+        reference,
+        test,
+        calibration.map(|c| (c, CalibrationSource::GivenInMemory)),
+        unseen,
+        classes.as_deref(),
+        seed,
+        (
+            "sets given in memory".into(),
+            "the reference set's labels".into(),
+        ),
+        Vec::new(),
+    )
 }

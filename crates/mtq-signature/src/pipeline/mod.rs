@@ -41,8 +41,8 @@ pub use crate::provenance::{InputFile, OptionValue, Provenance};
 pub use error::{Result, StudyError, StudyOption};
 pub use facts::{Images, RunFacts};
 pub use load::{
-    CALIBRATION_FRACTION, CalibrationSource, StudyData, TEST_CALIBRATION_FRACTION, TEST_FRACTION,
-    calibration_seed,
+    CALIBRATION_FRACTION, CalibrationSource, SetsInMemory, StudyData, TEST_CALIBRATION_FRACTION,
+    TEST_FRACTION, calibration_seed,
 };
 /// The ONNX model of [`Network::Onnx`], its candidate taps and its token pooling (feature
 /// `onnx`), for a caller that lists a model's layers before a study.

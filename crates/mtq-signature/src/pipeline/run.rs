@@ -6,7 +6,7 @@ use mtq_model::{Activation, ConvTap, WeightLayout};
 use super::error::{Result, StudyError, StudyOption};
 use super::facts::{Images, RunFacts};
 use super::given::Ready;
-use super::load::{self, CalibrationSource, Loaded, StudyData};
+use super::load::{self, CalibrationSource, Loaded, SetsInMemory, StudyData};
 use super::seed::{self, ExtractedRun, Stage, StudyRun, Sweep};
 use super::spec::{DataSource, ModelKind, Network, Study};
 use crate::compare::{SeedFacts, StudyFacts};
@@ -71,6 +71,41 @@ impl Study {
         // A given network is read (and refused) before the data.
         let given = self.network.ready(&self.device)?;
         let loaded = load::load(self)?;
+        self.run_loaded(loaded, given, progress)
+    }
+
+    /// Runs the study of activations held in memory, as [`Study::run`] runs activations read
+    /// from files (the route of `mtq npy`): the same checks, class relabelling, calibration
+    /// share of the test set, seeds and stability. The study's `data` must be
+    /// [`DataSource::InMemory`] and its network [`Network::None`].
+    ///
+    /// # Errors
+    /// [`StudyError::Option`] from [`Study::check`], or naming the data when it is not
+    /// [`DataSource::InMemory`]; a set whose shape does not fit the reference's (its layers,
+    /// widths, rows, labels), named; then the study's errors.
+    pub fn run_sets(
+        &self,
+        sets: SetsInMemory,
+        progress: &mut dyn FnMut(Stage),
+    ) -> Result<StudyOutcome> {
+        self.check()?;
+        if !matches!(self.data, DataSource::InMemory) {
+            return Err(StudyError::option(
+                StudyOption::Data,
+                "must be DataSource::InMemory for sets given to Study::run_sets",
+            ));
+        }
+        let loaded = load::in_memory(sets, self.seeds.first().copied().unwrap_or(0))?;
+        self.run_loaded(loaded, None, progress)
+    }
+
+    /// Every seed of the loaded data, their stability and the facts.
+    fn run_loaded(
+        &self,
+        loaded: Loaded,
+        given: Option<Ready>,
+        progress: &mut dyn FnMut(Stage),
+    ) -> Result<StudyOutcome> {
         match loaded {
             Loaded::Inputs {
                 data,
@@ -121,7 +156,7 @@ impl Study {
             }
             Loaded::Activations {
                 layers,
-                prefix,
+                description,
                 reference,
                 test,
                 calibration,
@@ -130,10 +165,10 @@ impl Study {
                 images,
                 files,
             } => {
-                let (layers, prefix) = (&layers, &prefix);
+                let layers = &layers;
                 let n_reference = reference.labels.as_ref().map_or(0, |l| l.len());
                 progress(Stage::Loaded {
-                    data: prefix.display().to_string(),
+                    data: description.clone(),
                     reference: n_reference,
                     test: test.as_ref().map_or(0, |t| t.n_samples()),
                     calibration: calibration.as_ref().map_or(0, |(c, _)| c.n_samples()),
@@ -160,7 +195,7 @@ impl Study {
                     })
                     .collect::<Result<Vec<_>>>()?;
                 let facts = RunFacts {
-                    data: prefix.display().to_string(),
+                    data: description,
                     reference_name: "reference".into(),
                     test_name: "test".into(),
                     network: None,
@@ -289,6 +324,7 @@ impl Study {
                 put("inject", list(unseen));
             }
             DataSource::BreastCancer => put("data", "breast-cancer".into()),
+            DataSource::InMemory => put("data", "sets given in memory".into()),
             DataSource::Arrays { x, y, unseen } => {
                 put("x", x.display().to_string());
                 put("y", y.display().to_string());

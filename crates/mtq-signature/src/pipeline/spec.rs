@@ -113,6 +113,9 @@ pub enum DataSource {
         /// Class names, one per label index; `None`: the reference's distinct label values.
         classes: Option<Vec<String>>,
     },
+    /// Activations held in memory, given to [`Study::run_sets`] (e.g. numpy arrays from
+    /// Python); [`Study::run`] refuses it. No network: [`Network::None`].
+    InMemory,
 }
 
 /// The network a [`Study`] trains or is given.
@@ -306,7 +309,7 @@ impl Study {
                 classes, unseen, ..
             }
             | DataSource::UciDigits { classes, unseen } => check_digits(classes, unseen)?,
-            DataSource::BreastCancer => {}
+            DataSource::BreastCancer | DataSource::InMemory => {}
             DataSource::Arrays { unseen, .. } => check_names(unseen.iter().map(|(n, _)| n))?,
             DataSource::Activations {
                 layers,
@@ -343,7 +346,10 @@ impl Study {
                 check_names(unseen.iter().map(|(n, _)| n))?;
             }
         }
-        let activations = matches!(self.data, DataSource::Activations { .. });
+        let activations = matches!(
+            self.data,
+            DataSource::Activations { .. } | DataSource::InMemory
+        );
         match &self.network {
             Network::None if !activations => Err(StudyError::option(
                 StudyOption::Network,
