@@ -497,6 +497,9 @@ fn sets_in_memory_are_studied_as_the_same_sets_in_files() {
     assert!(e.contains("test set, labels: expected"), "{e}");
     let mut narrow = sets;
     narrow.unseen[0].1.layers[1] = ndarray::Array2::zeros((5, 1));
-    let e = memory.run_sets(narrow, &mut |_| {}).unwrap_err().to_string();
+    let e = memory
+        .run_sets(narrow, &mut |_| {})
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("layer h2"), "{e}");
 }
