@@ -7,16 +7,19 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use mtq_report::{Report, explorable_html, write_report};
+use mtq_report::{CompareReport, Report, explorable_html, write_compare, write_report};
 use mtq_signature::MonitorSettings;
+use mtq_signature::compare::{CompareParams, StudyFacts, compare as compare_studies};
 use mtq_signature::pipeline::{DataSource, Network, SetsInMemory, Study};
 
 use crate::{convert, mtq_error};
 
-/// A finished study: its report (numbers, per-sample table, page).
+/// A finished study: its report (numbers, per-sample table, page) and what a comparison reads
+/// of it (its test set's activations included, for CKA).
 #[pyclass(frozen, name = "Study", module = "mtq_paths._core")]
 pub struct PyStudy {
     report: Report,
+    facts: StudyFacts,
 }
 
 #[pymethods]
@@ -95,22 +98,51 @@ pub fn study(
         monitor: MonitorSettings::new()
             .alpha(alpha)
             .class_conditional(class_conditional),
+        keep_test_activations: true,
         ..Study::new()
     };
     // the GIL is released while Rust computes; the error is made there (lazily, without it)
-    let report = py.detach(|| {
-        study
-            .run_sets(sets, &mut |_| {})
-            .map(Report::from_outcome)
-            .map_err(|e| {
-                if e.is_usage() {
-                    PyValueError::new_err(e.to_string())
-                } else {
-                    mtq_error(&e)
-                }
-            })
+    let (report, facts) = py.detach(|| {
+        let mut outcome = study.run_sets(sets, &mut |_| {}).map_err(|e| {
+            if e.is_usage() {
+                PyValueError::new_err(e.to_string())
+            } else {
+                mtq_error(&e)
+            }
+        })?;
+        let facts = outcome.compare_facts("");
+        Ok::<_, PyErr>((Report::from_outcome(outcome), facts))
     })?;
-    Ok(PyStudy { report })
+    Ok(PyStudy { report, facts })
+}
+
+/// Compares named studies (`mtq compare`'s comparison): gives `compare.json`'s text, and writes
+/// compare.html, compare.json and compare.md into `out` when given (created if missing).
+#[pyfunction]
+#[pyo3(signature = (studies, title, resamples, seed, out))]
+pub fn compare(
+    py: Python<'_>,
+    studies: Vec<(String, PyRef<'_, PyStudy>)>,
+    title: String,
+    resamples: usize,
+    seed: u64,
+    out: Option<PathBuf>,
+) -> PyResult<String> {
+    let facts: Vec<StudyFacts> = studies
+        .iter()
+        .map(|(name, s)| StudyFacts {
+            name: name.clone(),
+            ..s.facts.clone()
+        })
+        .collect();
+    let params = CompareParams { seed, resamples };
+    let report = py.detach(|| CompareReport::new(title, compare_studies(&facts, &params)));
+    if let Some(dir) = out {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| mtq_error(&e))
+            .and_then(|()| write_compare(&dir, &report).map_err(|e| mtq_error(&e)))?;
+    }
+    serde_json::to_string_pretty(&report).map_err(|e| mtq_error(&e))
 }
 
 /// The mean silhouette of `x` (samples x features, float32) partitioned by `labels` (int64),

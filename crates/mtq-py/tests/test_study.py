@@ -30,9 +30,9 @@ def fixture_set(name, labels=True):
                probs=np.load(probs) if probs.exists() else None)
 
 
-def fixture_study(**kw):
+def fixture_study(k=(2, 5), **kw):
     return mtq_paths.study(reference=fixture_set("train"), test=fixture_set("test"),
-                           unseen={"u": fixture_set("unseen", labels=False)}, k=(2, 5), **kw)
+                           unseen={"u": fixture_set("unseen", labels=False)}, k=k, **kw)
 
 
 def mtq_bin():
@@ -158,3 +158,34 @@ def test_bad_inputs_raise_clear_errors():
         mtq_paths.study(reference=ref, k=(5, 3))
     with pytest.raises(ValueError, match="--seeds"):
         mtq_paths.study(reference=ref, seeds=[1, 1])
+
+
+def test_studies_compared_as_mtq_compare_does(tmp_path):
+    a, b = fixture_study(seeds=[0, 1]), fixture_study(seeds=[0, 1], k=(2, 3))
+    c = mtq_paths.compare({"A": a, "B": b}, out=tmp_path, resamples=200)
+    assert [s["name"] for s in c["comparison"]["studies"]] == ["A", "B"]
+    # the same test samples: CKA between their layers; the same activations: 1 on the diagonal
+    across = next(m for m in c["comparison"]["similarities"] if (m["a"], m["b"]) == (0, 1))
+    assert across["seeds"] == [0, 1]
+    assert all(abs(across["cka"]["mean"][i][i] - 1) < 1e-9 for i in range(2))
+    assert (tmp_path / "compare.html").exists() and (tmp_path / "compare.md").exists()
+    assert json.loads((tmp_path / "compare.json").read_text()) == c
+    with pytest.raises(TypeError, match="B: expected a mtq_paths.Study"):
+        mtq_paths.compare({"A": a, "B": 1})
+
+
+def test_torch_modules_are_collected_as_layers():
+    torch = pytest.importorskip("torch")
+    from mtq_paths.torch import collect
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 3, 3), torch.nn.ReLU(), torch.nn.Flatten(),
+                                torch.nn.Linear(3 * 6 * 6, 2))
+    x = torch.randn(10, 1, 8, 8)
+    layers, probs = collect(model, [x[:4], (x[4:], None)], layers=["1", "3"])
+    assert layers["1"].shape == (10, 3) and layers["3"].shape == (10, 2)  # channel means, logits
+    assert np.allclose(probs.sum(axis=1), 1, atol=1e-6)
+    flat, _ = collect(model, [x], layers=["1"], conv="flatten")
+    assert flat["1"].shape == (10, 3 * 6 * 6)
+    assert np.allclose(flat["1"].reshape(10, 3, 36).mean(axis=2), layers["1"], atol=1e-6)
+    with pytest.raises(ValueError, match="no module named"):
+        collect(model, [x], layers=["nope"])
