@@ -1,6 +1,7 @@
-"""A whole study from Python: `mtq_paths.study` against the same study written with scikit-learn
-in the same interpreter (per layer: KMeans(K, n_init=10) and silhouette_score on every row for
-K = 2..10, then the K of the best silhouette), on 12,000 x 64 x 3 layers of seeded blobs; and the
+"""A whole study from Python: `mtq_paths.study` against its K sweep written with scikit-learn in
+the same interpreter (per layer: KMeans(K, n_init=10) and silhouette_score on every row for
+K = 2..10, then the K of the best silhouette; mtq's study also computes the paths, the redundancy
+and the anomaly scores), on 12,000 x 64 x 3 layers of seeded blobs; and the
 Python layer's overhead: `mtq_paths.study` against `mtq npy` on the same arrays saved as .npy (the
 whole process, reading included), each the median of --repeats runs, side by side in one run.
 
@@ -73,6 +74,7 @@ def main():
     sk, sk_all, ks = timed(lambda: sklearn_study(layers), a.sklearn_repeats)
     print(f"{N} x {D} x {LAYERS} layers, K = 2..10, n_init 10, exact silhouette")
     print(f"K chosen: mtq_paths {s.k}, scikit-learn {ks}")
+    assert s.k == ks, "the two studies chose different K"
     print(f"mtq_paths.study: median {py:.3f} s ({', '.join(f'{t:.3f}' for t in py_all)})")
     print(f"mtq npy (same arrays in files, whole process): median {cli:.3f} s "
           f"({', '.join(f'{t:.3f}' for t in cli_all)})")

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use numpy::PyReadonlyArray2;
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -103,13 +102,9 @@ pub fn study(
     };
     // the GIL is released while Rust computes; the error is made there (lazily, without it)
     let (report, facts) = py.detach(|| {
-        let mut outcome = study.run_sets(sets, &mut |_| {}).map_err(|e| {
-            if e.is_usage() {
-                PyValueError::new_err(e.to_string())
-            } else {
-                mtq_error(&e)
-            }
-        })?;
+        let mut outcome = study
+            .run_sets(sets, &mut |_| {})
+            .map_err(|e| mtq_error(&e))?;
         let facts = outcome.compare_facts("");
         Ok::<_, PyErr>((Report::from_outcome(outcome), facts))
     })?;
@@ -154,7 +149,8 @@ pub fn silhouette_score(
     labels: &Bound<'_, PyAny>,
 ) -> PyResult<f64> {
     let labels = convert::indices_of(labels, "labels")?;
-    let x = x.as_array();
-    py.detach(|| mtq_cluster::silhouette_score(x, labels.view()))
+    // owned: another Python thread may write to the caller's array while the GIL is released
+    let x = x.as_array().to_owned();
+    py.detach(|| mtq_cluster::silhouette_score(x.view(), labels.view()))
         .map_err(|e| mtq_error(&e))
 }

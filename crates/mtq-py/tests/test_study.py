@@ -137,7 +137,15 @@ def test_bad_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match="layer h2: .* rows, but the set has"):
         Set({"h1": h1, "h2": h2[:-1]}, labels=y)
     with pytest.raises(TypeError, match="labels: expected integers"):
-        Set({"h1": h1}, labels=y.astype(float))
+        Set({"h1": h1}, labels=y + 0.5)
+    # whole-valued float labels are read as mtq npy reads them
+    assert Set({"h1": h1}, labels=y.astype(float)).labels.dtype == np.int64
+    with pytest.raises(ValueError, match="layers: two layers are named '1'"):
+        Set({1: h1, "1": h1}, labels=y)
+    with pytest.raises(ValueError, match="beyond float32's range"):
+        Set({"h1": np.full((len(y), 2), 1e300)}, labels=y)
+    with pytest.raises(ValueError, match="images: expected .* none of them 0"):
+        Set({"h1": h1}, labels=y, images=np.zeros((len(y), 4, 0)))
     with pytest.raises(ValueError, match="labels: row 0 holds -1"):
         Set({"h1": h1}, labels=np.r_[-1, y[1:]])
     # sets whose layers differ from the reference's (a ragged dict)
@@ -153,11 +161,18 @@ def test_bad_inputs_raise_clear_errors():
     with pytest.raises(MtqError, match="h2") as e:
         mtq_paths.study(reference=Set({"h1": h1, "h2": bad}, labels=y))
     assert "row 7" in str(e.value)
-    # options the study refuses are ValueErrors naming them, before any work
-    with pytest.raises(ValueError, match="--k-max"):
-        mtq_paths.study(reference=ref, k=(5, 3))
-    with pytest.raises(ValueError, match="--seeds"):
-        mtq_paths.study(reference=ref, seeds=[1, 1])
+    # options are ValueErrors naming the argument, before any work
+    for kw, message in [({"k": (5, 3)}, "k: expected 2 <= smallest K"),
+                        ({"k": 5}, r"k: expected \(smallest K, largest K\)"),
+                        ({"seeds": [1, 1]}, "seeds: expected distinct"),
+                        ({"seeds": [-1]}, "seeds: expected distinct non-negative"),
+                        ({"seed": 1, "seeds": [2]}, "give seed or seeds, not both"),
+                        ({"alpha": 1.5}, r"alpha: a false-alarm rate in \(0, 1\)"),
+                        ({"silhouette_sample": 1}, "silhouette_sample: at least 2"),
+                        ({"unseen": {"": ref}}, "unseen: expected distinct non-empty names"),
+                        ({"classes": ["a", "a"]}, "--classes lists a twice")]:
+        with pytest.raises(ValueError, match=message):
+            mtq_paths.study(reference=ref, **kw)
 
 
 def test_studies_compared_as_mtq_compare_does(tmp_path):

@@ -279,6 +279,13 @@ impl NpySet {
                     .map(|i| i.shape().first().copied().unwrap_or(0)),
             ),
         ];
+        if let Some(shape) = self.images.as_ref().map(ndarray::ArrayBase::shape)
+            && shape.contains(&0)
+        {
+            return Err(SignatureError::Empty {
+                what: format!("the {set} set's images (shape {shape:?})"),
+            });
+        }
         for (what, found) in rows {
             if let Some(found) = found.filter(|&f| f != n) {
                 return Err(SignatureError::RowMismatch {

@@ -35,6 +35,21 @@ __all__ = ["Set", "Study", "study", "compare", "silhouette_score", "MtqError", "
 __version__: str = _core.__version__
 
 
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _float32(a: np.ndarray, what: str) -> np.ndarray:
+    """`a` as an aligned C-contiguous float32 array (no copy when it is one already); a finite
+    value beyond float32's range is refused, as `mtq npy` refuses it."""
+    if a.dtype.kind == "f" and a.dtype.itemsize > 4:
+        big = np.isfinite(a) & (np.abs(a) > _F32_MAX)
+        if big.any():
+            where = np.unravel_index(int(np.argmax(big)), a.shape)
+            raise ValueError(f"{what}: {a[where]} at {tuple(int(i) for i in where)} is beyond "
+                             f"float32's range")
+    return np.require(a, dtype=np.float32, requirements=["C", "A"])
+
+
 def _matrix(a: Any, what: str, n: Optional[int] = None) -> np.ndarray:
     """`a` as a C-contiguous float32 samples x units array (no copy when it is one already)."""
     a = np.asarray(a)
@@ -44,14 +59,17 @@ def _matrix(a: Any, what: str, n: Optional[int] = None) -> np.ndarray:
         raise ValueError(f"{what}: expected samples x units (2 axes), got shape {a.shape}")
     if n is not None and a.shape[0] != n:
         raise ValueError(f"{what}: {a.shape[0]} rows, but the set has {n} samples")
-    return np.ascontiguousarray(a, dtype=np.float32)
+    return _float32(a, what)
 
 
 def _indices(a: Any, what: str, n: int) -> Optional[np.ndarray]:
-    """`a` as int64 indices (labels, ids), one per sample."""
+    """`a` as int64 indices (labels, ids), one per sample: integers, or floats that are whole
+    numbers (as `mtq npy` reads them)."""
     if a is None:
         return None
     a = np.asarray(a)
+    if a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(a == np.round(a)):
+        a = a.astype(np.int64)
     if a.dtype.kind not in "iu":
         raise TypeError(f"{what}: expected integers, got an array of dtype {a.dtype}")
     if a.ndim != 1 or a.shape[0] != n:
@@ -86,6 +104,8 @@ class Set:
         first = None
         self.layers: dict[str, np.ndarray] = {}
         for name, a in layers.items():
+            if str(name) in self.layers:
+                raise ValueError(f"layers: two layers are named {str(name)!r}")
             m = _matrix(a, f"layer {name}", first)
             first = m.shape[0] if first is None else first
             self.layers[str(name)] = m
@@ -96,10 +116,15 @@ class Set:
         self.images = None
         if images is not None:
             im = np.asarray(images)
-            if im.ndim not in (3, 4) or im.shape[0] != self.n:
+            if im.ndim not in (3, 4) or im.shape[0] != self.n or 0 in im.shape:
                 raise ValueError(f"images: expected {self.n} x H x W or {self.n} x C x H x W, "
-                                 f"got shape {im.shape}")
-            self.images = np.ascontiguousarray(im, dtype=np.float32)
+                                 f"none of them 0, got shape {im.shape}")
+            if im.dtype.kind not in "fiu":
+                raise TypeError(f"images: expected numbers, got an array of dtype {im.dtype}")
+            im = _float32(im, "images")
+            if not np.isfinite(im).all():
+                raise ValueError("images: a value is NaN or infinite")
+            self.images = im
 
     def __len__(self) -> int:
         return self.n
@@ -175,7 +200,8 @@ class Study:
                 except ValueError:
                     out[name] = np.array(col, dtype=object)
             return out
-        return pd.read_csv(io.StringIO(text))
+        # only an empty cell is missing: a class or set named "NA" or "None" stays a name
+        return pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=[""])
 
     def report(self, dir: Any = "mtq-report") -> str:
         """Writes report.html, report.json, sankey.svg, samples.csv and samples.json into
@@ -198,7 +224,7 @@ class Study:
 
 
 def study(reference: Set, test: Optional[Set] = None, unseen: Optional[Mapping[str, Set]] = None,
-          classes: Optional[Iterable[str]] = None, k: tuple = (2, 10), seed: int = 0,
+          classes: Optional[Iterable[str]] = None, k: tuple = (2, 10), seed: Optional[int] = None,
           seeds: Optional[Iterable[int]] = None, calibration: Optional[Set] = None,
           silhouette_sample: Optional[int] = None, alpha: float = 0.05,
           class_conditional: bool = False) -> Study:
@@ -214,8 +240,9 @@ def study(reference: Set, test: Optional[Set] = None, unseen: Optional[Mapping[s
         unseen: name -> set of a class the network never saw.
         classes: class names, one per label index; default: the reference's label values.
         k: the smallest and largest K tried per layer.
-        seed: the seed of the study (K-means, samples, the calibration share); ``seeds`` runs
-            several and adds their stability (the numbers are the first seed's).
+        seed: the seed of the study (K-means, samples, the calibration share; default 0);
+            ``seeds`` runs several instead and adds their stability (the numbers are the first
+            seed's).
         silhouette_sample: estimate each K's silhouette on this many seeded reference rows.
         alpha: the path monitor's false-alarm rate; ``class_conditional``: per predicted class.
 
@@ -243,8 +270,24 @@ def study(reference: Set, test: Optional[Set] = None, unseen: Optional[Mapping[s
                 row = int(np.argmax(s.labels >= len(class_names)))
                 raise ValueError(f"the {role} set's labels: row {row} holds {s.labels[row]}, "
                                  f"but there are {len(class_names)} classes")
-    k_min, k_max = (int(v) for v in k)
-    seed_list = [int(seed)] if seeds is None else [int(s) for s in seeds]
+    try:
+        k_min, k_max = (int(v) for v in k)
+    except (TypeError, ValueError):
+        raise ValueError(f"k: expected (smallest K, largest K), got {k!r}") from None
+    if not 2 <= k_min <= k_max:
+        raise ValueError(f"k: expected 2 <= smallest K <= largest K, got {k!r}")
+    if seed is not None and seeds is not None:
+        raise ValueError("give seed or seeds, not both")
+    seed_list = [0 if seed is None else int(seed)] if seeds is None else [int(s) for s in seeds]
+    if not seed_list or min(seed_list) < 0 or len(set(seed_list)) != len(seed_list):
+        raise ValueError(f"seeds: expected distinct non-negative integers, got {seed_list}")
+    if not 0.0 < float(alpha) < 1.0:
+        raise ValueError(f"alpha: a false-alarm rate in (0, 1), got {alpha}")
+    if silhouette_sample is not None and int(silhouette_sample) < 2:
+        raise ValueError(f"silhouette_sample: at least 2 rows, got {silhouette_sample}")
+    unseen_names = [str(n) for n in unseen]
+    if len(set(unseen_names)) != len(unseen_names) or "" in unseen_names:
+        raise ValueError(f"unseen: expected distinct non-empty names, got {unseen_names}")
     raw = _core.study(
         names,
         reference._payload(names, "reference"),

@@ -14,8 +14,9 @@ import numpy as np
 
 def _flat(t: Any, conv: str) -> np.ndarray:
     """One batch's output as samples x units: a feature map (N x C x H x W) as its channel means
-    (``conv="mean"``, the CLI's default tap) or flattened (``"flatten"``); a token sequence
-    (N x T x D) as its mean over the tokens; anything else flattened per sample."""
+    (``conv="mean"``, the CLI's default tap) or flattened (``"flatten"``); a 3-D output is read as
+    a token sequence (N x T x D: a transformer's, as the CLI's token pool) and averaged over its
+    tokens; anything else flattened per sample."""
     if isinstance(t, (tuple, list)):
         t = t[0]
     t = t.detach().float()
@@ -62,5 +63,13 @@ def collect(model: Any, data: Iterable, layers: Sequence[str], conv: str = "mean
         for h in hooks:
             h.remove()
         model.train(was_training)
-    return ({n: np.concatenate(v).astype(np.float32) for n, v in out.items()},
+    if not probs:
+        raise ValueError("data: no batch to run")
+    n = sum(len(p) for p in probs)
+    for name, v in out.items():
+        rows = sum(len(b) for b in v)
+        if rows != n:
+            raise ValueError(f"module {name}: {rows} rows for {n} samples (is it called more "
+                             "than once per forward pass?)")
+    return ({name: np.concatenate(v).astype(np.float32) for name, v in out.items()},
             np.concatenate(probs).astype(np.float32))

@@ -8,7 +8,7 @@ use super::facts::{Images, RunFacts};
 use super::given::Ready;
 use super::load::{self, CalibrationSource, Loaded, SetsInMemory, StudyData};
 use super::seed::{self, ExtractedRun, Stage, StudyRun, Sweep};
-use super::spec::{DataSource, ModelKind, Network, Study};
+use super::spec::{DataSource, ModelKind, Network, Study, check_activations};
 use crate::compare::{SeedFacts, StudyFacts};
 use crate::npy_sets::NpySet;
 use crate::provenance::{InputFile, OptionValue, Provenance};
@@ -95,6 +95,11 @@ impl Study {
                 "must be DataSource::InMemory for sets given to Study::run_sets",
             ));
         }
+        check_activations(
+            &sets.layers,
+            sets.unseen.iter().map(|(n, _)| n),
+            sets.classes.as_deref(),
+        )?;
         let loaded = load::in_memory(sets, self.seeds.first().copied().unwrap_or(0))?;
         self.run_loaded(loaded, None, progress)
     }

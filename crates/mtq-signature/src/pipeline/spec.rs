@@ -316,35 +316,7 @@ impl Study {
                 unseen,
                 classes,
                 ..
-            } => {
-                if layers.is_empty() {
-                    return Err(StudyError::option(
-                        StudyOption::Layers,
-                        "needs at least one layer",
-                    ));
-                }
-                if let Some(l) = first_repeat(layers) {
-                    return Err(StudyError::option(
-                        StudyOption::Layers,
-                        format!("lists layer {l} twice; each layer must be distinct"),
-                    ));
-                }
-                if let Some(c) = classes {
-                    if c.len() < 2 {
-                        return Err(StudyError::option(
-                            StudyOption::Classes,
-                            format!("needs at least two class names (got {})", c.len()),
-                        ));
-                    }
-                    if let Some(n) = first_repeat(c) {
-                        return Err(StudyError::option(
-                            StudyOption::Classes,
-                            format!("lists {n} twice"),
-                        ));
-                    }
-                }
-                check_names(unseen.iter().map(|(n, _)| n))?;
-            }
+            } => check_activations(layers, unseen.iter().map(|(n, _)| n), classes.as_deref())?,
         }
         let activations = matches!(
             self.data,
@@ -408,6 +380,42 @@ impl Study {
         }
         Ok(())
     }
+}
+
+/// The layers (at least one, distinct), the unseen sets' names (distinct, not empty) and the
+/// class names (at least two, distinct) of a study of activations, read or in memory.
+pub(crate) fn check_activations<'a>(
+    layers: &[String],
+    unseen: impl Iterator<Item = &'a String>,
+    classes: Option<&[String]>,
+) -> Result<()> {
+    if layers.is_empty() {
+        return Err(StudyError::option(
+            StudyOption::Layers,
+            "needs at least one layer",
+        ));
+    }
+    if let Some(l) = first_repeat(layers) {
+        return Err(StudyError::option(
+            StudyOption::Layers,
+            format!("lists layer {l} twice; each layer must be distinct"),
+        ));
+    }
+    if let Some(c) = classes {
+        if c.len() < 2 {
+            return Err(StudyError::option(
+                StudyOption::Classes,
+                format!("needs at least two class names (got {})", c.len()),
+            ));
+        }
+        if let Some(n) = first_repeat(c) {
+            return Err(StudyError::option(
+                StudyOption::Classes,
+                format!("lists {n} twice"),
+            ));
+        }
+    }
+    check_names(unseen)
 }
 
 /// The classes and unseen classes of a digit set: at least two learned, all 0-9, each once,
