@@ -1,9 +1,11 @@
 """A whole study from Python: `mtq_paths.study` against its K sweep written with scikit-learn in
 the same interpreter (per layer: KMeans(K, n_init=10) and silhouette_score on every row for
 K = 2..10, then the K of the best silhouette; mtq's study also computes the paths, the redundancy
-and the anomaly scores), on 12,000 x 64 x 3 layers of seeded blobs; and the
-Python layer's overhead: `mtq_paths.study` against `mtq npy` on the same arrays saved as .npy (the
-whole process, reading included), each the median of --repeats runs, side by side in one run.
+and the anomaly scores), on 12,000 x 64 x 3 layers of seeded blobs; the Python layer's overhead:
+`mtq_paths.study` (Set, argument checks, report.json read back) against the Rust call it makes
+(`mtq_paths._core.study`, which copies the arrays in and runs the study); and `mtq npy` on the same
+arrays saved as .npy (the whole process, which also writes the report's files). Each figure is the
+median of --repeats runs, side by side in one run.
 
     pip install ./crates/mtq-py scikit-learn && cargo build --release -p mtq-cli
     python benches/scripts/python_vs_sklearn.py [--mtq target/release/mtq] [--repeats 3]
@@ -62,7 +64,12 @@ def main():
     a = ap.parse_args()
     layers, y = data()
     ref = mtq_paths.Set(layers, labels=y)
-    py, py_all, s = timed(lambda: mtq_paths.study(reference=ref, k=(2, 10)), a.repeats)
+    names = list(ref.layers)
+    py, py_all, s = timed(
+        lambda: mtq_paths.study(reference=mtq_paths.Set(layers, labels=y), k=(2, 10)), a.repeats)
+    core, core_all, _ = timed(
+        lambda: mtq_paths._core.study(names, ref._payload(names, "reference"), None, None, [],
+                                      None, 2, 10, [0], None, 0.05, False), a.repeats)
     with tempfile.TemporaryDirectory() as tmp:
         for name, x in layers.items():
             np.save(os.path.join(tmp, f"ref_{name}.npy"), x)
@@ -76,11 +83,13 @@ def main():
     print(f"K chosen: mtq_paths {s.k}, scikit-learn {ks}")
     assert s.k == ks, "the two studies chose different K"
     print(f"mtq_paths.study: median {py:.3f} s ({', '.join(f'{t:.3f}' for t in py_all)})")
+    print(f"mtq_paths._core.study (the Rust call alone): median {core:.3f} s "
+          f"({', '.join(f'{t:.3f}' for t in core_all)})")
     print(f"mtq npy (same arrays in files, whole process): median {cli:.3f} s "
           f"({', '.join(f'{t:.3f}' for t in cli_all)})")
     print(f"scikit-learn: {sk:.1f} s ({', '.join(f'{t:.1f}' for t in sk_all)})")
     print(f"speed-up over scikit-learn: {sk / py:.0f}x")
-    print(f"Python layer overhead against mtq npy: {100 * (py - cli) / cli:+.1f} %")
+    print(f"Python layer overhead against the Rust call: {100 * (py - core) / core:+.1f} %")
 
 
 if __name__ == "__main__":
