@@ -408,7 +408,7 @@ fn load_activations(
         Some(p) => {
             let (set, set_files) = read_set("calibration", p, layers)?;
             files.extend(set_files);
-            Some((set, CalibrationSource::Given(p.to_path_buf())))
+            Some(set)
         }
         None => None,
     };
@@ -418,43 +418,47 @@ fn load_activations(
         files.extend(set_files);
         unseen_sets.push((name.clone(), set));
     }
-    activation_sets(
-        layers,
-        reference_set,
-        test_set,
-        calibration_set,
-        unseen_sets,
-        classes,
-        seed,
-        (
-            reference.display().to_string(),
-            format!("{}_labels.npy", reference.display()),
-        ),
-        files,
-    )
+    let sets = SetsInMemory {
+        layers: layers.to_vec(),
+        reference: reference_set,
+        test: test_set,
+        calibration: calibration_set,
+        unseen: unseen_sets,
+        classes: classes.map(<[String]>::to_vec),
+    };
+    let given = CalibrationSource::Given(calibration.map(Path::to_path_buf).unwrap_or_default());
+    let names = (
+        reference.display().to_string(),
+        format!("{}_labels.npy", reference.display()),
+    );
+    activation_sets(sets, given, seed, names, files)
 }
 
 /// The sets of a study of activations, read or given: the classes (named, or the reference's
 /// label values, every set relabelled to them), at least two of them in the reference, the
-/// calibration set (given, or a seeded share of the test set), the unseen sets unlabelled, the
-/// thumbnails. `names` are the data's description and how to name the reference's labels in
-/// an error.
-#[allow(clippy::too_many_arguments)]
+/// calibration set (`given`, where a set of its own comes from; else a share of the test set
+/// drawn from `seed`), the unseen sets unlabelled, the thumbnails. `names` are the data's
+/// description and how to name the reference's labels in an error; `files`, those read.
 fn activation_sets(
-    layers: &[String],
-    mut reference_set: NpySet,
-    mut test_set: Option<NpySet>,
-    mut calibration_set: Option<(NpySet, CalibrationSource)>,
-    unseen_sets: Vec<(String, NpySet)>,
-    classes: Option<&[String]>,
+    sets: SetsInMemory,
+    given: CalibrationSource,
     seed: u64,
     (description, labels_name): (String, String),
     files: Vec<InputFile>,
 ) -> Result<Loaded> {
+    let SetsInMemory {
+        layers,
+        reference: mut reference_set,
+        test: mut test_set,
+        calibration,
+        unseen: unseen_sets,
+        classes,
+    } = sets;
+    let mut calibration_set = calibration.map(|c| (c, given));
     // Without class names, the classes are the label values the reference has (labels 1 and
     // 7 make two classes named "1" and "7", not eight of which six are empty).
     let classes = match classes {
-        Some(c) => c.to_vec(),
+        Some(c) => c,
         None => {
             let values = reference_set.label_values();
             reference_set.relabel("reference", &values)?;
@@ -510,7 +514,7 @@ fn activation_sets(
     );
     let images = Images::of_arrays(&named);
     Ok(Loaded::Activations {
-        layers: layers.to_vec(),
+        layers,
         description,
         images,
         reference: Box::new(reference_set),
@@ -526,38 +530,31 @@ fn activation_sets(
 /// files: every set has one matrix per layer, all of its rows, and as many labels, ids and
 /// probability rows as rows; the calibration share of the test set is drawn from `seed`.
 pub(crate) fn in_memory(sets: SetsInMemory, seed: u64) -> Result<Loaded> {
-    let SetsInMemory {
-        layers,
-        reference,
-        test,
-        calibration,
-        unseen,
-        classes,
-    } = sets;
-    let mut named: Vec<(String, &NpySet)> = vec![("reference".into(), &reference)];
-    named.extend(test.iter().map(|t| ("test".to_string(), t)));
-    named.extend(calibration.iter().map(|c| ("calibration".to_string(), c)));
-    named.extend(unseen.iter().map(|(n, s)| (format!("unseen {n}"), s)));
+    let mut named: Vec<(String, &NpySet)> = vec![("reference".into(), &sets.reference)];
+    named.extend(sets.test.iter().map(|t| ("test".to_string(), t)));
+    named.extend(
+        sets.calibration
+            .iter()
+            .map(|c| ("calibration".to_string(), c)),
+    );
+    named.extend(sets.unseen.iter().map(|(n, s)| (format!("unseen {n}"), s)));
     for (name, set) in &named {
-        set.check_shape(name, &layers, &reference)?;
+        set.check_shape(name, &sets.layers, &sets.reference)?;
     }
-    if reference.labels.is_none() {
+    if sets.reference.labels.is_none() {
         return Err(StudyError::NoLabels {
             file: PathBuf::from("the reference set's labels"),
         });
     }
+    let names = (
+        "sets given in memory".to_string(),
+        "the reference set's labels".to_string(),
+    );
     activation_sets(
-        &layers,
-        reference,
-        test,
-        calibration.map(|c| (c, CalibrationSource::GivenInMemory)),
-        unseen,
-        classes.as_deref(),
+        sets,
+        CalibrationSource::GivenInMemory,
         seed,
-        (
-            "sets given in memory".into(),
-            "the reference set's labels".into(),
-        ),
+        names,
         Vec::new(),
     )
 }
